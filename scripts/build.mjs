@@ -1,0 +1,30 @@
+// Bundles the extension and the CLI with esbuild and ships the two tree-sitter wasm files
+// beside the bundles. web-tree-sitter's ESM build breaks in a CJS bundle (import.meta.url),
+// so it is aliased to its CJS build.
+import { build } from 'esbuild';
+import { copyFileSync, mkdirSync, chmodSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+const root = path.dirname(path.dirname(new URL(import.meta.url).pathname));
+const dist = path.join(root, 'dist');
+mkdirSync(dist, { recursive: true });
+const tsCjs = require.resolve('web-tree-sitter') /* the require condition: web-tree-sitter.cjs */;
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: true,
+  minify: process.argv.includes('--minify'),
+  alias: { 'web-tree-sitter': tsCjs },
+  logLevel: 'warning',
+};
+await Promise.all([
+  build({ ...common, entryPoints: [path.join(root, 'src/extension.ts')], outfile: path.join(dist, 'extension.js'), external: ['vscode'] }),
+  build({ ...common, entryPoints: [path.join(root, 'src/cli.ts')], outfile: path.join(dist, 'cli.js'), banner: { js: '#!/usr/bin/env node' } }),
+]);
+chmodSync(path.join(dist, 'cli.js'), 0o755);
+copyFileSync(require.resolve('tree-sitter-c/tree-sitter-c.wasm'), path.join(dist, 'tree-sitter-c.wasm'));
+copyFileSync(require.resolve('web-tree-sitter/web-tree-sitter.wasm'), path.join(dist, 'web-tree-sitter.wasm'));

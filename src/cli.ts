@@ -1,5 +1,143 @@
-function main(argv: string[]): number {
-  process.stdout.write(`conntrack-backport: no command yet (${argv.join(' ')})\n`);
+// Command-line front end over the same core the extension uses, for terminals and CI.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { detectPath, TargetError } from './core/detect';
+import { resolveTarget } from './core/detect/input';
+import { indexFunctions } from './core/parse/treesitter';
+import { checkPatchText } from './core/patch/applied';
+import { formatDetection } from './core/report';
+
+interface Args {
+  cmd: string;
+  positional: string[];
+  flags: Map<string, string[]>;
+}
+
+const BOOLEAN_FLAGS = new Set(['json', 'csv', 'no-history', 'plan', 'apply', 'exhaustive', 'help', 'markdown']);
+
+export function parseArgs(argv: string[]): Args {
+  const [cmd = 'help', ...rest] = argv;
+  const positional: string[] = [];
+  const flags = new Map<string, string[]>();
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    if (a === '--') {
+      positional.push(...rest.slice(i + 1));
+      break;
+    }
+    if (a.startsWith('--')) {
+      const [k, v] = a.slice(2).split('=', 2);
+      const val = v ?? (BOOLEAN_FLAGS.has(k) ? 'true' : rest[++i]);
+      if (val === undefined) throw new UsageError(`--${k} needs a value`);
+      flags.set(k, [...(flags.get(k) ?? []), val]);
+    } else positional.push(a);
+  }
+  return { cmd, positional, flags };
+}
+
+export class UsageError extends Error {}
+
+const USAGE = `usage: conntrack-backport <command> [options]
+
+  detect [--json|--markdown] [--no-history] [--patch FILE]... <kernel-tree | nf_conntrack_core.c>
+      which nf_conntrack race fixes the tree carries, with evidence
+  check-patch [--json] <patch-or-mbox> <kernel-tree | file>
+      is this patch applied here? (per hunk, robust to offsets and moved functions)
+  functions [--json] <file.c>
+      the function index tree-sitter sees (name, lines, #if condition)
+`;
+
+type Out = (s: string) => void;
+export type Command = (a: Args, out: Out) => Promise<number>;
+
+const has = (a: Args, f: string): boolean => a.flags.has(f);
+
+async function cmdDetect(a: Args, out: Out): Promise<number> {
+  const target = a.positional[0];
+  if (!target) throw new UsageError('detect needs a kernel tree or a file');
+  const result = await detectPath(target, { history: !has(a, 'no-history') });
+  const patches = (a.flags.get('patch') ?? []).map((p) => ({ patch: p, reports: checkPatchAgainst(p, target) }));
+  if (has(a, 'json')) out(JSON.stringify(patches.length ? { ...result, patches } : result, null, 2));
+  else {
+    out(formatDetection(result, has(a, 'markdown') ? 'markdown' : 'text'));
+    for (const p of patches) for (const r of p.reports) out(`patch ${p.patch}: ${r.subject || '(no subject)'}: ${r.overall} (${r.explain})`);
+  }
   return 0;
 }
-process.exitCode = main(process.argv.slice(2));
+
+function checkPatchAgainst(patchFile: string, target: string): ReturnType<typeof checkPatchText> {
+  const t = resolveTarget(target);
+  if (!t.ok) throw new TargetError(t.reason);
+  const root = t.treeRoot;
+  const patchText = fs.readFileSync(patchFile, 'utf8');
+  return checkPatchText(patchText, (p) => {
+    const candidates = root ? [path.join(root, p)] : [t.file];
+    for (const c of candidates) if (fs.existsSync(c) && (root || path.basename(c) === path.basename(p))) return fs.readFileSync(c, 'latin1');
+    return null;
+  });
+}
+
+async function cmdCheckPatch(a: Args, out: Out): Promise<number> {
+  const [patch, target] = a.positional;
+  if (!patch || !target) throw new UsageError('check-patch needs a patch file and a kernel tree or file');
+  const reports = checkPatchAgainst(patch, target);
+  if (has(a, 'json')) out(JSON.stringify(reports, null, 2));
+  else
+    for (const r of reports) {
+      out(`${r.subject || '(no subject)'}: ${r.overall} — ${r.explain}`);
+      for (const f of r.files) {
+        if (!f.present) out(`  ${f.path}: not in this tree`);
+        for (const h of f.hunks) out(`  ${f.path} hunk ${h.index}${h.function ? ` (${h.function})` : ''}: ${h.state}${h.line ? ` near line ${h.line}` : ''} — ${h.reason}`);
+      }
+    }
+  return 0;
+}
+
+async function cmdFunctions(a: Args, out: Out): Promise<number> {
+  const file = a.positional[0];
+  if (!file) throw new UsageError('functions needs a C file');
+  const fns = await indexFunctions(fs.readFileSync(file, 'latin1'));
+  if (has(a, 'json')) out(JSON.stringify(fns.map(({ bodyStart, bodyEnd, ...f }) => (void bodyStart, void bodyEnd, f)), null, 2));
+  else for (const f of fns) out(`${String(f.startLine).padStart(5)}-${String(f.endLine).padEnd(5)} ${f.name}${f.condition ? `   [#if ${f.condition}]` : ''}`);
+  return 0;
+}
+
+export const COMMANDS: Record<string, Command> = {
+  detect: cmdDetect,
+  'check-patch': cmdCheckPatch,
+  functions: cmdFunctions,
+};
+
+export async function main(argv: string[], out: Out = (s) => process.stdout.write(s + '\n'), err: Out = (s) => process.stderr.write(s + '\n')): Promise<number> {
+  let a: Args;
+  try {
+    a = parseArgs(argv);
+  } catch (e) {
+    err(String((e as Error).message));
+    return 2;
+  }
+  if (a.cmd === 'help' || a.cmd === '--help' || has(a, 'help')) {
+    out(USAGE);
+    return 0;
+  }
+  const c = COMMANDS[a.cmd];
+  if (!c) {
+    err(`unknown command '${a.cmd}'\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await c(a, out);
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof TargetError) {
+      err(`conntrack-backport ${a.cmd}: ${e.message}`);
+      return 2;
+    }
+    err(`conntrack-backport ${a.cmd}: ${(e as Error).stack ?? e}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => (process.exitCode = code));
+}

@@ -83,8 +83,8 @@ function historyEvidence(h: HistoryReport, file: string, variant: string): Evide
     .map((c) => ({ layer: 'history' as const, file, commit: c.sha, site: `${c.sha.slice(0, 12)} ${c.subject}${c.upstream ? ` (${c.provenance ?? c.matchedBy} ${c.upstream.slice(0, 12)})` : ''}`, variant: c.variant, supports: !c.reverts, note: `matched by ${c.matchedBy}` }));
 }
 
-/** History agrees, refines (azure vs upstream), or disagrees with the source layer. */
-function joinHistory(r: DetectionResult, h: HistoryReport): void {
+/** History agrees, refines (azure vs upstream), or disagrees with the source layer. Mutates `r`. */
+export function joinHistory(r: DetectionResult, h: HistoryReport): void {
   const file = h.relPath ?? r.file;
   const applied = (v: string): boolean => (h.net as Record<string, string>)[v] === 'applied';
   const reverted = (v: string): boolean => (h.net as Record<string, string>)[v] === 'reverted';

@@ -77,12 +77,17 @@ export function classifyCommit(c: CommitRecord, azureContext: boolean): HistoryC
   return { ...base, variant: e.id, matchedBy: 'subject' };
 }
 
+/** A commit only azure trees have (an azure-only posting, or the linux-azure LP bug): it makes same-subject commits read as the azure postings. */
+export function isAzureMarker(c: CommitRecord): boolean {
+  const azureOnly = CATALOGUE.filter((e) => e.source === 'patchwork' && !e.sameCodeAs);
+  return azureOnly.some((e) => e.subject === bareSubject(c.subject) || mentionsPosting(c, e)) || /1795493/.test(c.body);
+}
+
 export async function analyzeHistory(git: GitReader, relPaths: string[], opts: { ref?: string; max?: number } = {}): Promise<HistoryReport> {
   const root = await git.root();
   if (!root) return { available: false, reason: 'not inside a git checkout', commitsTouchingFile: 0, commits: [], net: {} };
   const commits = await git.logPaths(relPaths, { ref: opts.ref, max: opts.max ?? 5000 });
-  const azureOnly = CATALOGUE.filter((e) => e.source === 'patchwork' && !e.sameCodeAs);
-  const azureContext = commits.some((c) => azureOnly.some((e) => e.subject === bareSubject(c.subject) || mentionsPosting(c, e)) || /1795493/.test(c.body));
+  const azureContext = commits.some(isAzureMarker);
   const found: HistoryCommitEvidence[] = [];
   const classified = new Set<string>();
   for (const c of commits) {

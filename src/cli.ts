@@ -7,6 +7,7 @@ import { resolveTarget } from './core/detect/input';
 import { indexFunctions } from './core/parse/treesitter';
 import { checkPatchText } from './core/patch/applied';
 import { formatDetection } from './core/report';
+import { exportMatrix, sweep, SweepProgress } from './core/matrix';
 
 interface Args {
   cmd: string;
@@ -14,7 +15,7 @@ interface Args {
   flags: Map<string, string[]>;
 }
 
-const BOOLEAN_FLAGS = new Set(['json', 'csv', 'no-history', 'plan', 'apply', 'exhaustive', 'help', 'markdown']);
+const BOOLEAN_FLAGS = new Set(['json', 'csv', 'no-history', 'plan', 'apply', 'exhaustive', 'help', 'markdown', 'progress']);
 
 export function parseArgs(argv: string[]): Args {
   const [cmd = 'help', ...rest] = argv;
@@ -46,6 +47,10 @@ const USAGE = `usage: conntrack-backport <command> [options]
       is this patch applied here? (per hunk, robust to offsets and moved functions)
   functions [--json] <file.c>
       the function index tree-sitter sees (name, lines, #if condition)
+  sweep [--refs PATTERN]... [--path P] [--no-history] [--json|--csv|--markdown] [--progress] <repo>
+      which branches and tags carry which fix, where each fix entered and where it was lost;
+      PATTERN is a glob on the short or full ref name (v4.19.*, Ubuntu-*, refs/remotes/origin/*)
+      or one of branches, tags, remotes, all (default: branches and tags)
 `;
 
 type Out = (s: string) => void;
@@ -103,10 +108,25 @@ async function cmdFunctions(a: Args, out: Out): Promise<number> {
   return 0;
 }
 
+async function cmdSweep(a: Args, out: Out): Promise<number> {
+  const repo = a.positional[0];
+  if (!repo) throw new UsageError('sweep needs a repository');
+  if (!fs.existsSync(repo)) throw new UsageError(`${repo}: no such directory`);
+  const refs = a.flags.get('refs') ?? [];
+  const bad = refs.find((r) => r.startsWith('-'));
+  if (bad) throw new UsageError(`refusing a ref pattern that starts with '-': ${bad}`);
+  const progress = has(a, 'progress') ? (p: SweepProgress): void => void process.stderr.write(`\r${p.phase}: ${p.message}`.padEnd(60)) : undefined;
+  const m = await sweep(repo, { refs, path: a.flags.get('path')?.[0], history: !has(a, 'no-history'), onProgress: progress });
+  if (progress) process.stderr.write('\n');
+  out(exportMatrix(m, has(a, 'json') ? 'json' : has(a, 'csv') ? 'csv' : 'markdown').trimEnd());
+  return 0;
+}
+
 export const COMMANDS: Record<string, Command> = {
   detect: cmdDetect,
   'check-patch': cmdCheckPatch,
   functions: cmdFunctions,
+  sweep: cmdSweep,
 };
 
 export async function main(argv: string[], out: Out = (s) => process.stdout.write(s + '\n'), err: Out = (s) => process.stderr.write(s + '\n')): Promise<number> {

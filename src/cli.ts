@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { detectPath, TargetError } from './core/detect';
 import { resolveTarget } from './core/detect/input';
 import { indexFunctions } from './core/parse/treesitter';
-import { checkPatchText } from './core/patch/applied';
+import type { checkPatchText as CheckPatchText } from './core/patch/applied';
 import { formatDetection } from './core/report';
 
 interface Args {
@@ -57,7 +57,8 @@ async function cmdDetect(a: Args, out: Out): Promise<number> {
   const target = a.positional[0];
   if (!target) throw new UsageError('detect needs a kernel tree or a file');
   const result = await detectPath(target, { history: !has(a, 'no-history') });
-  const patches = (a.flags.get('patch') ?? []).map((p) => ({ patch: p, reports: checkPatchAgainst(p, target) }));
+  const patches = [];
+  for (const p of a.flags.get('patch') ?? []) patches.push({ patch: p, reports: await checkPatchAgainst(p, target) });
   if (has(a, 'json')) out(JSON.stringify(patches.length ? { ...result, patches } : result, null, 2));
   else {
     out(formatDetection(result, has(a, 'markdown') ? 'markdown' : 'text'));
@@ -66,7 +67,8 @@ async function cmdDetect(a: Args, out: Out): Promise<number> {
   return 0;
 }
 
-function checkPatchAgainst(patchFile: string, target: string): ReturnType<typeof checkPatchText> {
+async function checkPatchAgainst(patchFile: string, target: string): Promise<ReturnType<typeof CheckPatchText>> {
+  const { checkPatchText } = await import('./core/patch/applied');
   const t = resolveTarget(target);
   if (!t.ok) throw new TargetError(t.reason);
   const root = t.treeRoot;
@@ -81,7 +83,7 @@ function checkPatchAgainst(patchFile: string, target: string): ReturnType<typeof
 async function cmdCheckPatch(a: Args, out: Out): Promise<number> {
   const [patch, target] = a.positional;
   if (!patch || !target) throw new UsageError('check-patch needs a patch file and a kernel tree or file');
-  const reports = checkPatchAgainst(patch, target);
+  const reports = await checkPatchAgainst(patch, target);
   if (has(a, 'json')) out(JSON.stringify(reports, null, 2));
   else
     for (const r of reports) {

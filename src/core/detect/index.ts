@@ -3,8 +3,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyzeHistory } from '../history/analyze';
-import { GitReader, SimpleGitReader } from '../git/reader';
+import type { GitReader } from '../git/reader';
 import type { DetectionResult, Evidence, HistoryReport, RaceVerdict, VariantId } from '../types';
 import { decodeSource, resolveTarget } from './input';
 import { scanNatCore } from './nat';
@@ -53,6 +52,9 @@ export async function detectPath(target: string, opts: DetectOptions = {}): Prom
     }
   }
   if (opts.history !== false) {
+    // Loaded on demand: a source-only run (tarball, --no-history) never pays for git.
+    const { SimpleGitReader } = await import('../git/reader');
+    const { analyzeHistory } = await import('../history/analyze');
     const git = opts.git ?? new SimpleGitReader(path.dirname(path.resolve(t.file)));
     const root = await git.root();
     if (root) {

@@ -67,3 +67,8 @@ test('a truncated function is reported as truncated, not as a complete body', ()
   assert.equal(last.name, 'nf_conntrack_tuple_taken');
   assert.equal(last.truncated, true);
 });
+
+test('a directive between if and else does not lose the function (lexical fill-in)', async () => {
+  const src = 'static unsigned int __cold\nhandle(int pf)\n{\n\tint r;\n\n\tif (pf == 2)\n\t\tr = one();\n#if IS_ENABLED(CONFIG_IPV6)\n\telse if (pf == 10)\n\t\tr = two();\n#endif\n\telse\n\t\treturn 1;\n\treturn r;\n}\n\nstatic int after(void)\n{\n\treturn 0;\n}\n';
+  assert.deepEqual((await indexFunctions(src)).map((f) => [f.name, f.nameLine, f.endLine]), [['handle', 2, 15], ['after', 17, 20]]);
+});

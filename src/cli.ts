@@ -6,6 +6,7 @@ import { detectPath, TargetError } from './core/detect';
 import { resolveTarget } from './core/detect/input';
 import { indexFunctions } from './core/parse/treesitter';
 import type { checkPatchText as CheckPatchText } from './core/patch/applied';
+import { joinPatchReports } from './core/patch/join';
 import { formatDetection } from './core/report';
 
 interface Args {
@@ -58,12 +59,13 @@ async function cmdDetect(a: Args, out: Out): Promise<number> {
   if (!target) throw new UsageError('detect needs a kernel tree or a file');
   const result = await detectPath(target, { history: !has(a, 'no-history') });
   const patches = [];
-  for (const p of a.flags.get('patch') ?? []) patches.push({ patch: p, reports: await checkPatchAgainst(p, target) });
-  if (has(a, 'json')) out(JSON.stringify(patches.length ? { ...result, patches } : result, null, 2));
-  else {
-    out(formatDetection(result, has(a, 'markdown') ? 'markdown' : 'text'));
-    for (const p of patches) for (const r of p.reports) out(`patch ${p.patch}: ${r.subject || '(no subject)'}: ${r.overall} (${r.explain})`);
+  for (const p of a.flags.get('patch') ?? []) {
+    const reports = await checkPatchAgainst(p, target);
+    joinPatchReports(result, p, reports);
+    patches.push({ patch: p, reports });
   }
+  if (has(a, 'json')) out(JSON.stringify(patches.length ? { ...result, patches } : result, null, 2));
+  else out(formatDetection(result, has(a, 'markdown') ? 'markdown' : 'text'));
   return 0;
 }
 

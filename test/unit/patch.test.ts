@@ -73,3 +73,31 @@ test('an mbox with two patches gives two reports; garbage gives a clear message'
   assert.deepEqual(reports.map((r) => r.overall), ['applied', 'not-applied']);
   assert.match(checkPatchText('just words\n', () => null)[0].explain, /no diff found/);
 });
+
+test('a supplied azure 952939 patch decides race 2 through the patch layer', async () => {
+  const { joinPatchReports } = await import('../../src/core/patch/join');
+  const { detectSource } = await import('../../src/core/detect/source');
+  const { generateNatCore } = await import('../../src/core/fixtures/generate');
+  // A patch of the project's own making on the NAT side, carrying the posting's subject.
+  const d = tmpDir();
+  initRepo(d);
+  writeFile(d, 'net/netfilter/nf_nat_core.c', generateNatCore({ azure952939: false }));
+  commitAll(d, 'base');
+  writeFile(d, 'net/netfilter/nf_nat_core.c', generateNatCore({ azure952939: true }));
+  commitAll(d, 'netfilter: nf_nat: return the same reply tuple for matching CTs');
+  const mail = git(d, 'format-patch', '-1', '--stdout');
+  const core = generateConntrackCore({ era: '4.15', race1: 'upstream', fullSize: false }).text;
+  const tree = (azure: boolean) => (p: string) => (p === CORE ? core : p === 'net/netfilter/nf_nat_core.c' ? generateNatCore({ azure952939: azure }) : null);
+
+  const before = await detectSource(core, CORE);
+  joinPatchReports(before, '952939.patch', checkPatchText(mail, tree(false)));
+  assert.equal(before.races.race2.verdict, 'missing', 'not applied here: nothing changes');
+  assert.equal(before.races.race2.evidence.find((e) => e.layer === 'patch')?.supports, false);
+
+  const after = await detectSource(core, CORE);
+  joinPatchReports(after, '952939.patch', checkPatchText(mail, tree(true)));
+  assert.equal(after.races.race2.verdict, 'fixed');
+  assert.equal(after.races.race2.variant, 'azure-952939');
+  assert.equal(after.races.race2.decidedBy, 'patch');
+  assert.match(after.races.race2.explain, /revert it before picking the upstream fix/);
+});

@@ -104,9 +104,6 @@ export function exploreBuilt(b: BuiltScenario, opts: ExhaustiveOptions = {}): Ex
   const memo = new Map<string, Summary>();
   let expanded = 0;
   const run = new Array<number>(b.packets.length);
-  const baseTotals = new Float64Array(NC);
-
-  const totalsOf = (st: ModelState, into: Float64Array) => { for (let c = 0; c < NC; c++) into[c] = st.total(c); };
 
   const solve = (nd: Node, key: string | null): Summary => {
     if (dedup && key !== null) { const m = memo.get(key); if (m) return m; }
@@ -118,20 +115,24 @@ export function exploreBuilt(b: BuiltScenario, opts: ExhaustiveOptions = {}): Ex
       acc.sigs.set(signature(nd.pkts), [1, 1]);
     } else {
       const who = run.slice(0, nr);
-      const before = new Float64Array(NC);
-      const after = new Float64Array(NC);
-      totalsOf(nd.st, before);
+      const parent = nd.st.stats;
+      const ncpu = nd.st.cfg.cpus;
       for (const i of who) {
         for (const { child, w } of expandStep(nd, i, b.addrs, maxArity, false)) {
           const s = solve(child, dedup ? fingerprint(child) : null);
-          totalsOf(child.st, after);
           acc.n += s.n;
           const pw = w / nr;
           for (const [sig, [cn, cp]] of s.sigs) {
             const cur = acc.sigs.get(sig);
             if (cur) { cur[0] += cn; cur[1] += cp * pw; } else acc.sigs.set(sig, [cn, cp * pw]);
           }
-          for (let c = 0; c < NC; c++) acc.cnt[c] += s.cnt[c] + (after[c] - before[c]) * s.n;
+          // Increments of this step (summed over CPUs), once per schedule passing through it.
+          const cs = child.st.stats;
+          for (let c = 0; c < NC; c++) {
+            let d = 0;
+            for (let k = 0; k < ncpu; k++) d += cs[k * NC + c] - parent[k * NC + c];
+            acc.cnt[c] += s.cnt[c] + d * s.n;
+          }
         }
       }
     }
@@ -140,7 +141,6 @@ export function exploreBuilt(b: BuiltScenario, opts: ExhaustiveOptions = {}): Ex
   };
 
   const root: Node = { st: b.state.clone(), pkts: b.packets.map((p) => p.clone()) };
-  totalsOf(root.st, baseTotals);
   const sum = solve(root, fingerprint(root));
 
   const outcomes: Record<string, number> = {};

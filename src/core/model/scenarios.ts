@@ -71,7 +71,7 @@ export interface ScenarioPreset {
 
 const base: ScenarioKnobs = {
   packets: 2, proto: 'udp', sameSocket: true, endpoints: 0, snat: 'masquerade', portMode: 'default', portRange: 64512,
-  occupiedPorts: 0, randomSourcePorts: false, zones: false, reverse: false, cpus: 2, skewUs: 2, stepCostUs: 1,
+  occupiedPorts: 0, randomSourcePorts: false, zones: false, reverse: false, cpus: 2, skewUs: 20, stepCostUs: 1,
   resolver: 'default', timeoutS: 5, attempts: 2, max: 0, buckets: 16,
   prefill: { assuredTcp: 0, udp: 0, timeWait: 0, idleTcp: 0 }, whatIf: NO_WHATIF,
   flowRate: 0, udpFraction: 0.5, durationS: 0, tcpLifetimeS: 60,
@@ -98,19 +98,19 @@ export const SCENARIOS: readonly ScenarioPreset[] = [
   {
     name: 'tcp-masquerade', title: 'TCP connect race through MASQUERADE (seed 001)', kind: 'race', races: [],
     description: 'Two containers connect to one destination; half the host ports are held by TIME_WAIT flows, so MASQUERADE often allocates a port and two CPUs can pick the same one. TCP never merges. Skew calibrated so the default mode lands near seed 001\'s ~2 % failed connects.',
-    knobs: k({ proto: 'tcp', sameSocket: false, portRange: 64512, occupiedPorts: 32256, randomSourcePorts: true, skewUs: 25, timeoutS: 1, attempts: 3, buckets: 16384 }),
+    knobs: k({ proto: 'tcp', sameSocket: false, portRange: 64512, occupiedPorts: 32256, randomSourcePorts: true, skewUs: 6, timeoutS: 1, attempts: 3, buckets: 16384 }),
     exhaustive: { portRange: 6, occupiedPorts: 3, randomSourcePorts: false, buckets: 16 },
   },
   {
     name: 'tcp-masquerade-random', title: 'TCP connect race, MASQUERADE --random', kind: 'race', races: [],
     description: 'As tcp-masquerade with a hashed start offset (saddr, daddr, dport): the same for every flow to one destination.',
-    knobs: k({ proto: 'tcp', sameSocket: false, portMode: 'random', portRange: 64512, occupiedPorts: 32256, randomSourcePorts: true, skewUs: 25, timeoutS: 1, attempts: 3, buckets: 16384 }),
+    knobs: k({ proto: 'tcp', sameSocket: false, portMode: 'random', portRange: 64512, occupiedPorts: 32256, randomSourcePorts: true, skewUs: 6, timeoutS: 1, attempts: 3, buckets: 16384 }),
     exhaustive: { portRange: 6, occupiedPorts: 3, randomSourcePorts: false, buckets: 16 },
   },
   {
     name: 'tcp-masquerade-random-fully', title: 'TCP connect race, MASQUERADE --random-fully', kind: 'race', races: [],
     description: 'As tcp-masquerade with a fresh random offset per allocation.',
-    knobs: k({ proto: 'tcp', sameSocket: false, portMode: 'random-fully', portRange: 64512, occupiedPorts: 32256, randomSourcePorts: true, skewUs: 25, timeoutS: 1, attempts: 3, buckets: 16384 }),
+    knobs: k({ proto: 'tcp', sameSocket: false, portMode: 'random-fully', portRange: 64512, occupiedPorts: 32256, randomSourcePorts: true, skewUs: 6, timeoutS: 1, attempts: 3, buckets: 16384 }),
     exhaustive: { portRange: 6, occupiedPorts: 3, randomSourcePorts: false, buckets: 16 },
   },
   {

@@ -73,7 +73,7 @@ export function stepLookup(st: ModelState, p: Packet, ctx: StepCtx): void {
     p.ct = node >> 1;
     p.outcome = O_FOUND;
     p.phase = PH_DONE;
-    note(ctx, p, 'lookup', 'nf_conntrack_in', () => `found confirmed entry #${node >> 1}: packet attaches, no new entry`, true);
+    if (ctx.trace) note(ctx, p, 'lookup', 'nf_conntrack_in', () => `found confirmed entry #${node >> 1}: packet attaches, no new entry`, true);
     return;
   }
   if (st.cfg.max > 0 && st.count >= st.cfg.max) {
@@ -82,7 +82,7 @@ export function stepLookup(st: ModelState, p: Packet, ctx: StepCtx): void {
       p.outcome = O_TABLE_FULL;
       p.cause = 'table-full';
       p.phase = PH_DONE;
-      note(ctx, p, 'lookup', '__nf_conntrack_alloc', () => `table full (${st.count}/${st.cfg.max}), no non-assured entry in ${EVICTION_RANGE} buckets: "table full, dropping packet"`, true);
+      if (ctx.trace) note(ctx, p, 'lookup', '__nf_conntrack_alloc', () => `table full (${st.count}/${st.cfg.max}), no non-assured entry in ${EVICTION_RANGE} buckets: "table full, dropping packet"`, true);
       return;
     }
   }
@@ -96,7 +96,7 @@ export function stepLookup(st: ModelState, p: Packet, ctx: StepCtx): void {
   e.tcp = tProto(p.orig) === TCP ? TCP_SYN_SENT : 0;
   p.ct = id;
   p.phase = nextPhase(p, PH_LOOKUP);
-  note(ctx, p, 'lookup', 'init_conntrack', () => `no entry for ${fmt(ctx, p.orig)}: unconfirmed entry #${id} allocated`);
+  if (ctx.trace) note(ctx, p, 'lookup', 'init_conntrack', () => `no entry for ${fmt(ctx, p.orig)}: unconfirmed entry #${id} allocated`);
 }
 
 function evictable(st: ModelState, e: Entry): boolean {
@@ -122,7 +122,7 @@ function earlyDrop(st: ModelState, p: Packet, ctx: StepCtx): boolean {
       if (!evictable(st, e)) continue;
       st.release(node >> 1);
       st.inc(p.cpu, C_EARLY_DROP);
-      note(ctx, p, 'lookup', 'early_drop', () => `table full: evicted non-assured entry #${node >> 1}`);
+      if (ctx.trace) note(ctx, p, 'lookup', 'early_drop', () => `table full: evicted non-assured entry #${node >> 1}`);
       return true;
     }
   }
@@ -137,7 +137,7 @@ export function stepDnat(st: ModelState, p: Packet, ctx: StepCtx): void {
   e.reply = invert(withDst(e.orig, ep, tDport(e.orig)));
   e.status |= DST_NAT_DONE;
   p.phase = nextPhase(p, PH_DNAT);
-  note(ctx, p, 'dnat', 'nf_nat_setup_info (DNAT)', () => `endpoint ${k + 1}/${p.endpoints.length} chosen: ${ctx.addrs[ep] ?? ep}`);
+  if (ctx.trace) note(ctx, p, 'dnat', 'nf_nat_setup_info (DNAT)', () => `endpoint ${k + 1}/${p.endpoints.length} chosen: ${ctx.addrs[ep] ?? ep}`);
 }
 
 /**
@@ -184,7 +184,7 @@ export function stepSnat(st: ModelState, p: Packet, ctx: StepCtx): void {
       if (ct !== e && ct.orig === e.orig && ct.zoneO === e.zoneO && tSaddr(ct.reply) === tSaddr(e.reply)) {
         e.reply = ct.reply;
         finishSnat(p, e);
-        note(ctx, p, 'snat', 'get_unique_tuple (azure 952939 hypothesis)', () => `same ORIGINAL as confirmed #${node >> 1}: reuse its reply tuple ${fmt(ctx, ct.reply)}`);
+        if (ctx.trace) note(ctx, p, 'snat', 'get_unique_tuple (azure 952939 hypothesis)', () => `same ORIGINAL as confirmed #${node >> 1}: reuse its reply tuple ${fmt(ctx, ct.reply)}`);
         return;
       }
     }
@@ -194,7 +194,7 @@ export function stepSnat(st: ModelState, p: Packet, ctx: StepCtx): void {
   if (taker < 0) {
     e.reply = invert(keep);
     finishSnat(p, e);
-    note(ctx, p, 'snat', 'get_unique_tuple -> nf_nat_used_tuple', () => `${fmt(ctx, keep)} not taken: source port ${tSport(keep)} kept`);
+    if (ctx.trace) note(ctx, p, 'snat', 'get_unique_tuple -> nf_nat_used_tuple', () => `${fmt(ctx, keep)} not taken: source port ${tSport(keep)} kept`);
     return;
   }
   const nat = st.cfg.nat;
@@ -202,13 +202,13 @@ export function stepSnat(st: ModelState, p: Packet, ctx: StepCtx): void {
     // The rover is read here and written back by the next step: two CPUs can read one value.
     p.off = st.rover;
     p.phase = PH_SNAT_PICK;
-    note(ctx, p, 'snat', 'nf_conntrack_tuple_taken', () => `reply tuple of port ${tSport(keep)} taken by confirmed #${taker}: read rover = ${st.rover}`, true);
+    if (ctx.trace) note(ctx, p, 'snat', 'nf_conntrack_tuple_taken', () => `reply tuple of port ${tSport(keep)} taken by confirmed #${taker}: read rover = ${st.rover}`, true);
     return;
   }
   const off = nat.mode === 'random'
     ? hashTuple(tuple(0, addr, 0, tDaddr(out), tDport(out)), 0, nat.secret) % nat.portRange // secure_port(saddr, daddr, dport)
     : ctx.ch.pick(nat.portRange); // --random-fully: fresh random offset
-  note(ctx, p, 'snat', 'nf_conntrack_tuple_taken', () => `reply tuple of port ${tSport(keep)} taken by confirmed #${taker}: ${nat.mode} offset ${off}`, true);
+  if (ctx.trace) note(ctx, p, 'snat', 'nf_conntrack_tuple_taken', () => `reply tuple of port ${tSport(keep)} taken by confirmed #${taker}: ${nat.mode} offset ${off}`, true);
   pickPort(st, p, e, off, ctx);
 }
 
@@ -230,7 +230,7 @@ function pickPort(st: ModelState, p: Packet, e: Entry, off: number, ctx: StepCtx
     if (nat.mode === 'default') st.rover = o;
     e.reply = invert(cand);
     finishSnat(p, e);
-    note(ctx, p, p.phase === PH_SNAT_PICK ? 'snat-pick' : 'snat', 'nf_nat_l4proto_unique_tuple',
+    if (ctx.trace) note(ctx, p, p.phase === PH_SNAT_PICK ? 'snat-pick' : 'snat', 'nf_nat_l4proto_unique_tuple',
       () => `port ${nat.portMin + o} chosen after ${i + 1} probe(s)${nat.mode === 'default' ? `, rover := ${o}` : ''}`);
     return;
   }
@@ -269,7 +269,7 @@ export function stepConfirm(st: ModelState, p: Packet, ctx: StepCtx): void {
     e.expires = st.now + newTimeout(st, e);
     p.outcome = O_INSERTED;
     p.phase = nextPhase(p, PH_CONFIRM);
-    note(ctx, p, 'confirm', '__nf_conntrack_confirm', () => `#${id} inserted (${fmt(ctx, e.orig)} / reply ${fmt(ctx, e.reply)})`);
+    if (ctx.trace) note(ctx, p, 'confirm', '__nf_conntrack_confirm', () => `#${id} inserted (${fmt(ctx, e.orig)} / reply ${fmt(ctx, e.reply)})`);
     return;
   }
   resolveClash(st, p, e, h1 >= 0 ? h1 : h2, h1 >= 0, h2 >= 0, ctx);
@@ -298,7 +298,7 @@ function resolveClash(st: ModelState, p: Packet, e: Entry, h: number, origClash:
     p.outcome = O_MERGED;
     p.phase = nextPhase(p, PH_CONFIRM);
     if (!pre2020) st.inc(p.cpu, C_CLASH_RESOLVE);
-    note(ctx, p, 'confirm', fn, () => `clash with #${winner}: merged (${(ct.status & NAT_DONE_MASK) === 0 ? 'NAT not done' : matchReverse(ct, e) && !match(ct, e) ? 'tuples match crosswise' : 'tuples match'}), packet accepted`, true);
+    if (ctx.trace) note(ctx, p, 'confirm', fn, () => `clash with #${winner}: merged (${(ct.status & NAT_DONE_MASK) === 0 ? 'NAT not done' : matchReverse(ct, e) && !match(ct, e) ? 'tuples match crosswise' : 'tuples match'}), packet accepted`, true);
     return;
   }
   if (allowClash && beh.clashHarder && origClash && !replyClash) {
@@ -310,7 +310,7 @@ function resolveClash(st: ModelState, p: Packet, e: Entry, h: number, origClash:
     st.inc(p.cpu, C_CLASH_RESOLVE);
     p.outcome = O_CLASH_INSERTED;
     p.phase = nextPhase(p, PH_CONFIRM);
-    note(ctx, p, 'confirm', 'nf_ct_resolve_clash_harder', () => `ORIGINAL clashes with #${winner}, REPLY free: inserted in REPLY direction only, NAT_CLASH, 1 s`, true);
+    if (ctx.trace) note(ctx, p, 'confirm', 'nf_ct_resolve_clash_harder', () => `ORIGINAL clashes with #${winner}, REPLY free: inserted in REPLY direction only, NAT_CLASH, 1 s`, true);
     return;
   }
   const cause = classify(ct, e);
@@ -320,7 +320,7 @@ function resolveClash(st: ModelState, p: Packet, e: Entry, h: number, origClash:
   p.outcome = O_DROPPED;
   p.cause = cause;
   p.phase = PH_DONE;
-  note(ctx, p, 'confirm', fn, () => `clash with #${winner} (${origClash ? 'ORIGINAL' : ''}${origClash && replyClash ? '+' : ''}${replyClash ? 'REPLY' : ''}) not resolvable: DROP [${cause}]`, true);
+  if (ctx.trace) note(ctx, p, 'confirm', fn, () => `clash with #${winner} (${origClash ? 'ORIGINAL' : ''}${origClash && replyClash ? '+' : ''}${replyClash ? 'REPLY' : ''}) not resolvable: DROP [${cause}]`, true);
 }
 
 function classify(ct: Entry, e: Entry): DropCause {
@@ -347,5 +347,5 @@ export function stepReply(st: ModelState, p: Packet, ctx: StepCtx): void {
   } else {
     e.expires = st.now + scaledTimeout(st, TIMEOUTS.udpReplied);
   }
-  note(ctx, p, 'reply', 'nf_conntrack_in (reply)', () => `reply matches #${p.ct}: SEEN_REPLY`);
+  if (ctx.trace) note(ctx, p, 'reply', 'nf_conntrack_in (reply)', () => `reply matches #${p.ct}: SEEN_REPLY`);
 }

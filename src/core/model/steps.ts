@@ -222,6 +222,7 @@ function pickPort(st: ModelState, p: Packet, e: Entry, off: number, ctx: StepCtx
   const addr = natTarget(st, p, e);
   const out = invert(e.reply);
   const range = nat.portRange;
+  const label: StepName = p.phase === PH_SNAT_PICK ? 'snat-pick' : 'snat';
   for (let i = 0; ; i++) {
     const o = (off + i) % range;
     const cand = withSrc(out, addr, nat.portMin + o);
@@ -230,7 +231,7 @@ function pickPort(st: ModelState, p: Packet, e: Entry, off: number, ctx: StepCtx
     if (nat.mode === 'default') st.rover = o;
     e.reply = invert(cand);
     finishSnat(p, e);
-    if (ctx.trace) note(ctx, p, p.phase === PH_SNAT_PICK ? 'snat-pick' : 'snat', 'nf_nat_l4proto_unique_tuple',
+    if (ctx.trace) note(ctx, p, label, 'nf_nat_l4proto_unique_tuple',
       () => `port ${nat.portMin + o} chosen after ${i + 1} probe(s)${nat.mode === 'default' ? `, rover := ${o}` : ''}`);
     return;
   }

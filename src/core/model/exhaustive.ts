@@ -56,6 +56,12 @@ export interface ExhaustiveOptions {
   overrides?: Partial<ScenarioKnobs>;
   /** Refuse to branch on a pick wider than this (default 64). */
   maxArity?: number;
+  /** Abort (throw ExhaustiveBudgetError) after expanding this many nodes: for the naive baseline in benches. */
+  nodeBudget?: number;
+}
+
+export class ExhaustiveBudgetError extends Error {
+  constructor(public nodes: number, public ms: number) { super(`exhaustive: node budget exhausted after ${nodes} nodes (${ms.toFixed(0)} ms)`); }
 }
 
 const isDrop = (o: number) => o === O_DROPPED || o === O_TABLE_FULL;
@@ -101,13 +107,14 @@ export function exploreBuilt(b: BuiltScenario, opts: ExhaustiveOptions = {}): Ex
   const t0 = performance.now();
   const dedup = opts.dedup !== false;
   const maxArity = opts.maxArity ?? 64;
+  const budget = opts.nodeBudget ?? Infinity;
   const memo = new Map<string, Summary>();
   let expanded = 0;
   const run = new Array<number>(b.packets.length);
 
   const solve = (nd: Node, key: string | null): Summary => {
     if (dedup && key !== null) { const m = memo.get(key); if (m) return m; }
-    expanded++;
+    if (++expanded > budget) throw new ExhaustiveBudgetError(expanded, performance.now() - t0);
     const nr = runnable(b, nd.pkts, run);
     const acc: Summary = { n: 0, sigs: new Map(), cnt: new Float64Array(NC) };
     if (nr === 0) {

@@ -154,8 +154,12 @@ export function getScenario(name: string): ScenarioPreset {
 /** Addresses of the model's address book (index -> text). */
 export const ADDR = { client: 1, client2: 2, node: 8, resolver: 9, vip: 10, peer: 11, other: 12, endpoint0: 20 } as const;
 
+let book: string[] | null = null;
+
+/** The shared address book (built once: scenarios only read it). */
 export function addressBook(): string[] {
-  const a: string[] = [];
+  if (book) return book;
+  const a: string[] = (book = []);
   a[ADDR.client] = '10.244.1.5';
   for (let i = 1; i < 4; i++) a[ADDR.client + i] = `10.244.1.${5 + i}`;
   a[ADDR.node] = '192.168.1.10';

@@ -47,6 +47,10 @@ const USAGE = `usage: conntrack-backport <command> [options]
       is this patch applied here? (per hunk, robust to offsets and moved functions)
   functions [--json] <file.c>
       the function index tree-sitter sees (name, lines, #if condition)
+  simulate --scenario NAME --variant <NAME | from-tree PATH> [--exhaustive] [--trials N] [--seed S] [--json]
+      run the bundled conntrack model (scenarios: dns-snat, dns-vip, tcp-masquerade, table-overflow, …)
+  stats [--json] <conntrack -S output file | ->
+      parse real conntrack -S (or /proc/net/stat/nf_conntrack) output and say what it shows
 `;
 
 type Out = (s: string) => void;
@@ -107,7 +111,58 @@ async function cmdFunctions(a: Args, out: Out): Promise<number> {
   return 0;
 }
 
+async function cmdSimulate(a: Args, out: Out): Promise<number> {
+  const { runSimulateCommand, modelVariantFromDetection, SCENARIO_NAMES } = await import('./core/model');
+  const scenario = a.flags.get('scenario')?.[0];
+  let variant = a.flags.get('variant')?.[0];
+  if (!scenario) throw new UsageError(`simulate needs --scenario (one of ${SCENARIO_NAMES.join(', ')})`);
+  if (!variant) throw new UsageError('simulate needs --variant NAME or --variant from-tree PATH');
+  const caveats: string[] = [];
+  if (variant === 'from-tree') {
+    const tree = a.positional[0];
+    if (!tree) throw new UsageError('--variant from-tree needs a kernel tree or file after it');
+    const m = modelVariantFromDetection(await detectPath(tree, { history: !has(a, 'no-history') }));
+    variant = m.variant;
+    caveats.push(`variant ${m.variant} detected from ${tree}`, ...m.caveats);
+  }
+  const num = (k: string): number | undefined => {
+    const v = a.flags.get(k)?.[0];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${k} must be a non-negative number`);
+    return n;
+  };
+  let r;
+  try {
+    r = runSimulateCommand({ scenario, variant, exhaustive: has(a, 'exhaustive'), trials: num('trials'), seed: num('seed'), json: has(a, 'json') });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (has(a, 'json')) out(JSON.stringify({ ...r.json, caveats }, null, 2));
+  else out([...caveats.map((c) => `note:     ${c}`), r.text].join('\n'));
+  return 0;
+}
+
+async function cmdStats(a: Args, out: Out): Promise<number> {
+  const { parseConntrackStats, interpretStats, ConntrackStatsError } = await import('./core/conntrackStats');
+  const src = a.positional[0];
+  if (!src) throw new UsageError('stats needs a file with conntrack -S output (or - for stdin)');
+  const text = src === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(src, 'utf8');
+  try {
+    const stats = parseConntrackStats(text);
+    const verdict = interpretStats(stats, {});
+    if (has(a, 'json')) out(JSON.stringify({ stats, interpretation: verdict }, null, 2));
+    else out([verdict.summary, ...verdict.sentences.map((s: string) => `  ${s}`)].join('\n'));
+  } catch (e) {
+    if (e instanceof ConntrackStatsError) throw new UsageError(e.message);
+    throw e;
+  }
+  return 0;
+}
+
 export const COMMANDS: Record<string, Command> = {
+  simulate: cmdSimulate,
+  stats: cmdStats,
   detect: cmdDetect,
   'check-patch': cmdCheckPatch,
   functions: cmdFunctions,

@@ -5,9 +5,10 @@ import * as path from 'node:path';
 import { detectPath, TargetError } from './core/detect';
 import { resolveTarget } from './core/detect/input';
 import { indexFunctions } from './core/parse/treesitter';
-import { checkPatchText } from './core/patch/applied';
+import type { checkPatchText as CheckPatchText } from './core/patch/applied';
+import { joinPatchReports } from './core/patch/join';
 import { formatDetection } from './core/report';
-import { exportMatrix, sweep, SweepProgress } from './core/matrix';
+import type { SweepProgress } from './core/matrix';
 
 interface Args {
   cmd: string;
@@ -51,6 +52,10 @@ const USAGE = `usage: conntrack-backport <command> [options]
       which branches and tags carry which fix, where each fix entered and where it was lost;
       PATTERN is a glob on the short or full ref name (v4.19.*, Ubuntu-*, refs/remotes/origin/*)
       or one of branches, tags, remotes, all (default: branches and tags)
+  simulate --scenario NAME --variant <NAME | from-tree PATH> [--exhaustive] [--trials N] [--seed S] [--json]
+      run the bundled conntrack model (scenarios: dns-snat, dns-vip, tcp-masquerade, table-overflow, …)
+  stats [--json] <conntrack -S output file | ->
+      parse real conntrack -S (or /proc/net/stat/nf_conntrack) output and say what it shows
 `;
 
 type Out = (s: string) => void;
@@ -62,16 +67,19 @@ async function cmdDetect(a: Args, out: Out): Promise<number> {
   const target = a.positional[0];
   if (!target) throw new UsageError('detect needs a kernel tree or a file');
   const result = await detectPath(target, { history: !has(a, 'no-history') });
-  const patches = (a.flags.get('patch') ?? []).map((p) => ({ patch: p, reports: checkPatchAgainst(p, target) }));
-  if (has(a, 'json')) out(JSON.stringify(patches.length ? { ...result, patches } : result, null, 2));
-  else {
-    out(formatDetection(result, has(a, 'markdown') ? 'markdown' : 'text'));
-    for (const p of patches) for (const r of p.reports) out(`patch ${p.patch}: ${r.subject || '(no subject)'}: ${r.overall} (${r.explain})`);
+  const patches = [];
+  for (const p of a.flags.get('patch') ?? []) {
+    const reports = await checkPatchAgainst(p, target);
+    joinPatchReports(result, p, reports);
+    patches.push({ patch: p, reports });
   }
+  if (has(a, 'json')) out(JSON.stringify(patches.length ? { ...result, patches } : result, null, 2));
+  else out(formatDetection(result, has(a, 'markdown') ? 'markdown' : 'text'));
   return 0;
 }
 
-function checkPatchAgainst(patchFile: string, target: string): ReturnType<typeof checkPatchText> {
+async function checkPatchAgainst(patchFile: string, target: string): Promise<ReturnType<typeof CheckPatchText>> {
+  const { checkPatchText } = await import('./core/patch/applied');
   const t = resolveTarget(target);
   if (!t.ok) throw new TargetError(t.reason);
   const root = t.treeRoot;
@@ -86,7 +94,7 @@ function checkPatchAgainst(patchFile: string, target: string): ReturnType<typeof
 async function cmdCheckPatch(a: Args, out: Out): Promise<number> {
   const [patch, target] = a.positional;
   if (!patch || !target) throw new UsageError('check-patch needs a patch file and a kernel tree or file');
-  const reports = checkPatchAgainst(patch, target);
+  const reports = await checkPatchAgainst(patch, target);
   if (has(a, 'json')) out(JSON.stringify(reports, null, 2));
   else
     for (const r of reports) {
@@ -109,6 +117,7 @@ async function cmdFunctions(a: Args, out: Out): Promise<number> {
 }
 
 async function cmdSweep(a: Args, out: Out): Promise<number> {
+  const { exportMatrix, sweep } = await import('./core/matrix');
   const repo = a.positional[0];
   if (!repo) throw new UsageError('sweep needs a repository');
   if (!fs.existsSync(repo)) throw new UsageError(`${repo}: no such directory`);
@@ -122,7 +131,58 @@ async function cmdSweep(a: Args, out: Out): Promise<number> {
   return 0;
 }
 
+async function cmdSimulate(a: Args, out: Out): Promise<number> {
+  const { runSimulateCommand, modelVariantFromDetection, SCENARIO_NAMES } = await import('./core/model');
+  const scenario = a.flags.get('scenario')?.[0];
+  let variant = a.flags.get('variant')?.[0];
+  if (!scenario) throw new UsageError(`simulate needs --scenario (one of ${SCENARIO_NAMES.join(', ')})`);
+  if (!variant) throw new UsageError('simulate needs --variant NAME or --variant from-tree PATH');
+  const caveats: string[] = [];
+  if (variant === 'from-tree') {
+    const tree = a.positional[0];
+    if (!tree) throw new UsageError('--variant from-tree needs a kernel tree or file after it');
+    const m = modelVariantFromDetection(await detectPath(tree, { history: !has(a, 'no-history') }));
+    variant = m.variant;
+    caveats.push(`variant ${m.variant} detected from ${tree}`, ...m.caveats);
+  }
+  const num = (k: string): number | undefined => {
+    const v = a.flags.get(k)?.[0];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${k} must be a non-negative number`);
+    return n;
+  };
+  let r;
+  try {
+    r = runSimulateCommand({ scenario, variant, exhaustive: has(a, 'exhaustive'), trials: num('trials'), seed: num('seed'), json: has(a, 'json') });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (has(a, 'json')) out(JSON.stringify({ ...r.json, caveats }, null, 2));
+  else out([...caveats.map((c) => `note:     ${c}`), r.text].join('\n'));
+  return 0;
+}
+
+async function cmdStats(a: Args, out: Out): Promise<number> {
+  const { parseConntrackStats, interpretStats, ConntrackStatsError } = await import('./core/conntrackStats');
+  const src = a.positional[0];
+  if (!src) throw new UsageError('stats needs a file with conntrack -S output (or - for stdin)');
+  const text = src === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(src, 'utf8');
+  try {
+    const stats = parseConntrackStats(text);
+    const verdict = interpretStats(stats, {});
+    if (has(a, 'json')) out(JSON.stringify({ stats, interpretation: verdict }, null, 2));
+    else out([verdict.summary, ...verdict.sentences.map((s: string) => `  ${s}`)].join('\n'));
+  } catch (e) {
+    if (e instanceof ConntrackStatsError) throw new UsageError(e.message);
+    throw e;
+  }
+  return 0;
+}
+
 export const COMMANDS: Record<string, Command> = {
+  simulate: cmdSimulate,
+  stats: cmdStats,
   detect: cmdDetect,
   'check-patch': cmdCheckPatch,
   functions: cmdFunctions,

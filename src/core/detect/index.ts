@@ -3,9 +3,8 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyzeHistory } from '../history/analyze';
-import { GitReader, SimpleGitReader } from '../git/reader';
-import type { DetectionResult, Evidence, HistoryReport, RaceVerdict } from '../types';
+import type { GitReader } from '../git/reader';
+import type { DetectionResult, Evidence, HistoryReport, RaceVerdict, VariantId } from '../types';
 import { decodeSource, resolveTarget } from './input';
 import { scanNatCore } from './nat';
 import { detectSource, notKernelResult } from './source';
@@ -32,6 +31,8 @@ export interface DetectOptions {
   git?: GitReader;
   /** Also scan nf_nat_core.c for the azure 952939 hypothesis (default true). */
   nat?: boolean;
+  /** Upstream commit ids for the patch-id layer (mirrors). */
+  overrides?: Partial<Record<VariantId, string>>;
 }
 
 export class TargetError extends Error {}
@@ -51,12 +52,15 @@ export async function detectPath(target: string, opts: DetectOptions = {}): Prom
     }
   }
   if (opts.history !== false) {
+    // Loaded on demand: a source-only run (tarball, --no-history) never pays for git.
+    const { SimpleGitReader } = await import('../git/reader');
+    const { analyzeHistory } = await import('../history/analyze');
     const git = opts.git ?? new SimpleGitReader(path.dirname(path.resolve(t.file)));
     const root = await git.root();
     if (root) {
       const rel = path.relative(root, path.resolve(t.file)).split(path.sep).join('/');
       const natRel = t.natFile ? path.relative(root, path.resolve(t.natFile)).split(path.sep).join('/') : undefined;
-      result.history = await analyzeHistory(git, natRel ? [rel, natRel] : [rel]);
+      result.history = await analyzeHistory(git, natRel ? [rel, natRel] : [rel], { overrides: opts.overrides });
       joinHistory(result, result.history);
     } else {
       result.history = { available: false, reason: 'not inside a git checkout: source layer only', commitsTouchingFile: 0, commits: [], net: {} };

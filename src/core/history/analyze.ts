@@ -83,7 +83,14 @@ export function isAzureMarker(c: CommitRecord): boolean {
   return azureOnly.some((e) => e.subject === bareSubject(c.subject) || mentionsPosting(c, e)) || /1795493/.test(c.body);
 }
 
-export async function analyzeHistory(git: GitReader, relPaths: string[], opts: { ref?: string; max?: number } = {}): Promise<HistoryReport> {
+export interface HistoryOptions {
+  ref?: string;
+  max?: number;
+  /** Upstream commit ids to use instead of the catalogue's (mirrors, rewritten histories, tests). */
+  overrides?: Partial<Record<VariantId, string>>;
+}
+
+export async function analyzeHistory(git: GitReader, relPaths: string[], opts: HistoryOptions = {}): Promise<HistoryReport> {
   const root = await git.root();
   if (!root) return { available: false, reason: 'not inside a git checkout', commitsTouchingFile: 0, commits: [], net: {} };
   const commits = await git.logPaths(relPaths, { ref: opts.ref, max: opts.max ?? 5000 });
@@ -98,8 +105,9 @@ export async function analyzeHistory(git: GitReader, relPaths: string[], opts: {
     }
   }
   // Patch-id: upstream commits present in this repository (e.g. a fetched upstream remote).
-  for (const e of CATALOGUE.filter((x) => x.commits.length)) {
-    for (const up of e.commits) {
+  for (const e of CATALOGUE) {
+    const ups = opts.overrides?.[e.id] ? [opts.overrides[e.id]!] : e.commits;
+    for (const up of ups) {
       if (!(await git.hasCommit(up))) continue;
       const want = await git.patchId(up, relPaths);
       if (!want) continue;

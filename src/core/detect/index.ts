@@ -51,8 +51,11 @@ export async function detectPath(target: string, opts: DetectOptions = {}): Prom
     }
   }
   if (opts.history !== false) {
-    const git = opts.git ?? new SimpleGitReader(path.dirname(path.resolve(t.file)));
+    let git = opts.git ?? new SimpleGitReader(path.dirname(path.resolve(t.file)));
     const root = await git.root();
+    // Paths below are relative to the top of the work tree; git reads pathspecs relative to
+    // its working directory, so the reader must run at the top.
+    if (root && !opts.git) git = new SimpleGitReader(root);
     if (root) {
       const rel = path.relative(root, path.resolve(t.file)).split(path.sep).join('/');
       const natRel = t.natFile ? path.relative(root, path.resolve(t.natFile)).split(path.sep).join('/') : undefined;

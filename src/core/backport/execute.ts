@@ -159,7 +159,7 @@ export async function applyPlan(repo: string, plan: BackportPlan, opts: ExecuteO
       await git.createBranch(branch, origHead);
     } catch (e) {
       journal.workBranch = null;
-      const rb = await rollback(git, gitDir, journal, progress);
+      const rb = await rollback(git, gitDir, journal, progress, true);
       return { ...base, backupRef, status: 'failed', rolledBack: rb.ok, stash: rb.stash, message: `could not create branch ${branch}: ${gitErrorText(e)}; ${rb.message}` };
     }
   }
@@ -223,7 +223,7 @@ async function faultHook(step: number): Promise<void> {
 }
 
 async function failAndRollBack(git: GitWriter, gitDir: string, j: Journal, progress: (e: ProgressEvent) => void, result: (r: Partial<RunResult> & { status: RunStatus; message: string }) => RunResult, what: string): Promise<RunResult> {
-  const rb = await rollback(git, gitDir, j, progress);
+  const rb = await rollback(git, gitDir, j, progress, true);
   return result({ status: 'failed', rolledBack: rb.ok, stash: rb.stash, commits: rb.ok ? [] : [...j.done], message: `${what}; ${rb.message}` });
 }
 
@@ -268,7 +268,7 @@ interface RollbackOutcome {
 }
 
 /** Back to exactly where the user was: HEAD, branch, index, work tree, stash. */
-async function rollback(git: GitWriter, gitDir: string, j: Journal, progress: (e: ProgressEvent) => void): Promise<RollbackOutcome> {
+async function rollback(git: GitWriter, gitDir: string, j: Journal, progress: (e: ProgressEvent) => void, keepBackup = false): Promise<RollbackOutcome> {
   progress({ phase: 'rollback', message: 'returning the repository to its state before the run' });
   try {
     await git.abortInProgress();
@@ -296,8 +296,10 @@ async function rollback(git: GitWriter, gitDir: string, j: Journal, progress: (e
     if (j.stashRef) await git.deleteRef(j.stashRef);
   }
   removeJournal(gitDir);
-  await git.deleteRef(j.backupRef);
-  return { ok: true, stash, message: `rolled back: the repository is as it was (${j.origBranch ?? 'detached HEAD'} at ${j.origHead.slice(0, 12)})` };
+  // After a failure the backup ref stays, so the user can check for themselves; an abort the
+  // user asked for leaves no trace.
+  if (!keepBackup) await git.deleteRef(j.backupRef);
+  return { ok: true, stash, message: `rolled back: the repository is as it was (${j.origBranch ?? 'detached HEAD'} at ${j.origHead.slice(0, 12)})${keepBackup ? `; the backup ref ${j.backupRef} is kept` : ''}` };
 }
 
 async function withJournal(repo: string, opts: ExecuteOptions, fn: (git: GitWriter, gitDir: string, j: Journal, top: string) => Promise<RunResult>): Promise<RunResult> {

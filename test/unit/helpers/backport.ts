@@ -58,7 +58,8 @@ export function snapshot(dir: string, opts: { ignoreBackupRefs?: boolean } = {})
     head: git(dir, ['rev-parse', 'HEAD']),
     branch,
     status: git(dir, ['status', '--porcelain=v1', '--untracked-files=all']),
-    index: git(dir, ['write-tree']),
+    // Every stage of every entry, so an unmerged index compares too.
+    index: git(dir, ['ls-files', '--stage']),
     stash: git(dir, ['stash', 'list', '--format=%H %s']),
     refs,
     files,

@@ -142,3 +142,43 @@ test('patch files: picks come from an mbox via git am -3', async () => {
   assert.equal(m.at(-1), 'Signed-off-by: Sam Submitter <sam@example.com>');
   assert.equal(res.upstreamState, true);
 });
+
+test('a conflict inside git am -3: abort closes the am session and restores the prior state; continue works too', async () => {
+  for (const finish of ['no-base-blobs', 'abort', 'continue'] as const) {
+    const r = demo({ scenario: 'none', conflict: true });
+    const mbox = path.join(r.tree, '..', 'fixes.mbox');
+    fs.writeFileSync(mbox, git(r.upstream, ['format-patch', '--stdout', `${r.upstreamShas.ed07d9a021df}~1..${r.upstreamShas['4e35c1cb9460']}`]) + '\n');
+    // git am -3 needs the patch's pre-image blobs to merge; without them it can only fail.
+    if (finish !== 'no-base-blobs') git(r.tree, ['fetch', '--quiet', r.remote]);
+    const before = snapshot(r.tree);
+    const { plan } = await prepare(r, { remote: undefined, patchFiles: [mbox] });
+    const res = await applyPlan(r.tree, plan);
+    if (finish === 'no-base-blobs') {
+      assert.equal(res.status, 'failed', res.message);
+      assert.equal(res.rolledBack, true);
+      assert.match(res.message, /could not build fake ancestor/);
+      assert.deepEqual(snapshot(r.tree, { ignoreBackupRefs: true }), before);
+      continue;
+    }
+    assert.equal(res.status, 'conflict', res.message);
+    assert.deepEqual(res.conflict?.files, [CORE]);
+    assert.ok(fs.existsSync(path.join(r.tree, '.git', 'rebase-apply')), 'the am session is open');
+    if (finish === 'abort') {
+      assert.equal((await abortRun(r.tree)).status, 'aborted');
+      assert.deepEqual(snapshot(r.tree), before);
+      assert.ok(!fs.existsSync(path.join(r.tree, '.git', 'rebase-apply')));
+    } else {
+      fs.writeFileSync(path.join(r.tree, CORE), r.fixedCore);
+      git(r.tree, ['add', CORE]);
+      const done = await continueRun(r.tree, { note: 'dropped the vendor tracer lines' });
+      assert.equal(done.status, 'done', done.message);
+      assert.equal(read(r), r.fixedCore);
+      const m = git(r.tree, ['log', '-1', '--format=%an|%B']).split('\n');
+      assert.match(m[0], /^Martynas Pumputis\|/);
+      assert.equal(m.at(-3), `(backported from commit ${r.upstreamShas['4e35c1cb9460']})`);
+      assert.equal(m.at(-2), '[sam: dropped the vendor tracer lines]');
+      assert.equal(m.at(-1), 'Signed-off-by: Sam Submitter <sam@example.com>');
+      assert.ok(!fs.existsSync(path.join(r.tree, '.git', 'rebase-apply')));
+    }
+  }
+});

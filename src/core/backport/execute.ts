@@ -3,7 +3,7 @@
 // new branch, commit one step at a time, stop on a conflict for continue/abort, roll back by
 // itself on any other failure, and re-run detection at the end.
 //
-// Test hooks (documented in ARCHITECTURE notes of the CLI): when the environment sets
+// Test hooks (used by test/unit/backport-faults.test.ts): when the environment sets
 // CONNTRACK_BACKPORT_PAUSE_AFTER_STEP=k, the run prints "conntrack-backport: paused after step k"
 // on stderr after committing step k and waits forever, so a test can kill the process there;
 // CONNTRACK_BACKPORT_EXIT_AFTER_STEP=k exits at that point instead.
@@ -174,7 +174,7 @@ async function runSteps(git: GitWriter, gitDir: string, j: Journal, opts: Execut
     const rs = steps[i];
     if (opts.signal?.aborted) {
       const rb = await rollback(git, gitDir, j, progress);
-      return result({ status: 'cancelled', rolledBack: rb.ok, stash: rb.stash, commits: [], message: `cancelled before step ${i + 1}; ${rb.message}` });
+      return result({ status: 'cancelled', rolledBack: rb.ok, stash: rb.stash, commits: rb.ok ? [] : [...j.done], backupRef: rb.ok ? undefined : j.backupRef, message: `cancelled before step ${i + 1}; ${rb.message}` });
     }
     const label = rs.step.kind === 'revert' ? `revert ${rs.step.sha.slice(0, 12)} ${rs.step.subject}` : `cherry-pick ${rs.step.sha.slice(0, 12)} ${rs.step.subject}`;
     progress({ phase: 'step', step: i + 1, total: steps.length, message: label });

@@ -5,11 +5,12 @@ import * as path from 'node:path';
 import { detectPath, TargetError } from './core/detect';
 import { resolveTarget } from './core/detect/input';
 import { indexFunctions } from './core/parse/treesitter';
-import { checkPatchText } from './core/patch/applied';
+import type { checkPatchText as CheckPatchText } from './core/patch/applied';
+import { joinPatchReports } from './core/patch/join';
 import { formatDetection } from './core/report';
-import { abortRun, applyPlan, continueRun, coverLetter, diffstat, formatPlan, parseIdentity, predictDiff, prepareBackport, resumeRun, RunResult, UpstreamId } from './core/backport';
-import { BackportError } from './core/backport/resolve';
-import { createDemoRepos, RepoScenario } from './core/fixtures/repo';
+import type { RunResult, UpstreamId } from './core/backport';
+import type { RepoScenario } from './core/fixtures/demoRepo';
+import type { SweepProgress } from './core/matrix';
 
 interface Args {
   cmd: string;
@@ -17,7 +18,7 @@ interface Args {
   flags: Map<string, string[]>;
 }
 
-const BOOLEAN_FLAGS = new Set(['json', 'csv', 'no-history', 'plan', 'apply', 'exhaustive', 'help', 'markdown', 'stash', 'cover-letter', 'diff', 'continue', 'abort', 'resume', 'in-place', 'no-verify', 'conflict']);
+const BOOLEAN_FLAGS = new Set(['json', 'csv', 'no-history', 'plan', 'apply', 'exhaustive', 'help', 'markdown', 'progress', 'stash', 'cover-letter', 'diff', 'continue', 'abort', 'resume', 'in-place', 'no-verify', 'conflict']);
 
 export function parseArgs(argv: string[]): Args {
   const [cmd = 'help', ...rest] = argv;
@@ -60,6 +61,14 @@ const USAGE = `usage: conntrack-backport <command> [options]
       after a conflict (resolve and git add first), or after an interrupted --apply
   demo-repo [--scenario azure|none|race1|race2|upstream] [--conflict] <dir>
       build a bionic-like demo kernel repository and its "upstream" remote in <dir>
+  sweep [--refs PATTERN]... [--path P] [--no-history] [--json|--csv|--markdown] [--progress] <repo>
+      which branches and tags carry which fix, where each fix entered and where it was lost;
+      PATTERN is a glob on the short or full ref name (v4.19.*, Ubuntu-*, refs/remotes/origin/*)
+      or one of branches, tags, remotes, all (default: branches and tags)
+  simulate --scenario NAME --variant <NAME | from-tree PATH> [--exhaustive] [--trials N] [--seed S] [--json]
+      run the bundled conntrack model (scenarios: dns-snat, dns-vip, tcp-masquerade, table-overflow, …)
+  stats [--json] <conntrack -S output file | ->
+      parse real conntrack -S (or /proc/net/stat/nf_conntrack) output and say what it shows
 `;
 
 type Out = (s: string) => void;
@@ -71,16 +80,19 @@ async function cmdDetect(a: Args, out: Out): Promise<number> {
   const target = a.positional[0];
   if (!target) throw new UsageError('detect needs a kernel tree or a file');
   const result = await detectPath(target, { history: !has(a, 'no-history') });
-  const patches = (a.flags.get('patch') ?? []).map((p) => ({ patch: p, reports: checkPatchAgainst(p, target) }));
-  if (has(a, 'json')) out(JSON.stringify(patches.length ? { ...result, patches } : result, null, 2));
-  else {
-    out(formatDetection(result, has(a, 'markdown') ? 'markdown' : 'text'));
-    for (const p of patches) for (const r of p.reports) out(`patch ${p.patch}: ${r.subject || '(no subject)'}: ${r.overall} (${r.explain})`);
+  const patches = [];
+  for (const p of a.flags.get('patch') ?? []) {
+    const reports = await checkPatchAgainst(p, target);
+    joinPatchReports(result, p, reports);
+    patches.push({ patch: p, reports });
   }
+  if (has(a, 'json')) out(JSON.stringify(patches.length ? { ...result, patches } : result, null, 2));
+  else out(formatDetection(result, has(a, 'markdown') ? 'markdown' : 'text'));
   return 0;
 }
 
-function checkPatchAgainst(patchFile: string, target: string): ReturnType<typeof checkPatchText> {
+async function checkPatchAgainst(patchFile: string, target: string): Promise<ReturnType<typeof CheckPatchText>> {
+  const { checkPatchText } = await import('./core/patch/applied');
   const t = resolveTarget(target);
   if (!t.ok) throw new TargetError(t.reason);
   const root = t.treeRoot;
@@ -95,7 +107,7 @@ function checkPatchAgainst(patchFile: string, target: string): ReturnType<typeof
 async function cmdCheckPatch(a: Args, out: Out): Promise<number> {
   const [patch, target] = a.positional;
   if (!patch || !target) throw new UsageError('check-patch needs a patch file and a kernel tree or file');
-  const reports = checkPatchAgainst(patch, target);
+  const reports = await checkPatchAgainst(patch, target);
   if (has(a, 'json')) out(JSON.stringify(reports, null, 2));
   else
     for (const r of reports) {
@@ -139,6 +151,7 @@ function printRun(r: RunResult, a: Args, out: Out): number {
 }
 
 async function cmdBackport(a: Args, out: Out): Promise<number> {
+  const { abortRun, applyPlan, continueRun, coverLetter, diffstat, formatPlan, parseIdentity, predictDiff, prepareBackport, resumeRun, BackportError } = await import('./core/backport');
   const target = a.positional[0];
   if (!target) throw new UsageError('backport needs a kernel tree');
   const progress = has(a, 'json') ? undefined : (e: { phase: string; step?: number; total?: number; message: string }) => process.stderr.write(`${e.step ? `[${e.step}/${e.total}] ` : ''}${e.message}\n`);
@@ -206,6 +219,7 @@ async function cmdBackport(a: Args, out: Out): Promise<number> {
 }
 
 async function cmdDemoRepo(a: Args, out: Out): Promise<number> {
+  const { createDemoRepos } = await import('./core/fixtures/demoRepo');
   const dir = a.positional[0];
   if (!dir) throw new UsageError('demo-repo needs a directory');
   const scenario = (one(a, 'scenario') ?? 'azure') as RepoScenario;
@@ -217,12 +231,79 @@ async function cmdDemoRepo(a: Args, out: Out): Promise<number> {
   return 0;
 }
 
+async function cmdSweep(a: Args, out: Out): Promise<number> {
+  const { exportMatrix, sweep } = await import('./core/matrix');
+  const repo = a.positional[0];
+  if (!repo) throw new UsageError('sweep needs a repository');
+  if (!fs.existsSync(repo)) throw new UsageError(`${repo}: no such directory`);
+  const refs = a.flags.get('refs') ?? [];
+  const bad = refs.find((r) => r.startsWith('-'));
+  if (bad) throw new UsageError(`refusing a ref pattern that starts with '-': ${bad}`);
+  const progress = has(a, 'progress') ? (p: SweepProgress): void => void process.stderr.write(`\r${p.phase}: ${p.message}`.padEnd(60)) : undefined;
+  const m = await sweep(repo, { refs, path: a.flags.get('path')?.[0], history: !has(a, 'no-history'), onProgress: progress });
+  if (progress) process.stderr.write('\n');
+  out(exportMatrix(m, has(a, 'json') ? 'json' : has(a, 'csv') ? 'csv' : 'markdown').trimEnd());
+  return 0;
+}
+
+async function cmdSimulate(a: Args, out: Out): Promise<number> {
+  const { runSimulateCommand, modelVariantFromDetection, SCENARIO_NAMES } = await import('./core/model');
+  const scenario = a.flags.get('scenario')?.[0];
+  let variant = a.flags.get('variant')?.[0];
+  if (!scenario) throw new UsageError(`simulate needs --scenario (one of ${SCENARIO_NAMES.join(', ')})`);
+  if (!variant) throw new UsageError('simulate needs --variant NAME or --variant from-tree PATH');
+  const caveats: string[] = [];
+  if (variant === 'from-tree') {
+    const tree = a.positional[0];
+    if (!tree) throw new UsageError('--variant from-tree needs a kernel tree or file after it');
+    const m = modelVariantFromDetection(await detectPath(tree, { history: !has(a, 'no-history') }));
+    variant = m.variant;
+    caveats.push(`variant ${m.variant} detected from ${tree}`, ...m.caveats);
+  }
+  const num = (k: string): number | undefined => {
+    const v = a.flags.get(k)?.[0];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${k} must be a non-negative number`);
+    return n;
+  };
+  let r;
+  try {
+    r = runSimulateCommand({ scenario, variant, exhaustive: has(a, 'exhaustive'), trials: num('trials'), seed: num('seed'), json: has(a, 'json') });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (has(a, 'json')) out(JSON.stringify({ ...r.json, caveats }, null, 2));
+  else out([...caveats.map((c) => `note:     ${c}`), r.text].join('\n'));
+  return 0;
+}
+
+async function cmdStats(a: Args, out: Out): Promise<number> {
+  const { parseConntrackStats, interpretStats, ConntrackStatsError } = await import('./core/conntrackStats');
+  const src = a.positional[0];
+  if (!src) throw new UsageError('stats needs a file with conntrack -S output (or - for stdin)');
+  const text = src === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(src, 'utf8');
+  try {
+    const stats = parseConntrackStats(text);
+    const verdict = interpretStats(stats, {});
+    if (has(a, 'json')) out(JSON.stringify({ stats, interpretation: verdict }, null, 2));
+    else out([verdict.summary, ...verdict.sentences.map((s: string) => `  ${s}`)].join('\n'));
+  } catch (e) {
+    if (e instanceof ConntrackStatsError) throw new UsageError(e.message);
+    throw e;
+  }
+  return 0;
+}
+
 export const COMMANDS: Record<string, Command> = {
   backport: cmdBackport,
   'demo-repo': cmdDemoRepo,
+  simulate: cmdSimulate,
+  stats: cmdStats,
   detect: cmdDetect,
   'check-patch': cmdCheckPatch,
   functions: cmdFunctions,
+  sweep: cmdSweep,
 };
 
 export async function main(argv: string[], out: Out = (s) => process.stdout.write(s + '\n'), err: Out = (s) => process.stderr.write(s + '\n')): Promise<number> {

@@ -3,9 +3,8 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyzeHistory } from '../history/analyze';
-import { GitReader, SimpleGitReader } from '../git/reader';
-import type { DetectionResult, Evidence, HistoryReport, RaceVerdict } from '../types';
+import type { GitReader } from '../git/reader';
+import type { DetectionResult, Evidence, HistoryReport, RaceVerdict, VariantId } from '../types';
 import { decodeSource, resolveTarget } from './input';
 import { scanNatCore } from './nat';
 import { detectSource, notKernelResult } from './source';
@@ -32,6 +31,8 @@ export interface DetectOptions {
   git?: GitReader;
   /** Also scan nf_nat_core.c for the azure 952939 hypothesis (default true). */
   nat?: boolean;
+  /** Upstream commit ids for the patch-id layer (mirrors). */
+  overrides?: Partial<Record<VariantId, string>>;
 }
 
 export class TargetError extends Error {}
@@ -51,15 +52,15 @@ export async function detectPath(target: string, opts: DetectOptions = {}): Prom
     }
   }
   if (opts.history !== false) {
-    let git = opts.git ?? new SimpleGitReader(path.dirname(path.resolve(t.file)));
+    // Loaded on demand: a source-only run (tarball, --no-history) never pays for git.
+    const { SimpleGitReader } = await import('../git/reader');
+    const { analyzeHistory } = await import('../history/analyze');
+    const git = opts.git ?? new SimpleGitReader(path.dirname(path.resolve(t.file)));
     const root = await git.root();
-    // Paths below are relative to the top of the work tree; git reads pathspecs relative to
-    // its working directory, so the reader must run at the top.
-    if (root && !opts.git) git = new SimpleGitReader(root);
     if (root) {
       const rel = path.relative(root, path.resolve(t.file)).split(path.sep).join('/');
       const natRel = t.natFile ? path.relative(root, path.resolve(t.natFile)).split(path.sep).join('/') : undefined;
-      result.history = await analyzeHistory(git, natRel ? [rel, natRel] : [rel]);
+      result.history = await analyzeHistory(git, natRel ? [rel, natRel] : [rel], { overrides: opts.overrides });
       joinHistory(result, result.history);
     } else {
       result.history = { available: false, reason: 'not inside a git checkout: source layer only', commitsTouchingFile: 0, commits: [], net: {} };
@@ -86,8 +87,8 @@ function historyEvidence(h: HistoryReport, file: string, variant: string): Evide
     .map((c) => ({ layer: 'history' as const, file, commit: c.sha, site: `${c.sha.slice(0, 12)} ${c.subject}${c.upstream ? ` (${c.provenance ?? c.matchedBy} ${c.upstream.slice(0, 12)})` : ''}`, variant: c.variant, supports: !c.reverts, note: `matched by ${c.matchedBy}` }));
 }
 
-/** History agrees, refines (azure vs upstream), or disagrees with the source layer. */
-function joinHistory(r: DetectionResult, h: HistoryReport): void {
+/** History agrees, refines (azure vs upstream), or disagrees with the source layer. Mutates `r`. */
+export function joinHistory(r: DetectionResult, h: HistoryReport): void {
   const file = h.relPath ?? r.file;
   const applied = (v: string): boolean => (h.net as Record<string, string>)[v] === 'applied';
   const reverted = (v: string): boolean => (h.net as Record<string, string>)[v] === 'reverted';

@@ -27,6 +27,8 @@ export interface GitReader {
 }
 
 const SEP = '\x1e';
+/** Paths are relative to the repository top, whatever directory git runs in. */
+const top = (paths: string[]): string[] => paths.map((p) => `:(top)${p}`);
 const FIELD = '\x1f';
 
 export function refusesOption(name: string): void {
@@ -62,7 +64,7 @@ export class SimpleGitReader implements GitReader {
     refusesOption(ref);
     const args = ['log', `--format=${SEP}%H${FIELD}%s${FIELD}%an <%ae>${FIELD}%aI${FIELD}%b`];
     if (opts.max) args.push(`--max-count=${opts.max}`);
-    args.push(ref, '--', ...paths);
+    args.push(ref, '--', ...top(paths));
     let out: string;
     try {
       out = await this.git.raw(args);
@@ -92,7 +94,7 @@ export class SimpleGitReader implements GitReader {
     refusesOption(sha);
     let diff: string;
     try {
-      diff = await this.git.raw(['show', '--format=', '--no-color', sha, '--', ...paths]);
+      diff = await this.git.raw(['show', '--format=', '--no-color', sha, '--', ...top(paths)]);
     } catch {
       return null;
     }

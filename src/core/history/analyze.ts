@@ -80,12 +80,24 @@ export function classifyCommit(c: CommitRecord, azureContext: boolean): HistoryC
   return { ...base, variant: e.id, matchedBy: 'subject' };
 }
 
-export async function analyzeHistory(git: GitReader, relPaths: string[], opts: { ref?: string; max?: number } = {}): Promise<HistoryReport> {
+/** A commit only azure trees have (an azure-only posting, or the linux-azure LP bug): it makes same-subject commits read as the azure postings. */
+export function isAzureMarker(c: CommitRecord): boolean {
+  const azureOnly = CATALOGUE.filter((e) => e.source === 'patchwork' && !e.sameCodeAs);
+  return azureOnly.some((e) => e.subject === bareSubject(c.subject) || mentionsPosting(c, e)) || /1795493/.test(c.body);
+}
+
+export interface HistoryOptions {
+  ref?: string;
+  max?: number;
+  /** Upstream commit ids to use instead of the catalogue's (mirrors, rewritten histories, tests). */
+  overrides?: Partial<Record<VariantId, string>>;
+}
+
+export async function analyzeHistory(git: GitReader, relPaths: string[], opts: HistoryOptions = {}): Promise<HistoryReport> {
   const root = await git.root();
   if (!root) return { available: false, reason: 'not inside a git checkout', commitsTouchingFile: 0, commits: [], net: {} };
   const commits = await git.logPaths(relPaths, { ref: opts.ref, max: opts.max ?? 5000 });
-  const azureOnly = CATALOGUE.filter((e) => e.source === 'patchwork' && !e.sameCodeAs);
-  const azureContext = commits.some((c) => azureOnly.some((e) => e.subject === bareSubject(c.subject) || mentionsPosting(c, e)) || /1795493/.test(c.body));
+  const azureContext = commits.some(isAzureMarker);
   const found: HistoryCommitEvidence[] = [];
   const classified = new Set<string>();
   for (const c of commits) {
@@ -96,8 +108,9 @@ export async function analyzeHistory(git: GitReader, relPaths: string[], opts: {
     }
   }
   // Patch-id: upstream commits present in this repository (e.g. a fetched upstream remote).
-  for (const e of CATALOGUE.filter((x) => x.commits.length)) {
-    for (const up of e.commits) {
+  for (const e of CATALOGUE) {
+    const ups = opts.overrides?.[e.id] ? [opts.overrides[e.id]!] : e.commits;
+    for (const up of ups) {
       if (!(await git.hasCommit(up))) continue;
       const want = await git.patchId(up, relPaths);
       if (!want) continue;

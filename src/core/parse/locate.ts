@@ -53,7 +53,11 @@ function directiveCondition(kind: string, rest: string): string {
   return arg.replace(/\s+/g, ' ');
 }
 
-const negate = (c: string): string => (c.startsWith('!') && !/[&|]/.test(c) ? c.slice(1) : `!(${c})`);
+const negate = (c: string): string => {
+  if (/^!\w+$/.test(c)) return c.slice(1);
+  if (/^(?:\w+|defined\(\w+\))$/.test(c)) return `!${c}`;
+  return `!(${c})`;
+};
 
 export function locateFunctions(text: string, lines: LineMap = new LineMap(text)): LocatedFunction[] {
   const out: LocatedFunction[] = [];

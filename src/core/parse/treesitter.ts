@@ -70,8 +70,9 @@ export function definitionName(def: Node): Node | null {
  */
 export function indexFunctionsFromTree(tree: Tree, text: string): FunctionInfo[] {
   const lines = new LineMap(text);
+  const located = locateFunctions(text, lines);
   const lexical = new Map<number, string | undefined>();
-  for (const f of locateFunctions(text, lines)) lexical.set(f.bodyStart, f.condition);
+  for (const f of located) lexical.set(f.bodyStart, f.condition);
   const out: FunctionInfo[] = [];
   const visit = (node: Node): void => {
     for (const child of node.children) {
@@ -94,7 +95,14 @@ export function indexFunctionsFromTree(tree: Tree, text: string): FunctionInfo[]
     }
   };
   visit(tree.rootNode);
-  return out;
+  // A directive between `if` and `else` (e.g. `#if IS_ENABLED(CONFIG_IPV6)`) leaves tree-sitter
+  // without a function node; the lexical locator still delimits it.
+  const covered = (line: number): boolean => out.some((f) => f.startLine <= line && line <= f.endLine);
+  for (const f of located) {
+    if (f.truncated || covered(f.nameLine)) continue;
+    out.push({ name: f.name, startLine: f.startLine, endLine: f.endLine, nameLine: f.nameLine, bodyStart: f.bodyStart, bodyEnd: f.bodyEnd, condition: f.condition });
+  }
+  return out.sort((a, b) => a.startLine - b.startLine);
 }
 
 export async function indexFunctions(text: string): Promise<FunctionInfo[]> {

@@ -110,14 +110,22 @@ export function checkHunks(text: string, patch: StructuredPatch, sections: strin
       if (hasNew) {
         return { ...base, state: 'applied', line: approxLine(text, lines, s.added || s.newTokens), reason: `the hunk's result is ${where}` };
       }
+      // The pre-image can survive where a hunk only adds code that now lives elsewhere (the
+      // new function was moved): a substantial added block present anywhere wins.
+      if (hasOld && s.added.length >= 40 && s.removed === '' && whole.includes(s.added)) {
+        return { ...base, state: 'applied', line: approxLine(text, lines, s.added), reason: 'the added code is present, at another place than in the patch (moved)' };
+      }
       if (hasOld) return { ...base, state: 'not-applied', line: approxLine(text, lines, s.removed || s.oldTokens), reason: `the hunk's pre-image is ${where}; it would apply` };
     }
-    // Context drifted: judge by the changed lines alone.
-    const sc = scopes(text, fns, hint ?? addedFn, whole)[0];
-    const addedHere = s.added !== '' && sc.tokens.includes(s.added);
-    const removedHere = s.removed !== '' && sc.tokens.includes(s.removed);
+    // Context drifted (moved function, other neighbours): judge by the changed lines alone,
+    // first inside the function the hunk adds or edits, then anywhere in the file.
+    const own = scopes(text, fns, addedFn ?? hint, whole);
+    const inScope = (probe: string): boolean => probe !== '' && own.some((sc) => sc.tokens.includes(probe));
+    const addedHere = inScope(s.added);
+    const removedHere = inScope(s.removed);
     if (addedHere && !removedHere) return { ...base, state: 'applied', line: approxLine(text, lines, s.added), reason: 'the added lines are present and the removed ones gone (context differs)' };
     if (removedHere && !addedHere) return { ...base, state: 'not-applied', reason: 'the removed lines are still there and the added ones absent, but the context differs: it would need a backport' };
+    if (!addedHere && !removedHere && s.removed === '' && s.added !== '') return { ...base, state: 'not-applied', reason: 'the added lines are absent (the context differs, so it would need a backport)' };
     return { ...base, state: 'conflicting', reason: addedHere ? 'both the removed and the added lines are present' : 'neither side of the hunk is found: the code around it changed' };
   });
 }

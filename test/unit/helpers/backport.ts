@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { prepareBackport, PrepareOptions } from '../../../src/core/backport';
-import { createDemoRepos, DemoRepo, DemoRepoSpec } from '../../../src/core/fixtures/repo';
+import { createDemoRepos, DemoRepo, DemoRepoSpec } from '../../../src/core/fixtures/demoRepo';
 
 export const ROOT = fs.mkdtempSync(path.join(os.tmpdir(), 'cb-backport-test-'));
 process.on('exit', () => fs.rmSync(ROOT, { recursive: true, force: true }));

@@ -8,6 +8,8 @@ import { indexFunctions } from './core/parse/treesitter';
 import type { checkPatchText as CheckPatchText } from './core/patch/applied';
 import { joinPatchReports } from './core/patch/join';
 import { formatDetection } from './core/report';
+import type { RunResult, UpstreamId } from './core/backport';
+import type { RepoScenario } from './core/fixtures/demoRepo';
 import type { SweepProgress } from './core/matrix';
 
 interface Args {
@@ -16,7 +18,7 @@ interface Args {
   flags: Map<string, string[]>;
 }
 
-const BOOLEAN_FLAGS = new Set(['json', 'csv', 'no-history', 'plan', 'apply', 'exhaustive', 'help', 'markdown', 'progress']);
+const BOOLEAN_FLAGS = new Set(['json', 'csv', 'no-history', 'plan', 'apply', 'exhaustive', 'help', 'markdown', 'progress', 'stash', 'cover-letter', 'diff', 'continue', 'abort', 'resume', 'in-place', 'no-verify', 'conflict']);
 
 export function parseArgs(argv: string[]): Args {
   const [cmd = 'help', ...rest] = argv;
@@ -48,6 +50,17 @@ const USAGE = `usage: conntrack-backport <command> [options]
       is this patch applied here? (per hunk, robust to offsets and moved functions)
   functions [--json] <file.c>
       the function index tree-sitter sees (name, lines, #if condition)
+  backport --plan|--apply [--json] <kernel-tree> [--remote R] [--patch FILE]... [--bug N]
+           [--signoff "Name <mail>"] [--series Bionic] [--branch B | --in-place] [--stash]
+           [--style sru|stable] [--commit ed07d9a021df=SHA] [--commit 4e35c1cb9460=SHA]
+           [--diff] [--cover-letter] [--no-verify]
+      revert the azure pre-upstream commits and cherry-pick ed07d9a021df and 4e35c1cb9460:
+      --plan shows the steps and messages (--diff: predicted diff, --cover-letter: SRU cover
+      letter), --apply runs them on a new branch with a backup ref
+  backport --continue [--note TEXT] | --abort | --resume <kernel-tree>
+      after a conflict (resolve and git add first), or after an interrupted --apply
+  demo-repo [--scenario azure|none|race1|race2|upstream] [--conflict] <dir>
+      build a bionic-like demo kernel repository and its "upstream" remote in <dir>
   sweep [--refs PATTERN]... [--path P] [--no-history] [--json|--csv|--markdown] [--progress] <repo>
       which branches and tags carry which fix, where each fix entered and where it was lost;
       PATTERN is a glob on the short or full ref name (v4.19.*, Ubuntu-*, refs/remotes/origin/*)
@@ -116,6 +129,108 @@ async function cmdFunctions(a: Args, out: Out): Promise<number> {
   return 0;
 }
 
+const one = (a: Args, f: string): string | undefined => a.flags.get(f)?.slice(-1)[0];
+
+function runExit(r: RunResult): number {
+  if (r.status === 'done' || r.status === 'nothing-to-do' || r.status === 'aborted') return 0;
+  if (r.status === 'conflict') return 3;
+  return 1;
+}
+
+function printRun(r: RunResult, a: Args, out: Out): number {
+  if (has(a, 'json')) {
+    const { afterDetection, ...rest } = r;
+    out(JSON.stringify({ ...rest, afterVariants: afterDetection?.variantsPresent }, null, 2));
+  } else {
+    out(`${r.status}: ${r.message}`);
+    if (r.conflict) out(`conflicted files:\n${r.conflict.files.map((f) => `  ${f}`).join('\n')}`);
+    if (r.commits.length) out(`commits:\n${r.commits.map((c) => `  ${c}`).join('\n')}`);
+    if (r.before && r.after) for (const race of Object.keys(r.before)) out(`  ${race}: ${r.before[race as 'race1']}  ->  ${r.after[race as 'race1']}`);
+  }
+  return runExit(r);
+}
+
+async function cmdBackport(a: Args, out: Out): Promise<number> {
+  const { abortRun, applyPlan, continueRun, coverLetter, diffstat, formatPlan, parseIdentity, predictDiff, prepareBackport, resumeRun, BackportError } = await import('./core/backport');
+  const target = a.positional[0];
+  if (!target) throw new UsageError('backport needs a kernel tree');
+  const progress = has(a, 'json') ? undefined : (e: { phase: string; step?: number; total?: number; message: string }) => process.stderr.write(`${e.step ? `[${e.step}/${e.total}] ` : ''}${e.message}\n`);
+  if (has(a, 'continue')) return printRun(await continueRun(target, { note: one(a, 'note'), onProgress: progress, noVerify: has(a, 'no-verify') }), a, out);
+  if (has(a, 'abort')) return printRun(await abortRun(target, { onProgress: progress }), a, out);
+  if (has(a, 'resume')) return printRun(await resumeRun(target, { onProgress: progress, noVerify: has(a, 'no-verify') }), a, out);
+  if (has(a, 'plan') === has(a, 'apply')) throw new UsageError('backport needs exactly one of --plan, --apply, --continue, --abort, --resume');
+
+  const signoffText = one(a, 'signoff');
+  const signoff = signoffText ? parseIdentity(signoffText) : undefined;
+  if (signoffText && !signoff) throw new UsageError(`--signoff must look like "Name <mail>", got ${signoffText}`);
+  const style = one(a, 'style') ?? 'sru';
+  if (style !== 'sru' && style !== 'stable') throw new UsageError('--style is sru or stable');
+  const commits: Partial<Record<UpstreamId, string>> = {};
+  for (const c of a.flags.get('commit') ?? []) {
+    const [k, v] = c.split('=', 2);
+    if ((k !== 'ed07d9a021df' && k !== '4e35c1cb9460') || !v) throw new UsageError(`--commit takes ed07d9a021df=SHA or 4e35c1cb9460=SHA, got ${c}`);
+    commits[k] = v;
+  }
+  const bugText = one(a, 'bug');
+  if (bugText !== undefined && !/^\d+$/.test(bugText)) throw new UsageError('--bug is a Launchpad bug number');
+  let prepared;
+  try {
+    prepared = await prepareBackport(target, {
+      remote: one(a, 'remote'),
+      patchFiles: a.flags.get('patch'),
+      bug: bugText,
+      signoff: signoff ?? undefined,
+      series: one(a, 'series'),
+      branch: has(a, 'in-place') ? null : one(a, 'branch'),
+      style,
+      commits,
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const { detection, plan, treeRoot } = prepared;
+
+  if (has(a, 'plan')) {
+    let messages: string[] | undefined;
+    let diff;
+    let cover: string | undefined;
+    let problem: string | undefined;
+    if (plan.steps.length) {
+      try {
+        diff = await predictDiff(treeRoot, plan);
+        messages = diff.messages;
+      } catch (e) {
+        problem = e instanceof BackportError ? e.message : (e as Error).message;
+      }
+    }
+    if (has(a, 'cover-letter')) cover = coverLetter({ plan, detection, signoff: diff?.resolved.signoff ?? plan.options.signoff, diffstat: diff ? diffstat(diff.files) : undefined });
+    if (has(a, 'json')) {
+      out(JSON.stringify({ plan, messages, problem, conflict: diff?.conflict, diff: has(a, 'diff') ? diff?.files.map(({ path, patch }) => ({ path, patch })) : undefined, coverLetter: cover }, null, 2));
+    } else {
+      out(formatPlan(plan, 'text', messages));
+      if (problem) out(`cannot preview: ${problem}`);
+      if (diff?.conflict) out(`predicted conflict at step ${diff.conflict.step} (${diff.conflict.subject}) in ${diff.conflict.files.join(', ')}`);
+      if (has(a, 'diff') && diff) for (const f of diff.files) out(f.patch);
+      if (cover) out(`\n${cover}`);
+    }
+    return plan.blocked || problem ? 1 : 0;
+  }
+  return printRun(await applyPlan(treeRoot, plan, { stash: has(a, 'stash'), onProgress: progress, noVerify: has(a, 'no-verify') }), a, out);
+}
+
+async function cmdDemoRepo(a: Args, out: Out): Promise<number> {
+  const { createDemoRepos } = await import('./core/fixtures/demoRepo');
+  const dir = a.positional[0];
+  if (!dir) throw new UsageError('demo-repo needs a directory');
+  const scenario = (one(a, 'scenario') ?? 'azure') as RepoScenario;
+  if (!['azure', 'none', 'race1', 'race2', 'upstream'].includes(scenario)) throw new UsageError(`unknown scenario ${scenario}`);
+  const r = createDemoRepos({ dir: path.resolve(dir), scenario, conflict: has(a, 'conflict') });
+  const cmd = `node dist/cli.js backport --plan ${r.tree} --remote ${r.remote} --commit ed07d9a021df=${r.upstreamShas.ed07d9a021df} --commit 4e35c1cb9460=${r.upstreamShas['4e35c1cb9460']} --bug 1836816 --series Bionic`;
+  if (has(a, 'json')) out(JSON.stringify({ ...r, baseCore: undefined, fixedCore: undefined, planCommand: cmd }, null, 2));
+  else out(`demo kernel tree: ${r.tree}\nupstream remote '${r.remote}': ${r.upstream}\nupstream commits (git-made ids, pass them as overrides):\n  ed07d9a021df -> ${r.upstreamShas.ed07d9a021df}\n  4e35c1cb9460 -> ${r.upstreamShas['4e35c1cb9460']}\ntry:\n  ${cmd}`);
+  return 0;
+}
+
 async function cmdSweep(a: Args, out: Out): Promise<number> {
   const { exportMatrix, sweep } = await import('./core/matrix');
   const repo = a.positional[0];
@@ -181,6 +296,8 @@ async function cmdStats(a: Args, out: Out): Promise<number> {
 }
 
 export const COMMANDS: Record<string, Command> = {
+  backport: cmdBackport,
+  'demo-repo': cmdDemoRepo,
   simulate: cmdSimulate,
   stats: cmdStats,
   detect: cmdDetect,

@@ -38,7 +38,17 @@ export function refusesOption(name: string): void {
 export class SimpleGitReader implements GitReader {
   readonly git: SimpleGit;
   constructor(readonly dir: string) {
-    this.git = simpleGit({ baseDir: dir, maxConcurrentProcesses: 4 });
+    this.git = simpleGit({
+      baseDir: dir,
+      maxConcurrentProcesses: 4,
+      // simple-git only fails a command that exits non-zero AND writes to stderr; a hook or
+      // `rev-parse --quiet` can fail silently, so any non-zero exit is an error here.
+      errors: (error, result) => {
+        if (error) return error;
+        if (result.exitCode === 0) return;
+        return Buffer.concat([...result.stdOut, ...result.stdErr, Buffer.from(`(git exited with code ${result.exitCode})`)]);
+      },
+    });
   }
 
   async root(): Promise<string | null> {

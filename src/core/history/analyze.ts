@@ -69,7 +69,10 @@ export function classifyCommit(c: CommitRecord, azureContext: boolean): HistoryC
   // ed07d9a021df and azure 937963 share a subject: without a provenance line, an azure tree's
   // copy (SAUCE prefix, LP #1795493, or beside an azure-only commit) is the posting.
   const sameSubjectPosting = bySubject.find((x) => x.source === 'patchwork');
-  if (sameSubjectPosting && (/UBUNTU:\s*SAUCE/i.test(c.subject) || /1795493/.test(c.body) || azureContext)) e = sameSubjectPosting;
+  // A commit with a provenance line was picked from a real tree (e.g. a mirror whose ids are not
+  // the catalogue's): it is the upstream entry, not the posting.
+  const picked = prov.some((p) => p.kind === 'cherry-picked' || p.kind === 'backported' || p.kind === 'stable-upstream');
+  if (sameSubjectPosting && !picked && (/UBUNTU:\s*SAUCE/i.test(c.subject) || /1795493/.test(c.body) || azureContext)) e = sameSubjectPosting;
   if (revert) {
     const m = /This reverts commit ([0-9a-f]{7,40})/.exec(c.body);
     return { ...base, variant: e.id, matchedBy: 'revert', reverts: true, upstream: m?.[1] };

@@ -13,7 +13,7 @@ import type { DetectionResult, Evidence, RaceId } from './core/types';
 import { Ctx, KernelTree } from './ctx';
 import { isCoreDocument } from './detectionService';
 import { CMD } from './ids';
-import { evidencePickRows, hunkPickRows, patchSummary, racePickRows, RACE_NAMES } from './presentation';
+import { evidencePickRows, hunkPickRows, patchSummary, racePickRows, RACE_NAMES, relativizePaths } from './presentation';
 import { openSimulation } from './simulationCommands';
 import { timings } from './timings';
 
@@ -56,7 +56,7 @@ const detect: Factory = (ctx) => async (target?: vscode.Uri | string) => {
   const doc = openDocument(tree.coreFile);
   if (doc?.isDirty) notes.push('> The file has unsaved changes: this report reads the saved file; the code lens shows the unsaved text.');
   if (result.history && !result.history.available) notes.push(`> History layer: ${result.history.reason}.`);
-  await ctx.reports.show('conntrack-report', [formatDetection(result, 'markdown'), ...notes].join('\n\n'));
+  await ctx.reports.show('conntrack-report', [formatDetection(relativizePaths(result, tree.root.fsPath), 'markdown'), ...notes].join('\n\n'));
   if (!result.kernelFile) {
     void vscode.window.showWarningMessage(`Conntrack: ${vscode.workspace.asRelativePath(tree.coreFile)} was not analysed: ${result.reason}`);
     return result;
@@ -170,7 +170,7 @@ const exportReport: Factory = (ctx) => async (dest?: vscode.Uri | string, format
     if (!out) return undefined;
   }
   // Always fresh: the file may have changed since the last run.
-  const result = await detectTree(ctx, tree);
+  const result = relativizePaths(await detectTree(ctx, tree), tree.root.fsPath);
   const fmt = format ?? (out.path.toLowerCase().endsWith('.json') ? 'json' : 'markdown');
   const content = fmt === 'json' ? JSON.stringify(result, null, 2) : formatDetection(result, 'markdown');
   await vscode.workspace.fs.writeFile(out, new TextEncoder().encode(content + '\n'));

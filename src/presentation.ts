@@ -270,3 +270,24 @@ export function hunkPickRows(reports: PatchReport[]): HunkRow[] {
 export function patchSummary(reports: PatchReport[]): string {
   return reports.map((r) => `${r.subject || '(no subject)'}: ${r.overall} — ${r.explain}`).join('; ');
 }
+
+/**
+ * A copy of the result with paths relative to the tree root, for reports people share
+ * (absolute paths of one machine mean nothing on another).
+ */
+export function relativizePaths(r: DetectionResult, root: string): DetectionResult {
+  const rel = (p: string): string => {
+    const norm = p.split('\\').join('/');
+    const base = root.split('\\').join('/').replace(/\/$/, '') + '/';
+    return norm.startsWith(base) ? norm.slice(base.length) : p;
+  };
+  const copy: DetectionResult = JSON.parse(JSON.stringify(r));
+  copy.file = rel(copy.file);
+  for (const race of RACES) for (const e of copy.races[race].evidence) e.file = rel(e.file);
+  for (const f of [copy.zoneFollowup, copy.rework2020, copy.reverse2024]) for (const e of f.evidence) e.file = rel(e.file);
+  for (const x of copy.related ?? []) {
+    x.file = rel(x.file);
+    for (const e of x.findings) e.file = rel(e.file);
+  }
+  return copy;
+}

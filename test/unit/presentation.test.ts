@@ -4,7 +4,7 @@ import { detectText } from '../../src/core/detect';
 import { generateConntrackCore, FixtureSpec } from '../../src/core/fixtures/generate';
 import type { DetectionResult, RaceVerdict } from '../../src/core/types';
 import { CMD } from '../../src/ids';
-import { diagnosticPlan, evidencePickRows, hunkPickRows, lensPlan, raceTitle, summarize, VERDICT_ICON } from '../../src/presentation';
+import { diagnosticPlan, evidencePickRows, hunkPickRows, lensPlan, raceTitle, relativizePaths, summarize, VERDICT_ICON } from '../../src/presentation';
 
 const FILE = '/ws/net/netfilter/nf_conntrack_core.c';
 const detect = async (spec: FixtureSpec): Promise<DetectionResult> => detectText(generateConntrackCore({ fullSize: false, ...spec }).text, FILE);
@@ -95,4 +95,13 @@ test('evidence and hunk rows', async () => {
   assert.deepEqual(hunks.map((h) => h.label), ['$(check) hunk 1: applied', '$(warning) hunk 2: conflicting', '$(question) include/x.h: not in this tree']);
   assert.equal(hunks[0].description, 'nf_conntrack_core.c · nf_ct_resolve_clash() · line 183');
   assert.deepEqual(hunks[0].value, { file: 'net/netfilter/nf_conntrack_core.c', line: 183 });
+});
+
+test('reports name files relative to the tree root', async () => {
+  const r = await detect({ era: '4.15' });
+  const rel = relativizePaths(r, '/ws');
+  assert.equal(rel.file, 'net/netfilter/nf_conntrack_core.c');
+  assert.ok(rel.races.race1.evidence.every((e) => e.file === 'net/netfilter/nf_conntrack_core.c'));
+  assert.equal(r.file, FILE, 'the original is untouched');
+  assert.equal(relativizePaths(r, '/other').file, FILE);
 });

@@ -12,7 +12,7 @@ import { RACES } from './core/types';
 import type { DetectionResult, Evidence, RaceId } from './core/types';
 import { Ctx, KernelTree } from './ctx';
 import { isCoreDocument } from './detectionService';
-import { CMD } from './ids';
+import { CMD, CORE_FILE_NAME } from './ids';
 import { evidencePickRows, hunkPickRows, patchSummary, racePickRows, RACE_NAMES, relativizePaths } from './presentation';
 import { openSimulation } from './simulationCommands';
 import { timings } from './timings';
@@ -86,7 +86,9 @@ async function revealEvidence(ctx: Ctx, e: Evidence, tree: KernelTree | undefine
   ctx.log.info(`evidence ${e.function ?? ''} ${e.file}:${e.startLine}-${e.endLine ?? e.startLine}: ${e.site}`);
 }
 
-const showEvidence: Factory = (ctx) => async (race?: RaceId, index?: number, uri?: vscode.Uri | string) => {
+const showEvidence: Factory = (ctx) => async (race?: RaceId | vscode.Uri, index?: number, uri?: vscode.Uri | string) => {
+  // Editor menus pass the resource as the first argument.
+  if (race instanceof vscode.Uri) [uri, race, index] = [race, undefined, undefined];
   const found = await resultFor(ctx, asUri(uri));
   if (!found) return undefined;
   const { result, tree } = found;
@@ -128,9 +130,11 @@ function treeReader(tree: KernelTree): (p: string) => string | null {
 }
 
 const checkPatch: Factory = (ctx) => async (patch?: vscode.Uri | string, target?: vscode.Uri | string) => {
+  let patchUri = asUri(patch);
+  // From the editor's context menu the "patch" is the open nf_conntrack_core.c: it is the target.
+  if (patchUri && path.basename(patchUri.path) === CORE_FILE_NAME) [target, patchUri] = [patchUri, undefined];
   const tree = await ctx.pickTree(asUri(target));
   if (!tree) return undefined;
-  let patchUri = asUri(patch);
   if (!patchUri) {
     const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Check Patch', defaultUri: tree.root, filters: { 'Patches and mailboxes': ['patch', 'diff', 'mbox', 'eml'], 'All files': ['*'] } });
     patchUri = picked?.[0];

@@ -1,6 +1,7 @@
 // Placeholder until the conntrack model and its panel (branch `model`) land: the lead
 // replaces this file. Contract: openSimulation(ctx) returns the handler of
-// conntrackBackport.openSimulation, called with an optional { race, uri } from a lens;
+// conntrackBackport.openSimulation, called with an optional { race, uri } from a lens or a
+// vscode.Uri (the resource) from the editor's context menu;
 // registerSimulation(ctx) returns the disposables of the panel serializer for the
 // onWebviewPanel:conntrackBackport.simulation activation event.
 import * as vscode from 'vscode';
@@ -14,7 +15,7 @@ export interface SimulationArgs {
   uri?: string;
 }
 
-export function openSimulation(ctx: Ctx): (args?: SimulationArgs) => Promise<void> {
+export function openSimulation(ctx: Ctx): (args?: SimulationArgs | vscode.Uri) => Promise<void> {
   return async () => {
     ctx.log.warn('openSimulation: the model module is not in this build');
     void vscode.window.showInformationMessage('The simulation panel needs the conntrack model module, which is not part of this build yet.');

@@ -176,3 +176,15 @@ suite('surfaces', () => {
     await vscode.commands.executeCommand('conntrackBackport.openSimulation', { race: 'race1' });
   });
 });
+
+suite('menus', () => {
+  test('editor context menu arguments (the resource first) are understood', async () => {
+    const uri = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0].uri, 'fixtures', 'missing', CORE);
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    // showEvidence(resource) asks for the race: the quick pick opens instead of failing.
+    const pending = vscode.commands.executeCommand('conntrackBackport.showEvidence', uri);
+    await sleep(500);
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    assert.equal(await pending, undefined);
+  });
+});

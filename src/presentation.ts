@@ -229,8 +229,11 @@ export function racePickRows(r: DetectionResult): PickRow<RaceId>[] {
   });
 }
 
+/** Rows keep the evidence index as value; when the race is not fixed, where it drops comes first. */
 export function evidencePickRows(v: RaceVerdict): PickRow<number>[] {
-  return v.evidence.map((e, i) => {
+  const order = v.evidence.map((e, i) => ({ e, i }));
+  if (v.verdict !== 'fixed') order.sort((a, b) => Number(a.e.supports) - Number(b.e.supports));
+  return order.map(({ e, i }) => {
     const where = e.startLine ? `${e.function ? `${e.function}() ` : ''}lines ${e.startLine}-${e.endLine ?? e.startLine}` : e.commit ? `commit ${e.commit.slice(0, 12)}` : e.file;
     return {
       label: `${e.supports ? '$(check)' : '$(x)'} ${where}`,

@@ -91,6 +91,10 @@ test('evidence and hunk rows', async () => {
   const rows = evidencePickRows(r.races.race1);
   assert.equal(rows.length, r.races.race1.evidence.length);
   assert.match(rows[0].label, /^\$\(check\) nf_ct_resolve_clash\(\) lines \d+-\d+$/);
+  const partial = (await detect({ era: '4.15', race1: 'helper-only' })).races.race1;
+  const prow = evidencePickRows(partial);
+  assert.match(prow[0].label, /^\$\(x\) nf_ct_resolve_clash/, 'the drop site first');
+  assert.equal(partial.evidence[prow[0].value].supports, false);
   const hunks = hunkPickRows([{ subject: 's', overall: 'partially-applied', explain: '', files: [{ path: 'net/netfilter/nf_conntrack_core.c', present: true, hunks: [{ index: 1, header: '', function: 'nf_ct_resolve_clash', state: 'applied', line: 183, reason: 'r' }, { index: 2, header: '', state: 'conflicting', reason: 'r' }] }, { path: 'include/x.h', present: false, hunks: [] }] }]);
   assert.deepEqual(hunks.map((h) => h.label), ['$(check) hunk 1: applied', '$(warning) hunk 2: conflicting', '$(question) include/x.h: not in this tree']);
   assert.equal(hunks[0].description, 'nf_conntrack_core.c · nf_ct_resolve_clash() · line 183');

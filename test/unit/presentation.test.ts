@@ -44,7 +44,7 @@ test('helper only: PARTIAL; conditional: each #if copy says what it does', async
   assert.match(titles(p, 'nf_ct_resolve_clash')[0], /^\$\(warning\) Race 1: PARTIAL/);
   const c = await detect({ era: '4.15', race1: 'conditional' });
   const copies = lensPlan(c, 'u').filter((g) => g.function === 'nf_ct_resolve_clash').map((g) => g.items[0].title);
-  assert.deepEqual(copies, ['$(git-compare) Race 1: conditional — fixed under CONFIG_NF_CONNTRACK_CLASH_MATCH', '$(git-compare) Race 1: conditional — missing under !(CONFIG_NF_CONNTRACK_CLASH_MATCH)']);
+  assert.deepEqual(copies, ['$(git-compare) Race 1: conditional — fixed under CONFIG_NF_CONNTRACK_CLASH_MATCH', '$(git-compare) Race 1: conditional — missing under !CONFIG_NF_CONNTRACK_CLASH_MATCH']);
 });
 
 test('5.10 rework: race 1 on __nf_ct_resolve_clash, race 3 on the resolver and clash_harder', async () => {

@@ -3,6 +3,7 @@
 // detection.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { offerPendingRuns, registerBackport } from './backportCommands';
 import { registerCodeLens } from './codeLens';
 import { registerCommands } from './commands';
 import { affectsUs } from './config';
@@ -10,6 +11,7 @@ import { setWasmDirectory } from './core/parse/treesitter';
 import { Ctx } from './ctx';
 import { DetectionService } from './detectionService';
 import { registerDiagnostics } from './diagnostics';
+import { registerMatrix } from './matrixView';
 import { createLog } from './output';
 import { ReportView } from './reportView';
 import { registerSimulation } from './simulationCommands';
@@ -26,7 +28,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const detection = new DetectionService(log);
   const ctx = new Ctx(context, log, detection, new ReportView());
   context.subscriptions.push(log, detection, ctx.reports, ...registerCommands(ctx));
-  context.subscriptions.push(...registerCodeLens(ctx), ...registerStatusBar(ctx), ...registerDiagnostics(ctx), ...registerSimulation(ctx));
+  context.subscriptions.push(...registerCodeLens(ctx), ...registerStatusBar(ctx), ...registerDiagnostics(ctx), ...registerSimulation(ctx), ...registerBackport(), ...registerMatrix(context));
 
   const reportSettings = (): void => {
     const { problems } = ctx.config();
@@ -48,6 +50,8 @@ export function activate(context: vscode.ExtensionContext): void {
         if (vscode.workspace.textDocuments.some((d) => d.uri.fsPath === trees[0].coreFile.fsPath)) return;
         detection.detectQuick(trees[0].coreFile.fsPath).catch((err) => log.warn(`startup detection: ${err}`));
       }, STARTUP_DETECT_DELAY_MS);
+      // A backport interrupted in an earlier window is offered for continue/abort.
+      setTimeout(() => void offerPendingRuns(ctx).catch((err) => log.warn(`pending backport check: ${err}`)), STARTUP_DETECT_DELAY_MS);
     });
   }, 0);
   mark('activate:end');

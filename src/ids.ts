@@ -8,6 +8,7 @@ export const CMD = {
   planBackport: 'conntrackBackport.planBackport',
   openSimulation: 'conntrackBackport.openSimulation',
   exportReport: 'conntrackBackport.exportReport',
+  showMatrix: 'conntrackBackport.showMatrix',
   timings: 'conntrackBackport.internal.timings',
 } as const;
 

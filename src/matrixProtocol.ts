@@ -1,9 +1,10 @@
 // Messages between the matrix view's host side and its page, the conntrack-ref: document
 // addresses, and the page's HTML shell. No `vscode` import: unit tests cover all of it.
 
+import { CMD } from './ids';
 import type { EvidencePointer, ExportFormat, Matrix } from './core/matrix';
 
-export const SHOW_MATRIX_COMMAND = 'conntrackBackport.showMatrix';
+export const SHOW_MATRIX_COMMAND = CMD.showMatrix;
 export const REF_SCHEME = 'conntrack-ref';
 export const MATRIX_VIEW_TYPE = 'conntrackBackport.matrix';
 

@@ -48,6 +48,12 @@ export function createForm(init: InitPayload, actions: FormActions): Form {
   const syncMode = () => manual.classList.toggle('hidden', mode.value !== 'manual');
 
   const knobGrid = h('div', { class: 'knobs' });
+  // Closed by default so the results stay above the fold; the summary line says what is set.
+  const knobSummary = h('summary', null, 'Knobs');
+  const summarize = (k: EditableKnobs) => {
+    knobSummary.textContent = `Knobs: ${k.packets} packets · ${k.cpus} CPUs · skew ${k.skewUs} µs · SNAT ${k.snat}/${k.portMode}, ${k.portRange} ports (${k.occupiedPorts} held)`
+      + `${k.endpoints ? ` · ${k.endpoints} DNAT endpoints` : ''} · resolver ${k.resolver}, ${k.timeoutS} s × ${k.attempts}`;
+  };
   for (const key of NUMERIC) {
     const r = init.ranges[key];
     const input = h('input', { type: 'number', id: `knob-${key}`, min: r.min, max: r.max, step: r.integer ? 1 : 'any' });
@@ -72,7 +78,7 @@ export function createForm(init: InitPayload, actions: FormActions): Form {
       h('label', { class: 'grow' }, h('span', null, 'Scenario'), scenario),
       h('label', null, h('span', null, 'Compare'), mode), manual),
     desc,
-    h('details', { class: 'knob-details', open: true }, h('summary', null, 'Knobs'), knobGrid),
+    h('details', { class: 'knob-details' }, knobSummary, knobGrid),
     h('div', { class: 'row run-row' },
       h('label', { class: 'knob' }, h('span', null, 'Trials'), trials),
       h('label', { class: 'knob' }, h('span', null, 'Seed'), seed),
@@ -100,6 +106,7 @@ export function createForm(init: InitPayload, actions: FormActions): Form {
     mode.value = useDetected ? 'detected' : 'manual';
     if (req.variants.mode === 'manual') { before.value = req.variants.before; after.value = req.variants.after; }
     else if (init.detection) { before.value = init.detection.variant; after.value = init.detection.after; }
+    summarize(req.knobs);
     trials.value = String(req.trials);
     seed.value = String(req.seed);
     sweep.value = req.sweep;
@@ -111,5 +118,6 @@ export function createForm(init: InitPayload, actions: FormActions): Form {
     cancelBtn.disabled = !running;
   }
 
+  knobGrid.addEventListener('change', () => summarize(read().knobs));
   return { element, read, set, setRunning };
 }

@@ -1,8 +1,8 @@
 // UI step for the simulation panel (hook into test/ui/ui.test.mjs with
 //   steps.push({ name: 'simulation panel renders without CSP violations', run: simulationSteps });
 // ). Opens the panel from the palette, waits for the first run's result inside the webview,
-// saves test-results/ui/simulation.png, follows one explorer link into nf_conntrack_core.c,
-// and fails on any "Content Security Policy" console message from the workbench or the webview.
+// saves test-results/ui/simulation.png (+ -chart, -explorer, -evidence), follows one explorer
+// link into nf_conntrack_core.c, imports conntrack -S through the input box, and fails on any "Content Security Policy" console message from the workbench or the webview.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -10,6 +10,10 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const SHOT = path.join(root, 'test-results/ui/simulation.png');
+
+/** seed 001's node, as a one-line paste (the command splits it before each cpu=N). */
+const NODE_STATS = 'cpu=0 found=4601 invalid=2157 ignore=0 insert=0 insert_failed=74 drop=74 early_drop=0 error=0 search_restart=100 '
+  + 'cpu=1 found=7545 invalid=3952 ignore=0 insert=0 insert_failed=175 drop=175 early_drop=0 error=0 search_restart=159';
 
 async function palette(page, label) {
   await page.keyboard.press('F1');
@@ -63,6 +67,20 @@ export async function simulationSteps(page, ctx = {}) {
       await page.locator('.tabs-container .tab.active', { hasText: 'nf_conntrack_core.c' }).waitFor({ timeout: 15_000 });
       await page.locator('.editor-instance .view-lines', { hasText: fn }).first().waitFor();
     }
+
+    // Evidence import the way a user pastes it: palette, "Paste into an input box", one line.
+    await page.locator('.part.statusbar').click({ position: { x: 700, y: 5 } }); // focus back to the workbench
+    await palette(page, 'Conntrack Backport: Import conntrack -S output');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Paste into an input box' }).click();
+    await page.locator('.quick-input-widget input').fill(NODE_STATS);
+    await page.keyboard.press('Enter');
+    await page.locator('.tabs-container .tab.active', { hasText: 'Conntrack Simulation' }).waitFor({ timeout: 15_000 });
+    const evidence = frame.locator('section.evidence');
+    await evidence.waitFor({ timeout: 30_000 });
+    const verdict = await evidence.locator('.verdict').textContent();
+    assert.match(verdict ?? '', /insert_failed/, 'the reading names the counters');
+    await evidence.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(path.dirname(SHOT), 'simulation-evidence.png') });
   } finally {
     page.off('console', onConsole);
   }

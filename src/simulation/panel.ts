@@ -30,11 +30,14 @@ export class SimulationPanel {
   private sources: Record<string, SourceLink> = {};
   private ready = false;
   private readonly queue: HostToPage[] = [];
+  /** Re-sent when the page loads again (a moved or reloaded webview loses posts in flight). */
+  private lastStats: ImportedStatsView | undefined;
 
   static createOrShow(context: vscode.ExtensionContext, host: PanelHost, uri?: vscode.Uri): SimulationPanel {
     const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.One;
     if (SimulationPanel.current) {
-      SimulationPanel.current.panel.reveal(column);
+      // Keep its column: moving a webview to another group reloads its page.
+      SimulationPanel.current.panel.reveal(undefined);
       if (uri) SimulationPanel.current.refreshDetection(uri);
       return SimulationPanel.current;
     }
@@ -83,6 +86,7 @@ export class SimulationPanel {
   }
 
   showStats(stats: ImportedStatsView): void {
+    this.lastStats = stats;
     this.post({ type: 'stats', stats });
   }
 
@@ -111,8 +115,10 @@ export class SimulationPanel {
             defaults: defaultRequest(this.scenario ?? 'dns-snat', detection), saved: this.context.workspaceState.get<SavedState>(STATE_KEY),
           },
         });
+        const reload = this.ready;
         this.ready = true;
         for (const q of this.queue.splice(0)) this.post(q);
+        if (reload && this.lastStats) this.post({ type: 'stats', stats: this.lastStats });
         return;
       }
       case 'run': return this.startRun(m.runId, m.request);

@@ -9,6 +9,15 @@ import { variantInfo, type ModelVariantId } from '../core/model/variants';
 import type { ImportedStatsView } from './protocol';
 import { counterTable } from './shape';
 
+/** What each drop cause of the model means for the backport. */
+const RACE_WORDS: Record<string, string> = {
+  race1: 'race 1 (clash of two NATed entries; ed07d9a021df missing)',
+  race2: 'race 2 (SNAT gives the second packet another port; 4e35c1cb9460 missing)',
+  race3: 'race 3 (DNAT to different endpoints; only the 2020 rework avoids the drop)',
+  'port-collision': 'TCP source-port collisions in MASQUERADE (--random-fully reduces them)',
+  'table-full': 'a full table (nf_conntrack_max)',
+};
+
 /** Enough trials for a stable prediction while the user waits on a paste. */
 export const PREDICTION_TRIALS = 20_000;
 
@@ -33,6 +42,10 @@ export function importStatsText(text: string, source: string, opts: EvidenceOpti
     const info = variantInfo(opts.variant);
     model = { variant: opts.variant, label: info.label, scenario, table: counterTable(r.perCpu, columns), dropRate: r.dropRate };
     prediction = { variant: opts.variant, counters: r.counters };
+    const races = Object.entries(r.causes).sort((a, b) => b[1] - a[1]).map(([c]) => c);
+    if (races.length && stats.totals.drop > 0) {
+      extra.push(`with ${opts.variant}, the model's drops on ${scenario} come from ${races.map((c) => RACE_WORDS[c] ?? c).join('; ')}: if the node runs this tree, that is the race still open`);
+    }
     const era = info.behaviour.counterEra;
     if (stats.present.includes('clash_resolve') && era === 'pre2020') {
       extra.push(`the node prints clash_resolve (a 5.6+ kernel with the 2020 rework) but the analysed tree is pre-rework (${opts.variant}): the node may not run this tree`);

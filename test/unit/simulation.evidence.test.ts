@@ -21,6 +21,7 @@ test('an old node with unresolved clashes, beside the no-fix model', () => {
   assert.deepEqual(v.model!.table.columns, v.node.columns, 'same columns side by side');
   assert.ok(v.model!.dropRate > 0);
   assert.ok(v.sentences.some((s) => /also predicts drops: consistent/.test(s)));
+  assert.ok(v.sentences.some((s) => /race 1 .*ed07d9a021df missing/.test(s)), 'names the open race');
 });
 
 test('a reworked node against a pre-rework tree says the node may not run this tree', () => {

@@ -10,14 +10,18 @@ const LOUD = new Set(['insert_failed', 'drop', 'early_drop', 'clash_resolve']);
 
 export function counterTableEl(t: CounterTable, caption?: string): HTMLTableElement {
   const head = h('tr', null, h('th', null, 'cpu'), ...t.columns.map((c) => h('th', { class: LOUD.has(c) ? `loud c-${c}` : undefined }, c)));
-  const rows = t.rows.map((r) => h('tr', null, h('td', null, `cpu=${r.cpu}`), ...r.values.map((v, i) => cell(t.columns[i], v))));
-  const total = h('tr', { class: 'total' }, h('td', null, 'total'), ...t.totals.map((v, i) => cell(t.columns[i], v)));
+  const drop = t.columns.indexOf('drop');
+  const row = (values: number[]) => values.map((v, i) => cell(t.columns[i], v, drop >= 0 ? values[drop] : undefined));
+  const rows = t.rows.map((r) => h('tr', null, h('td', null, `cpu=${r.cpu}`), ...row(r.values)));
+  const total = h('tr', { class: 'total' }, h('td', null, 'total'), ...row(t.totals));
   return h('table', { class: 'ctstat' }, caption ? h('caption', null, caption) : null, h('thead', null, head), h('tbody', null, ...rows, total));
 }
 
-function cell(col: string, v: number): HTMLTableCellElement {
+/** Before the 2020 rework a merged clash also bumps insert_failed: without drops it is not a loss. */
+function cell(col: string, v: number, drop: number | undefined): HTMLTableCellElement {
   const loud = LOUD.has(col) && v > 0;
-  return h('td', { class: loud ? `nz c-${col}` : v === 0 ? 'zero' : undefined }, int(v));
+  const merged = col === 'insert_failed' && drop === 0;
+  return h('td', { class: loud ? `nz c-${col}${merged ? ' merged' : ''}` : v === 0 ? 'zero' : undefined, title: loud && merged ? 'clashes merged (no drop)' : undefined }, int(v));
 }
 
 function big(label: string, value: string, sub: string, cls = ''): HTMLElement {

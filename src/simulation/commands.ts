@@ -18,19 +18,42 @@ export interface OpenSimulationArgs { uri?: string | vscode.Uri }
 /** Text given directly (tests, other commands), or where to read it from. */
 export type ImportStatsArgs = string | { text: string; source?: string } | { from: 'clipboard' | 'file' | 'input' | 'editor' };
 
+export interface Simulation {
+  /** Handler of conntrackBackport.openSimulation (a lens may pass { uri }). */
+  open(args?: OpenSimulationArgs): void;
+  /** Handler of conntrackBackport.importStats; resolves to what the panel shows. */
+  importStats(args?: ImportStatsArgs): Promise<ImportedStatsView | undefined>;
+  /** The panel serializer (restores the panel after a window reload). */
+  disposables: vscode.Disposable[];
+}
+
+/** The handlers without registering the commands, for an extension that owns one command table. */
+export function createSimulation(
+  context: vscode.ExtensionContext,
+  getDetection: (uri?: vscode.Uri) => Promise<DetectionResult | undefined>,
+): Simulation {
+  const host: PanelHost = { getDetection };
+  return {
+    open: (args) => { SimulationPanel.createOrShow(context, host, toUri(args?.uri)); },
+    importStats: (args) => importStats(context, host, args),
+    disposables: [
+      vscode.window.registerWebviewPanelSerializer(SIMULATION_VIEW_TYPE, {
+        deserializeWebviewPanel: async (panel) => { SimulationPanel.revive(panel, context, host); },
+      }),
+    ],
+  };
+}
+
+/** Registers both commands and the serializer. */
 export function registerSimulation(
   context: vscode.ExtensionContext,
   getDetection: (uri?: vscode.Uri) => Promise<DetectionResult | undefined>,
 ): vscode.Disposable[] {
-  const host: PanelHost = { getDetection };
+  const sim = createSimulation(context, getDetection);
   return [
-    vscode.commands.registerCommand(OPEN_SIMULATION, (args?: OpenSimulationArgs) => {
-      SimulationPanel.createOrShow(context, host, toUri(args?.uri));
-    }),
-    vscode.commands.registerCommand(IMPORT_STATS, (args?: ImportStatsArgs) => importStats(context, host, args)),
-    vscode.window.registerWebviewPanelSerializer(SIMULATION_VIEW_TYPE, {
-      deserializeWebviewPanel: async (panel) => { SimulationPanel.revive(panel, context, host); },
-    }),
+    vscode.commands.registerCommand(OPEN_SIMULATION, sim.open),
+    vscode.commands.registerCommand(IMPORT_STATS, sim.importStats),
+    ...sim.disposables,
   ];
 }
 

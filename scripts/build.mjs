@@ -3,6 +3,7 @@
 // so it is aliased to its CJS build.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, chmodSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -21,8 +22,15 @@ const common = {
   alias: { 'web-tree-sitter': tsCjs },
   logLevel: 'warning',
 };
+// The simulation page is browser code: typechecked against the DOM (tsconfig.page.json, which
+// the node program excludes) and bundled as an iife the webview loads with its CSP nonce.
+execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.page.json')], { stdio: 'inherit' });
 await Promise.all([
   build({ ...common, entryPoints: [path.join(root, 'src/extension.ts')], outfile: path.join(dist, 'extension.js'), external: ['vscode'] }),
+  build({
+    entryPoints: [path.join(root, 'src/simulation/page/main.ts')], outfile: path.join(dist, 'panel.js'), bundle: true, platform: 'browser',
+    format: 'iife', target: 'es2022', sourcemap: true, minify: common.minify, logLevel: 'warning',
+  }),
   build({ ...common, entryPoints: [path.join(root, 'src/cli.ts')], outfile: path.join(dist, 'cli.js'), banner: { js: '#!/usr/bin/env node' } }),
 ]);
 chmodSync(path.join(dist, 'cli.js'), 0o755);

@@ -14,7 +14,7 @@ import { Ctx, KernelTree } from './ctx';
 import { isCoreDocument } from './detectionService';
 import { CMD, CORE_FILE_NAME } from './ids';
 import { evidencePickRows, hunkPickRows, patchSummary, racePickRows, RACE_NAMES, relativizePaths } from './presentation';
-import { openSimulation } from './simulationCommands';
+import { importStats, openSimulation } from './simulationCommands';
 import { timings } from './timings';
 
 type Handler = (...args: any[]) => unknown;
@@ -191,6 +191,7 @@ export const COMMANDS: Record<string, Factory> = {
   [CMD.checkPatch]: checkPatch,
   [CMD.planBackport]: planBackport,
   [CMD.openSimulation]: openSimulation,
+  [CMD.importStats]: importStats,
   [CMD.exportReport]: exportReport,
   [CMD.timings]: () => timings,
 };

@@ -9,6 +9,7 @@ export const CMD = {
   openSimulation: 'conntrackBackport.openSimulation',
   exportReport: 'conntrackBackport.exportReport',
   showMatrix: 'conntrackBackport.showMatrix',
+  importStats: 'conntrackBackport.importStats',
   timings: 'conntrackBackport.internal.timings',
 } as const;
 

@@ -1,28 +1,34 @@
-// Placeholder until the conntrack model and its panel (branch `model`) land: the lead
-// replaces this file. Contract: openSimulation(ctx) returns the handler of
-// conntrackBackport.openSimulation, called with an optional { race, uri } from a lens or a
-// vscode.Uri (the resource) from the editor's context menu;
-// registerSimulation(ctx) returns the disposables of the panel serializer for the
-// onWebviewPanel:conntrackBackport.simulation activation event.
+// The simulation panel (src/simulation) joined to the one command table: the panel gets the
+// detection of the tree the lens or editor points at, with git history when trusted.
 import * as vscode from 'vscode';
-import type { RaceId } from './core/types';
 import type { Ctx } from './ctx';
-import { SIMULATION_VIEW_TYPE } from './ids';
+import { createSimulation, ImportStatsArgs, OpenSimulationArgs, Simulation } from './simulation/commands';
 
-export interface SimulationArgs {
-  race?: RaceId;
-  /** The nf_conntrack_core.c whose detected variant configures the model. */
-  uri?: string;
+const sims = new WeakMap<Ctx, Simulation>();
+
+function simulation(ctx: Ctx): Simulation {
+  let s = sims.get(ctx);
+  if (!s) {
+    s = createSimulation(ctx.ext, async (uri) => {
+      const tree = await ctx.pickTree(uri);
+      if (!tree) return undefined;
+      const file = tree.coreFile.fsPath;
+      return ctx.detection.treeResult(file) ?? (ctx.mayReadGit ? ctx.detection.detectTree(tree.root.fsPath, { history: true }) : ctx.detection.detectQuick(file));
+    });
+    sims.set(ctx, s);
+  }
+  return s;
 }
 
-export function openSimulation(ctx: Ctx): (args?: SimulationArgs | vscode.Uri) => Promise<void> {
-  return async () => {
-    ctx.log.warn('openSimulation: the model module is not in this build');
-    void vscode.window.showInformationMessage('The simulation panel needs the conntrack model module, which is not part of this build yet.');
-  };
+export function openSimulation(ctx: Ctx): (args?: OpenSimulationArgs | vscode.Uri) => void {
+  return (args) => simulation(ctx).open(args instanceof vscode.Uri ? { uri: args } : args);
 }
 
-export function registerSimulation(_ctx: Ctx): vscode.Disposable[] {
-  // Nothing to restore without the model: close panels a previous build left open.
-  return [vscode.window.registerWebviewPanelSerializer(SIMULATION_VIEW_TYPE, { deserializeWebviewPanel: async (panel) => panel.dispose() })];
+export function importStats(ctx: Ctx): (args?: ImportStatsArgs) => Promise<unknown> {
+  return (args) => simulation(ctx).importStats(args);
+}
+
+/** The panel serializer, so a panel left open comes back after a reload. */
+export function registerSimulation(ctx: Ctx): vscode.Disposable[] {
+  return simulation(ctx).disposables;
 }

@@ -1,0 +1,70 @@
+// The side-by-side comparison: one card per variant (detected tree | after the backport) with
+// the drop rate and its interval, what users feel, the exhaustive counts and the model's
+// `conntrack -S` rows in the counter names of the variant's kernel era.
+
+import type { CounterTable, PanelResult, VariantColumn } from '../protocol';
+import { ci, h, int, pct } from './dom';
+
+/** Counters a kernel engineer looks at first when chasing the 5 s timeouts. */
+const LOUD = new Set(['insert_failed', 'drop', 'early_drop', 'clash_resolve']);
+
+export function counterTableEl(t: CounterTable, caption?: string): HTMLTableElement {
+  const head = h('tr', null, h('th', null, 'cpu'), ...t.columns.map((c) => h('th', { class: LOUD.has(c) ? `loud c-${c}` : undefined }, c)));
+  const drop = t.columns.indexOf('drop');
+  const row = (values: number[]) => values.map((v, i) => cell(t.columns[i], v, drop >= 0 ? values[drop] : undefined));
+  const rows = t.rows.map((r) => h('tr', null, h('td', null, `cpu=${r.cpu}`), ...row(r.values)));
+  const total = h('tr', { class: 'total' }, h('td', null, 'total'), ...row(t.totals));
+  return h('table', { class: 'ctstat' }, caption ? h('caption', null, caption) : null, h('thead', null, head), h('tbody', null, ...rows, total));
+}
+
+/** Before the 2020 rework a merged clash also bumps insert_failed: without drops it is not a loss. */
+function cell(col: string, v: number, drop: number | undefined): HTMLTableCellElement {
+  const loud = LOUD.has(col) && v > 0;
+  const merged = col === 'insert_failed' && drop === 0;
+  return h('td', { class: loud ? `nz c-${col}${merged ? ' merged' : ''}` : v === 0 ? 'zero' : undefined, title: loud && merged ? 'clashes merged (no drop)' : undefined }, int(v));
+}
+
+function big(label: string, value: string, sub: string, cls = ''): HTMLElement {
+  return h('div', { class: `metric ${cls}` }, h('div', { class: 'metric-label' }, label), h('div', { class: 'metric-value' }, value), h('div', { class: 'metric-sub' }, sub));
+}
+
+function causes(c: Record<string, number>): string {
+  const e = Object.entries(c).sort((a, b) => b[1] - a[1]);
+  return e.length ? e.map(([k, v]) => `${k} ${int(v)}`).join(', ') : 'none';
+}
+
+export function columnEl(col: VariantColumn, result: PanelResult): HTMLElement {
+  const title = col.role === 'before' ? (result.detection ? 'Detected tree' : 'Before') : (result.detection ? 'After the planned backport' : 'After');
+  const mc = col.mc;
+  const ex = col.exhaustive;
+  const bad = mc.dropped > 0 ? 'bad' : 'good';
+  const unit = mc.latency.unit === 'lookup' ? 'DNS lookups' : 'TCP connects';
+  return h('section', { class: `card column ${col.role} ${bad}` },
+    h('header', null,
+      h('div', { class: 'role' }, title),
+      h('h2', null, col.label),
+      h('div', { class: 'commits' }, ...(col.commits.length ? col.commits.map((c) => h('code', { class: 'chip' }, c)) : [h('span', { class: 'muted' }, 'no fix commits')]),
+        h('span', { class: 'chip era' }, col.counterEra === 'post2020' ? 'post-2020 counters' : 'pre-2020 counters')),
+      col.hypothesis ? h('p', { class: 'hypothesis' }, `Hypothesis: ${col.hypothesis}`) : null),
+    h('div', { class: 'metrics' },
+      big('packets dropped', pct(mc.dropRate), `${int(mc.dropped)} of ${int(mc.packets)} · ${ci(mc.dropCi)}`, bad),
+      big(`${unit} delayed`, pct(mc.latency.delayedRate), `${int(mc.latency.delayed)} of ${int(mc.latency.samples)} · ${ci(mc.latency.delayedCi)}`, mc.latency.delayed ? 'bad' : 'good'),
+      big('dropping schedules', ex.error ? 'n/a' : `${int(ex.dropSchedules)} / ${int(ex.schedules)}`,
+        ex.error ? ex.error : `exhaustive, ${ex.packets} packets · P(drop) ${pct(ex.dropProbability)} under a random scheduler`, ex.dropSchedules ? 'bad' : 'good')),
+    h('p', { class: 'latency' }, mc.latency.sentence),
+    h('p', { class: 'muted small' }, `drop causes: ${causes(mc.causes)} · ${int(mc.trials)} trials (${int(mc.races)} races), ${int(mc.trialsPerSec)} trials/s`),
+    col.overflow ? h('p', { class: 'small' }, `timed overflow run: ${int(col.overflow.dropped)} of ${int(col.overflow.flows)} flows dropped (${pct(col.overflow.dropRate)}, ${ci(col.overflow.dropCi)}), early_drop ${int(col.overflow.earlyDrops)}, table full ${pct(col.overflow.fullFraction)} of the time`) : null,
+    h('div', { class: 'table-wrap' }, counterTableEl(mc.counters, `conntrack -S as the model counts it (over ${int(mc.trials)} ${mc.latency.unit === 'lookup' ? 'lookups' : 'connect rounds'})`)),
+  );
+}
+
+export function verdictEl(result: PanelResult): HTMLElement {
+  const [b, a] = result.columns;
+  const fmt = (c: VariantColumn) => `${pct(c.mc.latency.delayedRate)} of ${c.mc.latency.unit}s delayed`;
+  let text: string;
+  if (b.mc.dropped > 0 && a.mc.dropped === 0) text = `The backport removes the drops in this scenario: ${fmt(b)} → none.`;
+  else if (b.mc.dropped > 0 && a.mc.dropped > 0) text = `Drops remain after the backport: ${fmt(b)} → ${fmt(a)}. See the explorer for the schedules that still drop.`;
+  else if (b.mc.dropped === 0 && a.mc.dropped === 0) text = 'Neither variant drops in this scenario.';
+  else text = `The second variant drops where the first does not: ${fmt(b)} → ${fmt(a)}.`;
+  return h('p', { class: `verdict ${a.mc.dropped ? 'bad' : 'good'}` }, text);
+}

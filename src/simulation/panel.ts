@@ -1,0 +1,221 @@
+// Host side of the simulation panel: one webview panel at a time, owning its disposables. The
+// page posts typed requests (protocol.ts); everything it sends is validated here before the
+// model runs, and the model runs here (run.ts), in chunks so progress and cancel work.
+
+import * as vscode from 'vscode';
+import type { DetectionResult } from '../core/types';
+import {
+  SIMULATION_VIEW_TYPE, type HostToPage, type ImportedStatsView, type PageToHost, type SavedState, type SourceLink,
+} from './protocol';
+import { RANGES, defaultRequest, scenarioSummaries, summarizeDetection, validateRunRequest, variantSummaries } from './shape';
+import { RunCancelled, runSimulation } from './run';
+import { IDENTIFIER, resolveSources } from './sources';
+
+export interface PanelHost {
+  getDetection(uri?: vscode.Uri): Promise<DetectionResult | undefined>;
+}
+
+/** Kept across panel lifetimes, so a panel closed and opened again comes back as it was. */
+const STATE_KEY = 'conntrackBackport.simulation.state';
+/** Progress posts at most this often: a post per 10k-trial chunk would flood the page. */
+const PROGRESS_EVERY_MS = 100;
+
+export class SimulationPanel {
+  static current: SimulationPanel | undefined;
+
+  private readonly disposables: vscode.Disposable[] = [];
+  private detection: DetectionResult | undefined;
+  private detectionLoaded: Promise<void> | undefined;
+  private run: { id: number; signal: { cancelled: boolean } } | undefined;
+  private sources: Record<string, SourceLink> = {};
+  private ready = false;
+  private readonly queue: HostToPage[] = [];
+  /** Re-sent when the page loads again (a moved or reloaded webview loses posts in flight). */
+  private lastStats: ImportedStatsView | undefined;
+
+  static createOrShow(context: vscode.ExtensionContext, host: PanelHost, uri?: vscode.Uri): SimulationPanel {
+    const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.One;
+    if (SimulationPanel.current) {
+      // Keep its column: moving a webview to another group reloads its page.
+      SimulationPanel.current.panel.reveal(undefined);
+      if (uri) SimulationPanel.current.refreshDetection(uri);
+      return SimulationPanel.current;
+    }
+    const panel = vscode.window.createWebviewPanel(SIMULATION_VIEW_TYPE, 'Conntrack Simulation', column, webviewOptions(context.extensionUri));
+    SimulationPanel.current = new SimulationPanel(panel, context, host, uri);
+    return SimulationPanel.current;
+  }
+
+  /** From the serializer: the page's own getState() restores the form and the last result. */
+  static revive(panel: vscode.WebviewPanel, context: vscode.ExtensionContext, host: PanelHost): SimulationPanel {
+    panel.webview.options = webviewOptions(context.extensionUri);
+    SimulationPanel.current?.dispose();
+    SimulationPanel.current = new SimulationPanel(panel, context, host);
+    return SimulationPanel.current;
+  }
+
+  private constructor(
+    readonly panel: vscode.WebviewPanel,
+    private readonly context: vscode.ExtensionContext,
+    private readonly host: PanelHost,
+    uri?: vscode.Uri,
+  ) {
+    panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'panel-icon.svg');
+    panel.webview.html = pageHtml(panel.webview, context.extensionUri);
+    this.refreshDetection(uri);
+    this.disposables.push(
+      panel.onDidDispose(() => this.dispose()),
+      panel.webview.onDidReceiveMessage((m: PageToHost) => void this.onMessage(m).catch((err) => this.post({ type: 'error', message: String(err?.message ?? err) }))),
+    );
+  }
+
+  dispose(): void {
+    if (SimulationPanel.current === this) SimulationPanel.current = undefined;
+    if (this.run) this.run.signal.cancelled = true;
+    this.panel.dispose();
+    while (this.disposables.length) this.disposables.pop()?.dispose();
+  }
+
+  get detectionResult(): Promise<DetectionResult | undefined> {
+    return (this.detectionLoaded ?? Promise.resolve()).then(() => this.detection);
+  }
+
+  /** The last request's scenario, for the evidence import's prediction. */
+  get scenario(): string | undefined {
+    return this.context.workspaceState.get<SavedState>(STATE_KEY)?.request?.scenario;
+  }
+
+  showStats(stats: ImportedStatsView): void {
+    this.lastStats = stats;
+    this.post({ type: 'stats', stats });
+  }
+
+  private refreshDetection(uri?: vscode.Uri): void {
+    this.detectionLoaded = this.host.getDetection(uri).then(
+      (d) => { this.detection = d; },
+      (err) => { this.detection = undefined; void vscode.window.showWarningMessage(`Conntrack simulation: detection failed: ${err?.message ?? err}`); },
+    ).then(() => { if (this.ready) this.post({ type: 'detection', detection: summarizeDetection(this.detection) }); });
+  }
+
+  /** Messages wait until the page said ready (a post before that is lost). */
+  private post(msg: HostToPage): void {
+    if (!this.ready && msg.type !== 'init') { this.queue.push(msg); return; }
+    void this.panel.webview.postMessage(msg);
+  }
+
+  private async onMessage(m: PageToHost): Promise<void> {
+    switch (m?.type) {
+      case 'ready': {
+        await this.detectionResult;
+        const detection = summarizeDetection(this.detection);
+        this.post({
+          type: 'init',
+          init: {
+            scenarios: scenarioSummaries(), variants: variantSummaries(), ranges: RANGES, detection,
+            defaults: defaultRequest(this.scenario ?? 'dns-snat', detection), saved: this.context.workspaceState.get<SavedState>(STATE_KEY),
+          },
+        });
+        const reload = this.ready;
+        this.ready = true;
+        for (const q of this.queue.splice(0)) this.post(q);
+        if (reload && this.lastStats) this.post({ type: 'stats', stats: this.lastStats });
+        return;
+      }
+      case 'run': return this.startRun(m.runId, m.request);
+      case 'cancel':
+        if (this.run && this.run.id === m.runId) this.run.signal.cancelled = true;
+        return;
+      case 'open-source-location': return this.openSource(m.fn);
+      case 'import-stats':
+        if (m.from === 'clipboard' || m.from === 'file' || m.from === 'input') await vscode.commands.executeCommand('conntrackBackport.importStats', { from: m.from });
+        return;
+      case 'state-changed':
+        // Only what the page itself would restore; the page is not trusted to write anything else.
+        if (m.state && typeof m.state === 'object') await this.context.workspaceState.update(STATE_KEY, { request: m.state.request, result: m.state.result, stats: m.state.stats });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private async startRun(runId: unknown, raw: unknown): Promise<void> {
+    if (typeof runId !== 'number' || !Number.isSafeInteger(runId)) return;
+    const detection = summarizeDetection(await this.detectionResult);
+    const v = validateRunRequest(raw, !!detection);
+    if (!v.ok) { this.post({ type: 'error', runId, message: v.errors.join('; ') }); return; }
+    if (this.run) this.run.signal.cancelled = true;
+    const run = { id: runId, signal: { cancelled: false } };
+    this.run = run;
+    let last = 0;
+    try {
+      const partial = await runSimulation(runId, v.value, detection, {
+        signal: run.signal,
+        onProgress: (done, total, phase) => {
+          const now = Date.now();
+          if (now - last < PROGRESS_EVERY_MS && done < total) return;
+          last = now;
+          this.post({ type: 'progress', runId, done, total, phase });
+        },
+      });
+      const symbols = partial.columns.flatMap((c) => c.exhaustive.traces.flatMap((t) => t.events.map((e) => e.symbol ?? '')));
+      this.sources = await resolveSources(symbols, this.detection).catch(() => ({}));
+      if (!run.signal.cancelled) this.post({ type: 'result', result: { ...partial, sources: this.sources } });
+    } catch (err) {
+      if (err instanceof RunCancelled) this.post({ type: 'cancelled', runId });
+      else this.post({ type: 'error', runId, message: String((err as Error)?.message ?? err) });
+    } finally {
+      if (this.run === run) this.run = undefined;
+    }
+  }
+
+  /** Only functions the host itself resolved for the last result can be opened. */
+  private async openSource(fn: unknown): Promise<void> {
+    if (typeof fn !== 'string' || !IDENTIFIER.test(fn)) return;
+    const link = this.sources[fn];
+    if (!link) { void vscode.window.showInformationMessage(`${fn}: not found in the analysed tree`); return; }
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(link.file));
+    const pos = new vscode.Position(Math.max(0, link.line - 1), 0);
+    await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(pos, pos) });
+  }
+}
+
+function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  return {
+    enableScripts: true,
+    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media'), vscode.Uri.joinPath(extensionUri, 'dist')],
+  };
+}
+
+function nonce(): string {
+  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  let s = '';
+  for (let i = 0; i < 32; i++) s += chars.charAt(Math.floor(Math.random() * chars.length));
+  return s;
+}
+
+function pageHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+  const n = nonce();
+  const css = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'panel.css'));
+  const js = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'panel.js'));
+  const csp = [
+    "default-src 'none'",
+    `script-src 'nonce-${n}'`,
+    `style-src ${webview.cspSource}`,
+    `img-src ${webview.cspSource} data:`,
+    `font-src ${webview.cspSource}`,
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link href="${css}" rel="stylesheet">
+<title>Conntrack Simulation</title>
+</head>
+<body>
+<div id="app"><p class="muted">Loading the simulation…</p></div>
+<script nonce="${n}" src="${js}"></script>
+</body>
+</html>`;
+}

@@ -1,0 +1,220 @@
+// The one message protocol between the simulation panel's host side (extension) and its page
+// (webview). Both sides import only types and constants from here, so the page bundle stays
+// free of the model: the page renders, the host runs the model.
+//
+// Page -> host:  ready, run, cancel, open-source-location, import-stats, state-changed
+// Host -> page:  init, progress, result, error, stats, detection
+
+import type { CounterName } from '../core/model/state';
+import type { ModelVariantId } from '../core/model/variants';
+import type { ResolverMode } from '../core/model/scenarios';
+import type { PortMode } from '../core/model/state';
+
+export const SIMULATION_VIEW_TYPE = 'conntrackBackport.simulation';
+
+/** Knobs the panel lets users edit; anything else stays at the preset's value. */
+export interface EditableKnobs {
+  packets: number;
+  cpus: number;
+  skewUs: number;
+  stepCostUs: number;
+  endpoints: number;
+  snat: 'masquerade' | 'null-binding' | 'none';
+  portMode: PortMode;
+  portRange: number;
+  occupiedPorts: number;
+  resolver: ResolverMode;
+  timeoutS: number;
+  attempts: number;
+}
+
+export type SweepKnob = 'skewUs' | 'packets' | 'cpus' | 'none';
+
+export type VariantChoice =
+  | { mode: 'detected' }
+  | { mode: 'manual'; before: ModelVariantId; after: ModelVariantId };
+
+export interface RunRequest {
+  scenario: string;
+  knobs: EditableKnobs;
+  variants: VariantChoice;
+  trials: number;
+  seed: number;
+  sweep: SweepKnob;
+}
+
+/** Inclusive numeric ranges the host enforces (the page uses them for min/max only). */
+export interface NumericRange { min: number; max: number; integer: boolean; label: string; unit?: string }
+
+export interface ScenarioSummary {
+  name: string;
+  title: string;
+  description: string;
+  races: string[];
+  kind: 'race' | 'overflow';
+  knobs: EditableKnobs;
+}
+
+export interface VariantSummary { id: ModelVariantId; label: string; hypothesis?: string }
+
+export interface DetectionSummary {
+  file: string;
+  variant: ModelVariantId;
+  /** Variant after the planned backport (both fixes; unchanged for rework trees). */
+  after: ModelVariantId;
+  caveats: string[];
+  exact: boolean;
+}
+
+/** One event of a dropping schedule, placed in its CPU's lane. */
+export interface LaneEvent {
+  cpu: number;
+  packet: number;
+  step: string;
+  /** Kernel function as the model names it (may carry a suffix, e.g. "(DNAT)"). */
+  fn: string;
+  /** The C identifier to open, or undefined if the label has none. */
+  symbol?: string;
+  note: string;
+  decisive: boolean;
+}
+
+export interface LaneTrace {
+  schedule: string;
+  outcome: string;
+  cpus: number[];
+  events: LaneEvent[];
+}
+
+export interface ExhaustiveView {
+  packets: number;
+  schedules: number;
+  dropSchedules: number;
+  dropProbability: number;
+  causes: Record<string, number>;
+  traces: LaneTrace[];
+  /** Knobs the explorer had to shrink so every choice can be enumerated. */
+  shrunk: string[];
+  error?: string;
+}
+
+export interface CounterTable {
+  /** Column names in `conntrack -S` order for the variant's kernel era. */
+  columns: CounterName[];
+  rows: { cpu: number; values: number[] }[];
+  totals: number[];
+}
+
+export interface LatencyView {
+  unit: 'lookup' | 'connect';
+  samples: number;
+  delayed: number;
+  delayedRate: number;
+  delayedCi: [number, number];
+  failed: number;
+  meanS: number;
+  p50S: number;
+  p99S: number;
+  /** Human sentence: "1 in 20 lookups waits 5 s". */
+  sentence: string;
+}
+
+export interface MonteCarloView {
+  trials: number;
+  races: number;
+  packets: number;
+  dropped: number;
+  dropRate: number;
+  dropCi: [number, number];
+  causes: Record<string, number>;
+  latency: LatencyView;
+  counters: CounterTable;
+  trialsPerSec: number;
+}
+
+export interface OverflowView {
+  flows: number;
+  dropped: number;
+  dropRate: number;
+  dropCi: [number, number];
+  earlyDrops: number;
+  fullFraction: number;
+}
+
+export interface VariantColumn {
+  role: 'before' | 'after';
+  variant: ModelVariantId;
+  label: string;
+  commits: string[];
+  hypothesis?: string;
+  counterEra: 'pre2020' | 'post2020';
+  mc: MonteCarloView;
+  exhaustive: ExhaustiveView;
+  overflow?: OverflowView;
+}
+
+export interface SweepPoint { x: number; rate: number; lo: number; hi: number }
+
+export interface SweepView {
+  knob: Exclude<SweepKnob, 'none'>;
+  label: string;
+  series: { role: 'before' | 'after'; variant: ModelVariantId; points: SweepPoint[] }[];
+}
+
+export interface SourceLink { file: string; line: number }
+
+export interface PanelResult {
+  runId: number;
+  request: RunRequest;
+  scenario: ScenarioSummary;
+  detection?: DetectionSummary;
+  columns: [VariantColumn, VariantColumn];
+  sweep?: SweepView;
+  /** Kernel function -> where the host found it (absent: not found, link disabled). */
+  sources: Record<string, SourceLink>;
+  ms: number;
+}
+
+export interface ImportedStatsView {
+  source: string;
+  format: 'netlink' | 'proc';
+  node: CounterTable;
+  /** The model's rows for the detected (or chosen) variant under the same column set. */
+  model?: { variant: ModelVariantId; label: string; scenario: string; table: CounterTable; dropRate: number };
+  summary: string;
+  sentences: string[];
+}
+
+/** What the page keeps with setState and the host keeps for a reopened panel. */
+export interface SavedState {
+  request?: RunRequest;
+  result?: PanelResult;
+  stats?: ImportedStatsView;
+}
+
+export interface InitPayload {
+  scenarios: ScenarioSummary[];
+  variants: VariantSummary[];
+  ranges: Record<string, NumericRange>;
+  detection?: DetectionSummary;
+  defaults: RunRequest;
+  /** State the host kept from an earlier panel (page state wins when both exist). */
+  saved?: SavedState;
+}
+
+export type PageToHost =
+  | { type: 'ready' }
+  | { type: 'run'; runId: number; request: RunRequest }
+  | { type: 'cancel'; runId: number }
+  | { type: 'open-source-location'; fn: string }
+  | { type: 'import-stats'; from: 'clipboard' | 'file' | 'input' }
+  | { type: 'state-changed'; state: SavedState };
+
+export type HostToPage =
+  | { type: 'init'; init: InitPayload }
+  | { type: 'progress'; runId: number; done: number; total: number; phase: string }
+  | { type: 'result'; result: PanelResult }
+  | { type: 'error'; runId?: number; message: string }
+  | { type: 'cancelled'; runId: number }
+  | { type: 'stats'; stats: ImportedStatsView }
+  | { type: 'detection'; detection?: DetectionSummary };

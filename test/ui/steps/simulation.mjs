@@ -1,0 +1,88 @@
+// UI step for the simulation panel (hook into test/ui/ui.test.mjs with
+//   steps.push({ name: 'simulation panel renders without CSP violations', run: simulationSteps });
+// ). Opens the panel from the palette, waits for the first run's result inside the webview,
+// saves test-results/ui/simulation.png (+ -chart, -explorer, -evidence), follows one explorer
+// link into nf_conntrack_core.c, imports conntrack -S through the input box, and fails on any "Content Security Policy" console message from the workbench or the webview.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const SHOT = path.join(root, 'test-results/ui/simulation.png');
+
+/** seed 001's node, as a one-line paste (the command splits it before each cpu=N). */
+const NODE_STATS = 'cpu=0 found=4601 invalid=2157 ignore=0 insert=0 insert_failed=74 drop=74 early_drop=0 error=0 search_restart=100 '
+  + 'cpu=1 found=7545 invalid=3952 ignore=0 insert=0 insert_failed=175 drop=175 early_drop=0 error=0 search_restart=159';
+
+async function palette(page, label) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${label}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+/** The panel's document: the workbench wraps each webview in two iframes. */
+export function simulationFrame(page) {
+  return page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+}
+
+export async function simulationSteps(page, ctx = {}) {
+  const csp = [];
+  const onConsole = (msg) => { if (msg.text().includes('Content Security Policy')) csp.push(msg.text()); };
+  page.on('console', onConsole);
+  try {
+    // Room for the side-by-side columns: no side bar, one editor group.
+    await page.keyboard.press('Escape');
+    await palette(page, 'View: Close All Editors');
+    if (await page.locator('.part.sidebar').isVisible()) await palette(page, 'View: Toggle Primary Side Bar Visibility');
+    // (Palette first: once the webview has focus, F1 goes to its iframe, not the workbench.)
+    await palette(page, 'Conntrack Backport: Open Simulation Panel');
+    await page.locator('.tabs-container .tab', { hasText: 'Conntrack Simulation' }).waitFor({ timeout: 20_000 });
+    const frame = simulationFrame(page);
+    await frame.locator('h1', { hasText: 'Conntrack race simulation' }).waitFor({ timeout: 30_000 });
+    // The first open runs the default scenario on its own; wait for both columns and the explorer.
+    await frame.locator('section.column.before .metric-value').first().waitFor({ timeout: 60_000 });
+    await frame.locator('section.column.after .metric-value').first().waitFor();
+    await frame.locator('svg.chart').waitFor();
+    await frame.locator('table.lanes').waitFor();
+    const before = await frame.locator('section.column.before .metric-value').first().textContent();
+    assert.ok(before && before.trim() !== '0 %', `the detected tree drops packets in dns-snat (got ${before})`);
+    mkdirSync(path.dirname(SHOT), { recursive: true });
+    await page.screenshot({ path: SHOT });
+    ctx.simulationShot = SHOT;
+    // The chart and the explorer sit below the fold: one more picture each.
+    for (const [sel, name] of [['svg.chart', 'simulation-chart.png'], ['section.explorer', 'simulation-explorer.png']]) {
+      await frame.locator(sel).scrollIntoViewIfNeeded();
+      await page.screenshot({ path: path.join(path.dirname(SHOT), name) });
+    }
+
+    // An explorer link opens the tree's source at the function (when the tree defines it).
+    const link = frame.locator('table.lanes a.fn.link').first();
+    if (await link.count()) {
+      const fn = (await link.textContent()).trim();
+      await link.click();
+      await page.locator('.tabs-container .tab.active', { hasText: 'nf_conntrack_core.c' }).waitFor({ timeout: 15_000 });
+      await page.locator('.editor-instance .view-lines', { hasText: fn }).first().waitFor();
+    }
+
+    // Evidence import the way a user pastes it: palette, "Paste into an input box", one line.
+    await page.locator('.part.statusbar').click({ position: { x: 700, y: 5 } }); // focus back to the workbench
+    await palette(page, 'Conntrack Backport: Import conntrack -S output');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Paste into an input box' }).click();
+    await page.locator('.quick-input-widget input').fill(NODE_STATS);
+    await page.keyboard.press('Enter');
+    await page.locator('.tabs-container .tab.active', { hasText: 'Conntrack Simulation' }).waitFor({ timeout: 15_000 });
+    const evidence = frame.locator('section.evidence');
+    await evidence.waitFor({ timeout: 30_000 });
+    const verdict = await evidence.locator('.verdict').textContent();
+    assert.match(verdict ?? '', /insert_failed/, 'the reading names the counters');
+    await evidence.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(path.dirname(SHOT), 'simulation-evidence.png') });
+  } finally {
+    page.off('console', onConsole);
+  }
+  assert.deepEqual(csp, [], `CSP violations in the console:\n${csp.join('\n')}`);
+}

@@ -2,7 +2,7 @@
 // Installed by scripts/install-ci-deps.sh into a cache folder; see docs/toolchain.md.
 // Run directly to open a folder by hand: node scripts/code-server.mjs [folder] [x.vsix]
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, openSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, openSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +22,12 @@ export function makeProfile(prefix = 'cb-cs-') {
   const root = mkdtempSync(path.join(os.tmpdir(), prefix));
   const dirs = { root, userData: path.join(root, 'user-data'), extensions: path.join(root, 'extensions') };
   for (const d of [dirs.userData, dirs.extensions, path.join(root, 'config'), path.join(root, 'data')]) mkdirSync(d, { recursive: true });
+  // No welcome page over the editor in screenshots, no update checks against an unreachable gallery.
+  mkdirSync(path.join(dirs.userData, 'User'), { recursive: true });
+  writeFileSync(path.join(dirs.userData, 'User/settings.json'), JSON.stringify({
+    'workbench.startupEditor': 'none', 'extensions.autoCheckUpdates': false, 'extensions.autoUpdate': false,
+    'telemetry.telemetryLevel': 'off', 'workbench.tips.enabled': false,
+  }, null, 2));
   dirs.env = { ...process.env, XDG_CONFIG_HOME: path.join(root, 'config'), XDG_DATA_HOME: path.join(root, 'data') };
   return dirs;
 }

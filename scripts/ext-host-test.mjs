@@ -3,6 +3,7 @@
 // --extensionTestsPath (which code-server's CLI rejects). The workbench reports the end
 // through window.codeAutomationExit and forwards the host's console via codeAutomationLog.
 // Needs: npm run build && npm run compile-tests. Prints `ext: N passed, N failed`.
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { format } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -14,10 +15,11 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * Opens `folder` in code-server with the extension under development and runs the suite at
- * `testsPath`. Resolves { code, passed, failed, lines } — reused by the bench.
+ * `testsPath` (a CommonJS module exporting run()). `profile` (scripts/code-server.mjs) may carry
+ * installed extensions. Resolves { code, passed, failed, lines } — reused by the bench.
  */
-export async function runInExtensionHost({ folder, testsPath, timeoutMs = 120_000, echo = true, env }) {
-  const cs = await startCodeServer({ folder });
+export async function runInExtensionHost({ folder, testsPath, profile, timeoutMs = 120_000, echo = true, env }) {
+  const cs = await startCodeServer({ folder, profile });
   const { context, close } = await launchBrowser();
   const lines = [];
   const preamble = [];
@@ -45,10 +47,11 @@ export async function runInExtensionHost({ folder, testsPath, timeoutMs = 120_00
     if (env) payload.push(['extensionEnvironment', JSON.stringify(env)]);
     const url = `${cs.url}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
     await page.goto(url);
-    const timer = new Promise((r) => setTimeout(() => r('timeout'), timeoutMs));
-    const code = await Promise.race([exited, timer]);
+    let timer;
+    const code = await Promise.race([exited, new Promise((r) => { timer = setTimeout(() => r('timeout'), timeoutMs); })]);
+    clearTimeout(timer);
     const r = { code: code === 'timeout' ? 1 : code, timedOut: code === 'timeout', passed: result?.passed ?? 0, failed: result?.failed ?? 0, lines };
-    if (echo && (r.code !== 0 || !result)) console.log(`--- workbench console before the suite started ---\n${preamble.join('\n')}`);
+    if (echo && !result) console.log(`--- workbench console before the suite started ---\n${preamble.join('\n')}`);
     return r;
   } finally {
     await close();
@@ -60,10 +63,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const started = Date.now();
   const folder = makeKernelWorkspace();
   const r = await runInExtensionHost({ folder, testsPath: path.join(root, 'out/test/extension/suite/index.js') });
+  rmSync(folder, { recursive: true, force: true });
   if (r.timedOut) console.error('ext: timed out waiting for the extension host to finish');
   // A crash before mocha reports leaves no counts: make that a visible failure.
   const failed = r.failed || (r.code !== 0 && r.failed === 0 ? 1 : 0);
   console.log(`(${((Date.now() - started) / 1000).toFixed(1)} s)`);
   console.log(`ext: ${r.passed} passed, ${failed} failed`);
-  process.exit(r.code === 0 && failed === 0 ? 0 : 1);
+  process.exit(r.code === 0 && failed === 0 && r.passed > 0 ? 0 : 1); // zero tests run is a broken harness, not a pass
 }

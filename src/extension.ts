@@ -1,7 +1,11 @@
 import * as vscode from 'vscode';
+import { mark, timings } from './timings';
 
-export function activate(_context: vscode.ExtensionContext): void {
+export function activate(context: vscode.ExtensionContext): void {
+  mark('activate:start');
   // Surfaces are registered in later commits.
+  context.subscriptions.push(vscode.commands.registerCommand('conntrackBackport.internal.timings', timings));
+  mark('activate:end');
 }
 
 export function deactivate(): void {}

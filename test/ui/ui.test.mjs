@@ -4,7 +4,7 @@
 // is recorded and the run goes on (later steps may then fail too), with a screenshot per step
 // in test-results/ui/. Needs: npm run package. Prints `ui: N passed, N failed`.
 import assert from 'node:assert/strict';
-import { mkdirSync, existsSync, readFileSync } from 'node:fs';
+import { mkdirSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installExtension, listExtensions, makeProfile, startCodeServer } from '../../scripts/code-server.mjs';
@@ -91,6 +91,7 @@ async function main() {
   } finally {
     await close();
     await cs.stop();
+    rmSync(folder, { recursive: true, force: true });
   }
   console.log(`(${((Date.now() - started) / 1000).toFixed(1)} s, screenshots in ${path.relative(root, SHOTS)}/)`);
   console.log(`ui: ${passed} passed, ${failed} failed`);

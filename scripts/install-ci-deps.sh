@@ -9,6 +9,8 @@ CACHE="${CONNTRACK_CACHE:-$HOME/.cache/conntrack-backport}"
 CS_DIR="$CACHE/code-server-$CS_VERSION"
 CS_BIN="$CS_DIR/node_modules/.bin/code-server"
 log() { echo "install-ci-deps: $*"; }
+# code-server writes a default config.yaml on any run: keep that out of the user's ~/.config.
+cs() { XDG_CONFIG_HOME="$CACHE/xdg-config" "$CS_BIN" "$@"; }
 
 # --- apt ---------------------------------------------------------------------------------
 missing=()
@@ -23,7 +25,7 @@ if ((${#missing[@]})); then
 fi
 
 # --- code-server -------------------------------------------------------------------------
-if [ -f "$CS_DIR/.installed-ok" ] && "$CS_BIN" --version >/dev/null 2>&1; then
+if [ -f "$CS_DIR/.installed-ok" ] && cs --version >/dev/null 2>&1; then
   log "code-server $CS_VERSION already in $CS_DIR"
   exit 0
 fi
@@ -59,6 +61,6 @@ log "npm install code-server@$CS_VERSION into $CS_DIR (about a minute)"
 for f in lib/vscode/node_modules/@vscode/ripgrep/bin/rg lib/vscode/node_modules/node-pty; do
   [ -e "$CS_DIR/node_modules/code-server/$f" ] || { log "postinstall did not produce $f"; exit 1; }
 done
-"$CS_BIN" --version
+cs --version
 touch "$CS_DIR/.installed-ok"
 log "code-server ready: $CS_BIN"

@@ -27,11 +27,27 @@ export async function runFromPalette(page, label) {
   await page.keyboard.press('Enter');
 }
 
+/** Ctrl+P, type the workspace-relative path, open it, wait for its tab to be active. */
+export async function quickOpen(page, relPath) {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(relPath);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(relPath) }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator('.tabs-container .tab.active', { hasText: path.basename(relPath) }).waitFor();
+}
+
+// Steps run in order on one page. Example for later (lenses on the open core file):
+//   steps.push({ name: 'lenses show verdicts', run: async (page) => {
+//     await page.locator('.codelens-decoration a', { hasText: 'race' }).first().waitFor(); } });
 export const steps = [];
 
 steps.push({ name: 'workbench loads', run: async (page) => {
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-  await page.locator('.explorer-folders-view, .part.sidebar').first().waitFor();
+  // Settled = the explorer lists the tree and the git extension found the repository.
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'net' }).first().waitFor({ timeout: 30_000 });
+  await page.locator('.part.statusbar', { hasText: 'master' }).waitFor({ timeout: 30_000 });
 } });
 
 steps.push({ name: 'the vsix is installed', run: async (page, ctx) => {
@@ -45,13 +61,8 @@ steps.push({ name: 'the vsix is installed', run: async (page, ctx) => {
 } });
 
 steps.push({ name: `${path.basename(CORE_FILE)} opens in an editor`, run: async (page) => {
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(path.basename(CORE_FILE));
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(CORE_FILE) }).first().waitFor();
-  await page.keyboard.press('Enter');
-  await page.locator('.tabs-container .tab.active', { hasText: path.basename(CORE_FILE) }).waitFor();
+  await runFromPalette(page, 'View: Show Explorer'); // the view a user has beside the file
+  await quickOpen(page, CORE_FILE);
   await page.locator('.editor-instance .view-lines', { hasText: '__nf_conntrack_confirm' }).waitFor();
 } });
 

@@ -1,10 +1,59 @@
+// Activation stays cheap: register surfaces and commands, look for the kernel file with one
+// stat per workspace folder after activate() returns, and leave the wasm parser to the first
+// detection.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { mark, timings } from './timings';
+import { offerPendingRuns, registerBackport } from './backportCommands';
+import { registerCodeLens } from './codeLens';
+import { registerCommands } from './commands';
+import { affectsUs } from './config';
+import { setWasmDirectory } from './core/parse/treesitter';
+import { Ctx } from './ctx';
+import { DetectionService } from './detectionService';
+import { registerDiagnostics } from './diagnostics';
+import { registerMatrix } from './matrixView';
+import { createLog } from './output';
+import { ReportView } from './reportView';
+import { registerSimulation } from './simulationCommands';
+import { registerStatusBar } from './statusBar';
+import { mark } from './timings';
+
+/** The first status-bar detection waits for the workbench to settle. */
+const STARTUP_DETECT_DELAY_MS = 1500;
 
 export function activate(context: vscode.ExtensionContext): void {
   mark('activate:start');
-  // Surfaces are registered in later commits.
-  context.subscriptions.push(vscode.commands.registerCommand('conntrackBackport.internal.timings', timings));
+  setWasmDirectory(path.join(context.extensionPath, 'dist'));
+  const log = createLog();
+  const detection = new DetectionService(log);
+  const ctx = new Ctx(context, log, detection, new ReportView());
+  context.subscriptions.push(log, detection, ctx.reports, ...registerCommands(ctx));
+  context.subscriptions.push(...registerCodeLens(ctx), ...registerStatusBar(ctx), ...registerDiagnostics(ctx), ...registerSimulation(ctx), ...registerBackport(), ...registerMatrix(context));
+
+  const reportSettings = (): void => {
+    const { problems } = ctx.config();
+    for (const p of problems) log.warn(`setting ${p}`);
+    if (problems.length) void vscode.window.showWarningMessage(`Conntrack Backport settings: ${problems.join('; ')}`);
+  };
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((e) => affectsUs(e) && reportSettings()),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => void ctx.refreshKernelTrees()),
+  );
+
+  setTimeout(() => {
+    reportSettings();
+    void ctx.refreshKernelTrees().then((trees) => {
+      log.info(`kernel trees: ${trees.map((t) => t.coreFile.fsPath).join(', ') || 'none'}`);
+      if (!trees.length) return;
+      setTimeout(() => {
+        // An open editor already feeds the status bar from its live text.
+        if (vscode.workspace.textDocuments.some((d) => d.uri.fsPath === trees[0].coreFile.fsPath)) return;
+        detection.detectQuick(trees[0].coreFile.fsPath).catch((err) => log.warn(`startup detection: ${err}`));
+      }, STARTUP_DETECT_DELAY_MS);
+      // A backport interrupted in an earlier window is offered for continue/abort.
+      setTimeout(() => void offerPendingRuns(ctx).catch((err) => log.warn(`pending backport check: ${err}`)), STARTUP_DETECT_DELAY_MS);
+    });
+  }, 0);
   mark('activate:end');
 }
 

@@ -1,0 +1,93 @@
+// The preview: run the plan in a throw-away repository that borrows the user's objects
+// (alternates) and checks out only the files the plan touches (sparse), then diff the result
+// against HEAD with jsdiff. The user's work tree, index, refs and config are not touched;
+// fetching the upstream commits adds objects only.
+
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createTwoFilesPatch } from 'diff';
+import { GitWriter, SimpleGitWriter } from '../git/writer';
+import type { BackportPlan } from './plan';
+import { resolvePlan, ResolvedPlan, writePatchForAm } from './resolve';
+
+export interface PredictedFile {
+  path: string;
+  /** null when the file does not exist on that side. */
+  before: string | null;
+  after: string | null;
+  /** Unified diff (jsdiff createTwoFilesPatch). */
+  patch: string;
+}
+
+export interface PredictedDiff {
+  head: string;
+  files: PredictedFile[];
+  /** Commit messages exactly as they will be written, in step order. */
+  messages: string[];
+  /** The first step that would conflict; files then show the state before it. */
+  conflict?: { step: number; subject: string; files: string[] };
+  resolved: ResolvedPlan;
+}
+
+function run(cwd: string, args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+}
+
+export async function predictDiff(repo: string, plan: BackportPlan, opts: { git?: GitWriter; fetch?: boolean } = {}): Promise<PredictedDiff> {
+  const git = opts.git ?? new SimpleGitWriter(repo);
+  const top = (await git.root()) ?? repo;
+  const head = await git.head();
+  const resolved = await resolvePlan(plan, git, { fetch: opts.fetch ?? true });
+  const messages = resolved.steps.map((s) => s.message);
+  const paths = [...new Set(resolved.steps.flatMap((s) => s.paths))];
+  if (!resolved.steps.length) return { head, files: [], messages, resolved };
+
+  const objects = path.resolve(top, run(top, ['rev-parse', '--git-path', 'objects']).trim());
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'conntrack-backport-preview-'));
+  try {
+    run(tmp, ['init', '--quiet']);
+    const dotgit = path.join(tmp, '.git');
+    fs.writeFileSync(path.join(dotgit, 'objects', 'info', 'alternates'), objects + '\n');
+    fs.writeFileSync(path.join(dotgit, 'info', 'sparse-checkout'), paths.map((p) => `/${p}`).join('\n') + '\n');
+    fs.appendFileSync(path.join(dotgit, 'config'), `[core]\n\tsparseCheckout = true\n[user]\n\tname = ${resolved.signoff.name}\n\temail = ${resolved.signoff.email}\n`);
+    fs.rmSync(path.join(dotgit, 'hooks'), { recursive: true, force: true });
+    run(tmp, ['update-ref', 'refs/heads/preview', head]);
+    run(tmp, ['symbolic-ref', 'HEAD', 'refs/heads/preview']);
+    run(tmp, ['read-tree', '-mu', 'HEAD']);
+    const sim = new SimpleGitWriter(tmp);
+    let conflict: PredictedDiff['conflict'];
+    for (let i = 0; i < resolved.steps.length; i++) {
+      const rs = resolved.steps[i];
+      const outcome =
+        rs.step.kind === 'revert' ? await sim.revertNoCommit(rs.step.sha) : rs.patchText !== undefined ? await sim.am3(writePatchForAm(dotgit, rs.patchText)) : await sim.cherryPickNoCommit(rs.step.sha);
+      if (!outcome.ok) {
+        conflict = { step: i + 1, subject: rs.step.subject, files: outcome.conflicted.length ? outcome.conflicted : paths };
+        break;
+      }
+      if (rs.patchText !== undefined) await sim.commit(rs.message, { amend: true, noVerify: true });
+      else await sim.commit(rs.message, { author: rs.author, date: rs.date, noVerify: true });
+    }
+    // On a conflict the diff shows the committed steps before it.
+    const endRef = 'HEAD';
+    const changed = run(tmp, ['diff', '--name-only', '-z', head, endRef]).split('\0').filter(Boolean);
+    const files: PredictedFile[] = [];
+    for (const p of changed) {
+      const before = blob(tmp, head, p);
+      const after = blob(tmp, endRef, p);
+      files.push({ path: p, before, after, patch: createTwoFilesPatch(before === null ? '/dev/null' : `a/${p}`, after === null ? '/dev/null' : `b/${p}`, before ?? '', after ?? '', undefined, undefined, { context: 3 }) });
+    }
+    return { head, files, messages, conflict, resolved };
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function blob(cwd: string, ref: string, p: string): string | null {
+  try {
+    return run(cwd, ['show', `${ref}:${p}`]);
+  } catch {
+    return null;
+  }
+}

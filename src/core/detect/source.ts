@@ -1,0 +1,212 @@
+// The source layer: from the text of one nf_conntrack_core.c to per-race verdicts with
+// evidence. Works on any copy of the file (tarballs, blobs at a ref) — no history needed.
+
+import { CORE_ANCHORS, entry } from '../catalogue';
+import { kernelPrepass } from '../parse/prepass';
+import { LineMap, LocatedFunction, locateFunctions } from '../parse/locate';
+import { definitionName, getParser, parsePrepassed } from '../parse/treesitter';
+import type { DetectionResult, Evidence, FeatureFinding, RaceVerdict, VariantId } from '../types';
+import { normalizeTokens } from './normalize';
+import { FunctionSite, SIGNATURE_FUNCTIONS, SIGNATURES, SiteMatch } from './signatures';
+
+export interface SourceFacts {
+  functions: LocatedFunction[];
+  matches: Map<string, SiteMatch[]>;
+  truncated: LocatedFunction[];
+  lines: number;
+}
+
+/** Locate functions and run every signature. */
+export async function collectFacts(text: string): Promise<SourceFacts> {
+  const lines = new LineMap(text);
+  const functions = locateFunctions(text, lines);
+  const matches = new Map<string, SiteMatch[]>();
+  const wanted = functions.filter((f) => SIGNATURE_FUNCTIONS.has(f.name));
+  const parser = wanted.length ? await getParser() : null;
+  for (const fn of wanted) {
+    const region = text.slice(fn.headStart, fn.bodyEnd);
+    // Keep rows aligned with the file: pad the first line to its real column.
+    const col = fn.headStart - lines.starts[fn.startLine - 1];
+    const src = ' '.repeat(col) + region;
+    let tree: ReturnType<typeof parsePrepassed> | null = null;
+    let def = null;
+    let parseErrors = true;
+    try {
+      tree = parsePrepassed(parser!, kernelPrepass(src));
+      def = tree.rootNode.namedChildren.find((n) => n?.type === 'function_definition' && definitionName(n)?.text === fn.name) ?? null;
+      parseErrors = !def || def.hasError;
+    } catch {
+      def = null;
+    }
+    const site: FunctionSite = { fn, text: region, tokens: normalizeTokens(region), tree: def, parseErrors };
+    for (const sig of SIGNATURES) {
+      if (!sig.functions.includes(fn.name)) continue;
+      const m = sig.match(site);
+      if (m) {
+        const list = matches.get(sig.id) ?? [];
+        list.push(m);
+        matches.set(sig.id, list);
+      }
+    }
+    tree?.delete();
+  }
+  return { functions, matches, truncated: functions.filter((f) => f.truncated), lines: lines.lineCount };
+}
+
+function toEvidence(file: string, m: SiteMatch, variant: VariantId | undefined, supports: boolean, note?: string): Evidence {
+  return { layer: 'source', file, function: m.function, startLine: m.startLine, endLine: m.endLine, site: `${m.signature}: ${m.fragment}`, variant, supports, condition: m.condition, note: note ?? (m.how === 'tokens' ? 'matched on normalised tokens (function did not parse cleanly)' : undefined) };
+}
+
+const verdict = (v: RaceVerdict['verdict'], variant: VariantId | null, evidence: Evidence[], explain: string, extra: Partial<RaceVerdict> = {}): RaceVerdict => ({ verdict: v, variant, evidence, explain, decidedBy: 'source', ...extra });
+
+const unknownVerdict = (explain: string, evidence: Evidence[] = []): RaceVerdict => ({ verdict: 'unknown', variant: null, evidence, explain });
+
+export function notKernelResult(file: string, reason: string, lines = 0): DetectionResult {
+  const u = unknownVerdict(reason);
+  const f: FeatureFinding = { present: 'unknown', evidence: [], explain: reason };
+  return { file, kernelFile: false, reason, races: { race1: u, race2: u, race3: u }, zoneFollowup: f, rework2020: f, reverse2024: f, variantsPresent: [], functions: {}, lines };
+}
+
+function distinctConds(ms: SiteMatch[]): Set<string> {
+  return new Set(ms.map((m) => m.condition ?? ''));
+}
+
+export async function detectSource(text: string, file: string): Promise<DetectionResult> {
+  const t0 = performance.now();
+  const facts = await collectFacts(text);
+  const t1 = performance.now();
+  const names = new Set(facts.functions.map((f) => f.name));
+  const anchors = CORE_ANCHORS.filter((a) => names.has(a));
+  if (!anchors.length) {
+    const reason = facts.functions.length
+      ? `not nf_conntrack_core.c: none of ${CORE_ANCHORS.slice(0, 4).join(', ')}… is defined among its ${facts.functions.length} functions`
+      : 'not nf_conntrack_core.c: no C function definitions found';
+    return notKernelResult(file, reason, facts.lines);
+  }
+  const get = (id: string): SiteMatch[] => facts.matches.get(id) ?? [];
+  const trunc = (fname: string): LocatedFunction | undefined => facts.truncated.find((f) => f.name === fname);
+  const has = (fname: string): boolean => names.has(fname);
+  const ev = (ms: SiteMatch[], v: VariantId | undefined, supports: boolean): Evidence[] => ms.map((m) => toEvidence(file, m, v, supports));
+  const present = new Set<VariantId>();
+
+  // ---- 2020 rework and 2024 reverse collisions (race 3; they also carry race 1)
+  const split = get('rework.split-resolver');
+  const harder = get('rework.clash-harder');
+  const rework = split.length > 0 && harder.length > 0;
+  const reworkAny = split.length > 0 || harder.length > 0 || has('nf_ct_resolve_clash_harder');
+  const canMergeHelper = get('reverse.can-merge-helper');
+  const canMergeUse = get('reverse.resolver-uses-can-merge');
+  const reverse = canMergeHelper.length > 0 && canMergeUse.length > 0;
+  if (rework) present.add('rework-2020');
+  if (reverse) present.add('reverse-2024');
+
+  // ---- race 1
+  const helper = get('race1.match-helper');
+  const merges = get('race1.resolver-merges-matching');
+  const blocks = get('race1.resolver-nat-blocks-merge');
+  let race1: RaceVerdict;
+  const resolverTrunc = trunc('nf_ct_resolve_clash') ?? trunc('__nf_ct_resolve_clash');
+  const ed07 = entry('ed07d9a021df');
+  if (resolverTrunc) {
+    race1 = unknownVerdict(`${resolverTrunc.name}() starts at line ${resolverTrunc.startLine} but has no closing brace: the file looks truncated`);
+  } else if (reverse) {
+    race1 = verdict('fixed', 'reverse-2024', [...ev(canMergeUse, 'reverse-2024', true), ...ev(canMergeHelper, 'reverse-2024', true), ...ev(helper, 'ed07d9a021df', true)], 'superseded: the 2024 reverse-collision change merges via nf_ct_can_merge() = nf_ct_match() || nf_ct_match_reverse(), which contains ed07d9a021df');
+  } else if (merges.length && blocks.length) {
+    const cm = distinctConds(merges);
+    const cb = distinctConds(blocks);
+    const differ = [...cm].every((c) => !cb.has(c));
+    if (differ) {
+      const cond = merges[0].condition ?? '(no condition)';
+      race1 = verdict('conditional', rework ? 'rework-2020' : 'ed07d9a021df', [...ev(merges, 'ed07d9a021df', true), ...ev(blocks, undefined, false)], `fixed only when ${cond}; the other preprocessor branch keeps the old NAT-blocks-merge test`, { condition: cond });
+    } else {
+      race1 = verdict('partial', 'ed07d9a021df', [...ev(merges, 'ed07d9a021df', true), ...ev(blocks, undefined, false)], 'both the fixed and the old merge condition are compiled in together: a botched backport');
+    }
+  } else if (merges.length) {
+    if (helper.length || rework) {
+      const v: VariantId = rework ? 'rework-2020' : 'ed07d9a021df';
+      race1 = verdict('fixed', v, [...ev(merges, 'ed07d9a021df', true), ...ev(helper, 'ed07d9a021df', true)], rework
+        ? 'superseded: the 2020 rework keeps the ed07d9a021df merge test in __nf_ct_resolve_clash()'
+        : `ed07d9a021df present: ${merges[0].function}() merges when NAT was not done or nf_ct_match() says both entries match`);
+      if (!helper.length && rework) race1.explain += ' (nf_ct_match() definition not found in this file)';
+    } else {
+      race1 = verdict('partial', 'ed07d9a021df', ev(merges, 'ed07d9a021df', true), `${merges[0].function}() calls nf_ct_match() but this file does not define it: incomplete backport of ${ed07.commits[0].slice(0, 12)}`);
+    }
+  } else if (blocks.length) {
+    race1 = helper.length
+      ? verdict('partial', 'ed07d9a021df', [...ev(helper, 'ed07d9a021df', true), ...ev(blocks, undefined, false)], `nf_ct_match() is defined but ${blocks[0].function}() still refuses to merge NATed entries: half of ed07d9a021df`)
+      : verdict('missing', null, ev(blocks, undefined, false), `${blocks[0].function}() merges only when NAT was not done (… IPS_NAT_DONE_MASK) == 0) && …): race 1 drops`);
+  } else if (has('nf_ct_resolve_clash') || has('__nf_ct_resolve_clash')) {
+    const f = facts.functions.find((x) => x.name === '__nf_ct_resolve_clash' || x.name === 'nf_ct_resolve_clash')!;
+    race1 = unknownVerdict(`${f.name}() (line ${f.startLine}) has neither the old nor the fixed merge condition on IPS_NAT_DONE_MASK; unrecognised shape`, [{ layer: 'source', file, function: f.name, startLine: f.startLine, endLine: f.endLine, site: 'resolver without a known merge test', supports: false }]);
+  } else {
+    race1 = unknownVerdict('no nf_ct_resolve_clash()/__nf_ct_resolve_clash() in this file: clash resolution is not where any known variant puts it');
+  }
+  if (race1.verdict === 'fixed' && race1.variant === 'ed07d9a021df') present.add('ed07d9a021df');
+  if (race1.verdict === 'conditional' || race1.verdict === 'partial') present.add('ed07d9a021df');
+
+  // ---- race 2
+  const skip = get('race2.same-origin-skip');
+  const zone = get('race2.zone-check');
+  const gatedSkip = get('race2.gated-same-origin-skip');
+  const noSkip = get('race2.taken-without-skip');
+  const hint = get('race2.comment-hint');
+  let race2: RaceVerdict;
+  const takenTrunc = trunc('nf_conntrack_tuple_taken');
+  if (takenTrunc) {
+    race2 = unknownVerdict(`nf_conntrack_tuple_taken() starts at line ${takenTrunc.startLine} but has no closing brace: the file looks truncated`);
+  } else if (skip.length && noSkip.length && [...distinctConds(skip)].every((c) => !distinctConds(noSkip).has(c))) {
+    const cond = skip[0].condition ?? '(no condition)';
+    race2 = verdict('conditional', '4e35c1cb9460', [...ev(skip, '4e35c1cb9460', true), ...ev(noSkip, undefined, false)], `same-origin skip only when ${cond}`, { condition: cond });
+  } else if (skip.length) {
+    race2 = verdict('fixed', '4e35c1cb9460', [...ev(skip, '4e35c1cb9460', true), ...ev(zone, '07998281c268', true), ...ev(gatedSkip, 'azure-952939', true)], `4e35c1cb9460 present: nf_conntrack_tuple_taken() skips an entry with the same ORIGINAL tuple${zone.length ? ' in the same zone (07998281c268)' : ''}`);
+    if (gatedSkip.length) race2.explain += '; a second, protocol-gated same-origin skip is also present (azure 952939 not reverted?)';
+  } else if (gatedSkip.length) {
+    race2 = verdict('fixed', 'azure-952939', ev(gatedSkip, 'azure-952939', true), 'non-upstream race-2 variant (azure-952939?): a same-origin skip gated on the protocol; revert it and pick 4e35c1cb9460 (hypothesis: 952939\'s code is not public)');
+  } else if (noSkip.length) {
+    race2 = hint.length
+      ? verdict('partial', '4e35c1cb9460', [...ev(hint, '4e35c1cb9460', true), ...ev(noSkip, undefined, false)], 'a comment about same-origin entries is present but no skip: the 4e35c1cb9460 code is missing')
+      : verdict('missing', null, ev(noSkip, undefined, false), 'nf_conntrack_tuple_taken() reports any matching entry as taken, even one with our own ORIGINAL tuple: race 2 drops');
+  } else if (has('nf_conntrack_tuple_taken')) {
+    const f = facts.functions.find((x) => x.name === 'nf_conntrack_tuple_taken')!;
+    race2 = unknownVerdict(`nf_conntrack_tuple_taken() (line ${f.startLine}) has no nf_ct_key_equal() branch counting 'found': unrecognised shape`);
+  } else {
+    race2 = unknownVerdict('no nf_conntrack_tuple_taken() in this file');
+  }
+  if (skip.length) present.add('4e35c1cb9460');
+  if (zone.length) present.add('07998281c268');
+  if (gatedSkip.length) present.add('azure-952939');
+
+  // ---- race 3
+  let race3: RaceVerdict;
+  if (rework) {
+    race3 = verdict('fixed', 'rework-2020', [...ev(split, 'rework-2020', true), ...ev(harder, 'rework-2020', true)], 'the 2020 rework (6a757c07e51f) inserts a clashing UDP entry in the REPLY direction only (IPS_NAT_CLASH), so DNAT to different endpoints no longer drops');
+  } else if (reworkAny) {
+    race3 = verdict('partial', 'rework-2020', [...ev(split, 'rework-2020', true), ...ev(harder, 'rework-2020', true)], `only part of the 2020 rework is here (${split.length ? '__nf_ct_resolve_clash' : 'nf_ct_resolve_clash_harder'}): clashing entries are not inserted`);
+  } else if (race1.verdict !== 'unknown') {
+    race3 = verdict('missing', null, [], 'no nf_ct_resolve_clash_harder(): entries that can never match (DNAT to different endpoints) are dropped; fixed only by the v5.6 rework');
+  } else {
+    race3 = unknownVerdict('clash resolution not recognised, so the 2020 rework cannot be ruled in or out');
+  }
+
+  const finding = (on: boolean, evs: Evidence[], yes: string, no: string): FeatureFinding => ({ present: on, evidence: evs, explain: on ? yes : no });
+  const functions: DetectionResult['functions'] = {};
+  for (const f of facts.functions) {
+    if (SIGNATURE_FUNCTIONS.has(f.name) || f.name === '__nf_conntrack_confirm' || f.name === 'nf_ct_key_equal') {
+      const key = functions[f.name] ? `${f.name}#${f.startLine}` : f.name;
+      functions[key] = { name: f.name, startLine: f.startLine, endLine: f.endLine, nameLine: f.nameLine, condition: f.condition };
+    }
+  }
+  const t2 = performance.now();
+  return {
+    file,
+    kernelFile: true,
+    races: { race1, race2, race3 },
+    zoneFollowup: finding(zone.length > 0, ev(zone, '07998281c268', true), 'the same-origin skip is limited to the same zone (07998281c268)', skip.length ? 'the same-origin skip has no zone check (07998281c268 missing)' : 'no same-origin skip, so no zone follow-up'),
+    rework2020: finding(rework, [...ev(split, 'rework-2020', true), ...ev(harder, 'rework-2020', true)], '2020 rework present (__nf_ct_resolve_clash, nf_ct_resolve_clash_harder)', 'no 2020 rework'),
+    reverse2024: finding(reverse, [...ev(canMergeHelper, 'reverse-2024', true), ...ev(canMergeUse, 'reverse-2024', true)], '2024 reverse-collision merge (nf_ct_can_merge)', 'no nf_ct_can_merge()'),
+    variantsPresent: [...present],
+    functions,
+    lines: facts.lines,
+    timingMs: { parse: t1 - t0, detect: t2 - t1 },
+  };
+}

@@ -1,0 +1,117 @@
+// The read side of git, behind a small interface so the history layer can be tested with real
+// temporary repositories and the planner with plain data. Arguments are always passed as an
+// argv array (never through a shell).
+
+import { execFile } from 'node:child_process';
+import { simpleGit, SimpleGit } from 'simple-git';
+
+export interface CommitRecord {
+  sha: string;
+  subject: string;
+  body: string;
+  author: string;
+  date: string;
+}
+
+export interface GitReader {
+  /** Top of the work tree containing `dir`, or null when it is not in a git checkout. */
+  root(): Promise<string | null>;
+  /** Commits reachable from `ref` (default HEAD) that touch any of `paths`, newest first. */
+  logPaths(paths: string[], opts?: { ref?: string; max?: number }): Promise<CommitRecord[]>;
+  /** Does `sha` name a commit in this repository? */
+  hasCommit(sha: string): Promise<boolean>;
+  /** Stable patch-id of a commit, limited to `paths` when given. */
+  patchId(sha: string, paths?: string[]): Promise<string | null>;
+  /** File content at a ref, or null when absent there. */
+  show(ref: string, path: string): Promise<string | null>;
+}
+
+const SEP = '\x1e';
+/** Paths are relative to the repository top, whatever directory git runs in. */
+const top = (paths: string[]): string[] => paths.map((p) => `:(top)${p}`);
+const FIELD = '\x1f';
+
+export function refusesOption(name: string): void {
+  if (name.startsWith('-')) throw new Error(`refusing a git name that starts with '-': ${name}`);
+}
+
+export class SimpleGitReader implements GitReader {
+  readonly git: SimpleGit;
+  constructor(readonly dir: string) {
+    this.git = simpleGit({
+      baseDir: dir,
+      maxConcurrentProcesses: 4,
+      // simple-git only fails a command that exits non-zero AND writes to stderr; a hook or
+      // `rev-parse --quiet` can fail silently, so any non-zero exit is an error here.
+      errors: (error, result) => {
+        if (error) return error;
+        if (result.exitCode === 0) return;
+        return Buffer.concat([...result.stdOut, ...result.stdErr, Buffer.from(`(git exited with code ${result.exitCode})`)]);
+      },
+    });
+  }
+
+  async root(): Promise<string | null> {
+    try {
+      return (await this.git.revparse(['--show-toplevel'])).trim();
+    } catch {
+      return null;
+    }
+  }
+
+  async logPaths(paths: string[], opts: { ref?: string; max?: number } = {}): Promise<CommitRecord[]> {
+    const ref = opts.ref ?? 'HEAD';
+    refusesOption(ref);
+    const args = ['log', `--format=${SEP}%H${FIELD}%s${FIELD}%an <%ae>${FIELD}%aI${FIELD}%b`];
+    if (opts.max) args.push(`--max-count=${opts.max}`);
+    args.push(ref, '--', ...top(paths));
+    let out: string;
+    try {
+      out = await this.git.raw(args);
+    } catch {
+      return [];
+    }
+    return out
+      .split(SEP)
+      .filter((c) => c.trim())
+      .map((c) => {
+        const [sha, subject, author, date, body] = c.split(FIELD);
+        return { sha: sha.trim(), subject: subject ?? '', author: author ?? '', date: date ?? '', body: (body ?? '').trim() };
+      });
+  }
+
+  async hasCommit(sha: string): Promise<boolean> {
+    if (!/^[0-9a-f]{4,40}$/i.test(sha)) return false;
+    try {
+      const t = (await this.git.raw(['cat-file', '-t', sha])).trim();
+      return t === 'commit';
+    } catch {
+      return false;
+    }
+  }
+
+  async patchId(sha: string, paths: string[] = []): Promise<string | null> {
+    refusesOption(sha);
+    let diff: string;
+    try {
+      diff = await this.git.raw(['show', '--format=', '--no-color', sha, '--', ...top(paths)]);
+    } catch {
+      return null;
+    }
+    if (!diff.trim()) return null;
+    const out = await new Promise<string>((resolve) => {
+      const child = execFile('git', ['patch-id', '--stable'], { cwd: this.dir }, (err, stdout) => resolve(err ? '' : stdout));
+      child.stdin?.end(diff);
+    });
+    return out.trim().split(/\s+/)[0] || null;
+  }
+
+  async show(ref: string, path: string): Promise<string | null> {
+    refusesOption(ref);
+    try {
+      return await this.git.raw(['show', `${ref}:${path}`]);
+    } catch {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,61 @@
+// The history layer over a whole graph: the commits touching the file are listed once (from
+// every swept commit at the same time), classified once, and each ref's share of them comes
+// from the graph's ancestor sets instead of one `git log` per ref.
+
+import { classifyCommit, isAzureMarker } from '../history/analyze';
+import type { CommitRecord } from '../git/reader';
+import { gitText } from '../git/run';
+import type { CommitGraph } from '../git/graph';
+import type { HistoryCommitEvidence, HistoryReport } from '../types';
+
+export interface ClassifiedCommit {
+  sha: string;
+  subject: string;
+  /** Classification outside / inside an azure tree (same-subject postings differ). */
+  plain: HistoryCommitEvidence | null;
+  azure: HistoryCommitEvidence | null;
+  azureMarker: boolean;
+}
+
+const SEP = '\x1e';
+const FIELD = '\x1f';
+
+/**
+ * Non-merge commits reachable from `commits` that change any of `paths`. --full-history keeps
+ * commits whose change a merge later discarded: a fix dropped by a bad merge must still show
+ * up, so the matrix can say "history has it, the source lost it".
+ */
+export async function logTouching(repo: string, commits: string[], paths: string[], signal?: AbortSignal): Promise<CommitRecord[]> {
+  if (!commits.length) return [];
+  const out = await gitText(repo, ['log', '--stdin', '--full-history', '--no-merges', `--format=${SEP}%H${FIELD}%s${FIELD}%an <%ae>${FIELD}%aI${FIELD}%b`, '--', ...paths], { input: commits.join('\n') + '\n', signal });
+  return out
+    .split(SEP)
+    .filter((c) => c.trim())
+    .map((c) => {
+      const [sha, subject, author, date, body] = c.split(FIELD);
+      return { sha: sha.trim(), subject: subject ?? '', author: author ?? '', date: date ?? '', body: (body ?? '').trim() };
+    });
+}
+
+/** Commits the catalogue recognises (fixes, postings, reverts) and azure markers; the rest are dropped. */
+export function classifyAll(records: CommitRecord[]): ClassifiedCommit[] {
+  const out: ClassifiedCommit[] = [];
+  for (const c of records) {
+    const plain = classifyCommit(c, false);
+    const azure = classifyCommit(c, true);
+    const azureMarker = isAzureMarker(c);
+    if (plain || azure || azureMarker) out.push({ sha: c.sha, subject: c.subject, plain, azure, azureMarker });
+  }
+  return out;
+}
+
+/** The history report one ref would get from analyzeHistory, built from the graph's ancestor set. */
+export function historyForCommit(graph: CommitGraph, byId: Map<string, ClassifiedCommit>, commit: string, relPath: string): HistoryReport {
+  const contained = graph.markedAncestors(commit).map((s) => byId.get(s)!).filter(Boolean);
+  const azureContext = contained.some((c) => c.azureMarker);
+  const found = contained.map((c) => (azureContext ? c.azure : c.plain)).filter((e): e is HistoryCommitEvidence => !!e);
+  // Oldest first (walk order): an apply followed by a revert of the same entry cancels out.
+  const net: HistoryReport['net'] = {};
+  for (const ev of found) if (ev.variant) net[ev.variant] = ev.reverts ? 'reverted' : 'applied';
+  return { available: true, relPath, commitsTouchingFile: found.length, commits: [...found].reverse(), net };
+}

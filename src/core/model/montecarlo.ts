@@ -1,0 +1,187 @@
+// Seeded Monte Carlo over the same steps: each trial sends the racing packets with a random
+// skew, each step costs a random time, and the CPU whose packet is due next runs its step.
+// Rates come from counting what the steps did; the state is reused across trials (entries
+// allocated by a trial are released after it) so the loop allocates nothing.
+
+import { Rng, RngChooser, wilson } from './rng';
+import { COUNTER_NAMES, NC, type CounterName } from './state';
+import { OUTCOME_NAMES, O_DROPPED, O_TABLE_FULL, Packet, PH_DNAT, type OutcomeName } from './packet';
+import { runStep, type StepCtx } from './steps';
+import { buildScenario, getScenario, type BuiltScenario, type ScenarioKnobs } from './scenarios';
+import { tDaddr, tDport, tProto, tSaddr, tuple, TCP } from './tuple';
+import type { ModelVariantId } from './variants';
+
+export interface McOptions {
+  trials: number;
+  seed?: number;
+  overrides?: Partial<ScenarioKnobs>;
+  /** Naive baseline: clone the baseline state and packets for every race (allocates per trial). */
+  naive?: boolean;
+}
+
+export interface LatencySummary {
+  /** What one sample is: a DNS lookup or a TCP connect. */
+  unit: 'lookup' | 'connect';
+  samples: number;
+  /** Samples delayed by at least one lost packet. */
+  delayed: number;
+  delayedRate: number;
+  delayedCi: [number, number];
+  /** Samples that never got through within `attempts`. */
+  failed: number;
+  meanS: number;
+  p50S: number;
+  p99S: number;
+}
+
+export interface McResult {
+  scenario: string;
+  variant: ModelVariantId;
+  seed: number;
+  trials: number;
+  /** Racing rounds run (retries included). */
+  races: number;
+  packets: number;
+  dropped: number;
+  dropRate: number;
+  dropCi: [number, number];
+  outcomes: Record<OutcomeName, number>;
+  causes: Record<string, number>;
+  counters: Record<CounterName, number>;
+  /** Per-CPU rows as `conntrack -S` prints them. */
+  perCpu: Record<CounterName, number>[];
+  latency: LatencySummary;
+  ms: number;
+  trialsPerSec: number;
+}
+
+const STEP_COST = [1, 0.5, 1, 1, 1, 1, 0]; // by phase: lookup dnat snat snat-pick confirm reply done
+
+export function monteCarloBuilt(b: BuiltScenario, opts: McOptions): McResult {
+  const t0 = performance.now();
+  const seed = opts.seed ?? 1;
+  const rng = new Rng(seed);
+  const ctx: StepCtx = { ch: new RngChooser(rng), trace: null, addrs: b.addrs };
+  const kn = b.knobs;
+  const tcp = kn.proto === 'tcp';
+  const np = b.packets.length;
+  const ready = new Float64Array(np);
+  const cpuFree = new Float64Array(b.state.cfg.cpus);
+  const base = b.packets.map((p) => p.orig);
+  const outcomes = new Float64Array(OUTCOME_NAMES.length);
+  const causes: Record<string, number> = {};
+  let st = b.state;
+  let pk = b.packets;
+  const baseline = opts.naive ? b.state.clone() : null;
+  const basePk = opts.naive ? b.packets.map((p) => p.clone()) : null;
+  const stepCost = kn.stepCostUs;
+  const skew = kn.skewUs;
+  const range = st.cfg.nat.portRange;
+  let races = 0, packets = 0, dropped = 0;
+  const lost = new Uint8Array(np);
+  // Naive mode throws each state away: keep its counters here.
+  const acc = opts.naive ? new Float64Array(st.stats.length) : null;
+
+  /** One racing round; returns how many packets were lost and marks them in `lost`. */
+  const race = (): number => {
+    races++;
+    if (baseline && basePk) { st = baseline.clone(); pk = basePk.map((p) => p.clone()); }
+    for (let i = 0; i < np; i++) {
+      const p = pk[i];
+      p.reset();
+      if (kn.randomSourcePorts && tcp) {
+        const o = base[i];
+        p.orig = tuple(tProto(o), tSaddr(o), 1024 + rng.int(range), tDaddr(o), tDport(o));
+      }
+      ready[i] = i === 0 ? 0 : rng.next() * skew;
+    }
+    cpuFree.fill(0);
+    let gFree = 0;
+    for (;;) {
+      let best = -1, bestT = Infinity;
+      for (let i = 0; i < np; i++) {
+        const p = pk[i];
+        if (p.done) continue;
+        let blocked = false;
+        for (let j = 0; j < i; j++) { const q = pk[j]; if (!q.done && (b.serial || q.cpu === p.cpu)) { blocked = true; break; } }
+        if (blocked) continue;
+        let t = ready[i];
+        const f = b.serial ? gFree : cpuFree[p.cpu];
+        if (f > t) t = f;
+        if (t < bestT) { bestT = t; best = i; }
+      }
+      if (best < 0) break;
+      const p = pk[best];
+      const ph = p.phase;
+      ready[best] = bestT + stepCost * STEP_COST[ph] * (0.5 + rng.next());
+      runStep(st, p, ctx);
+      if (p.done) { cpuFree[p.cpu] = ready[best]; gFree = ready[best]; }
+    }
+    let n = 0;
+    for (let i = 0; i < np; i++) {
+      const p = pk[i];
+      outcomes[p.outcome]++;
+      packets++;
+      const l = p.outcome === O_DROPPED || p.outcome === O_TABLE_FULL;
+      lost[i] = l ? 1 : 0;
+      if (l) { n++; dropped++; causes[p.cause] = (causes[p.cause] ?? 0) + 1; }
+    }
+    if (acc) for (let c = 0; c < acc.length; c++) acc[c] += st.stats[c];
+    if (!baseline) {
+      const ents = st.entries;
+      for (let id = b.baselineEntries; id < ents.length; id++) if (ents[id].live) st.release(id);
+    }
+    return n;
+  };
+
+  const attempts = Math.max(1, kn.attempts);
+  // Latency histogram in units of lost attempts (0..attempts): resolver timeouts or SYN retransmissions.
+  const hist = new Float64Array(attempts + 1);
+  let failed = 0, samples = 0;
+  for (let t = 0; t < opts.trials; t++) {
+    if (tcp) {
+      // Each connect: a lost SYN is retransmitted after 1 s, 2 s, ... alone (its racing partner is long done).
+      race();
+      for (let i = 0; i < np; i++) { samples++; hist[lost[i]]++; }
+    } else {
+      // A lookup: the resolver waits `timeoutS` for a lost answer, then sends the queries again (racing again).
+      let k = 0;
+      while (k < attempts && race() > 0) k++;
+      samples++;
+      hist[k]++;
+      if (k === attempts) failed++;
+    }
+  }
+  const delayed = samples - hist[0];
+  const lat = (k: number) => (tcp ? kn.timeoutS * (2 ** k - 1) : kn.timeoutS * k);
+  const quant = (q: number) => {
+    let acc = 0;
+    for (let k = 0; k <= attempts; k++) { acc += hist[k]; if (acc >= q * samples) return lat(k); }
+    return lat(attempts);
+  };
+  let mean = 0;
+  for (let k = 0; k <= attempts; k++) mean += hist[k] * lat(k);
+  const ms = performance.now() - t0;
+  const counters = {} as Record<CounterName, number>;
+  if (acc) st.stats.set(acc);
+  COUNTER_NAMES.forEach((n, c) => { counters[n] = st.total(c); });
+  const outc = {} as Record<OutcomeName, number>;
+  OUTCOME_NAMES.forEach((n, i) => { outc[n] = outcomes[i]; });
+  return {
+    scenario: b.preset.name, variant: b.variant, seed, trials: opts.trials, races, packets, dropped,
+    dropRate: packets ? dropped / packets : 0, dropCi: wilson(dropped, packets), outcomes: outc, causes, counters, perCpu: st.perCpu(),
+    latency: {
+      unit: tcp ? 'connect' : 'lookup', samples, delayed, delayedRate: samples ? delayed / samples : 0, delayedCi: wilson(delayed, samples),
+      failed, meanS: samples ? mean / samples : 0, p50S: quant(0.5), p99S: quant(0.99),
+    },
+    ms, trialsPerSec: opts.trials / (ms / 1000),
+  };
+}
+
+export function monteCarloScenario(scenario: string, variant: ModelVariantId, opts: McOptions): McResult {
+  const preset = getScenario(scenario);
+  return monteCarloBuilt(buildScenario(preset, variant, opts.overrides, opts.seed ?? 1), opts);
+}
+
+// Keep NC/PH_DNAT/TCP referenced for readers: the cost table is indexed by phase.
+void NC; void PH_DNAT; void TCP; void Packet;

@@ -1,0 +1,290 @@
+// Scenario presets: which packets race, through which rules, on which table. Every field is a
+// knob the panel and CLI may override. Builders turn a preset + variant into a baseline state
+// and the racing packets; the engines only ever run the steps on them.
+
+import type { RaceId } from '../types';
+import { Rng } from './rng';
+import {
+  ASSURED, CONFIRMED, DST_NAT_DONE, ModelState, NO_WHATIF, SEEN_REPLY, SRC_NAT_DONE, TCP_ESTABLISHED, TCP_TIME_WAIT,
+  type PortMode, type WhatIf,
+} from './state';
+import { Packet, SNAT_MASQUERADE, SNAT_NONE, SNAT_NULL_BINDING } from './packet';
+import { TCP, tuple, UDP, invert } from './tuple';
+import { variantInfo, type ModelVariantId } from './variants';
+
+export type ResolverMode = 'default' | 'single-request' | 'single-request-reopen' | 'use-vc';
+
+export interface ScenarioKnobs {
+  /** Racing packets (1-4). */
+  packets: number;
+  proto: 'udp' | 'tcp';
+  /** All packets leave one socket (same ORIGINAL tuple), as glibc/musl send A and AAAA. */
+  sameSocket: boolean;
+  /** DNAT endpoints behind the destination (0: no DNAT rule). */
+  endpoints: number;
+  /** masquerade; null-binding (nat table loaded, no rule rewrites); none (nat table not loaded). */
+  snat: 'masquerade' | 'null-binding' | 'none';
+  portMode: PortMode;
+  /** Size of the NAT source port range. */
+  portRange: number;
+  /** Ports of that range already held by confirmed flows to the same destination. */
+  occupiedPorts: number;
+  /** TCP only: draw each client's source port at random in the range each trial (Monte Carlo). */
+  randomSourcePorts: boolean;
+  /** Each packet in its own conntrack zone (ORIGINAL direction); replies in zone 0. */
+  zones: boolean;
+  /** Packet 2 is the peer's packet in the opposite direction (reverse collision). */
+  reverse: boolean;
+  cpus: number;
+  /** Packets after the first start uniformly within [0, skewUs]. */
+  skewUs: number;
+  /** Mean cost of one step; each step costs uniform [0.5, 1.5) x mean. */
+  stepCostUs: number;
+  resolver: ResolverMode;
+  /** Resolver timeout (s) per lost DNS packet; first SYN retransmission (s) for TCP. */
+  timeoutS: number;
+  attempts: number;
+  /** nf_conntrack_max (0: unlimited) and bucket count. */
+  max: number;
+  buckets: number;
+  /** Table overflow: background entries filling the table (assured TCP, non-assured UDP, TCP TIME_WAIT, idle TCP). */
+  prefill: { assuredTcp: number; udp: number; timeWait: number; idleTcp: number };
+  whatIf: WhatIf;
+  /** Overflow timed run. */
+  flowRate: number;
+  udpFraction: number;
+  durationS: number;
+  tcpLifetimeS: number;
+}
+
+export interface ScenarioPreset {
+  name: string;
+  title: string;
+  description: string;
+  /** Races this scenario can show. */
+  races: RaceId[];
+  kind: 'race' | 'overflow';
+  knobs: ScenarioKnobs;
+  /** Knob values used by the exhaustive engine when the preset's are too large to enumerate. */
+  exhaustive?: Partial<ScenarioKnobs>;
+}
+
+const base: ScenarioKnobs = {
+  packets: 2, proto: 'udp', sameSocket: true, endpoints: 0, snat: 'masquerade', portMode: 'default', portRange: 64512,
+  occupiedPorts: 0, randomSourcePorts: false, zones: false, reverse: false, cpus: 2, skewUs: 20, stepCostUs: 1,
+  resolver: 'default', timeoutS: 5, attempts: 2, max: 0, buckets: 16,
+  prefill: { assuredTcp: 0, udp: 0, timeWait: 0, idleTcp: 0 }, whatIf: NO_WHATIF,
+  flowRate: 0, udpFraction: 0.5, durationS: 0, tcpLifetimeS: 60,
+};
+
+const k = (o: Partial<ScenarioKnobs>): ScenarioKnobs => ({ ...base, ...o });
+
+export const SCENARIOS: readonly ScenarioPreset[] = [
+  {
+    name: 'dns-snat', title: 'DNS A/AAAA through SNAT', kind: 'race', races: ['race1', 'race2'],
+    description: 'One client socket, two threads send one datagram each within a small skew, to an outside resolver through MASQUERADE.',
+    knobs: k({}),
+  },
+  {
+    name: 'dns-vip', title: 'DNS to a Service VIP (DNAT to N endpoints)', kind: 'race', races: ['race1', 'race2', 'race3'],
+    description: 'As dns-snat, but the destination is a Service VIP DNATed to one of N endpoints (statistic --mode random); nat table loaded (null binding for SNAT).',
+    knobs: k({ endpoints: 2, snat: 'null-binding' }),
+  },
+  {
+    name: 'dns-vip-snat', title: 'DNS to a Service VIP with SNAT', kind: 'race', races: ['race1', 'race2', 'race3'],
+    description: 'Service VIP DNAT to N endpoints plus MASQUERADE (e.g. hairpin / off-node endpoints).',
+    knobs: k({ endpoints: 2, snat: 'masquerade' }),
+  },
+  {
+    name: 'tcp-masquerade', title: 'TCP connect race through MASQUERADE (seed 001)', kind: 'race', races: [],
+    description: 'Two containers connect to one destination; half the host ports are held by TIME_WAIT flows, so MASQUERADE often allocates a port and two CPUs can pick the same one. TCP never merges. Skew calibrated so the default mode lands near seed 001\'s ~2 % failed connects.',
+    knobs: k({ proto: 'tcp', sameSocket: false, portRange: 64512, occupiedPorts: 32256, randomSourcePorts: true, skewUs: 6, timeoutS: 1, attempts: 3, buckets: 16384 }),
+    exhaustive: { portRange: 6, occupiedPorts: 3, randomSourcePorts: false, buckets: 16 },
+  },
+  {
+    name: 'tcp-masquerade-random', title: 'TCP connect race, MASQUERADE --random', kind: 'race', races: [],
+    description: 'As tcp-masquerade with a hashed start offset (saddr, daddr, dport): the same for every flow to one destination.',
+    knobs: k({ proto: 'tcp', sameSocket: false, portMode: 'random', portRange: 64512, occupiedPorts: 32256, randomSourcePorts: true, skewUs: 6, timeoutS: 1, attempts: 3, buckets: 16384 }),
+    exhaustive: { portRange: 6, occupiedPorts: 3, randomSourcePorts: false, buckets: 16 },
+  },
+  {
+    name: 'tcp-masquerade-random-fully', title: 'TCP connect race, MASQUERADE --random-fully', kind: 'race', races: [],
+    description: 'As tcp-masquerade with a fresh random offset per allocation.',
+    knobs: k({ proto: 'tcp', sameSocket: false, portMode: 'random-fully', portRange: 64512, occupiedPorts: 32256, randomSourcePorts: true, skewUs: 6, timeoutS: 1, attempts: 3, buckets: 16384 }),
+    exhaustive: { portRange: 6, occupiedPorts: 3, randomSourcePorts: false, buckets: 16 },
+  },
+  {
+    name: 'no-nat', title: 'No NAT (nat table not loaded)', kind: 'race', races: ['race1'],
+    description: 'The baseline where the old clash resolution already merges: no NAT bits are set.',
+    knobs: k({ snat: 'none' }),
+  },
+  {
+    name: 'null-binding', title: 'nat table loaded, no rule (null binding)', kind: 'race', races: ['race1', 'race2'],
+    description: 'No rule rewrites the packet, but a loaded nat table still sets the NAT_DONE bits (Docker/Kubernetes nodes).',
+    knobs: k({ snat: 'null-binding' }),
+  },
+  {
+    name: 'dns-zones', title: 'Same flow in two conntrack zones through SNAT', kind: 'race', races: ['race2'],
+    description: 'Identical ORIGINAL tuples in different zones (overlapping container addresses), replies in zone 0: what 07998281c268 fixes.',
+    knobs: k({ zones: true }),
+  },
+  {
+    name: 'udp-reverse', title: 'UDP simultaneous open (reverse collision)', kind: 'race', races: [],
+    description: 'A local socket and its peer send to each other at the same moment with the nat table loaded: the second entry is the first one reversed.',
+    knobs: k({ reverse: true, snat: 'null-binding' }),
+  },
+  {
+    name: 'table-overflow', title: 'Table overflow (seed 002)', kind: 'overflow', races: [],
+    description: 'New flows against nf_conntrack_max with a mix of request/response UDP (never assured) and established TCP. The race form: two new DNS flows hit a full table; the timed form: flows at rate R.',
+    knobs: k({
+      snat: 'none', sameSocket: false, max: 4, buckets: 2, prefill: { assuredTcp: 1, udp: 1, timeWait: 1, idleTcp: 1 },
+      flowRate: 200, udpFraction: 0.5, durationS: 600, tcpLifetimeS: 60,
+    }),
+  },
+];
+
+export const SCENARIO_NAMES = SCENARIOS.map((s) => s.name);
+
+export function getScenario(name: string): ScenarioPreset {
+  const s = SCENARIOS.find((x) => x.name === name);
+  if (!s) throw new Error(`unknown scenario "${name}" (known: ${SCENARIO_NAMES.join(', ')})`);
+  return s;
+}
+
+/** Addresses of the model's address book (index -> text). */
+export const ADDR = { client: 1, client2: 2, node: 8, resolver: 9, vip: 10, peer: 11, other: 12, endpoint0: 20 } as const;
+
+let book: string[] | null = null;
+
+/** The shared address book (built once: scenarios only read it). */
+export function addressBook(): string[] {
+  if (book) return book;
+  const a: string[] = (book = []);
+  a[ADDR.client] = '10.244.1.5';
+  for (let i = 1; i < 4; i++) a[ADDR.client + i] = `10.244.1.${5 + i}`;
+  a[ADDR.node] = '192.168.1.10';
+  a[ADDR.resolver] = '8.8.8.8';
+  a[ADDR.vip] = '10.96.0.10';
+  a[ADDR.peer] = '203.0.113.7';
+  a[ADDR.other] = '10.244.1.99';
+  for (let i = 0; i < 16; i++) a[ADDR.endpoint0 + i] = `10.244.2.${10 + i}`;
+  for (let i = 0; i < 200; i++) a[40 + i] = `10.1.${i}.1`;
+  return a;
+}
+
+export interface BuiltScenario {
+  preset: ScenarioPreset;
+  knobs: ScenarioKnobs;
+  variant: ModelVariantId;
+  state: ModelState;
+  packets: Packet[];
+  /** Packets run one after another (single-request) instead of concurrently. */
+  serial: boolean;
+  addrs: string[];
+  /** Entries allocated by the baseline; ids >= this belong to a trial. */
+  baselineEntries: number;
+}
+
+/** Apply resolver options: they change what is sent, so they act on the packets, not on odds. */
+export function effectiveKnobs(kn: ScenarioKnobs): ScenarioKnobs {
+  const o = { ...kn };
+  if (o.proto === 'udp' && o.resolver === 'single-request-reopen') o.sameSocket = false;
+  if (o.proto === 'udp' && o.resolver === 'use-vc') { o.proto = 'tcp'; o.packets = 1; }
+  return o;
+}
+
+export function buildScenario(preset: ScenarioPreset, variant: ModelVariantId, overrides: Partial<ScenarioKnobs> = {}, seed = 1): BuiltScenario {
+  const knobs = effectiveKnobs({ ...preset.knobs, ...overrides });
+  if (knobs.packets < 1 || knobs.packets > 8) throw new Error('packets must be 1..8');
+  const proto = knobs.proto === 'tcp' ? TCP : UDP;
+  const state = new ModelState({
+    behaviour: variantInfo(variant).behaviour,
+    nat: { natAddr: ADDR.node, portMin: 1024, portRange: Math.max(1, knobs.portRange), mode: knobs.portMode, secret: 0x5eed },
+    cpus: Math.max(1, knobs.cpus),
+    buckets: Math.max(1, knobs.buckets),
+    max: knobs.max,
+    whatIf: knobs.whatIf,
+  });
+  const addrs = addressBook();
+  const rng = new Rng(seed ^ 0xa5a5);
+  const dst = knobs.endpoints > 0 ? ADDR.vip : knobs.proto === 'tcp' ? ADDR.peer : ADDR.resolver;
+  const dport = knobs.proto === 'tcp' ? 8080 : 53;
+  const endpoints = Array.from({ length: knobs.endpoints }, (_, i) => ADDR.endpoint0 + i);
+  const snat = knobs.snat === 'masquerade' ? SNAT_MASQUERADE : knobs.snat === 'null-binding' ? SNAT_NULL_BINDING : SNAT_NONE;
+
+  // Background flows holding host ports to the same destination (TIME_WAIT after earlier connects).
+  const occupied = Math.min(knobs.occupiedPorts, Math.max(0, knobs.portRange - 1));
+  const held: number[] = [];
+  if (occupied > 0) {
+    const offs = Array.from({ length: knobs.portRange }, (_, i) => i);
+    for (let i = 0; i < occupied; i++) { const j = i + rng.int(offs.length - i); [offs[i], offs[j]] = [offs[j], offs[i]]; held.push(offs[i]); }
+    held.sort((a, b) => a - b);
+    for (const off of held) {
+      const port = 1024 + off;
+      const id = state.alloc();
+      const e = state.entries[id];
+      e.orig = tuple(proto, ADDR.other, port, dst, dport);
+      e.reply = tuple(proto, dst, dport, ADDR.node, port);
+      e.status = CONFIRMED | ASSURED | SEEN_REPLY | SRC_NAT_DONE | DST_NAT_DONE;
+      e.tcp = TCP_TIME_WAIT;
+      state.hash(id, 3);
+    }
+  }
+  // Table-overflow background: a full table of the kinds the paper discusses.
+  const pf = knobs.prefill;
+  const bg = (kind: 'assured' | 'udp' | 'tw' | 'idle', n: number) => {
+    const id = state.alloc();
+    const e = state.entries[id];
+    const p = kind === 'udp' ? UDP : TCP;
+    e.orig = tuple(p, 40 + n, 30000 + n, ADDR.peer, kind === 'udp' ? 53 : 443);
+    e.reply = invert(e.orig);
+    e.status = CONFIRMED | SEEN_REPLY | (kind === 'udp' ? 0 : ASSURED);
+    e.tcp = kind === 'udp' ? 0 : kind === 'tw' ? TCP_TIME_WAIT : TCP_ESTABLISHED;
+    e.lastSeen = kind === 'idle' ? -3600 : 0;
+    state.hash(id, 3);
+  };
+  let n = 0;
+  for (let i = 0; i < pf.assuredTcp; i++) bg('assured', n++);
+  for (let i = 0; i < pf.udp; i++) bg('udp', n++);
+  for (let i = 0; i < pf.timeWait; i++) bg('tw', n++);
+  for (let i = 0; i < pf.idleTcp; i++) bg('idle', n++);
+
+  const packets: Packet[] = [];
+  for (let i = 0; i < knobs.packets; i++) {
+    const cpu = i % state.cfg.cpus;
+    let orig: number;
+    if (knobs.reverse && i % 2 === 1) {
+      orig = tuple(proto, ADDR.peer, 6000, ADDR.client, 5000);
+    } else if (knobs.reverse) {
+      orig = tuple(proto, ADDR.client, 5000, ADDR.peer, 6000);
+    } else if (knobs.proto === 'tcp' && !knobs.sameSocket) {
+      // Each container's own source port: one the background already holds, so MASQUERADE must allocate.
+      const port = held.length ? 1024 + held[(i * 7) % held.length] : 40000 + i;
+      orig = tuple(proto, ADDR.client + i, port, dst, dport);
+    } else {
+      orig = tuple(proto, ADDR.client, knobs.sameSocket ? 40000 : 40000 + i, dst, dport);
+    }
+    const zone = knobs.zones ? i + 1 : 0;
+    packets.push(new Packet(i, cpu, orig, zone, 0, endpoints, snat, false));
+  }
+  return {
+    preset, knobs, variant, state, packets, serial: knobs.resolver === 'single-request' && knobs.proto === 'udp', addrs,
+    baselineEntries: state.entries.length,
+  };
+}
+
+/** Packets that may take the next step: per CPU only the first unfinished one (softirq runs to completion), and all in order when serial. */
+export function runnable(b: BuiltScenario, pkts: Packet[], out: number[]): number {
+  let n = 0;
+  for (let i = 0; i < pkts.length; i++) {
+    const p = pkts[i];
+    if (p.done) continue;
+    let blocked = false;
+    for (let j = 0; j < i; j++) {
+      const q = pkts[j];
+      if (!q.done && (b.serial || q.cpu === p.cpu)) { blocked = true; break; }
+    }
+    if (!blocked) out[n++] = i;
+  }
+  return n;
+}

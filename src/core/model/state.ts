@@ -1,0 +1,241 @@
+// Model state: conntrack entries, the confirmed hash table, per-CPU statistics and the NAT
+// port allocator. Entries and hash nodes are plain numbers/arrays so that the exhaustive engine
+// can clone and fingerprint a state cheaply and the Monte Carlo engine can reuse one state
+// across millions of trials without allocating.
+
+import { hashTuple } from './tuple';
+import type { VariantBehaviour } from './variants';
+
+// Status bits, named as in the kernel's enum ip_conntrack_status.
+export const CONFIRMED = 1 << 0;
+export const SRC_NAT_DONE = 1 << 1;
+export const DST_NAT_DONE = 1 << 2;
+export const SEEN_REPLY = 1 << 3;
+export const ASSURED = 1 << 4;
+export const DYING = 1 << 5;
+export const NAT_CLASH = 1 << 6;
+export const NAT_DONE_MASK = SRC_NAT_DONE | DST_NAT_DONE;
+
+export const STATUS_NAMES: [number, string][] = [
+  [CONFIRMED, 'CONFIRMED'], [SRC_NAT_DONE, 'SRC_NAT_DONE'], [DST_NAT_DONE, 'DST_NAT_DONE'], [SEEN_REPLY, 'SEEN_REPLY'],
+  [ASSURED, 'ASSURED'], [DYING, 'DYING'], [NAT_CLASH, 'NAT_CLASH'],
+];
+
+export function statusNames(s: number): string[] {
+  return STATUS_NAMES.filter(([bit]) => s & bit).map(([, n]) => n);
+}
+
+/** Per-CPU counters in the order `conntrack -S` prints them. */
+export const COUNTER_NAMES = [
+  'found', 'invalid', 'ignore', 'insert', 'insert_failed', 'drop', 'early_drop', 'error', 'search_restart', 'clash_resolve', 'chaintoolong',
+] as const;
+export type CounterName = (typeof COUNTER_NAMES)[number];
+export const NC = COUNTER_NAMES.length;
+export const C_FOUND = 0, C_INSERT = 3, C_INSERT_FAILED = 4, C_DROP = 5, C_EARLY_DROP = 6, C_CLASH_RESOLVE = 9, C_CHAINTOOLONG = 10;
+
+/** TCP conntrack states the model needs. */
+export const TCP_NONE = 0, TCP_SYN_SENT = 1, TCP_ESTABLISHED = 2, TCP_FIN_WAIT = 3, TCP_TIME_WAIT = 4, TCP_CLOSE = 5;
+export const TCP_STATE_NAMES = ['NONE', 'SYN_SENT', 'ESTABLISHED', 'FIN_WAIT', 'TIME_WAIT', 'CLOSE'];
+
+/** Default timeouts in seconds (nf_conntrack_udp_timeout*, nf_conntrack_tcp_timeout_*). */
+export const TIMEOUTS = {
+  udpUnreplied: 30, udpReplied: 120, udpStream: 180, natClash: 1,
+  tcpSynSent: 120, tcpEstablished: 432000, tcpFinWait: 120, tcpTimeWait: 120, tcpClose: 10,
+};
+
+export class Entry {
+  orig = 0;
+  reply = 0;
+  zoneO = 0;
+  zoneR = 0;
+  status = 0;
+  /** Absolute expiry time (s). */
+  expires = Infinity;
+  lastSeen = 0;
+  tcp = TCP_NONE;
+  /** Which directions are in the hash table: bit 0 ORIGINAL, bit 1 REPLY. */
+  hashed = 0;
+  /** Racing packet that allocated it, -1 for background entries. */
+  owner = -1;
+  live = false;
+  copyFrom(o: Entry): void {
+    this.orig = o.orig; this.reply = o.reply; this.zoneO = o.zoneO; this.zoneR = o.zoneR; this.status = o.status;
+    this.expires = o.expires; this.lastSeen = o.lastSeen; this.tcp = o.tcp; this.hashed = o.hashed; this.owner = o.owner; this.live = o.live;
+  }
+}
+
+export type PortMode = 'default' | 'random' | 'random-fully';
+
+export interface NatConfig {
+  /** Address index MASQUERADE rewrites the source to. */
+  natAddr: number;
+  portMin: number;
+  portRange: number;
+  mode: PortMode;
+  /** Secret of the hashed --random offset (the kernel's net_secret). */
+  secret: number;
+}
+
+export interface WhatIf {
+  /** Early drop also evicts TCP entries in closing states (FIN_WAIT/TIME_WAIT/CLOSE) even if ASSURED. */
+  earlyDropClosing: boolean;
+  /** While the table is full, entries idle longer than this (s) are evictable by early drop; 0 = off. */
+  softTimeout: number;
+  /** Above this occupancy (0..1) new timeouts shrink linearly towards 0 at 100 %; 0 = off. */
+  adaptiveThreshold: number;
+}
+
+export const NO_WHATIF: WhatIf = { earlyDropClosing: false, softTimeout: 0, adaptiveThreshold: 0 };
+
+export interface StateConfig {
+  behaviour: VariantBehaviour;
+  nat: NatConfig;
+  cpus: number;
+  buckets: number;
+  max: number;
+  whatIf: WhatIf;
+}
+
+/** Number of buckets early_drop looks at (NF_CT_EVICTION_RANGE). */
+export const EVICTION_RANGE = 8;
+
+export class ModelState {
+  entries: Entry[] = [];
+  freeIds: number[] = [];
+  /** Allocated entries, confirmed or not: what nf_conntrack_max is compared against. */
+  count = 0;
+  /** Each bucket holds hash nodes id*2+dir (dir 0 ORIGINAL, 1 REPLY). */
+  buckets: number[][];
+  rover = 0;
+  now = 0;
+  stats: Float64Array;
+  hashSeed = 0x9747b28c;
+
+  constructor(public cfg: StateConfig) {
+    this.buckets = Array.from({ length: cfg.buckets }, () => []);
+    this.stats = new Float64Array(cfg.cpus * NC);
+  }
+
+  inc(cpu: number, counter: number): void { this.stats[cpu * NC + counter]++; }
+
+  total(counter: number): number {
+    let s = 0;
+    for (let c = 0; c < this.cfg.cpus; c++) s += this.stats[c * NC + counter];
+    return s;
+  }
+
+  bucketOf(t: number, zone: number): number { return hashTuple(t, zone, this.hashSeed) % this.cfg.buckets; }
+
+  alloc(): number {
+    let id: number;
+    if (this.freeIds.length) id = this.freeIds.pop()!;
+    else { id = this.entries.length; this.entries.push(new Entry()); }
+    const e = this.entries[id];
+    e.orig = 0; e.reply = 0; e.zoneO = 0; e.zoneR = 0; e.status = 0; e.expires = Infinity; e.lastSeen = this.now;
+    e.tcp = TCP_NONE; e.hashed = 0; e.owner = -1; e.live = true;
+    this.count++;
+    return id;
+  }
+
+  /** Unhash (if hashed) and free an entry: nf_ct_put of the last reference. */
+  release(id: number): void {
+    const e = this.entries[id];
+    if (!e.live) return;
+    this.unhash(id);
+    e.live = false;
+    this.count--;
+    this.freeIds.push(id);
+  }
+
+  hash(id: number, dirs: number): void {
+    const e = this.entries[id];
+    if (dirs & 1) { this.buckets[this.bucketOf(e.orig, e.zoneO)].push(id * 2); }
+    if (dirs & 2) { this.buckets[this.bucketOf(e.reply, e.zoneR)].push(id * 2 + 1); }
+    e.hashed |= dirs;
+  }
+
+  unhash(id: number): void {
+    const e = this.entries[id];
+    if (e.hashed & 1) removeNode(this.buckets[this.bucketOf(e.orig, e.zoneO)], id * 2);
+    if (e.hashed & 2) removeNode(this.buckets[this.bucketOf(e.reply, e.zoneR)], id * 2 + 1);
+    e.hashed = 0;
+  }
+
+  /** Hash node (id*2+dir) holding tuple t in zone, or -1. Skips expired entries lazily like the kernel's bucket walk. */
+  find(t: number, zone: number): number {
+    const b = this.buckets[this.bucketOf(t, zone)];
+    for (let i = 0; i < b.length; i++) {
+      const node = b[i];
+      const e = this.entries[node >> 1];
+      if ((node & 1 ? e.reply : e.orig) === t && (node & 1 ? e.zoneR : e.zoneO) === zone) return node;
+    }
+    return -1;
+  }
+
+  /** Remove entries of bucket(t) whose timeout passed: nf_ct_gc_expired during lookups. */
+  expireBucket(t: number, zone: number): void {
+    const b = this.buckets[this.bucketOf(t, zone)];
+    for (let i = b.length - 1; i >= 0; i--) {
+      if (i >= b.length) continue;
+      const id = b[i] >> 1;
+      if (this.entries[id].expires <= this.now) this.release(id);
+    }
+  }
+
+  /** Periodic gc_worker scan: every expired entry goes. Returns how many were removed. */
+  gc(): number {
+    let n = 0;
+    for (let id = 0; id < this.entries.length; id++) {
+      const e = this.entries[id];
+      if (e.live && (e.status & CONFIRMED) && e.expires <= this.now) { this.release(id); n++; }
+    }
+    return n;
+  }
+
+  clone(): ModelState {
+    const s = Object.create(ModelState.prototype) as ModelState;
+    s.cfg = this.cfg;
+    s.entries = this.entries.map((e) => { const n = new Entry(); n.copyFrom(e); return n; });
+    s.freeIds = this.freeIds.slice();
+    s.count = this.count;
+    s.buckets = this.buckets.map((b) => (b.length ? b.slice() : []));
+    s.rover = this.rover;
+    s.now = this.now;
+    s.stats = this.stats.slice();
+    s.hashSeed = this.hashSeed;
+    return s;
+  }
+
+  /** Fingerprint of everything that can influence later steps (not the counters). */
+  fingerprint(): string {
+    let k = `${this.rover}|${this.count}|`;
+    // Bucket order only matters to early_drop (which entry it meets first), i.e. with a limit.
+    if (this.cfg.max > 0) for (let i = 0; i < this.buckets.length; i++) if (this.buckets[i].length) k += `${i}:${this.buckets[i].join(',')};`;
+    for (let id = 0; id < this.entries.length; id++) {
+      const e = this.entries[id];
+      if (e.live) k += `#${id}:${e.orig},${e.reply},${e.zoneO},${e.zoneR},${e.status},${e.tcp},${e.hashed}`;
+    }
+    return k;
+  }
+
+  totals(): Record<CounterName, number> {
+    const o = {} as Record<CounterName, number>;
+    COUNTER_NAMES.forEach((n, i) => { o[n] = this.total(i); });
+    return o;
+  }
+
+  perCpu(): Record<CounterName, number>[] {
+    const rows: Record<CounterName, number>[] = [];
+    for (let c = 0; c < this.cfg.cpus; c++) {
+      const o = {} as Record<CounterName, number>;
+      COUNTER_NAMES.forEach((n, i) => { o[n] = this.stats[c * NC + i]; });
+      rows.push(o);
+    }
+    return rows;
+  }
+}
+
+function removeNode(b: number[], node: number): void {
+  const i = b.indexOf(node);
+  if (i >= 0) { b[i] = b[b.length - 1]; b.pop(); }
+}

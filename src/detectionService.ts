@@ -1,0 +1,127 @@
+// Detection for the editor: the live text of each open nf_conntrack_core.c (source layer,
+// cached per document version, re-run debounced after edits) and whole-tree runs from disk
+// (history layer and nf_nat_core.c joined in). Every fresh result is announced once.
+
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { detectPath, detectText } from './core/detect';
+import type { DetectionResult } from './core/types';
+import { CORE_FILE_NAME } from './ids';
+import { mark } from './timings';
+
+export interface DetectionEvent {
+  uri: vscode.Uri;
+  result: DetectionResult;
+  /** request: computed because someone asked; edit: the debounced refresh; tree: a whole-tree run. */
+  trigger: 'request' | 'edit' | 'tree';
+}
+
+export function isCoreDocument(doc: vscode.TextDocument): boolean {
+  return doc.uri.scheme === 'file' && path.basename(doc.uri.fsPath) === CORE_FILE_NAME;
+}
+
+let gitProbe: Promise<boolean> | undefined;
+/** Is a git binary on PATH? Asked once. */
+export function gitAvailable(): Promise<boolean> {
+  gitProbe ??= new Promise((resolve) => execFile('git', ['--version'], { timeout: 5000 }, (err) => resolve(!err)));
+  return gitProbe;
+}
+
+export class DetectionService implements vscode.Disposable {
+  private readonly cache = new Map<string, { version: number; result: Promise<DetectionResult> }>();
+  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly trees = new Map<string, DetectionResult>();
+  private readonly emitter = new vscode.EventEmitter<DetectionEvent>();
+  private readonly subscriptions: vscode.Disposable[];
+  readonly onDidDetect = this.emitter.event;
+
+  constructor(private readonly log: vscode.LogOutputChannel, private readonly debounceMs = 300) {
+    this.subscriptions = [
+      this.emitter,
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.contentChanges.length && isCoreDocument(e.document)) this.schedule(e.document);
+      }),
+      vscode.workspace.onDidCloseTextDocument((doc) => {
+        const key = doc.uri.toString();
+        this.cache.delete(key);
+        clearTimeout(this.timers.get(key));
+        this.timers.delete(key);
+      }),
+    ];
+  }
+
+  /** The live document's result, computed at most once per version. */
+  forDocument(doc: vscode.TextDocument, trigger: DetectionEvent['trigger'] = 'request'): Promise<DetectionResult> {
+    const key = doc.uri.toString();
+    const hit = this.cache.get(key);
+    if (hit && hit.version === doc.version) return hit.result;
+    const version = doc.version;
+    const t0 = performance.now();
+    const result = detectText(doc.getText(), doc.uri.fsPath).then((r) => {
+      mark('detect:first');
+      this.log.debug(`detected ${vscode.workspace.asRelativePath(doc.uri)} v${version} in ${(performance.now() - t0).toFixed(1)} ms`);
+      // A newer version may have been requested meanwhile; only the current one is announced.
+      if (this.cache.get(key)?.version === version) this.emitter.fire({ uri: doc.uri, result: r, trigger });
+      return r;
+    });
+    result.catch((err) => {
+      this.log.error(`detection failed on ${doc.uri.fsPath}: ${err instanceof Error ? err.stack ?? err.message : err}`);
+      if (this.cache.get(key)?.version === version) this.cache.delete(key);
+    });
+    this.cache.set(key, { version, result });
+    return result;
+  }
+
+  /** Last result for an open document, without computing. */
+  async cached(uri: vscode.Uri): Promise<DetectionResult | undefined> {
+    return this.cache.get(uri.toString())?.result.catch(() => undefined);
+  }
+
+  private schedule(doc: vscode.TextDocument): void {
+    const key = doc.uri.toString();
+    clearTimeout(this.timers.get(key));
+    this.timers.set(key, setTimeout(() => {
+      this.timers.delete(key);
+      if (!doc.isClosed) void this.forDocument(doc, 'edit').catch(() => undefined);
+    }, this.debounceMs));
+  }
+
+  /**
+   * A kernel tree (or a core file) from disk. `history` runs git read commands; the caller
+   * decides whether the workspace is trusted enough for that.
+   */
+  async detectTree(target: string, opts: { history: boolean }): Promise<DetectionResult> {
+    const t0 = performance.now();
+    const history = opts.history && (await gitAvailable());
+    const r = await detectPath(target, { history });
+    if (opts.history && !history) r.history = { available: false, reason: 'git is not installed (not on PATH): source layer only', commitsTouchingFile: 0, commits: [], net: {} };
+    else if (!opts.history) r.history = { available: false, reason: 'Restricted Mode: git history is not read in an untrusted workspace (source layer only)', commitsTouchingFile: 0, commits: [], net: {} };
+    this.log.info(`detected ${r.file} (tree, history ${history ? 'on' : 'off'}) in ${(performance.now() - t0).toFixed(0)} ms`);
+    this.trees.set(path.resolve(r.file), r);
+    this.emitter.fire({ uri: vscode.Uri.file(path.resolve(r.file)), result: r, trigger: 'tree' });
+    return r;
+  }
+
+  /** Source layer and nf_nat_core.c from disk, no git: the status bar's first look at the tree. */
+  async detectQuick(file: string): Promise<DetectionResult> {
+    const r = await detectPath(file, { history: false });
+    this.emitter.fire({ uri: vscode.Uri.file(path.resolve(r.file)), result: r, trigger: 'tree' });
+    return r;
+  }
+
+  /** The last whole-tree result for a core file path. */
+  treeResult(file: string): DetectionResult | undefined {
+    return this.trees.get(path.resolve(file));
+  }
+
+  lastTreeResult(): DetectionResult | undefined {
+    return [...this.trees.values()].at(-1);
+  }
+
+  dispose(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    vscode.Disposable.from(...this.subscriptions).dispose();
+  }
+}

@@ -1,0 +1,126 @@
+// Messages between the matrix view's host side and its page, the conntrack-ref: document
+// addresses, and the page's HTML shell. No `vscode` import: unit tests cover all of it.
+
+import type { EvidencePointer, ExportFormat, Matrix } from './core/matrix';
+
+export const SHOW_MATRIX_COMMAND = 'conntrackBackport.showMatrix';
+export const REF_SCHEME = 'conntrack-ref';
+export const MATRIX_VIEW_TYPE = 'conntrackBackport.matrix';
+
+/** Host -> page. */
+export type ToPage =
+  | { type: 'matrix'; matrix: Matrix }
+  | { type: 'busy'; message: string }
+  | { type: 'error'; message: string };
+
+/** Page -> host. */
+export type ToHost =
+  | { type: 'ready' }
+  | { type: 'open'; pointer: EvidencePointer }
+  | { type: 'export'; format: ExportFormat }
+  | { type: 'rerun'; refs: string[] };
+
+const HEX = /^[0-9a-f]{7,40}$/;
+
+/** A path inside a repository: relative, no `..`, no option-like or control characters. */
+export function safeRepoPath(p: unknown): p is string {
+  return typeof p === 'string' && p.length > 0 && p.length < 4096 && !p.startsWith('/') && !p.startsWith('-') && !/[\0-\x1f]/.test(p) && !p.split('/').includes('..');
+}
+
+/** Validates a page message: the page is untrusted input like any other. */
+export function parseToHost(raw: unknown): ToHost | null {
+  if (!raw || typeof raw !== 'object') return null;
+  const m = raw as Record<string, unknown>;
+  switch (m.type) {
+    case 'ready':
+      return { type: 'ready' };
+    case 'export':
+      return m.format === 'markdown' || m.format === 'csv' || m.format === 'json' ? { type: 'export', format: m.format } : null;
+    case 'rerun': {
+      const refs = Array.isArray(m.refs) ? m.refs.filter((r): r is string => typeof r === 'string' && r.trim() !== '' && !r.startsWith('-')).map((r) => r.trim()) : [];
+      return { type: 'rerun', refs };
+    }
+    case 'open': {
+      const p = m.pointer as Partial<EvidencePointer> | undefined;
+      if (!p || typeof p.commit !== 'string' || !HEX.test(p.commit) || !safeRepoPath(p.path)) return null;
+      const line = typeof p.line === 'number' && p.line > 0 ? Math.floor(p.line) : undefined;
+      const endLine = typeof p.endLine === 'number' && p.endLine >= (line ?? 1) ? Math.floor(p.endLine) : undefined;
+      return { type: 'open', pointer: { ref: String(p.ref ?? p.commit).slice(0, 200), commit: p.commit, path: p.path, line, endLine, layer: p.layer === 'history' ? 'history' : 'source', site: String(p.site ?? ''), supports: !!p.supports } };
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * What a conntrack-ref: document shows: a file at a commit (`file`), or a commit with its patch
+ * limited to the file (`commit`). Encoded in the query so the path part can be the file's path,
+ * which gives the editor tab a sensible name and C highlighting.
+ */
+export interface RefDocument {
+  repo: string;
+  commit: string;
+  path: string;
+  /** Ref name shown to the user (the tab title); never used to read. */
+  ref: string;
+  show: 'file' | 'commit';
+}
+
+export function refDocumentQuery(d: RefDocument): string {
+  return new URLSearchParams({ repo: d.repo, commit: d.commit, path: d.path, ref: d.ref, show: d.show }).toString();
+}
+
+export function parseRefDocumentQuery(query: string): RefDocument | null {
+  const q = new URLSearchParams(query);
+  const d = { repo: q.get('repo') ?? '', commit: q.get('commit') ?? '', path: q.get('path') ?? '', ref: q.get('ref') ?? '', show: q.get('show') === 'commit' ? ('commit' as const) : ('file' as const) };
+  if (!d.repo || !HEX.test(d.commit) || !safeRepoPath(d.path)) return null;
+  return d;
+}
+
+/** The page shell: strict CSP, nonce'd script, styles and script from media/ only. */
+export function matrixHtml(o: { cspSource: string; nonce: string; scriptUri: string; styleUri: string }): string {
+  const csp = [`default-src 'none'`, `style-src ${o.cspSource}`, `script-src 'nonce-${o.nonce}'`, `img-src ${o.cspSource}`, `font-src ${o.cspSource}`].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${o.styleUri}">
+<title>Conntrack backport matrix</title>
+</head>
+<body>
+<header class="bar">
+  <input id="filter" type="search" placeholder="Filter refs (text or /regex/)" aria-label="Filter refs">
+  <select id="only" aria-label="Show only">
+    <option value="">all rows</option>
+    <option value="race1:missing">race 1 missing</option>
+    <option value="race2:missing">race 2 missing</option>
+    <option value="race3:missing">race 3 missing</option>
+    <option value="any:not-fixed">any race not fixed</option>
+    <option value="azure">azure variants</option>
+    <option value="disagree">history disagrees</option>
+    <option value="status:other">moved or absent</option>
+  </select>
+  <select id="kind" aria-label="Ref kind">
+    <option value="">branches and tags</option>
+    <option value="branch">branches</option>
+    <option value="tag">tags</option>
+    <option value="remote">remote branches</option>
+  </select>
+  <input id="refs" type="text" placeholder="Ref patterns, e.g. v4.19.* Ubuntu-*" aria-label="Ref patterns">
+  <button id="rerun">Sweep</button>
+  <span class="spacer"></span>
+  <button data-export="markdown">Markdown</button>
+  <button data-export="csv">CSV</button>
+  <button data-export="json">JSON</button>
+</header>
+<div id="status" role="status"></div>
+<main>
+  <table id="matrix"><thead></thead><tbody></tbody></table>
+  <section id="events"></section>
+</main>
+<script nonce="${o.nonce}" src="${o.scriptUri}"></script>
+</body>
+</html>`;
+}

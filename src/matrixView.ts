@@ -1,0 +1,199 @@
+// The matrix view: a webview panel over the core sweep (thin: the core decides, the page
+// renders), and a read-only conntrack-ref: document provider that shows the file at a commit,
+// so every cell can open its evidence without checking anything out.
+
+import * as crypto from 'node:crypto';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { exportMatrix, Matrix, sweep, SweepCancelled } from './core/matrix';
+import { gitText } from './core/git/run';
+import { MATRIX_VIEW_TYPE, matrixHtml, parseRefDocumentQuery, parseToHost, REF_SCHEME, RefDocument, refDocumentQuery, SHOW_MATRIX_COMMAND, ToPage } from './matrixProtocol';
+
+export { SHOW_MATRIX_COMMAND, REF_SCHEME } from './matrixProtocol';
+
+/** Serves `git show <commit>:<path>` (or the commit's patch to that file) as a read-only document. */
+class RefContentProvider implements vscode.TextDocumentContentProvider {
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    const d = parseRefDocumentQuery(uri.query);
+    if (!d) throw new Error(`not a conntrack-ref document: ${uri.toString()}`);
+    // argv only, commit checked as hex and path as a relative path by parseRefDocumentQuery
+    if (d.show === 'commit') return gitText(d.repo, ['show', '--no-color', '--format=fuller', d.commit, '--', d.path]);
+    return gitText(d.repo, ['show', `${d.commit}:${d.path}`]);
+  }
+}
+
+export function refDocumentUri(d: RefDocument): vscode.Uri {
+  const name = d.show === 'commit' ? `${d.commit.slice(0, 12)}.patch` : `${d.ref.replace(/[/\\]/g, '_')}/${d.path}`;
+  return vscode.Uri.from({ scheme: REF_SCHEME, path: '/' + name, query: refDocumentQuery(d) });
+}
+
+class MatrixPanel {
+  static current: MatrixPanel | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  private matrix: Matrix | undefined;
+  private running: AbortController | undefined;
+
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    private readonly extensionUri: vscode.Uri,
+    private repo: string,
+    private refs: string[],
+  ) {
+    panel.webview.html = this.html();
+    panel.onDidDispose(() => this.dispose(), null, this.disposables);
+    panel.webview.onDidReceiveMessage((raw) => this.onMessage(raw), null, this.disposables);
+  }
+
+  static show(extensionUri: vscode.Uri, repo: string, refs: string[]): MatrixPanel {
+    const media = vscode.Uri.joinPath(extensionUri, 'media');
+    if (MatrixPanel.current) {
+      MatrixPanel.current.panel.reveal();
+      MatrixPanel.current.repo = repo;
+      MatrixPanel.current.refs = refs;
+      void MatrixPanel.current.run();
+      return MatrixPanel.current;
+    }
+    const panel = vscode.window.createWebviewPanel(MATRIX_VIEW_TYPE, `Conntrack matrix: ${path.basename(repo)}`, vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: [media],
+    });
+    MatrixPanel.current = new MatrixPanel(panel, extensionUri, repo, refs);
+    return MatrixPanel.current;
+  }
+
+  private html(): string {
+    const w = this.panel.webview;
+    const media = vscode.Uri.joinPath(this.extensionUri, 'media');
+    return matrixHtml({
+      cspSource: w.cspSource,
+      nonce: crypto.randomBytes(16).toString('base64'),
+      scriptUri: w.asWebviewUri(vscode.Uri.joinPath(media, 'matrix.js')).toString(),
+      styleUri: w.asWebviewUri(vscode.Uri.joinPath(media, 'matrix.css')).toString(),
+    });
+  }
+
+  private post(m: ToPage): void {
+    void this.panel.webview.postMessage(m);
+  }
+
+  /** Sweep with a cancellable progress notification; the page shows the result. */
+  async run(): Promise<void> {
+    this.running?.abort();
+    const ac = new AbortController();
+    this.running = ac;
+    this.post({ type: 'busy', message: `Sweeping ${this.refs.length ? this.refs.join(' ') : 'all branches and tags'}…` });
+    try {
+      const m = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Conntrack matrix', cancellable: true }, async (progress, token) => {
+        token.onCancellationRequested(() => ac.abort());
+        let last = 0;
+        return sweep(this.repo, {
+          refs: this.refs,
+          signal: ac.signal,
+          onProgress: (p) => {
+            const pct = p.phase === 'detect' && p.total ? Math.round((p.done / p.total) * 80) + 10 : p.phase === 'lines' ? 95 : p.phase === 'history' ? 92 : 5;
+            progress.report({ message: p.message, increment: Math.max(0, pct - last) });
+            last = Math.max(last, pct);
+          },
+        });
+      });
+      if (this.running !== ac) return;
+      this.matrix = m;
+      this.post({ type: 'matrix', matrix: m });
+    } catch (e) {
+      if (e instanceof SweepCancelled || (e as Error).name === 'AbortError') this.post({ type: 'error', message: 'Sweep cancelled.' });
+      else {
+        this.post({ type: 'error', message: String((e as Error).message ?? e) });
+        void vscode.window.showErrorMessage(`Conntrack matrix: ${(e as Error).message ?? e}`);
+      }
+    } finally {
+      if (this.running === ac) this.running = undefined;
+    }
+  }
+
+  private async onMessage(raw: unknown): Promise<void> {
+    const msg = parseToHost(raw);
+    if (!msg) return;
+    if (msg.type === 'ready') {
+      if (this.matrix) this.post({ type: 'matrix', matrix: this.matrix });
+      else if (!this.running) void this.run();
+    } else if (msg.type === 'rerun') {
+      this.refs = msg.refs;
+      void this.run();
+    } else if (msg.type === 'open') {
+      const p = msg.pointer;
+      const uri = refDocumentUri({ repo: this.repo, commit: p.commit, path: p.path, ref: p.ref, show: p.layer === 'history' ? 'commit' : 'file' });
+      const doc = await vscode.workspace.openTextDocument(uri);
+      if (p.layer !== 'history' && doc.languageId !== 'c') await vscode.languages.setTextDocumentLanguage(doc, 'c').then(undefined, () => undefined);
+      const selection = p.line ? new vscode.Range(p.line - 1, 0, (p.endLine ?? p.line) - 1, Number.MAX_SAFE_INTEGER) : undefined;
+      await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true, selection });
+    } else if (msg.type === 'export' && this.matrix) {
+      const ext = msg.format === 'markdown' ? 'md' : msg.format;
+      const dflt = vscode.Uri.file(path.join(this.repo, `conntrack-matrix.${ext}`));
+      const target = await vscode.window.showSaveDialog({ defaultUri: dflt, filters: { [msg.format]: [ext] } });
+      if (!target) return;
+      await vscode.workspace.fs.writeFile(target, Buffer.from(exportMatrix(this.matrix, msg.format), 'utf8'));
+      void vscode.window.showInformationMessage(`Conntrack matrix exported to ${target.fsPath}`);
+    }
+  }
+
+  dispose(): void {
+    this.running?.abort();
+    MatrixPanel.current = undefined;
+    this.panel.dispose();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+/** The repository to sweep: the argument, the active file's repository, or a pick among folders. */
+async function pickRepo(arg?: unknown): Promise<string | undefined> {
+  const candidates: string[] = [];
+  if (arg instanceof vscode.Uri) candidates.push(arg.fsPath);
+  else if (typeof arg === 'string') candidates.push(arg);
+  else {
+    const active = vscode.window.activeTextEditor?.document.uri;
+    if (active?.scheme === 'file') candidates.push(path.dirname(active.fsPath));
+    for (const f of vscode.workspace.workspaceFolders ?? []) candidates.push(f.uri.fsPath);
+  }
+  const roots: string[] = [];
+  for (const c of candidates) {
+    try {
+      const root = (await gitText(c, ['rev-parse', '--show-toplevel'])).trim();
+      if (root && !roots.includes(root)) roots.push(root);
+    } catch {
+      // not a repository
+    }
+  }
+  if (roots.length <= 1 || arg) return roots[0];
+  return vscode.window.showQuickPick(roots, { placeHolder: 'Repository to sweep' });
+}
+
+/** Command handler: `conntrackBackport.showMatrix [repo] [refPatterns]`. */
+export async function showMatrix(context: vscode.ExtensionContext, repoArg?: unknown, refsArg?: unknown): Promise<void> {
+  const repo = await pickRepo(repoArg);
+  if (!repo) {
+    void vscode.window.showWarningMessage('Conntrack matrix: open a kernel git repository first.');
+    return;
+  }
+  let refs: string[];
+  if (Array.isArray(refsArg)) refs = refsArg.filter((r): r is string => typeof r === 'string');
+  else {
+    const typed = await vscode.window.showInputBox({ prompt: 'Refs to sweep (globs on branch/tag names, or branches, tags, remotes, all); empty = all branches and tags', placeHolder: 'v4.19.* Ubuntu-* linux-*.y' });
+    if (typed === undefined) return;
+    refs = typed.split(/\s+/).filter(Boolean);
+  }
+  const bad = refs.find((r) => r.startsWith('-'));
+  if (bad) {
+    void vscode.window.showErrorMessage(`Conntrack matrix: refusing a ref pattern that starts with '-': ${bad}`);
+    return;
+  }
+  MatrixPanel.show(context.extensionUri, repo, refs);
+}
+
+/** Registers the conntrack-ref: provider and the show-matrix command. */
+export function registerMatrix(context: vscode.ExtensionContext): vscode.Disposable[] {
+  return [
+    vscode.workspace.registerTextDocumentContentProvider(REF_SCHEME, new RefContentProvider()),
+    vscode.commands.registerCommand(SHOW_MATRIX_COMMAND, (repo?: unknown, refs?: unknown) => showMatrix(context, repo, refs)),
+    { dispose: () => MatrixPanel.current?.dispose() },
+  ];
+}

@@ -1,0 +1,296 @@
+// What the editor shows for a detection result — lens titles, the status summary, diagnostics,
+// quick-pick rows — as plain data. No vscode import, so node --test covers all of it and the
+// adapters only translate these records into editor objects.
+
+import type { HunkReport, PatchReport } from './core/patch/applied';
+import { RACES } from './core/types';
+import type { DetectionResult, Evidence, FunctionInfo, RaceId, RaceVerdict, VariantId, Verdict } from './core/types';
+import { CMD } from './ids';
+
+export const RACE_NAMES: Record<RaceId, string> = { race1: 'Race 1', race2: 'Race 2', race3: 'Race 3' };
+const RACE_ABOUT: Record<RaceId, string> = {
+  race1: 'identical tuples, NAT done: the old resolver refuses to merge',
+  race2: 'SNAT picks another port for a same-origin entry',
+  race3: 'DNAT to different endpoints: entries can never match',
+};
+
+/** Codicons chosen so that the three "look again" verdicts never resemble fixed or missing. */
+export const VERDICT_ICON: Record<Verdict, string> = {
+  fixed: '$(pass)',
+  missing: '$(error)',
+  partial: '$(warning)',
+  conditional: '$(git-compare)',
+  unknown: '$(question)',
+};
+
+/** One-character marks for the status bar. */
+export const VERDICT_MARK: Record<Verdict, string> = { fixed: '✓', missing: '✗', partial: '◐', conditional: '⇄', unknown: '?' };
+
+const VARIANT_WORDS: Record<VariantId, string> = {
+  ed07d9a021df: 'ed07d9a021df',
+  'azure-937963': 'azure 937963 (pre-upstream, the SRU reverts it)',
+  '4e35c1cb9460': '4e35c1cb9460',
+  '07998281c268': '07998281c268',
+  'azure-952939': 'azure 952939 (pre-upstream, the SRU reverts it)',
+  'rework-2020': 'superseded by the 2020 rework',
+  'reverse-2024': 'superseded by nf_ct_can_merge (2024)',
+};
+
+export function variantWords(v: VariantId | null | undefined): string {
+  return v ? VARIANT_WORDS[v] ?? v : '';
+}
+
+type Fn = Pick<FunctionInfo, 'name' | 'startLine' | 'endLine' | 'nameLine' | 'condition'>;
+
+/** Source evidence of `v` that sits inside `fn`. */
+function evidenceIn(v: RaceVerdict, fn: Fn): Evidence[] {
+  return v.evidence.filter((e) => e.layer === 'source' && e.startLine !== undefined && e.startLine >= fn.startLine && e.startLine <= fn.endLine);
+}
+
+/**
+ * The lens title of one race. `fn` narrows a conditional verdict to the #if branch the
+ * function copy sits in, so each copy says what it does.
+ */
+export function raceTitle(race: RaceId, v: RaceVerdict, fn?: Fn): string {
+  const name = RACE_NAMES[race];
+  let text: string;
+  switch (v.verdict) {
+    case 'fixed':
+      text = `fixed — ${variantWords(v.variant) || 'fix present'}`;
+      break;
+    case 'missing':
+      text = 'missing — packets drop';
+      break;
+    case 'partial':
+      text = `PARTIAL — only some sites of ${variantWords(v.variant) || 'the fix'}`;
+      break;
+    case 'conditional': {
+      const here = fn?.condition ? evidenceIn(v, fn) : [];
+      if (here.length && here.every((e) => e.supports)) text = `conditional — fixed under ${fn!.condition}`;
+      else if (here.length && here.every((e) => !e.supports)) text = `conditional — missing under ${fn!.condition}`;
+      else text = `conditional on ${v.condition ?? 'a preprocessor branch'}`;
+      break;
+    }
+    default:
+      text = 'unknown shape — check by hand';
+  }
+  return `${VERDICT_ICON[v.verdict]} ${name}: ${text}${v.disagreement ? ' $(alert) history disagrees' : ''}`;
+}
+
+export function raceTooltip(race: RaceId, v: RaceVerdict): string {
+  const by = v.decidedBy ? ` (decided by the ${v.decidedBy} layer)` : '';
+  return `${RACE_NAMES[race]} — ${RACE_ABOUT[race]}\n${v.explain}${by}${v.disagreement ? `\n⚠ ${v.disagreement}` : ''}`;
+}
+
+export interface StatusSummary {
+  text: string;
+  tooltip: string;
+  /** error: race 1 or 2 drops; warning: anything to look at again, or race 3 missing. */
+  level: 'ok' | 'warning' | 'error';
+}
+
+export function summarize(r: DetectionResult): StatusSummary {
+  if (!r.kernelFile) return { text: '$(shield) conntrack: not analysed', tooltip: r.reason ?? 'not an nf_conntrack_core.c', level: 'warning' };
+  const marks = RACES.map((race, i) => `R${i + 1} ${VERDICT_MARK[r.races[race].verdict]}`).join(' ');
+  let level: StatusSummary['level'] = 'ok';
+  for (const race of RACES) {
+    const v = r.races[race].verdict;
+    if (v === 'fixed') continue;
+    if (v === 'missing' && race !== 'race3') level = 'error';
+    else if (level === 'ok') level = 'warning';
+  }
+  const tooltip = RACES.map((race) => `${RACE_NAMES[race]}: ${r.races[race].verdict}${r.races[race].variant ? ` (${r.races[race].variant})` : ''} — ${r.races[race].explain}`).join('\n');
+  return { text: `$(shield) conntrack: ${marks}`, tooltip, level };
+}
+
+export interface LensItem {
+  title: string;
+  command: string;
+  args: unknown[];
+  tooltip?: string;
+}
+
+export interface FunctionLenses {
+  function: string;
+  /** 1-based line the lenses sit above (the start of the definition). */
+  line: number;
+  items: LensItem[];
+}
+
+/** Which races a function's lens speaks for; the resolver's role moved in the 2020 rework. */
+function racesOf(name: string, split: boolean): RaceId[] | 'summary' | null {
+  switch (name) {
+    case '__nf_ct_resolve_clash':
+    case 'nf_ct_match':
+    case 'nf_ct_can_merge':
+      return ['race1'];
+    case 'nf_ct_resolve_clash':
+      return split ? ['race3'] : ['race1', 'race3'];
+    case 'nf_ct_resolve_clash_harder':
+      return ['race3'];
+    case 'nf_conntrack_tuple_taken':
+      return ['race2'];
+    case '__nf_conntrack_confirm':
+      return 'summary';
+    default:
+      return null;
+  }
+}
+
+/** Races 1 and 2 are what the revert-then-cherry-pick plan changes. */
+function needsBackport(race: RaceId, v: RaceVerdict): boolean {
+  if (race === 'race3') return false;
+  return v.verdict !== 'fixed' || (v.variant ?? '').startsWith('azure-');
+}
+
+/** Lenses for one document: verdicts above each relevant function, then actions. */
+export function lensPlan(r: DetectionResult, uri: string): FunctionLenses[] {
+  if (!r.kernelFile) {
+    const reason = (r.reason ?? 'not an nf_conntrack_core.c').slice(0, 100);
+    return [{ function: '', line: 1, items: [{ title: `$(question) Conntrack: not analysed — ${reason}`, command: CMD.detect, args: [], tooltip: r.reason }] }];
+  }
+  const fns = Object.values(r.functions).sort((a, b) => a.startLine - b.startLine);
+  const split = fns.some((f) => f.name === '__nf_ct_resolve_clash');
+  const out: FunctionLenses[] = [];
+  for (const fn of fns) {
+    const role = racesOf(fn.name, split);
+    if (!role) continue;
+    const items: LensItem[] = [];
+    if (role === 'summary') {
+      const s = summarize(r);
+      items.push({ title: `$(shield) Clash path: ${s.text.replace('$(shield) conntrack: ', '')}`, command: CMD.detect, args: [], tooltip: s.tooltip });
+      items.push({ title: 'Show evidence', command: CMD.showEvidence, args: [undefined, undefined, uri] });
+    } else {
+      for (const race of role) items.push({ title: raceTitle(race, r.races[race], fn), command: CMD.showEvidence, args: [race, undefined, uri], tooltip: raceTooltip(race, r.races[race]) });
+      const helper = fn.name === 'nf_ct_match' || fn.name === 'nf_ct_can_merge';
+      items.push({ title: 'Show evidence', command: CMD.showEvidence, args: [role[0], undefined, uri] });
+      if (!helper && role.some((race) => needsBackport(race, r.races[race]))) items.push({ title: 'Plan backport', command: CMD.planBackport, args: [uri] });
+      if (!helper) items.push({ title: 'Simulate', command: CMD.openSimulation, args: [{ race: role[0], uri }] });
+    }
+    out.push({ function: fn.name, line: fn.startLine, items });
+  }
+  return out;
+}
+
+export interface DiagnosticPlan {
+  race: RaceId;
+  /** 1-based inclusive. */
+  startLine: number;
+  endLine: number;
+  severity: 'warning' | 'information';
+  message: string;
+  /** The signature id that matched. */
+  code: string;
+}
+
+/**
+ * Diagnostics on the exact lines of source evidence in `file`: a warning where a race still
+ * drops, information where a fix sits. Evidence that spans a whole helper definition is
+ * shown on its name line only, so a 10-line squiggle does not hide the code.
+ */
+export function diagnosticPlan(r: DetectionResult, file: string): DiagnosticPlan[] {
+  if (!r.kernelFile) return [];
+  const fns = Object.values(r.functions);
+  const out: DiagnosticPlan[] = [];
+  const seen = new Set<string>();
+  for (const race of RACES) {
+    const v = r.races[race];
+    for (const e of v.evidence) {
+      if (e.layer !== 'source' || e.file !== file || e.startLine === undefined) continue;
+      let start = e.startLine;
+      let end = e.endLine ?? e.startLine;
+      const whole = fns.find((f) => f.startLine === start && f.endLine === end);
+      if (whole) start = end = whole.nameLine;
+      const code = e.site.split(':')[0];
+      const cond = e.condition ? ` (under #if ${e.condition})` : '';
+      const message = e.supports
+        ? `${RACE_NAMES[race]} fix site${e.variant ? ` — ${variantWords(e.variant)}` : ''}${cond}: ${e.site.slice(code.length + 1).trim() || code}`
+        : `${RACE_NAMES[race]} drops here${cond}: ${v.explain}`;
+      const key = `${race}:${start}:${end}:${e.supports}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({ race, startLine: start, endLine: end, severity: e.supports ? 'information' : 'warning', message, code });
+    }
+  }
+  return out.sort((a, b) => a.startLine - b.startLine);
+}
+
+export interface PickRow<T> {
+  label: string;
+  description?: string;
+  detail?: string;
+  value: T;
+}
+
+export function racePickRows(r: DetectionResult): PickRow<RaceId>[] {
+  return RACES.map((race) => {
+    const v = r.races[race];
+    return { label: `${VERDICT_ICON[v.verdict]} ${RACE_NAMES[race]}: ${v.verdict}${v.variant ? ` (${v.variant})` : ''}`, description: `${v.evidence.length} evidence item${v.evidence.length === 1 ? '' : 's'}`, detail: v.explain, value: race };
+  });
+}
+
+/** Rows keep the evidence index as value; when the race is not fixed, where it drops comes first. */
+export function evidencePickRows(v: RaceVerdict): PickRow<number>[] {
+  const order = v.evidence.map((e, i) => ({ e, i }));
+  if (v.verdict !== 'fixed') order.sort((a, b) => Number(a.e.supports) - Number(b.e.supports));
+  return order.map(({ e, i }) => {
+    const where = e.startLine ? `${e.function ? `${e.function}() ` : ''}lines ${e.startLine}-${e.endLine ?? e.startLine}` : e.commit ? `commit ${e.commit.slice(0, 12)}` : e.file;
+    return {
+      label: `${e.supports ? '$(check)' : '$(x)'} ${where}`,
+      description: `[${e.layer}] ${e.file.split(/[\\/]/).pop()}${e.condition ? ` #if ${e.condition}` : ''}`,
+      detail: `${e.site}${e.note ? ` — ${e.note}` : ''}`,
+      value: i,
+    };
+  });
+}
+
+const HUNK_ICON: Record<HunkReport['state'], string> = { applied: '$(check)', 'not-applied': '$(circle-slash)', conflicting: '$(warning)' };
+
+export interface HunkRow extends PickRow<{ file: string; line?: number }> {}
+
+/** Per-hunk rows of a patch check; rows with a line are navigable. */
+export function hunkPickRows(reports: PatchReport[]): HunkRow[] {
+  const rows: HunkRow[] = [];
+  for (const rep of reports) {
+    for (const f of rep.files) {
+      if (!f.present) {
+        rows.push({ label: `$(question) ${f.path}: not in this tree`, detail: rep.subject, value: { file: f.path } });
+        continue;
+      }
+      for (const h of f.hunks) {
+        rows.push({
+          label: `${HUNK_ICON[h.state]} hunk ${h.index}: ${h.state}`,
+          description: `${f.path.split('/').pop()}${h.function ? ` · ${h.function}()` : ''}${h.line ? ` · line ${h.line}` : ''}`,
+          detail: h.reason,
+          value: { file: f.path, line: h.line },
+        });
+      }
+    }
+  }
+  return rows;
+}
+
+export function patchSummary(reports: PatchReport[]): string {
+  return reports.map((r) => `${r.subject || '(no subject)'}: ${r.overall} — ${r.explain}`).join('; ');
+}
+
+/**
+ * A copy of the result with paths relative to the tree root, for reports people share
+ * (absolute paths of one machine mean nothing on another).
+ */
+export function relativizePaths(r: DetectionResult, root: string): DetectionResult {
+  const rel = (p: string): string => {
+    const norm = p.split('\\').join('/');
+    const base = root.split('\\').join('/').replace(/\/$/, '') + '/';
+    return norm.startsWith(base) ? norm.slice(base.length) : p;
+  };
+  const copy: DetectionResult = JSON.parse(JSON.stringify(r));
+  copy.file = rel(copy.file);
+  for (const race of RACES) for (const e of copy.races[race].evidence) e.file = rel(e.file);
+  for (const f of [copy.zoneFollowup, copy.rework2020, copy.reverse2024]) for (const e of f.evidence) e.file = rel(e.file);
+  for (const x of copy.related ?? []) {
+    x.file = rel(x.file);
+    for (const e of x.findings) e.file = rel(e.file);
+  }
+  return copy;
+}

@@ -1,0 +1,29 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+// The one rule: the core and the presentation helpers never reach for the editor.
+const root = path.resolve(__dirname, '../../..');
+function files(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? files(path.join(dir, d.name)) : d.name.endsWith('.ts') ? [path.join(dir, d.name)] : []));
+}
+
+test('src/core, presentation.ts, ids.ts and timings.ts import no vscode', () => {
+  const checked = [...files(path.join(root, 'src/core')), ...['presentation.ts', 'ids.ts', 'timings.ts'].map((f) => path.join(root, 'src', f))];
+  const offenders = checked.filter((f) => /from ['"]vscode['"]|require\(['"]vscode['"]\)/.test(fs.readFileSync(f, 'utf8')));
+  assert.deepEqual(offenders.map((f) => path.relative(root, f)), []);
+});
+
+test('package.json declares every command of the table with the category, and hides the internal one', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  const ids = fs.readFileSync(path.join(root, 'src/ids.ts'), 'utf8');
+  const table = [...ids.matchAll(/'(conntrackBackport\.[\w.]+)'/g)].map((m) => m[1]).filter((id) => id !== 'conntrackBackport.kernelTree' && id !== 'conntrackBackport.simulation');
+  const declared = pkg.contributes.commands.map((c: { command: string }) => c.command);
+  assert.deepEqual([...declared].sort(), [...table].sort());
+  for (const c of pkg.contributes.commands) assert.equal(c.category, 'Conntrack Backport');
+  assert.ok(pkg.contributes.menus.commandPalette.some((m: { command: string; when: string }) => m.command === 'conntrackBackport.internal.timings' && m.when === 'false'));
+  assert.ok(pkg.activationEvents.includes('onWebviewPanel:conntrackBackport.simulation'));
+  assert.ok(!pkg.activationEvents.some((e: string) => e.startsWith('onLanguage') || e === '*'));
+  assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
+});

@@ -1,0 +1,155 @@
+// The sweep's parts on small real repositories: cat-file framing on Buffers, ref globs,
+// the graph's ancestor sets, the exporters and the CLI command.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { batchCheck, CatFileBatch } from '../../src/core/git/catfile';
+import { commonBase, parentsOf, walkGraph } from '../../src/core/git/graph';
+import { globToRegExp, listAllRefs, refMatcher } from '../../src/core/git/refs';
+import { FastImportWriter } from '../../src/core/fixtures/fastimport';
+import { generateConntrackCore } from '../../src/core/fixtures/generate';
+import { exportMatrix, sweep, toCsv, toMarkdown } from '../../src/core/matrix';
+import { seriesOf } from '../../src/core/matrix/lines';
+import { main } from '../../src/cli';
+
+let tmp: string;
+let small: string;
+const T0 = 1_600_000_000;
+
+before(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ctb-parts-'));
+  small = path.join(tmp, 'small');
+  const w = new FastImportWriter();
+  const base = generateConntrackCore({ era: '4.19', race1: 'upstream', race2: 'none', seed: 1 }).text;
+  const fixed = generateConntrackCore({ era: '4.19', race1: 'upstream', race2: 'upstream', seed: 1 }).text;
+  const f = 'net/netfilter/nf_conntrack_core.c';
+  const a = w.commit({ ref: 'refs/heads/master', files: { [f]: base, 'odd.bin': 'x\ny\n\0z missing\n' }, message: 'a\n', time: T0 });
+  w.tag('v1.0', a, 'one\n', T0 + 10);
+  const b = w.commit({ ref: 'refs/heads/side', from: a, files: { [f]: fixed }, message: 'netfilter: nf_nat: skip nat clash resolution for same-origin entries\n', time: T0 + 100 });
+  const c = w.commit({ ref: 'refs/heads/master', from: a, files: { 'empty.txt': '' }, message: 'c\n', time: T0 + 200 });
+  w.tag('v1.1', c, 'one one\n', T0 + 210);
+  const m = w.commit({ ref: 'refs/heads/master', from: c, merges: [b], files: { [f]: fixed }, message: 'Merge side\n', time: T0 + 300 });
+  w.tag('v1.2', m);
+  w.tag('Ubuntu-4.15.0-20.21', m, 'ubuntu\n', T0 + 400);
+  w.resetBranch('refs/heads/side', b);
+  w.resetBranch('refs/heads/master', m);
+  await w.run(small);
+});
+
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const git = (...args: string[]): string => execFileSync('git', args, { cwd: small }).toString().trim();
+
+describe('cat-file --batch framing', () => {
+  test('contents come back byte-exact, in order, with concurrent requests and missing objects', async () => {
+    const cat = new CatFileBatch(small);
+    try {
+      const names = ['master:odd.bin', 'master:empty.txt', 'master:nope', 'v1.0:net/netfilter/nf_conntrack_core.c', 'master:odd.bin'];
+      const got = await Promise.all(names.map((n) => cat.read(n)));
+      assert.deepEqual(got[0]!.content, Buffer.from('x\ny\n\0z missing\n'));
+      assert.equal(got[0]!.type, 'blob');
+      assert.equal(got[1]!.content.length, 0);
+      assert.equal(got[2], null);
+      assert.equal(got[3]!.content.toString('utf8'), execFileSync('git', ['show', 'v1.0:net/netfilter/nf_conntrack_core.c'], { cwd: small }).toString());
+      assert.deepEqual(got[4]!.content, got[0]!.content);
+      await assert.rejects(cat.read('a\nb'), /newline/);
+    } finally {
+      cat.close();
+    }
+  });
+
+  test('batch-check resolves many names in one process', async () => {
+    const a = await batchCheck(small, ['master:net/netfilter/nf_conntrack_core.c', 'v1.0:missing/file.c', 'v1.0']);
+    assert.equal(a[0].type, 'blob');
+    assert.equal(a[0].sha, git('rev-parse', 'master:net/netfilter/nf_conntrack_core.c'));
+    assert.equal(a[1].sha, null);
+    assert.equal(a[2].type, 'tag');
+  });
+});
+
+describe('refs', () => {
+  test('globs match short or full names, across slashes', () => {
+    assert.ok(globToRegExp('v4.*').test('v4.19.29'));
+    assert.ok(!globToRegExp('v4.*').test('v5.0'));
+    assert.ok(globToRegExp('Ubuntu-*').test('Ubuntu-4.15.0-20.21'));
+    assert.ok(globToRegExp('v4.1[49].*').test('v4.19.3'));
+    assert.ok(!globToRegExp('v4.1[49].*').test('v4.15.3'));
+    assert.ok(globToRegExp('refs/remotes/*').test('refs/remotes/origin/x'));
+    const m = refMatcher(['Ubuntu-*', 'branches']);
+    assert.ok(m({ name: 'refs/tags/Ubuntu-4.15.0-20.21', short: 'Ubuntu-4.15.0-20.21', kind: 'tag' }));
+    assert.ok(m({ name: 'refs/heads/x', short: 'x', kind: 'branch' }));
+    assert.ok(!m({ name: 'refs/tags/v1', short: 'v1', kind: 'tag' }));
+    assert.throws(() => refMatcher(['-v']), /starts with '-'/);
+  });
+
+  test('for-each-ref peels annotated tags and dates them by the tagger', async () => {
+    const refs = await listAllRefs(small);
+    const v10 = refs.find((r) => r.short === 'v1.0')!;
+    assert.equal(v10.kind, 'tag');
+    assert.equal(v10.commit, git('rev-parse', 'v1.0^{commit}'));
+    assert.notEqual(v10.object, v10.commit);
+    assert.equal(v10.date, T0 + 10);
+    const v12 = refs.find((r) => r.short === 'v1.2')!;
+    assert.equal(v12.object, v12.commit);
+    assert.equal(v12.date, T0 + 300);
+  });
+
+  test('series names drop the last number', () => {
+    assert.equal(seriesOf('v4.19.29'), 'v4.19');
+    assert.equal(seriesOf('Ubuntu-4.15.0-20.21'), 'Ubuntu-4.15.0-20');
+    assert.equal(seriesOf('latest'), 'latest');
+  });
+});
+
+describe('graph', () => {
+  test('marked ancestors through a merge, and first-parent chains', async () => {
+    const tips = ['master', 'side', 'v1.0'].map((r) => git('rev-parse', `${r}^{commit}`));
+    const b = git('rev-parse', 'side');
+    const g = await walkGraph(small, tips, []);
+    g.mark([b]);
+    assert.deepEqual(g.markedAncestors(git('rev-parse', 'master')), [b]);
+    assert.deepEqual(g.markedAncestors(git('rev-parse', 'v1.1^{commit}')), []);
+    assert.deepEqual(g.firstParentChain(git('rev-parse', 'master')), [git('rev-parse', 'master'), git('rev-parse', 'master^'), git('rev-parse', 'master^^')]);
+    const base = await commonBase(small, [b, git('rev-parse', 'v1.1^{commit}')]);
+    assert.equal(base, git('rev-parse', 'v1.0^{commit}'));
+    assert.deepEqual(await parentsOf(small, base!), []);
+  });
+});
+
+describe('exporters and CLI', () => {
+  test('markdown, csv and json carry every row; csv neutralises formulas', async () => {
+    const m = await sweep(small, { refs: ['all'] });
+    assert.equal(m.rows.length, 6);
+    const csv = toCsv(m).trimEnd().split('\n');
+    assert.equal(csv.length, 1 + m.rows.length);
+    assert.match(csv[0], /^ref,kind,date,status,race1,/);
+    const md = toMarkdown(m);
+    assert.match(md, /## Where each fix entered/);
+    assert.match(md, /\| race2 \| master \| v1\.2 \|/);
+    assert.deepEqual(JSON.parse(exportMatrix(m, 'json')).rows.length, m.rows.length);
+    m.rows[0].note = '=HYPERLINK("x")';
+    assert.match(toCsv(m), /"'=HYPERLINK\(""x""\)"/);
+  });
+
+  test('the sweep command prints csv for a pattern and refuses a dash', async () => {
+    let out = '';
+    const code = await main(['sweep', '--refs', 'v1.*', '--csv', small], (s) => (out += s + '\n'));
+    assert.equal(code, 0);
+    const lines = out.trim().split('\n');
+    assert.equal(lines.length, 4);
+    assert.match(lines.find((l) => l.startsWith('v1.2,'))!, /,fixed,4e35c1cb9460,/);
+    let err = '';
+    assert.equal(await main(['sweep', '--refs=-x', small], () => undefined, (s) => (err += s)), 2);
+    assert.match(err, /starts with '-'/);
+  });
+});
+
+test('the matrix core never imports vscode', () => {
+  const root = path.join(__dirname, '../../../src/core');
+  const files = ['matrix', 'git', 'fixtures'].flatMap((d) => fs.readdirSync(path.join(root, d)).map((f) => path.join(root, d, f)));
+  for (const f of files) assert.doesNotMatch(fs.readFileSync(f, 'utf8'), /from ['"]vscode['"]|require\(['"]vscode['"]\)/, f);
+});

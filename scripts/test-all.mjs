@@ -4,11 +4,10 @@
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 
-const vsce = 'node_modules/@vscode/vsce/vsce';
 const stages = [
   { name: 'build', cmd: ['npm', 'run', '-s', 'build'], fatal: true },
   { name: 'unit', cmd: ['npm', 'run', '-s', 'unit'], counts: nodeTestCounts },
-  { name: 'package', cmd: ['node', vsce, 'package', '--no-dependencies', '-o', 'conntrack-backport.vsix'], fatal: true },
+  { name: 'package', cmd: ['npm', 'run', '-s', 'vsix'], fatal: true },
   { name: 'ext', cmd: ['node', 'scripts/ext-host-test.mjs'] },
   { name: 'ui', cmd: ['node', 'test/ui/ui.test.mjs'] },
 ];

@@ -1,35 +1,30 @@
-// The one place that creates the kernel-shaped workspace the editor tests open.
-// Swap the body for the project's fixture generator (src/core/fixtures) once it lands;
-// callers only rely on: returns an absolute folder containing net/netfilter/nf_conntrack_core.c.
+// The one place that creates the kernel-shaped workspace the editor tests (and the bench)
+// open: an absolute folder containing net/netfilter/nf_conntrack_core.c, optionally a git repo.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const CORE_FILE = 'net/netfilter/nf_conntrack_core.c';
 
-const CORE_SOURCE = `// SPDX-License-Identifier: GPL-2.0-only
-/* Placeholder shaped like nf_conntrack_core.c for editor tests. */
-#include <net/netfilter/nf_conntrack.h>
+const require = createRequire(import.meta.url);
+const generator = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../out/src/core/fixtures/generate.js');
 
-static int __nf_conntrack_confirm(struct sk_buff *skb)
-{
-	return NF_ACCEPT;
+/** nf_conntrack_core.c from the project's fixture generator (compiled by npm run compile-tests). */
+function coreSource(spec) {
+  if (!existsSync(generator)) throw new Error(`${generator} missing: run npm run compile-tests`);
+  return require(generator).generateConntrackCore({ fullSize: false, ...spec }).text;
 }
-
-int nf_conntrack_tuple_taken(const struct nf_conntrack_tuple *tuple,
-			     const struct nf_conn *ignored_conntrack)
-{
-	return 0;
-}
-`;
 
 /** Creates a fresh workspace; with git: true it is a repository with one commit. */
-export function makeKernelWorkspace({ git = false, prefix = 'cb-ws-' } = {}) {
+// spec: a FixtureSpec (src/core/fixtures/generate.ts); the default is 4.15 without the fixes.
+export function makeKernelWorkspace({ git = false, prefix = 'cb-ws-', spec = { era: '4.15' } } = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
   const file = path.join(dir, CORE_FILE);
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, CORE_SOURCE);
+  writeFileSync(file, coreSource(spec));
   writeFileSync(path.join(dir, 'Makefile'), 'VERSION = 4\nPATCHLEVEL = 15\nSUBLEVEL = 0\n');
   if (git) {
     const g = (...a) => execFileSync('git', ['-C', dir, '-c', 'user.name=Test', '-c', 'user.email=test@example.invalid', ...a], { stdio: 'ignore' });

@@ -1,0 +1,45 @@
+// `npm test`: every test stage in order, each timed, each ending in a plain
+// `N passed, N failed` line, then a summary. Exits non-zero if any stage failed.
+// Build and packaging failures stop the run (nothing after them would be meaningful).
+import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
+
+const stages = [
+  { name: 'build', cmd: ['npm', 'run', '-s', 'build'], fatal: true },
+  { name: 'unit', cmd: ['npm', 'run', '-s', 'unit'], counts: nodeTestCounts },
+  { name: 'package', cmd: ['npm', 'run', '-s', 'vsix'], fatal: true },
+  { name: 'ext', cmd: ['node', 'scripts/ext-host-test.mjs'] },
+  { name: 'ui', cmd: ['node', 'test/ui/ui.test.mjs'] },
+];
+
+// node --test's reporter ends with `ℹ pass N` / `ℹ fail N`; restate it in our format.
+function nodeTestCounts(out) {
+  const n = (k) => Number(new RegExp(`^\\S+ ${k} (\\d+)$`, 'm').exec(out)?.[1] ?? NaN);
+  return Number.isNaN(n('pass')) ? null : `${n('pass')} passed, ${n('fail')} failed`;
+}
+
+function run(cmd) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
+    child.on('close', (code) => resolve({ code, out }));
+  });
+}
+
+const summary = [];
+let ok = true;
+for (const stage of stages) {
+  console.log(`\n=== ${stage.name}: ${stage.cmd.join(' ')}`);
+  const t = Date.now();
+  const { code, out } = await run(stage.cmd);
+  const secs = ((Date.now() - t) / 1000).toFixed(1);
+  const counts = stage.counts?.(out);
+  if (counts) console.log(`${stage.name}: ${counts}`);
+  let note = counts ?? /^(?:\w+: )?(\d+ passed, \d+ failed)$/m.exec(out)?.[1] ?? '';
+  if (stage.name === 'package' && code === 0) note = `${(statSync('conntrack-backport.vsix').size / 1024).toFixed(0)} KB vsix`;
+  summary.push(`${stage.name.padEnd(8)} ${secs.padStart(6)} s  ${code === 0 ? 'ok  ' : 'FAIL'}  ${note}`);
+  if (code !== 0) { ok = false; if (stage.fatal) break; }
+}
+console.log(`\n=== summary\n${summary.join('\n')}`);
+process.exit(ok ? 0 : 1);

@@ -57,9 +57,9 @@ const base = median(samples.map((s) => activateMs(s.baseline)));
 const lens = median(samples.map((s) => s.lensMs));
 console.log(`vsix size           ${vsixKb.toFixed(0)} KB (target <= ${VSIX_LIMIT_KB} KB) ${vsixKb <= VSIX_LIMIT_KB ? 'ok' : 'OVER'}`);
 console.log(`activate()          ${ms(ours)} (empty extension: ${ms(base)}; target <= ${ACTIVATE_LIMIT_MS} ms) ${ours <= ACTIVATE_LIMIT_MS ? 'ok' : 'OVER'}`);
-// Once the extension marks 'lenses:ready' (first lenses computed), report activation up to it.
-if (samples.every((s) => s.ours['lenses:ready'])) {
-  console.log(`activate → lenses   ${ms(median(samples.map((s) => s.ours['lenses:ready'] - s.ours['activate:start'])))}`);
+// Once the extension marks 'lenses:first' (first lenses computed), report activation up to it.
+if (samples.every((s) => s.ours['lenses:first'])) {
+  console.log(`activate → lenses   ${ms(median(samples.map((s) => s.ours['lenses:first'] - s.ours['activate:start'])))}`);
 }
 console.log(`first lens request  ${ms(lens)} (${samples[0].lensCount} lenses on the core file)`);
 console.log(`(median of ${RUNS} code-server runs; marks of the last run: ${JSON.stringify(samples.at(-1).ours)})`);

@@ -77,7 +77,7 @@ export function planBackport(ctx: Ctx): (target?: vscode.Uri | string) => Promis
     }
     if (!p) return;
     const doc = formatPlan(p.plan, 'markdown', diff?.messages);
-    await ctx.reports.show('backport-plan.md', doc + (diff?.conflict ? `\n\n> ⚠ Step ${diff.conflict.step} (${diff.conflict.subject}) would conflict in ${diff.conflict.files.join(', ')}.` : ''));
+    await ctx.reports.show('backport-plan', doc + (diff?.conflict ? `\n\n> ⚠ Step ${diff.conflict.step} (${diff.conflict.subject}) would conflict in ${diff.conflict.files.join(', ')}.` : ''));
     if (!p.plan.steps.length) {
       void vscode.window.showInformationMessage(`Nothing to apply: ${p.plan.noop ?? p.plan.blocked ?? 'no steps'}`);
       return;
@@ -125,9 +125,13 @@ async function handleResult(ctx: Ctx, tree: string, r: RunResult): Promise<void>
     else if (choice === abort) await handleResult(ctx, tree, await abortRun(tree));
     return;
   }
+  if (r.status === 'done' || r.status === 'aborted') {
+    // History changed: refresh what the lenses and the status bar lay over the live text.
+    void ctx.detection.detectTree(tree, { history: true }).catch(() => undefined);
+  }
   if (r.status === 'done') {
     const lines = r.before && r.after ? (['race1', 'race2', 'race3'] as const).map((k) => `| ${k} | ${r.before![k]} | ${r.after![k]} |`) : [];
-    await ctx.reports.show('backport-result.md', [`# Backport ${r.upstreamState ? 'done: upstream state reached' : 'done'}`, '', r.message, '', '| race | before | after |', '|---|---|---|', ...lines, '', `Backup of the previous state: \`${r.backupRef}\``].join('\n'));
+    await ctx.reports.show('backport-result', [`# Backport ${r.upstreamState ? 'done: upstream state reached' : 'done'}`, '', r.message, '', '| race | before | after |', '|---|---|---|', ...lines, '', `Backup of the previous state: \`${r.backupRef}\``].join('\n'));
     void vscode.window.showInformationMessage(r.upstreamState ? 'Backport done: race 1 and race 2 fixed with the upstream commits, no azure variant left.' : `Backport done: ${r.message}`);
     return;
   }

@@ -18,7 +18,7 @@ export class VerdictLensProvider implements vscode.CodeLensProvider, vscode.Disp
       // VS Code re-asks after its own edit debounce; our refresh covers results that arrive
       // later (a slow first parse) and settings changes.
       ctx.detection.onDidDetect((e) => {
-        if (e.trigger === 'edit') this.changed.fire();
+        if (e.trigger === 'edit' || e.trigger === 'tree') this.changed.fire();
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('conntrackBackport.codeLens.enabled')) this.changed.fire();

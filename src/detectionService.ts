@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { detectPath, detectText } from './core/detect';
+import { applyContext, contextOf, detectPath, detectText, TreeContext } from './core/detect';
 import type { DetectionResult } from './core/types';
 import { CORE_FILE_NAME } from './ids';
 import { mark } from './timings';
@@ -32,6 +32,11 @@ export class DetectionService implements vscode.Disposable {
   private readonly cache = new Map<string, { version: number; result: Promise<DetectionResult> }>();
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly trees = new Map<string, DetectionResult>();
+  /** History and nf_nat_core.c findings per core file, laid over live-text results. */
+  private readonly contexts = new Map<string, TreeContext>();
+  private readonly contextRequested = new Set<string>();
+  /** Set by the extension: may git history be read (trusted workspace)? */
+  historyAllowed: () => boolean = () => false;
   private readonly emitter = new vscode.EventEmitter<DetectionEvent>();
   private readonly subscriptions: vscode.Disposable[];
   readonly onDidDetect = this.emitter.event;
@@ -58,8 +63,12 @@ export class DetectionService implements vscode.Disposable {
     if (hit && hit.version === doc.version) return hit.result;
     const version = doc.version;
     const t0 = performance.now();
+    const file = path.resolve(doc.uri.fsPath);
     const result = detectText(doc.getText(), doc.uri.fsPath).then((r) => {
       mark('detect:first');
+      const context = this.contexts.get(file);
+      if (context) applyContext(r, context);
+      if (!context?.history) this.requestContext(file);
       this.log.debug(`detected ${vscode.workspace.asRelativePath(doc.uri)} v${version} in ${(performance.now() - t0).toFixed(1)} ms`);
       // A newer version may have been requested meanwhile; only the current one is announced.
       if (this.cache.get(key)?.version === version) this.emitter.fire({ uri: doc.uri, result: r, trigger });
@@ -71,6 +80,17 @@ export class DetectionService implements vscode.Disposable {
     });
     this.cache.set(key, { version, result });
     return result;
+  }
+
+  /**
+   * Once per file, in the background: a whole-tree run with history (when allowed), whose
+   * context then refines the live-text results (the event makes the lenses ask again).
+   */
+  private requestContext(file: string): void {
+    if (this.contextRequested.has(file)) return;
+    this.contextRequested.add(file);
+    const history = this.historyAllowed();
+    void this.detectTree(file, { history }).catch((err) => this.log.warn(`tree detection for ${file}: ${err}`));
   }
 
   /** Last result for an open document, without computing. */
@@ -99,13 +119,21 @@ export class DetectionService implements vscode.Disposable {
     else if (!opts.history) r.history = { available: false, reason: 'Restricted Mode: git history is not read in an untrusted workspace (source layer only)', commitsTouchingFile: 0, commits: [], net: {} };
     this.log.info(`detected ${r.file} (tree, history ${history ? 'on' : 'off'}) in ${(performance.now() - t0).toFixed(0)} ms`);
     this.trees.set(path.resolve(r.file), r);
+    this.setContext(path.resolve(r.file), contextOf(r));
     this.emitter.fire({ uri: vscode.Uri.file(path.resolve(r.file)), result: r, trigger: 'tree' });
     return r;
+  }
+
+  private setContext(file: string, c: TreeContext): void {
+    this.contexts.set(file, c);
+    // Live-text results computed without it are stale now.
+    for (const [key] of this.cache) if (path.resolve(vscode.Uri.parse(key).fsPath) === file) this.cache.delete(key);
   }
 
   /** Source layer and nf_nat_core.c from disk, no git: the status bar's first look at the tree. */
   async detectQuick(file: string): Promise<DetectionResult> {
     const r = await detectPath(file, { history: false });
+    if (!this.contexts.has(path.resolve(r.file))) this.setContext(path.resolve(r.file), { related: r.related });
     this.emitter.fire({ uri: vscode.Uri.file(path.resolve(r.file)), result: r, trigger: 'tree' });
     return r;
   }

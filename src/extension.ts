@@ -27,6 +27,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const log = createLog();
   const detection = new DetectionService(log);
   const ctx = new Ctx(context, log, detection, new ReportView());
+  detection.historyAllowed = () => ctx.mayReadGit;
   context.subscriptions.push(log, detection, ctx.reports, ...registerCommands(ctx));
   context.subscriptions.push(...registerCodeLens(ctx), ...registerStatusBar(ctx), ...registerDiagnostics(ctx), ...registerSimulation(ctx), ...registerBackport(), ...registerMatrix(context));
 

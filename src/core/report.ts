@@ -49,7 +49,7 @@ export function formatDetection(r: DetectionResult, style: 'text' | 'markdown'):
   out.push(md ? `\n## Other findings\n\n${extras.map((e) => `- ${e}`).join('\n')}` : `  ${extras.join('; ')}`);
   if (r.history) {
     const h = r.history;
-    const line = h.available ? `history: ${h.commitsTouchingFile} commits touch the file; ${h.commits.length} match the catalogue` : `history: ${h.reason}`;
+    const line = h.available ? `history: ${h.commitsTouchingFile} commit${h.commitsTouchingFile === 1 ? ' touches' : 's touch'} the file; ${h.commits.length} match${h.commits.length === 1 ? 'es' : ''} the catalogue` : `history: ${h.reason}`;
     out.push(md ? `- ${line}` : `  ${line}`);
   }
   return out.join('\n');

@@ -9,7 +9,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installExtension, listExtensions, makeProfile, startCodeServer } from '../../scripts/code-server.mjs';
 import { launchBrowser } from '../../scripts/browser.mjs';
-import { CORE_FILE, makeKernelWorkspace } from '../support/workspace.mjs';
+import { CORE_FILE, makeDemoWorkspace } from '../support/workspace.mjs';
+import { simulationSteps } from './steps/simulation.mjs';
+import { writeFileSync } from 'node:fs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -79,16 +81,52 @@ steps.push({ name: 'code lenses show the race verdicts', run: async (page, ctx) 
   // to it first (there is no C symbol provider in a bare code-server, hence Go to Line).
   const lines = readFileSync(path.join(ctx.folder, CORE_FILE), 'utf8').split('\n');
   await goToLine(page, lines.findIndex((l) => /^nf_ct_resolve_clash\(|^static int nf_ct_resolve_clash\(/.test(l)) + 1);
-  await page.locator('.codelens-decoration a', { hasText: 'Race 1: missing' }).first().waitFor({ timeout: 20_000 });
+  // The demo tree carries the azure postings: race 1 has the ed07d9a021df code, race 2 the
+  // non-upstream 952939 shape, race 3 nothing.
+  // History names the posting: the code equals ed07d9a021df, the commit is the azure one.
+  await page.locator('.codelens-decoration a:visible', { hasText: 'Race 1: fixed — azure 937963 (pre-upstream' }).first().waitFor({ timeout: 20_000 });
+  await page.locator('.codelens-decoration a:visible', { hasText: 'Race 3: missing' }).first().waitFor();
 } });
 
 steps.push({ name: 'palette: Detect Race Fixes shows a report', run: async (page) => {
   await runFromPalette(page, 'Conntrack Backport: Detect Race Fixes in This Tree');
-  await page.locator('.notifications-toasts', { hasText: 'Race 1 missing' }).waitFor({ timeout: 20_000 });
+  await page.locator('.notifications-toasts', { hasText: 'Race 3 missing' }).waitFor({ timeout: 20_000 });
   await page.locator('.tabs-container .tab.active', { hasText: 'conntrack-report' }).waitFor();
   // The report renders in the Markdown preview, a webview (iframe in an iframe).
   const preview = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-  await preview.locator('body', { hasText: 'Race 1' }).waitFor({ timeout: 20_000 });
+  await preview.locator('body', { hasText: 'azure-937963' }).waitFor({ timeout: 20_000 });
+} });
+
+steps.push({ name: 'palette: Plan Revert-then-Cherry-Pick shows the plan and the predicted diff', run: async (page) => {
+  await page.keyboard.press('Escape');
+  await runFromPalette(page, 'Conntrack Backport: Plan Revert-then-Cherry-Pick');
+  // The predicted diff opens in VS Code's diff editor (nothing in the tree changes)...
+  await page.locator('.tabs-container .tab.active', { hasText: 'after the backport (predicted)' }).waitFor({ timeout: 60_000 });
+  await page.locator('.monaco-diff-editor').first().waitFor();
+  await page.locator('.notifications-toasts', { hasText: 'Backport plan' }).waitFor({ timeout: 20_000 });
+  await page.screenshot({ path: path.join(SHOTS, 'backport-diff.png') });
+  // ...beside the plan document: reverts of the azure commits, then the two upstream picks.
+  await page.locator('.tabs-container .tab', { hasText: 'backport-plan' }).click();
+  const preview = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+  await preview.locator('body', { hasText: 'Revert' }).first().waitFor({ timeout: 20_000 });
+  await preview.locator('body', { hasText: 'ed07d9a021df' }).first().waitFor();
+} });
+
+steps.push({ name: 'simulation panel renders without CSP violations', run: async (page, ctx) => {
+  await page.keyboard.press('Escape');
+  // In the azure demo tree races 1 and 2 are closed already; race 3 (DNAT to a Service VIP) is
+  // what still drops before and after the backport.
+  await simulationSteps(page, { ...ctx, scenario: 'dns-vip', scenarioTitle: 'Service VIP' });
+} });
+
+steps.push({ name: 'palette: Show Backport Matrix sweeps branches and tags', run: async (page) => {
+  await page.locator('.part.statusbar').click({ position: { x: 700, y: 5 } }); // focus back to the workbench
+  await runFromPalette(page, 'Conntrack Backport: Show Backport Matrix');
+  await page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
+  await page.keyboard.press('Enter'); // empty = all branches and tags
+  const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+  await frame.locator('tbody tr', { hasText: 'Ubuntu-azure-4.15.0-1030.31' }).first().waitFor({ timeout: 60_000 });
+  await frame.locator('tbody tr', { hasText: 'Ubuntu-azure-4.15.0-1000.1' }).first().waitFor();
 } });
 
 steps.push({ name: 'the extension is running (palette: Show Running Extensions)', run: async (page) => {
@@ -103,7 +141,11 @@ async function main() {
   const started = Date.now();
   const profile = makeProfile('cb-ui-');
   installExtension(profile, VSIX);
-  const folder = makeKernelWorkspace({ git: true });
+  const demo = makeDemoWorkspace();
+  const folder = demo.folder;
+  // What a user with an upstream mirror sets: the remote's ids of the two upstream commits.
+  const settingsFile = path.join(profile.userData, 'User/settings.json');
+  writeFileSync(settingsFile, JSON.stringify({ ...JSON.parse(readFileSync(settingsFile, 'utf8')), 'conntrackBackport.commitOverrides': demo.overrides, 'conntrackBackport.bugNumber': '1836816', 'conntrackBackport.signOff': 'Demo Maintainer <maintainer@example.invalid>' }, null, 2));
   const cs = await startCodeServer({ folder, profile });
   const { context, close } = await launchBrowser();
   const ctx = { folder, cs, installed: listExtensions(profile) };
@@ -128,7 +170,7 @@ async function main() {
   } finally {
     await close();
     await cs.stop();
-    rmSync(folder, { recursive: true, force: true });
+    rmSync(demo.root, { recursive: true, force: true });
   }
   console.log(`(${((Date.now() - started) / 1000).toFixed(1)} s, screenshots in ${path.relative(root, SHOTS)}/)`);
   console.log(`ui: ${passed} passed, ${failed} failed`);

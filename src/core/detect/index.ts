@@ -69,6 +69,33 @@ export async function detectPath(target: string, opts: DetectOptions = {}): Prom
   return result;
 }
 
+/**
+ * What a whole-tree run knows beyond one file's text (history, the nf_nat_core.c scan), laid
+ * over a fresh source-layer result — e.g. the editor's live text, so that its lenses say
+ * "azure-937963" where the code alone can only say "ed07d9a021df".
+ */
+export interface TreeContext {
+  history?: HistoryReport;
+  related?: DetectionResult['related'];
+}
+
+export function contextOf(r: DetectionResult): TreeContext {
+  return { history: r.history, related: r.related };
+}
+
+export function applyContext(r: DetectionResult, c: TreeContext): DetectionResult {
+  if (!r.kernelFile) return r;
+  for (const rel of c.related ?? []) {
+    r.related = [...(r.related ?? []), rel];
+    joinNatFindings(r, rel.findings);
+  }
+  if (c.history) {
+    r.history = c.history;
+    if (c.history.available) joinHistory(r, c.history);
+  }
+  return r;
+}
+
 function joinNatFindings(r: DetectionResult, findings: Evidence[]): void {
   if (!findings.length) return;
   const v = r.races.race2;

@@ -212,6 +212,9 @@ export const SIGNATURES: readonly SiteSignature[] = [
       const t = site.tokens;
       if (!/nf_ct_key_equal\(/.test(t) || !/NF_CT_STAT_INC_ATOMIC\(\w+,found\)/.test(t)) return null;
       if (/ignored_conntrack->tuplehash\[IP_CT_DIR_ORIGINAL\]/.test(t)) return null;
+      // Point at the key-equal branch itself when the structure is available.
+      const branch = site.tree ? descendants(site.tree, 'if_statement').find((i) => callsTo(i.childForFieldName('condition') ?? i, 'nf_ct_key_equal').length && callsTo(i, 'NF_CT_STAT_INC_ATOMIC').length) : undefined;
+      if (branch) return { ...fromNode(this.id, site, branch), fragment: 'if(nf_ct_key_equal(...)){NF_CT_STAT_INC_ATOMIC(net,found);...return 1;}' };
       return fromTokens(this.id, site, 'found', 'nf_ct_key_equal(...) -> NF_CT_STAT_INC_ATOMIC(net, found); return 1;');
     },
   },

@@ -43,8 +43,15 @@ export async function simulationSteps(page, ctx = {}) {
     await page.locator('.tabs-container .tab', { hasText: 'Conntrack Simulation' }).waitFor({ timeout: 20_000 });
     const frame = simulationFrame(page);
     await frame.locator('h1', { hasText: 'Conntrack race simulation' }).waitFor({ timeout: 30_000 });
-    // The first open runs the default scenario on its own; wait for both columns and the explorer.
+    // The first open runs the default scenario on its own; a caller may pick another one
+    // (the scenario in which the tree's variant drops) and run it.
     await frame.locator('section.column.before .metric-value').first().waitFor({ timeout: 60_000 });
+    if (ctx.scenario) {
+      await frame.locator('select#scenario').selectOption(ctx.scenario);
+      await frame.locator('button#run').click();
+      await frame.locator('.result-head h2', { hasText: ctx.scenarioTitle ?? ctx.scenario }).first().waitFor({ timeout: 60_000 });
+      await frame.locator('button#cancel[disabled]').waitFor({ timeout: 90_000 });
+    }
     await frame.locator('section.column.after .metric-value').first().waitFor();
     await frame.locator('svg.chart').waitFor();
     await frame.locator('table.lanes').waitFor();
@@ -62,9 +69,9 @@ export async function simulationSteps(page, ctx = {}) {
     // An explorer link opens the tree's source at the function (when the tree defines it).
     const link = frame.locator('table.lanes a.fn.link').first();
     if (await link.count()) {
-      const fn = (await link.textContent()).trim();
+      const fn = (await link.textContent()).trim().match(/[A-Za-z_]\w*/)[0]; // 'get_unique_tuple -> nf_nat_used_tuple' opens the first
       await link.click();
-      await page.locator('.tabs-container .tab.active', { hasText: 'nf_conntrack_core.c' }).waitFor({ timeout: 15_000 });
+      await page.locator('.tabs-container .tab.active', { hasText: /nf_(conntrack|nat)_core\.c/ }).waitFor({ timeout: 15_000 });
       await page.locator('.editor-instance .view-lines', { hasText: fn }).first().waitFor();
     }
 

@@ -2,6 +2,7 @@
 // addresses, and the page's HTML shell. No `vscode` import: unit tests cover all of it.
 
 import { CMD } from './ids';
+import { webviewPage } from './webviewShell';
 import type { EvidencePointer, ExportFormat, Matrix } from './core/matrix';
 
 export const SHOW_MATRIX_COMMAND = CMD.showMatrix;
@@ -80,18 +81,10 @@ export function parseRefDocumentQuery(query: string): RefDocument | null {
 
 /** The page shell: strict CSP, nonce'd script, styles and script from media/ only. */
 export function matrixHtml(o: { cspSource: string; nonce: string; scriptUri: string; styleUri: string }): string {
-  const csp = [`default-src 'none'`, `style-src ${o.cspSource}`, `script-src 'nonce-${o.nonce}'`, `img-src ${o.cspSource}`, `font-src ${o.cspSource}`].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${o.styleUri}">
-<title>Conntrack backport matrix</title>
-</head>
-<body>
-<header class="bar">
+  return webviewPage({ ...o, title: 'Conntrack backport matrix', body: MATRIX_BODY });
+}
+
+const MATRIX_BODY = `<header class="bar">
   <input id="filter" type="search" placeholder="Filter refs (text or /regex/)" aria-label="Filter refs">
   <select id="only" aria-label="Show only">
     <option value="">all rows</option>
@@ -120,8 +113,4 @@ export function matrixHtml(o: { cspSource: string; nonce: string; scriptUri: str
 <main>
   <table id="matrix"><thead></thead><tbody></tbody></table>
   <section id="events"></section>
-</main>
-<script nonce="${o.nonce}" src="${o.scriptUri}"></script>
-</body>
-</html>`;
-}
+</main>`;

@@ -2,9 +2,9 @@
 // renders), and a read-only conntrack-ref: document provider that shows the file at a commit,
 // so every cell can open its evidence without checking anything out.
 
-import * as crypto from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { newNonce } from './webviewShell';
 import { exportMatrix, Matrix, sweep, SweepCancelled } from './core/matrix';
 import { gitText } from './core/git/run';
 import { MATRIX_VIEW_TYPE, matrixHtml, parseRefDocumentQuery, parseToHost, REF_SCHEME, RefDocument, refDocumentQuery, SHOW_MATRIX_COMMAND, ToPage } from './matrixProtocol';
@@ -66,7 +66,7 @@ class MatrixPanel {
     const media = vscode.Uri.joinPath(this.extensionUri, 'media');
     return matrixHtml({
       cspSource: w.cspSource,
-      nonce: crypto.randomBytes(16).toString('base64'),
+      nonce: newNonce(),
       scriptUri: w.asWebviewUri(vscode.Uri.joinPath(media, 'matrix.js')).toString(),
       styleUri: w.asWebviewUri(vscode.Uri.joinPath(media, 'matrix.css')).toString(),
     });

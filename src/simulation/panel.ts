@@ -3,6 +3,7 @@
 // model runs, and the model runs here (run.ts), in chunks so progress and cancel work.
 
 import * as vscode from 'vscode';
+import { newNonce, webviewPage } from '../webviewShell';
 import type { DetectionResult } from '../core/types';
 import {
   SIMULATION_VIEW_TYPE, type HostToPage, type ImportedStatsView, type PageToHost, type SavedState, type SourceLink,
@@ -186,36 +187,14 @@ function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & 
   };
 }
 
-function nonce(): string {
-  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  let s = '';
-  for (let i = 0; i < 32; i++) s += chars.charAt(Math.floor(Math.random() * chars.length));
-  return s;
-}
-
 function pageHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  const n = nonce();
-  const css = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'panel.css'));
-  const js = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'panel.js'));
-  const csp = [
-    "default-src 'none'",
-    `script-src 'nonce-${n}'`,
-    `style-src ${webview.cspSource}`,
-    `img-src ${webview.cspSource} data:`,
-    `font-src ${webview.cspSource}`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link href="${css}" rel="stylesheet">
-<title>Conntrack Simulation</title>
-</head>
-<body>
-<div id="app"><p class="muted">Loading the simulation…</p></div>
-<script nonce="${n}" src="${js}"></script>
-</body>
-</html>`;
+  return webviewPage({
+    title: 'Conntrack Simulation',
+    cspSource: webview.cspSource,
+    nonce: newNonce(),
+    styleUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'panel.css')).toString(),
+    scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'panel.js')).toString(),
+    body: '<div id="app"><p class="muted">Loading the simulation…</p></div>',
+    dataImages: true,
+  });
 }

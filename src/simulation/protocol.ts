@@ -6,6 +6,7 @@
 // Host -> page:  init, progress, result, error, stats, detection
 
 import type { CounterName } from '../core/model/state';
+import type { LatencySummary } from '../core/model/montecarlo';
 import type { ModelVariantId } from '../core/model/variants';
 import type { ResolverMode } from '../core/model/scenarios';
 import type { PortMode } from '../core/model/state';
@@ -105,16 +106,8 @@ export interface CounterTable {
   totals: number[];
 }
 
-export interface LatencyView {
-  unit: 'lookup' | 'connect';
-  samples: number;
-  delayed: number;
-  delayedRate: number;
-  delayedCi: [number, number];
-  failed: number;
-  meanS: number;
-  p50S: number;
-  p99S: number;
+/** The model's latency summary plus the sentence the page shows. */
+export interface LatencyView extends LatencySummary {
   /** Human sentence: "1 in 20 lookups waits 5 s". */
   sentence: string;
 }

@@ -27,9 +27,22 @@ export interface GitReader {
 }
 
 const SEP = '\x1e';
+const FIELD = '\x1f';
+/** `git log --format=` of CommitRecord; parse the output with parseLog. */
+export const LOG_FORMAT = `${SEP}%H${FIELD}%s${FIELD}%an <%ae>${FIELD}%aI${FIELD}%b`;
+
+export function parseLog(out: string): CommitRecord[] {
+  return out
+    .split(SEP)
+    .filter((c) => c.trim())
+    .map((c) => {
+      const [sha, subject, author, date, body] = c.split(FIELD);
+      return { sha: sha.trim(), subject: subject ?? '', author: author ?? '', date: date ?? '', body: (body ?? '').trim() };
+    });
+}
+
 /** Paths are relative to the repository top, whatever directory git runs in. */
 const top = (paths: string[]): string[] => paths.map((p) => `:(top)${p}`);
-const FIELD = '\x1f';
 
 export function refusesOption(name: string): void {
   if (name.startsWith('-')) throw new Error(`refusing a git name that starts with '-': ${name}`);
@@ -62,7 +75,7 @@ export class SimpleGitReader implements GitReader {
   async logPaths(paths: string[], opts: { ref?: string; max?: number } = {}): Promise<CommitRecord[]> {
     const ref = opts.ref ?? 'HEAD';
     refusesOption(ref);
-    const args = ['log', `--format=${SEP}%H${FIELD}%s${FIELD}%an <%ae>${FIELD}%aI${FIELD}%b`];
+    const args = ['log', `--format=${LOG_FORMAT}`];
     if (opts.max) args.push(`--max-count=${opts.max}`);
     args.push(ref, '--', ...top(paths));
     let out: string;
@@ -71,13 +84,7 @@ export class SimpleGitReader implements GitReader {
     } catch {
       return [];
     }
-    return out
-      .split(SEP)
-      .filter((c) => c.trim())
-      .map((c) => {
-        const [sha, subject, author, date, body] = c.split(FIELD);
-        return { sha: sha.trim(), subject: subject ?? '', author: author ?? '', date: date ?? '', body: (body ?? '').trim() };
-      });
+    return parseLog(out);
   }
 
   async hasCommit(sha: string): Promise<boolean> {

@@ -3,7 +3,7 @@
 // from the graph's ancestor sets instead of one `git log` per ref.
 
 import { classifyCommit, isAzureMarker } from '../history/analyze';
-import type { CommitRecord } from '../git/reader';
+import { LOG_FORMAT, parseLog, type CommitRecord } from '../git/reader';
 import { gitText } from '../git/run';
 import type { CommitGraph } from '../git/graph';
 import type { HistoryCommitEvidence, HistoryReport } from '../types';
@@ -17,9 +17,6 @@ export interface ClassifiedCommit {
   azureMarker: boolean;
 }
 
-const SEP = '\x1e';
-const FIELD = '\x1f';
-
 /**
  * Non-merge commits reachable from `commits` that change any of `paths`. --full-history keeps
  * commits whose change a merge later discarded: a fix dropped by a bad merge must still show
@@ -27,14 +24,8 @@ const FIELD = '\x1f';
  */
 export async function logTouching(repo: string, commits: string[], paths: string[], signal?: AbortSignal): Promise<CommitRecord[]> {
   if (!commits.length) return [];
-  const out = await gitText(repo, ['log', '--stdin', '--full-history', '--no-merges', `--format=${SEP}%H${FIELD}%s${FIELD}%an <%ae>${FIELD}%aI${FIELD}%b`, '--', ...paths], { input: commits.join('\n') + '\n', signal });
-  return out
-    .split(SEP)
-    .filter((c) => c.trim())
-    .map((c) => {
-      const [sha, subject, author, date, body] = c.split(FIELD);
-      return { sha: sha.trim(), subject: subject ?? '', author: author ?? '', date: date ?? '', body: (body ?? '').trim() };
-    });
+  const out = await gitText(repo, ['log', '--stdin', '--full-history', '--no-merges', `--format=${LOG_FORMAT}`, '--', ...paths], { input: commits.join('\n') + '\n', signal });
+  return parseLog(out);
 }
 
 /** Commits the catalogue recognises (fixes, postings, reverts) and azure markers; the rest are dropped. */

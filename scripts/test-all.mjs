@@ -29,6 +29,8 @@ function run(cmd) {
 
 const summary = [];
 let ok = true;
+let passed = 0;
+let failed = 0;
 for (const stage of stages) {
   console.log(`\n=== ${stage.name}: ${stage.cmd.join(' ')}`);
   const t = Date.now();
@@ -37,9 +39,14 @@ for (const stage of stages) {
   const counts = stage.counts?.(out);
   if (counts) console.log(`${stage.name}: ${counts}`);
   let note = counts ?? /^(?:\w+: )?(\d+ passed, \d+ failed)$/m.exec(out)?.[1] ?? '';
+  const m = /(\d+) passed, (\d+) failed/.exec(note);
+  if (m) { passed += Number(m[1]); failed += Number(m[2]); }
+  else if (code !== 0) failed += 1; // a stage that failed without counts (build, package, crash)
   if (stage.name === 'package' && code === 0) note = `${(statSync('conntrack-backport.vsix').size / 1024).toFixed(0)} KB vsix`;
   summary.push(`${stage.name.padEnd(8)} ${secs.padStart(6)} s  ${code === 0 ? 'ok  ' : 'FAIL'}  ${note}`);
   if (code !== 0) { ok = false; if (stage.fatal) break; }
 }
 console.log(`\n=== summary\n${summary.join('\n')}`);
+// One closing line over every suite, for whoever reads only the end.
+console.log(`total: ${passed} passed, ${failed} failed`);
 process.exit(ok ? 0 : 1);

@@ -99,13 +99,20 @@ async function exportCoverLetter(p: Prepared, diff?: PredictedDiff): Promise<voi
   await vscode.window.showTextDocument(dest);
 }
 
-async function runApply(ctx: Ctx, p: Prepared): Promise<void> {
+async function runApply(ctx: Ctx, p: Prepared, stash = false): Promise<void> {
   if (!(await ctx.requireTrust('Applying the backport'))) return;
   const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Conntrack backport', cancellable: true }, async (progress, token) => {
     const ac = new AbortController();
     token.onCancellationRequested(() => ac.abort());
-    return applyPlan(p.tree, p.plan, { signal: ac.signal, onProgress: (e) => progress.report({ message: e.message, increment: e.phase === 'step' && e.total ? 100 / e.total : undefined }) });
+    return applyPlan(p.tree, p.plan, { stash, signal: ac.signal, onProgress: (e) => progress.report({ message: e.message, increment: e.phase === 'step' && e.total ? 100 / e.total : undefined }) });
   });
+  // Uncommitted work is never touched unless the user says so: offer the stash (restored afterwards).
+  if (!stash && result.status === 'refused' && (result.errorCode === 'dirty' || result.errorCode === 'untracked')) {
+    const withStash = 'Stash, Apply, Restore';
+    const choice = await vscode.window.showWarningMessage(`${result.message}`, withStash);
+    if (choice === withStash) return runApply(ctx, p, true);
+    return;
+  }
   await handleResult(ctx, p.tree, result);
 }
 

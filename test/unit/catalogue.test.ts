@@ -94,3 +94,22 @@ test('evidence points at the real lines of the matched site', async () => {
   assert.match(lines[skip.startLine! - 1], /if \(nf_ct_tuple_equal\(&ignored_conntrack/);
   assert.match(lines[skip.endLine! - 1], /continue;/);
 });
+
+test('an #ifdef inside the resolver body makes race 1 conditional on that branch', async () => {
+  const base = generateConntrackCore({ era: '4.15', race1: 'upstream', fullSize: false }).text;
+  const fixed = '\t\tif (((ct->status & IPS_NAT_DONE_MASK) == 0) ||\n\t\t    nf_ct_match(ct, loser_ct)) {';
+  assert.ok(base.includes(fixed));
+  const split = base.replace(fixed, `#ifdef CONFIG_VENDOR_CLASH_FIX\n${fixed}\n#else\n\t\tif (((ct->status & IPS_NAT_DONE_MASK) == 0) &&\n\t\t    !nf_ct_is_dying(ct)) {\n#endif`);
+  const r = await detectSource(split, 'x.c');
+  assert.equal(r.races.race1.verdict, 'conditional');
+  assert.equal(r.races.race1.condition, 'CONFIG_VENDOR_CLASH_FIX');
+  assert.deepEqual(r.races.race1.evidence.filter((e) => e.layer === 'source' && e.site.startsWith('race1.resolver')).map((e) => [e.supports, e.condition]), [[true, 'CONFIG_VENDOR_CLASH_FIX'], [false, '!CONFIG_VENDOR_CLASH_FIX']]);
+});
+
+test('v4.6-4.8 resolvers that test !nfct_nat(ct) are the unfixed shape, not unknown', async () => {
+  const f = generateConntrackCore({ era: '4.7', fullSize: false });
+  assert.match(f.text, /l4proto->allow_clash &&\n\t    !nfct_nat\(ct\) &&/);
+  const r = await detectSource(f.text, 'x.c');
+  assert.equal(r.races.race1.verdict, 'missing');
+  assert.match(r.races.race1.evidence[0].site, /!nfct_nat\(ct\)/);
+});

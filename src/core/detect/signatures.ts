@@ -15,7 +15,12 @@ export interface FunctionSite {
   /** function_definition node of a parse of just this function (rows relative to fn.startLine). */
   tree: Node | null;
   parseErrors: boolean;
+  /** Preprocessor condition per file line (see lineConditions). */
+  conditions?: (string | undefined)[];
 }
+
+/** The condition at a site's line: an in-body #ifdef as well as the function's own. */
+const condAt = (site: FunctionSite, line: number): string | undefined => site.conditions?.[line] ?? site.fn.condition;
 
 export interface SiteMatch {
   signature: string;
@@ -51,13 +56,14 @@ const unwrap = (n: Node | null): Node | null => {
 };
 
 function fromNode(sig: string, site: FunctionSite, node: Node): SiteMatch {
+  const startLine = site.fn.startLine + node.startPosition.row;
   return {
     signature: sig,
     function: site.fn.name,
-    startLine: site.fn.startLine + node.startPosition.row,
+    startLine,
     endLine: site.fn.startLine + node.endPosition.row,
     fragment: normalizeTokens(node.text).slice(0, 200),
-    condition: site.fn.condition,
+    condition: condAt(site, startLine),
     how: 'structure',
   };
 }
@@ -65,18 +71,23 @@ function fromNode(sig: string, site: FunctionSite, node: Node): SiteMatch {
 function fromTokens(sig: string, site: FunctionSite, anchor: string, fragment: string): SiteMatch {
   const idx = site.text.indexOf(anchor);
   const line = idx < 0 ? site.fn.startLine : site.fn.startLine + (site.text.slice(0, idx).match(/\n/g)?.length ?? 0);
-  return { signature: sig, function: site.fn.name, startLine: line, endLine: line, fragment: fragment.slice(0, 200), condition: site.fn.condition, how: 'tokens' };
+  return { signature: sig, function: site.fn.name, startLine: line, endLine: line, fragment: fragment.slice(0, 200), condition: condAt(site, line), how: 'tokens' };
 }
 
 function wholeFunction(sig: string, site: FunctionSite): SiteMatch {
   return { signature: sig, function: site.fn.name, startLine: site.fn.startLine, endLine: site.fn.endLine, fragment: `${site.fn.name}() defined`, condition: site.fn.condition, how: site.tree ? 'structure' : 'tokens' };
 }
 
-/** `(x->status & IPS_NAT_DONE_MASK) == 0` */
+/** "No NAT on this entry": `(x->status & IPS_NAT_DONE_MASK) == 0`, or `!nfct_nat(x)` (v4.6-4.8). */
 function isNatNotDoneTest(n: Node | null): boolean {
   n = unwrap(n);
-  return !!n && n.type === 'binary_expression' && /^\(?\w+->status&IPS_NAT_DONE_MASK\)?==0$/.test(normalizeTokens(n.text));
+  if (!n) return false;
+  const t = normalizeTokens(n.text);
+  return (n.type === 'binary_expression' && /^\(?\w+->status&IPS_NAT_DONE_MASK\)?==0$/.test(t)) || (n.type === 'unary_expression' && /^!nfct_nat\(\w+\)$/.test(t));
 }
+
+/** The same tests as token text, for functions that do not parse cleanly. */
+const NAT_NOT_DONE = String.raw`(?:\(\(\w+->status&IPS_NAT_DONE_MASK\)==0\)|!nfct_nat\(\w+\))`;
 
 /** Operator joining the "NAT not done" test to its neighbours: '&&' (old), '||' (ed07d9a). */
 function natTestJoins(site: FunctionSite): { op: string; node: Node; other: Node }[] {
@@ -143,8 +154,8 @@ export const SIGNATURES: readonly SiteSignature[] = [
     match(site) {
       for (const j of natTestJoins(site)) if (j.op === '||' && callsTo(j.other, 'nf_ct_match').length + (j.other.type === 'call_expression' && j.other.childForFieldName('function')?.text === 'nf_ct_match' ? 1 : 0) > 0) return fromNode(this.id, site, j.node);
       if (site.parseErrors) {
-        const m = /\(\(\w+->status&IPS_NAT_DONE_MASK\)==0\)\|\|nf_ct_match\(\w+,\w+\)/.exec(site.tokens);
-        if (m) return fromTokens(this.id, site, 'IPS_NAT_DONE_MASK', m[0]);
+        const m = new RegExp(`${NAT_NOT_DONE}\\|\\|nf_ct_match\\(\\w+,\\w+\\)`).exec(site.tokens);
+        if (m) return fromTokens(this.id, site, m[0].includes('nfct_nat') ? 'nfct_nat' : 'IPS_NAT_DONE_MASK', m[0]);
       }
       return null;
     },
@@ -156,8 +167,8 @@ export const SIGNATURES: readonly SiteSignature[] = [
     match(site) {
       for (const j of natTestJoins(site)) if (j.op === '&&') return fromNode(this.id, site, j.node);
       if (site.parseErrors) {
-        const m = /&&\(\(\w+->status&IPS_NAT_DONE_MASK\)==0\)&&|\(\(\w+->status&IPS_NAT_DONE_MASK\)==0\)&&/.exec(site.tokens);
-        if (m) return fromTokens(this.id, site, 'IPS_NAT_DONE_MASK', m[0]);
+        const m = new RegExp(`${NAT_NOT_DONE}&&`).exec(site.tokens);
+        if (m) return fromTokens(this.id, site, m[0].includes('nfct_nat') ? 'nfct_nat' : 'IPS_NAT_DONE_MASK', m[0]);
       }
       return null;
     },

@@ -3,7 +3,7 @@
 
 import { CORE_ANCHORS, entry } from '../catalogue';
 import { kernelPrepass } from '../parse/prepass';
-import { LineMap, LocatedFunction, locateFunctions } from '../parse/locate';
+import { lineConditions, LineMap, LocatedFunction, locateFunctions } from '../parse/locate';
 import { definitionName, getParser, parsePrepassed } from '../parse/treesitter';
 import type { DetectionResult, Evidence, FeatureFinding, RaceVerdict, VariantId } from '../types';
 import { normalizeTokens } from './normalize';
@@ -23,6 +23,8 @@ export async function collectFacts(text: string): Promise<SourceFacts> {
   const matches = new Map<string, SiteMatch[]>();
   const wanted = functions.filter((f) => SIGNATURE_FUNCTIONS.has(f.name));
   const parser = wanted.length ? await getParser() : null;
+  // Only needed when some directive sits inside a function we look at.
+  const conditions = wanted.some((f) => /^\s*#\s*(?:if|el|endif)/m.test(text.slice(f.bodyStart, f.bodyEnd))) ? lineConditions(text) : undefined;
   for (const fn of wanted) {
     const region = text.slice(fn.headStart, fn.bodyEnd);
     // Keep rows aligned with the file: pad the first line to its real column.
@@ -38,7 +40,7 @@ export async function collectFacts(text: string): Promise<SourceFacts> {
     } catch {
       def = null;
     }
-    const site: FunctionSite = { fn, text: region, tokens: normalizeTokens(region), tree: def, parseErrors };
+    const site: FunctionSite = { fn, text: region, tokens: normalizeTokens(region), tree: def, parseErrors, conditions };
     for (const sig of SIGNATURES) {
       if (!sig.functions.includes(fn.name)) continue;
       const m = sig.match(site);

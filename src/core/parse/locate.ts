@@ -59,6 +59,38 @@ const negate = (c: string): string => {
   return `!(${c})`;
 };
 
+/**
+ * The preprocessor condition in force on each line (1-based; index 0 unused), from the same
+ * #if/#ifdef/#ifndef/#elif/#else/#endif rules as the function locator. Lets a site inside a
+ * function body carry the condition of an in-body #ifdef, not only its function's.
+ */
+export function lineConditions(text: string): (string | undefined)[] {
+  const lines = text.split('\n');
+  const out: (string | undefined)[] = [undefined];
+  const stack: CondFrame[] = [];
+  let cont = '';
+  for (const raw of lines) {
+    out.push(conditionOf(stack));
+    const line = cont + raw.replace(/\r$/, '');
+    if (line.endsWith('\\')) {
+      cont = line.slice(0, -1) + ' ';
+      continue;
+    }
+    cont = '';
+    const m = /^\s*#\s*(\w+)\s*(.*)$/.exec(line);
+    if (!m) continue;
+    const kind = m[1];
+    if (kind === 'if' || kind === 'ifdef' || kind === 'ifndef') stack.push({ conds: [directiveCondition(kind, m[2])], active: 0, depthAtOpen: 0 });
+    else if ((kind === 'elif' || kind === 'else') && stack.length) {
+      const f = stack[stack.length - 1];
+      const prev = f.conds.map(negate).join(' && ');
+      f.conds.push(kind === 'else' ? prev : `${prev} && ${directiveCondition('if', m[2])}`);
+      f.active = f.conds.length - 1;
+    } else if (kind === 'endif' && stack.length) stack.pop();
+  }
+  return out;
+}
+
 export function locateFunctions(text: string, lines: LineMap = new LineMap(text)): LocatedFunction[] {
   const out: LocatedFunction[] = [];
   const stack: CondFrame[] = [];

@@ -17,7 +17,7 @@ function statesFor(id: VariantId, era: (typeof ERAS)[number]): { fix: FixtureSpe
   switch (id) {
     case 'ed07d9a021df':
     case 'azure-937963':
-      return t.rework ? null : { fix: { era, race1: 'upstream' }, parent: { era, race1: 'none' } };
+      return t.rework || t.noResolver ? null : { fix: { era, race1: 'upstream' }, parent: { era, race1: 'none' } };
     case '4e35c1cb9460':
       return { fix: { era, race2: 'upstream' }, parent: { era, race2: 'none' } };
     case '07998281c268':
@@ -112,4 +112,13 @@ test('v4.6-4.8 resolvers that test !nfct_nat(ct) are the unfixed shape, not unkn
   const r = await detectSource(f.text, 'x.c');
   assert.equal(r.races.race1.verdict, 'missing');
   assert.match(r.races.race1.evidence[0].site, /!nfct_nat\(ct\)/);
+});
+
+test('before v4.6 there is no clash resolution: race 1 is missing (every clash drops), not unknown', async () => {
+  const r = await detectSource(generateConntrackCore({ era: '4.4', race2: 'upstream', fullSize: false }).text, 'x.c');
+  assert.equal(r.races.race1.verdict, 'missing');
+  assert.match(r.races.race1.explain, /no clash resolution at all/);
+  assert.equal(r.races.race1.evidence[0].function, '__nf_conntrack_confirm');
+  assert.equal(r.races.race2.verdict, 'fixed');
+  assert.equal(r.races.race3.verdict, 'missing');
 });

@@ -69,6 +69,14 @@ export function notKernelResult(file: string, reason: string, lines = 0): Detect
   return { file, kernelFile: false, reason, races: { race1: u, race2: u, race3: u }, zoneFollowup: f, rework2020: f, reverse2024: f, variantsPresent: [], functions: {}, lines };
 }
 
+/** Pre-4.6 confirm path: a clash goes to a label that counts insert_failed and returns NF_DROP. */
+function confirmDropsEveryClash(facts: SourceFacts, text: string): boolean {
+  const c = facts.functions.find((x) => x.name === '__nf_conntrack_confirm');
+  if (!c || c.truncated) return false;
+  const t = normalizeTokens(text.slice(c.headStart, c.bodyEnd));
+  return /NF_CT_STAT_INC\(\w+,insert_failed\)/.test(t) && /goto out;/.test(t) && !/resolve_clash/.test(t);
+}
+
 function distinctConds(ms: SiteMatch[]): Set<string> {
   return new Set(ms.map((m) => m.condition ?? ''));
 }
@@ -140,6 +148,9 @@ export async function detectSource(text: string, file: string): Promise<Detectio
   } else if (has('nf_ct_resolve_clash') || has('__nf_ct_resolve_clash')) {
     const f = facts.functions.find((x) => x.name === '__nf_ct_resolve_clash' || x.name === 'nf_ct_resolve_clash')!;
     race1 = unknownVerdict(`${f.name}() (line ${f.startLine}) has neither the old nor the fixed merge condition on IPS_NAT_DONE_MASK; unrecognised shape`, [{ layer: 'source', file, function: f.name, startLine: f.startLine, endLine: f.endLine, site: 'resolver without a known merge test', supports: false }]);
+  } else if (confirmDropsEveryClash(facts, text)) {
+    const c = facts.functions.find((x) => x.name === '__nf_conntrack_confirm')!;
+    race1 = verdict('missing', null, [{ layer: 'source', file, function: c.name, startLine: c.startLine, endLine: c.endLine, site: 'race1.no-clash-resolution: __nf_conntrack_confirm() counts insert_failed and drops; no resolver exists', supports: false, condition: c.condition }], 'no clash resolution at all (it arrived in v4.6): every clash at confirm drops the packet');
   } else {
     race1 = unknownVerdict('no nf_ct_resolve_clash()/__nf_ct_resolve_clash() in this file: clash resolution is not where any known variant puts it');
   }

@@ -122,3 +122,52 @@ test('before v4.6 there is no clash resolution: race 1 is missing (every clash d
   assert.equal(r.races.race2.verdict, 'fixed');
   assert.equal(r.races.race3.verdict, 'missing');
 });
+
+test('a 3.x-style tree (spelled-out key test, no resolver) is missing on races 1 and 2, not unknown', async () => {
+  // Written for this test in the shape of pre-4.1 code: no nf_ct_key_equal(), no resolver.
+  const src = `int
+__nf_conntrack_confirm(struct sk_buff *skb)
+{
+	struct nf_conntrack_tuple_hash *h;
+	struct hlist_nulls_node *n;
+
+	hlist_nulls_for_each_entry(h, n, &net->ct.hash[hash], hnnode)
+		if (nf_ct_tuple_equal(&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple, &h->tuple) &&
+		    zone == nf_ct_zone(nf_ct_tuplehash_to_ctrack(h)))
+			goto out;
+	set_bit(IPS_CONFIRMED_BIT, &ct->status);
+	return NF_ACCEPT;
+out:
+	NF_CT_STAT_INC(net, insert_failed);
+	return NF_DROP;
+}
+
+int
+nf_conntrack_tuple_taken(const struct nf_conntrack_tuple *tuple,
+			 const struct nf_conn *ignored_conntrack)
+{
+	struct nf_conntrack_tuple_hash *h;
+	struct hlist_nulls_node *n;
+	struct nf_conn *ct;
+
+	rcu_read_lock_bh();
+	hlist_nulls_for_each_entry_rcu(h, n, &net->ct.hash[hash], hnnode) {
+		ct = nf_ct_tuplehash_to_ctrack(h);
+		if (ct != ignored_conntrack &&
+		    nf_ct_tuple_equal(tuple, &h->tuple) &&
+		    nf_ct_zone(ct) == zone) {
+			NF_CT_STAT_INC(net, found);
+			rcu_read_unlock_bh();
+			return 1;
+		}
+	}
+	rcu_read_unlock_bh();
+	return 0;
+}
+`;
+  const r = await detectSource(src, 'x.c');
+  assert.equal(r.races.race1.verdict, 'missing');
+  assert.equal(r.races.race2.verdict, 'missing');
+  assert.equal(r.races.race2.evidence[0].startLine, src.split('\n').findIndex((l) => l.includes('if (ct != ignored_conntrack')) + 1);
+  assert.equal(r.races.race3.verdict, 'missing');
+});

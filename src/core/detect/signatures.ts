@@ -135,6 +135,9 @@ function sameOriginIfs(site: FunctionSite): { node: Node; cond: string; continue
   return out;
 }
 
+/** The hash-bucket hit in tuple_taken: nf_ct_key_equal(), or the pre-4.1 spelled-out tuple test. */
+const KEY_TEST = /nf_ct_key_equal\(|nf_ct_tuple_equal\(tuple,&h->tuple\)/;
+
 const gated = (cond: string): boolean => /allow_clash|l4proto/.test(cond);
 
 export const SIGNATURES: readonly SiteSignature[] = [
@@ -221,11 +224,14 @@ export const SIGNATURES: readonly SiteSignature[] = [
     describe: 'a key-equal hit counts `found` and returns 1 with no same-origin exception — the unfixed shape',
     match(site) {
       const t = site.tokens;
-      if (!/nf_ct_key_equal\(/.test(t) || !/NF_CT_STAT_INC_ATOMIC\(\w+,found\)/.test(t)) return null;
+      // The key test is nf_ct_key_equal() since ~v4.1; older trees spell it out as
+      // nf_ct_tuple_equal(tuple, &h->tuple) && zone check. `found` is counted either way.
+      if (!KEY_TEST.test(t) || !/NF_CT_STAT_INC(?:_ATOMIC)?\(\w+,found\)/.test(t)) return null;
       if (/ignored_conntrack->tuplehash\[IP_CT_DIR_ORIGINAL\]/.test(t)) return null;
       // Point at the key-equal branch itself when the structure is available.
-      const branch = site.tree ? descendants(site.tree, 'if_statement').find((i) => callsTo(i.childForFieldName('condition') ?? i, 'nf_ct_key_equal').length && callsTo(i, 'NF_CT_STAT_INC_ATOMIC').length) : undefined;
-      if (branch) return { ...fromNode(this.id, site, branch), fragment: 'if(nf_ct_key_equal(...)){NF_CT_STAT_INC_ATOMIC(net,found);...return 1;}' };
+      const isKeyTest = (i: Node): boolean => KEY_TEST.test(normalizeTokens((i.childForFieldName('condition') ?? i).text));
+      const branch = site.tree ? descendants(site.tree, 'if_statement').find((i) => isKeyTest(i) && /,found\)/.test(normalizeTokens(i.text))) : undefined;
+      if (branch) return { ...fromNode(this.id, site, branch), fragment: 'if(<key matches>){NF_CT_STAT_INC…(net,found);…return 1;}' };
       return fromTokens(this.id, site, 'found', 'nf_ct_key_equal(...) -> NF_CT_STAT_INC_ATOMIC(net, found); return 1;');
     },
   },

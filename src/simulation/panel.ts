@@ -31,6 +31,8 @@ export class SimulationPanel {
   private run: { id: number; handle: RunHandle } | undefined;
   private sources: Record<string, SourceLink> = {};
   private ready = false;
+  /** A message handler may finish after the panel closed; posting then would throw. */
+  private disposed = false;
   private readonly queue: HostToPage[] = [];
   /** Re-sent when the page loads again (a moved or reloaded webview loses posts in flight). */
   private lastStats: ImportedStatsView | undefined;
@@ -72,6 +74,8 @@ export class SimulationPanel {
   }
 
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     if (SimulationPanel.current === this) SimulationPanel.current = undefined;
     this.run?.handle.cancel();
     this.panel.dispose();
@@ -101,6 +105,7 @@ export class SimulationPanel {
 
   /** Messages wait until the page said ready (a post before that is lost). */
   private post(msg: HostToPage): void {
+    if (this.disposed) return;
     if (!this.ready && msg.type !== 'init') { this.queue.push(msg); return; }
     void this.panel.webview.postMessage(msg);
   }

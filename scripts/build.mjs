@@ -1,4 +1,4 @@
-// Bundles the extension and the CLI with esbuild and ships the two tree-sitter wasm files
+// Bundles the extension, the simulation worker and the CLI with esbuild and ships the two tree-sitter wasm files
 // beside the bundles. web-tree-sitter's ESM build breaks in a CJS bundle (import.meta.url),
 // so it is aliased to its CJS build.
 import { build } from 'esbuild';
@@ -31,6 +31,8 @@ await Promise.all([
     entryPoints: [path.join(root, 'src/simulation/page/main.ts')], outfile: path.join(dist, 'panel.js'), bundle: true, platform: 'browser',
     format: 'iife', target: 'es2022', sourcemap: true, minify: common.minify, logLevel: 'warning',
   }),
+  // The panel's runs execute in a worker thread (src/simulation/runner.ts) loaded from here.
+  build({ ...common, entryPoints: [path.join(root, 'src/simulation/simWorker.ts')], outfile: path.join(dist, 'simWorker.js') }),
   build({ ...common, entryPoints: [path.join(root, 'src/cli.ts')], outfile: path.join(dist, 'cli.js'), banner: { js: '#!/usr/bin/env node' } }),
 ]);
 chmodSync(path.join(dist, 'cli.js'), 0o755);

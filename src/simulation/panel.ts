@@ -9,7 +9,8 @@ import {
   SIMULATION_VIEW_TYPE, type HostToPage, type ImportedStatsView, type PageToHost, type SavedState, type SourceLink,
 } from './protocol';
 import { RANGES, defaultRequest, scenarioSummaries, summarizeDetection, validateRunRequest, variantSummaries } from './shape';
-import { RunCancelled, runSimulation } from './run';
+import { RunCancelled } from './run';
+import { startRun, type RunHandle } from './runner';
 import { IDENTIFIER, resolveSources } from './sources';
 
 export interface PanelHost {
@@ -27,9 +28,11 @@ export class SimulationPanel {
   private readonly disposables: vscode.Disposable[] = [];
   private detection: DetectionResult | undefined;
   private detectionLoaded: Promise<void> | undefined;
-  private run: { id: number; signal: { cancelled: boolean } } | undefined;
+  private run: { id: number; handle: RunHandle } | undefined;
   private sources: Record<string, SourceLink> = {};
   private ready = false;
+  /** A message handler may finish after the panel closed; posting then would throw. */
+  private disposed = false;
   private readonly queue: HostToPage[] = [];
   /** Re-sent when the page loads again (a moved or reloaded webview loses posts in flight). */
   private lastStats: ImportedStatsView | undefined;
@@ -71,8 +74,10 @@ export class SimulationPanel {
   }
 
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     if (SimulationPanel.current === this) SimulationPanel.current = undefined;
-    if (this.run) this.run.signal.cancelled = true;
+    this.run?.handle.cancel();
     this.panel.dispose();
     while (this.disposables.length) this.disposables.pop()?.dispose();
   }
@@ -100,6 +105,7 @@ export class SimulationPanel {
 
   /** Messages wait until the page said ready (a post before that is lost). */
   private post(msg: HostToPage): void {
+    if (this.disposed) return;
     if (!this.ready && msg.type !== 'init') { this.queue.push(msg); return; }
     void this.panel.webview.postMessage(msg);
   }
@@ -124,7 +130,7 @@ export class SimulationPanel {
       }
       case 'run': return this.startRun(m.runId, m.request);
       case 'cancel':
-        if (this.run && this.run.id === m.runId) this.run.signal.cancelled = true;
+        if (this.run && this.run.id === m.runId) this.run.handle.cancel();
         return;
       case 'open-source-location': return this.openSource(m.fn);
       case 'import-stats':
@@ -144,23 +150,25 @@ export class SimulationPanel {
     const detection = summarizeDetection(await this.detectionResult);
     const v = validateRunRequest(raw, !!detection);
     if (!v.ok) { this.post({ type: 'error', runId, message: v.errors.join('; ') }); return; }
-    if (this.run) this.run.signal.cancelled = true;
-    const run = { id: runId, signal: { cancelled: false } };
-    this.run = run;
+    this.run?.handle.cancel();
     let last = 0;
+    let cancelled = false;
+    const handle = startRun(runId, v.value, detection, {
+      workerPath: vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'simWorker.js').fsPath,
+      onProgress: (done, total, phase) => {
+        const now = Date.now();
+        if (now - last < PROGRESS_EVERY_MS && done < total) return;
+        last = now;
+        this.post({ type: 'progress', runId, done, total, phase });
+      },
+    });
+    const run = { id: runId, handle: { ...handle, cancel: () => { cancelled = true; handle.cancel(); } } };
+    this.run = run;
     try {
-      const partial = await runSimulation(runId, v.value, detection, {
-        signal: run.signal,
-        onProgress: (done, total, phase) => {
-          const now = Date.now();
-          if (now - last < PROGRESS_EVERY_MS && done < total) return;
-          last = now;
-          this.post({ type: 'progress', runId, done, total, phase });
-        },
-      });
+      const partial = await handle.result;
       const symbols = partial.columns.flatMap((c) => c.exhaustive.traces.flatMap((t) => t.events.map((e) => e.symbol ?? '')));
       this.sources = await resolveSources(symbols, this.detection).catch(() => ({}));
-      if (!run.signal.cancelled) this.post({ type: 'result', result: { ...partial, sources: this.sources } });
+      if (!cancelled) this.post({ type: 'result', result: { ...partial, sources: this.sources } });
     } catch (err) {
       if (err instanceof RunCancelled) this.post({ type: 'cancelled', runId });
       else this.post({ type: 'error', runId, message: String((err as Error)?.message ?? err) });

@@ -4,12 +4,15 @@
 //
 // Page -> host:  ready, run, cancel, open-source-location, import-stats, state-changed
 // Host -> page:  init, progress, result, error, stats, detection
+// Host -> worker: run;  worker -> host: progress, result, error (the run off the host's thread)
 
 import type { CounterName } from '../core/model/state';
 import type { LatencySummary } from '../core/model/montecarlo';
 import type { ModelVariantId } from '../core/model/variants';
 import type { ResolverMode } from '../core/model/scenarios';
-import type { PortMode } from '../core/model/state';
+import type { PortMode, WhatIf } from '../core/model/state';
+
+export type { WhatIf };
 
 export const SIMULATION_VIEW_TYPE = 'conntrackBackport.simulation';
 
@@ -31,6 +34,33 @@ export interface EditableKnobs {
 
 export type SweepKnob = 'skewUs' | 'packets' | 'cpus' | 'none';
 
+/**
+ * Knobs of the table-overflow scenario's timed run (seed 002). Kept apart from EditableKnobs:
+ * the race form of that preset runs on its own tiny table, and other scenarios have no table
+ * limit at all, so these must never leak into their runs.
+ */
+export interface OverflowKnobs {
+  /** nf_conntrack_max of the timed run. */
+  max: number;
+  /** Hash buckets (early drop scans 8 of them from the new flow's bucket). */
+  buckets: number;
+  /** New flows per second. */
+  flowRate: number;
+  /** Share of new flows that are request/response UDP (DNS); the rest are TCP connections. */
+  udpFraction: number;
+  durationS: number;
+  /** Mean lifetime of a TCP connection before it closes into TIME_WAIT. */
+  tcpLifetimeS: number;
+  /** The paper's proposals; 0 / false is off. */
+  whatIf: WhatIf;
+  /**
+   * The backport does not change overflow behaviour, so the paper's question is the default:
+   * the same variant without and with the selected what-ifs. 'backport' compares the two
+   * variants, both under the selected what-ifs.
+   */
+  compare: 'whatif' | 'backport';
+}
+
 export type VariantChoice =
   | { mode: 'detected' }
   | { mode: 'manual'; before: ModelVariantId; after: ModelVariantId };
@@ -42,6 +72,8 @@ export interface RunRequest {
   trials: number;
   seed: number;
   sweep: SweepKnob;
+  /** Only for scenarios of kind 'overflow'; ignored (and dropped by validation) otherwise. */
+  overflow?: OverflowKnobs;
 }
 
 /** Inclusive numeric ranges the host enforces (the page uses them for min/max only). */
@@ -54,6 +86,8 @@ export interface ScenarioSummary {
   races: string[];
   kind: 'race' | 'overflow';
   knobs: EditableKnobs;
+  /** The preset's timed-run knobs (overflow scenarios only). */
+  overflow?: OverflowKnobs;
 }
 
 export interface VariantSummary { id: ModelVariantId; label: string; hypothesis?: string }
@@ -130,8 +164,18 @@ export interface OverflowView {
   dropped: number;
   dropRate: number;
   dropCi: [number, number];
+  droppedUdp: number;
+  droppedTcp: number;
   earlyDrops: number;
+  /** Fraction of simulated time the table sat at nf_conntrack_max. */
   fullFraction: number;
+  /** The same in seconds of the run. */
+  fullSeconds: number;
+  peak: number;
+  max: number;
+  whatIf: WhatIf;
+  /** Totals over all CPUs, in the variant era's column order. */
+  counters: { columns: CounterName[]; totals: number[] };
 }
 
 export interface VariantColumn {
@@ -141,6 +185,8 @@ export interface VariantColumn {
   commits: string[];
   hypothesis?: string;
   counterEra: 'pre2020' | 'post2020';
+  /** Table policy the column ran with (what-if switches; all off for race scenarios). */
+  whatIf: WhatIf;
   mc: MonteCarloView;
   exhaustive: ExhaustiveView;
   overflow?: OverflowView;
@@ -151,7 +197,7 @@ export interface SweepPoint { x: number; rate: number; lo: number; hi: number }
 export interface SweepView {
   knob: Exclude<SweepKnob, 'none'>;
   label: string;
-  series: { role: 'before' | 'after'; variant: ModelVariantId; points: SweepPoint[] }[];
+  series: { role: 'before' | 'after'; variant: ModelVariantId; whatIf: WhatIf; points: SweepPoint[] }[];
 }
 
 export interface SourceLink { file: string; line: number }
@@ -162,6 +208,8 @@ export interface PanelResult {
   scenario: ScenarioSummary;
   detection?: DetectionSummary;
   columns: [VariantColumn, VariantColumn];
+  /** What the two columns differ in: the variant (backport) or the what-if switches. */
+  comparison: 'backport' | 'whatif';
   sweep?: SweepView;
   /** Kernel function -> where the host found it (absent: not found, link disabled). */
   sources: Record<string, SourceLink>;
@@ -211,3 +259,11 @@ export type HostToPage =
   | { type: 'cancelled'; runId: number }
   | { type: 'stats'; stats: ImportedStatsView }
   | { type: 'detection'; detection?: DetectionSummary };
+
+/** Host -> worker: one run; a cancel terminates the worker, so there is no cancel message. */
+export interface WorkerRun { type: 'run'; runId: number; request: RunRequest; detection?: DetectionSummary }
+
+export type WorkerToHost =
+  | { type: 'progress'; runId: number; done: number; total: number; phase: string }
+  | { type: 'result'; runId: number; result: Omit<PanelResult, 'sources'> }
+  | { type: 'error'; runId: number; message: string };

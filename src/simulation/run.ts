@@ -15,8 +15,8 @@ import { COUNTER_NAMES, type CounterName } from '../core/model/state';
 import { variantInfo, type ModelVariantId } from '../core/model/variants';
 import type { DetectionSummary, MonteCarloView, PanelResult, RunRequest, SweepView, VariantColumn } from './protocol';
 import {
-  counterTable, editableKnobs, eraColumns, exhaustiveOverrides, exhaustiveView, latencyView, mcOverrides, resolveVariants,
-  sweepSpec, sweepTrials,
+  columnSpecs, counterTable, eraColumns, exhaustiveOverrides, exhaustiveView, latencyView, mcOverrides, overflowOptions, overflowView,
+  scenarioSummary, sweepSpec, sweepTrials, whatIfLabel, type ColumnSpec,
 } from './shape';
 
 export const CHUNK = 10_000;
@@ -123,13 +123,19 @@ function mcView(m: MergedMc, era: 'pre2020' | 'post2020', timeoutS: number, atte
   };
 }
 
-async function column(
-  role: 'before' | 'after', variant: ModelVariantId, req: RunRequest, preset: ScenarioPreset, prog: Progress,
-): Promise<VariantColumn> {
+/** Progress units of one timed overflow run: its expected flows, weighted like Monte Carlo trials. */
+export function overflowUnits(req: RunRequest): number {
+  const ov = req.overflow;
+  return ov ? Math.max(1, Math.round((ov.flowRate * ov.durationS) / 4)) : 0;
+}
+
+async function column(spec: ColumnSpec, req: RunRequest, preset: ScenarioPreset, prog: Progress): Promise<VariantColumn> {
+  const { role, variant, whatIf } = spec;
   const info = variantInfo(variant);
   const era = info.behaviour.counterEra;
-  const mc = await chunkedMonteCarlo(preset, variant, mcOverrides(req), req.trials, req.seed, prog, `Monte Carlo, ${info.label}`);
-  const { overrides, shrunk } = exhaustiveOverrides(req, preset);
+  const label = req.overflow ? `${info.label}, ${whatIfLabel(whatIf)}` : info.label;
+  const mc = await chunkedMonteCarlo(preset, variant, mcOverrides(req, whatIf), req.trials, req.seed, prog, `Monte Carlo, ${label}`);
+  const { overrides, shrunk } = exhaustiveOverrides(req, preset, whatIf);
   let exhaustive: VariantColumn['exhaustive'];
   try {
     const b = buildScenario(preset, variant, overrides, req.seed);
@@ -140,36 +146,44 @@ async function column(
       : String((err as Error).message ?? err);
     exhaustive = { packets: req.knobs.packets, schedules: 0, dropSchedules: 0, dropProbability: 0, causes: {}, traces: [], shrunk, error: message };
   }
-  tick(prog, 1, `exhaustive, ${info.label}`);
+  tick(prog, 1, `exhaustive, ${label}`);
   await nextTurn();
   let overflow: VariantColumn['overflow'];
-  if (preset.kind === 'overflow') {
-    const o = runOverflow(variant, { seed: req.seed, overrides: mcOverrides(req) });
-    overflow = { flows: o.flows, dropped: o.dropped, dropRate: o.dropRate, dropCi: o.dropCi, earlyDrops: o.earlyDrops, fullFraction: o.fullFraction };
-    tick(prog, 1, `timed overflow run, ${info.label}`);
+  if (preset.kind === 'overflow' && req.overflow) {
+    // One synchronous run (it has no chunks to yield between): progress comes once per
+    // simulated second; in a worker, cancel terminates it.
+    const units = overflowUnits(req);
+    let reported = 0;
+    const phase = `timed overflow run, ${label}`;
+    const o = runOverflow(variant, {
+      ...overflowOptions(req, whatIf),
+      onProgress: (t, d) => { const u = Math.floor((units * t) / d); if (u > reported) { tick(prog, u - reported, phase); reported = u; } },
+    });
+    if (reported < units) tick(prog, units - reported, phase);
+    overflow = overflowView(o, req.overflow.durationS, era);
     await nextTurn();
   }
   // The knobs the packets actually ran with (resolver options rewrite some, see effectiveKnobs).
   const knobs = effectiveKnobs({ ...preset.knobs, ...mcOverrides(req) });
   return {
-    role, variant, label: info.label, commits: info.commits, hypothesis: info.hypothesis, counterEra: era,
+    role, variant, label: info.label, commits: info.commits, hypothesis: info.hypothesis, counterEra: era, whatIf,
     mc: mcView(mc, era, knobs.timeoutS, knobs.attempts), exhaustive, overflow,
   };
 }
 
-export async function runSweep(req: RunRequest, preset: ScenarioPreset, variants: [ModelVariantId, ModelVariantId], prog: Progress): Promise<SweepView | undefined> {
+export async function runSweep(req: RunRequest, preset: ScenarioPreset, specs: [ColumnSpec, ColumnSpec], prog: Progress): Promise<SweepView | undefined> {
   const spec = sweepSpec(req.sweep, req);
   if (!spec) return undefined;
   const n = sweepTrials(req.trials);
   const series: SweepView['series'] = [];
-  for (const [i, variant] of variants.entries()) {
+  for (const col of specs) {
     const points = [];
     for (const x of spec.values) {
-      const m = await chunkedMonteCarlo(preset, variant, { ...mcOverrides(req), [spec.knob]: x }, n, req.seed, prog, `sweep ${spec.label} = ${x}`);
+      const m = await chunkedMonteCarlo(preset, col.variant, { ...mcOverrides(req, col.whatIf), [spec.knob]: x }, n, req.seed, prog, `sweep ${spec.label} = ${x}`);
       const [lo, hi] = wilson(m.dropped, m.packets);
       points.push({ x, rate: m.packets ? m.dropped / m.packets : 0, lo, hi });
     }
-    series.push({ role: i === 0 ? 'before' : 'after', variant, points });
+    series.push({ role: col.role, variant: col.variant, whatIf: col.whatIf, points });
   }
   return { knob: spec.knob, label: spec.label, series };
 }
@@ -178,19 +192,20 @@ export async function runSweep(req: RunRequest, preset: ScenarioPreset, variants
 export async function runSimulation(runId: number, req: RunRequest, detection: DetectionSummary | undefined, hooks: RunHooks): Promise<Omit<PanelResult, 'sources'>> {
   const t0 = performance.now();
   const preset = getScenario(req.scenario);
-  const variants = resolveVariants(req, detection);
+  // A validated request carries overflow knobs only for an overflow preset; be strict anyway.
+  if (preset.kind !== 'overflow') req = { ...req, overflow: undefined };
+  const { comparison, columns } = columnSpecs(req, detection);
   const spec = sweepSpec(req.sweep, req);
-  const perColumn = 1 + (preset.kind === 'overflow' ? 1 : 0);
+  const perColumn = 1 + overflowUnits(req);
   const total = 2 * (req.trials + perColumn) + (spec ? 2 * spec.values.length * sweepTrials(req.trials) : 0);
   const prog: Progress = { done: 0, total, hooks };
   hooks.onProgress?.(0, total, 'starting');
-  const before = await column('before', variants[0], req, preset, prog);
-  const after = await column('after', variants[1], req, preset, prog);
-  const sweep = await runSweep(req, preset, variants, prog);
+  const before = await column(columns[0], req, preset, prog);
+  const after = await column(columns[1], req, preset, prog);
+  const sweep = await runSweep(req, preset, columns, prog);
   return {
-    runId, request: req,
-    scenario: { name: preset.name, title: preset.title, description: preset.description, races: [...preset.races], kind: preset.kind, knobs: editableKnobs(preset.knobs) },
+    runId, request: req, scenario: scenarioSummary(preset),
     detection: req.variants.mode === 'detected' ? detection : undefined,
-    columns: [before, after], sweep, ms: performance.now() - t0,
+    columns: [before, after], comparison, sweep, ms: performance.now() - t0,
   };
 }

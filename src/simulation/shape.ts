@@ -2,15 +2,16 @@
 // "after backport" variant, and turning engine results into the page's view types. No vscode
 // import, so node:test covers all of it.
 
-import { COUNTER_NAMES, type CounterName } from '../core/model/state';
+import { COUNTER_NAMES, NO_WHATIF, type CounterName, type WhatIf } from '../core/model/state';
 import { MODEL_VARIANT_IDS, isModelVariantId, modelVariantFromDetection, variantInfo, type ModelVariantId } from '../core/model/variants';
 import { SCENARIOS, SCENARIO_NAMES, getScenario, type ScenarioKnobs, type ScenarioPreset } from '../core/model/scenarios';
 import type { ExhaustiveResult } from '../core/model/exhaustive';
 import type { LatencySummary } from '../core/model/montecarlo';
+import type { OverflowOptions, OverflowResult } from '../core/model/overflow';
 import type { DetectionResult } from '../core/types';
 import type {
-  CounterTable, DetectionSummary, EditableKnobs, ExhaustiveView, LaneTrace, LatencyView, NumericRange, RunRequest,
-  ScenarioSummary, SweepKnob, VariantSummary,
+  CounterTable, DetectionSummary, EditableKnobs, ExhaustiveView, LaneTrace, LatencyView, NumericRange, OverflowKnobs, OverflowView,
+  RunRequest, ScenarioSummary, SweepKnob, VariantSummary,
 } from './protocol';
 
 export const RANGES: Record<string, NumericRange> = {
@@ -25,7 +26,22 @@ export const RANGES: Record<string, NumericRange> = {
   attempts: { min: 1, max: 10, integer: true, label: 'Attempts' },
   trials: { min: 100, max: 5_000_000, integer: true, label: 'Trials' },
   seed: { min: 0, max: 0xffff_ffff, integer: true, label: 'Seed' },
+  // Table overflow, timed run (OverflowKnobs).
+  max: { min: 16, max: 1_000_000, integer: true, label: 'nf_conntrack_max' },
+  buckets: { min: 1, max: 262_144, integer: true, label: 'Hash buckets' },
+  flowRate: { min: 0.1, max: 100_000, integer: false, label: 'New flows', unit: '/s' },
+  udpFraction: { min: 0, max: 1, integer: false, label: 'UDP (DNS) share', unit: '0-1' },
+  durationS: { min: 1, max: 86_400, integer: false, label: 'Duration', unit: 's' },
+  tcpLifetimeS: { min: 0.1, max: 86_400, integer: false, label: 'TCP lifetime', unit: 's' },
+  softTimeout: { min: 0, max: 86_400, integer: false, label: 'Soft timeout while full', unit: 's, 0 off' },
+  adaptiveThreshold: { min: 0, max: 0.99, integer: false, label: 'Adaptive timeouts above', unit: '0-1, 0 off' },
 };
+
+/**
+ * The timed run steps every flow on the host (about 350k flows/s here); this bound keeps one
+ * column under ~10 s so an accidental 100k/s x 1 day cannot pin a CPU for hours.
+ */
+export const MAX_OVERFLOW_FLOWS = 3_000_000;
 
 const SNAT_MODES = ['masquerade', 'null-binding', 'none'] as const;
 const PORT_MODES = ['default', 'random', 'random-fully'] as const;
@@ -42,8 +58,28 @@ export function editableKnobs(k: ScenarioKnobs): EditableKnobs {
   return o as unknown as EditableKnobs;
 }
 
+/** What the paper proposes, all switched on: the panel's first what-if comparison shows all three. */
+export const PAPER_WHATIF: WhatIf = { earlyDropClosing: true, softTimeout: 30, adaptiveThreshold: 0.8 };
+
+/**
+ * Timed-run defaults of an overflow preset. The preset's own max/buckets (4/2) size the race
+ * form's tiny table; the timed run uses the model's default table (4096, max/4 buckets).
+ */
+export function overflowDefaults(preset: ScenarioPreset): OverflowKnobs | undefined {
+  if (preset.kind !== 'overflow') return undefined;
+  const k = preset.knobs;
+  return {
+    max: 4096, buckets: 1024, flowRate: k.flowRate, udpFraction: k.udpFraction, durationS: k.durationS, tcpLifetimeS: k.tcpLifetimeS,
+    whatIf: { ...PAPER_WHATIF }, compare: 'whatif',
+  };
+}
+
+export function scenarioSummary(s: ScenarioPreset): ScenarioSummary {
+  return { name: s.name, title: s.title, description: s.description, races: [...s.races], kind: s.kind, knobs: editableKnobs(s.knobs), overflow: overflowDefaults(s) };
+}
+
 export function scenarioSummaries(): ScenarioSummary[] {
-  return SCENARIOS.map((s) => ({ name: s.name, title: s.title, description: s.description, races: [...s.races], kind: s.kind, knobs: editableKnobs(s.knobs) }));
+  return SCENARIOS.map(scenarioSummary);
 }
 
 export function variantSummaries(): VariantSummary[] {
@@ -67,10 +103,12 @@ export function summarizeDetection(d: DetectionResult | undefined): DetectionSum
 
 export function defaultRequest(scenario = 'dns-snat', detection?: DetectionSummary): RunRequest {
   const preset = getScenario(scenario);
+  const overflow = overflowDefaults(preset);
   return {
     scenario, knobs: editableKnobs(preset.knobs),
     variants: detection ? { mode: 'detected' } : { mode: 'manual', before: 'none', after: 'both' },
     trials: 100_000, seed: 1, sweep: 'skewUs',
+    ...(overflow ? { overflow } : {}),
   };
 }
 
@@ -132,7 +170,91 @@ export function validateRunRequest(raw: unknown, hasDetection: boolean): Validat
     seed: num(errors, 'seed', raw.seed),
     sweep: oneOf(errors, 'sweep', raw.sweep, SWEEP_KNOBS),
   };
+  // Overflow knobs only matter (and are only kept) for an overflow preset; a missing block
+  // there means the preset's defaults, so an older saved request still runs.
+  const preset = SCENARIOS.find((p) => p.name === scenario);
+  if (preset?.kind === 'overflow') value.overflow = raw.overflow === undefined ? overflowDefaults(preset) : validateOverflow(errors, raw.overflow);
   return errors.length ? { ok: false, errors } : { ok: true, value };
+}
+
+function bool(errors: string[], name: string, v: unknown): boolean {
+  if (typeof v === 'boolean') return v;
+  errors.push(`${name}: must be true or false`);
+  return false;
+}
+
+export function validateOverflow(errors: string[], raw: unknown): OverflowKnobs {
+  const o = isObj(raw) ? raw : {};
+  if (!isObj(raw)) errors.push('overflow: not an object');
+  const w = isObj(o.whatIf) ? o.whatIf : {};
+  if (!isObj(o.whatIf)) errors.push('overflow what-ifs: missing');
+  const v: OverflowKnobs = {
+    max: num(errors, 'max', o.max),
+    buckets: num(errors, 'buckets', o.buckets),
+    flowRate: num(errors, 'flowRate', o.flowRate),
+    udpFraction: num(errors, 'udpFraction', o.udpFraction),
+    durationS: num(errors, 'durationS', o.durationS),
+    tcpLifetimeS: num(errors, 'tcpLifetimeS', o.tcpLifetimeS),
+    whatIf: {
+      earlyDropClosing: bool(errors, 'Early drop of closing TCP', w.earlyDropClosing),
+      softTimeout: num(errors, 'softTimeout', w.softTimeout),
+      adaptiveThreshold: num(errors, 'adaptiveThreshold', w.adaptiveThreshold),
+    },
+    compare: oneOf(errors, 'overflow compare', o.compare, ['whatif', 'backport'] as const),
+  };
+  const flows = v.flowRate * v.durationS;
+  if (Number.isFinite(flows) && flows > MAX_OVERFLOW_FLOWS) {
+    errors.push(`New flows × duration = ${Math.round(flows).toLocaleString('en-US')} flows; at most ${MAX_OVERFLOW_FLOWS.toLocaleString('en-US')} per run (lower the rate or the duration)`);
+  }
+  return v;
+}
+
+export const hasWhatIf = (w: WhatIf): boolean => w.earlyDropClosing || w.softTimeout > 0 || w.adaptiveThreshold > 0;
+
+/** "early drop of closing TCP · soft timeout 30 s while full · adaptive timeouts above 80 %" */
+export function whatIfLabel(w: WhatIf): string {
+  const parts: string[] = [];
+  if (w.earlyDropClosing) parts.push('early drop of closing TCP');
+  if (w.softTimeout > 0) parts.push(`soft timeout ${w.softTimeout} s while full`);
+  if (w.adaptiveThreshold > 0) parts.push(`adaptive timeouts above ${Math.round(w.adaptiveThreshold * 100)} %`);
+  return parts.length ? parts.join(' · ') : 'no what-ifs';
+}
+
+/** One column of the comparison: which variant, under which table policy. */
+export interface ColumnSpec { role: 'before' | 'after'; variant: ModelVariantId; whatIf: WhatIf }
+
+/**
+ * The two columns of a validated request. Race scenarios compare variants; an overflow
+ * scenario in 'whatif' mode runs the first variant twice, without and with the what-ifs,
+ * because the backport does not touch early drop or timeouts.
+ */
+export function columnSpecs(req: RunRequest, detection?: DetectionSummary): { comparison: 'backport' | 'whatif'; columns: [ColumnSpec, ColumnSpec] } {
+  const [before, after] = resolveVariants(req, detection);
+  const ov = req.overflow;
+  if (!ov) return { comparison: 'backport', columns: [{ role: 'before', variant: before, whatIf: NO_WHATIF }, { role: 'after', variant: after, whatIf: NO_WHATIF }] };
+  if (ov.compare === 'whatif') {
+    return { comparison: 'whatif', columns: [{ role: 'before', variant: before, whatIf: NO_WHATIF }, { role: 'after', variant: before, whatIf: { ...ov.whatIf } }] };
+  }
+  return { comparison: 'backport', columns: [{ role: 'before', variant: before, whatIf: { ...ov.whatIf } }, { role: 'after', variant: after, whatIf: { ...ov.whatIf } }] };
+}
+
+/** The timed run's options for one column. */
+export function overflowOptions(req: RunRequest, whatIf: WhatIf): OverflowOptions {
+  const ov = req.overflow;
+  if (!ov) throw new Error('not an overflow request');
+  return {
+    seed: req.seed, max: ov.max, buckets: ov.buckets,
+    overrides: { cpus: req.knobs.cpus, flowRate: ov.flowRate, udpFraction: ov.udpFraction, durationS: ov.durationS, tcpLifetimeS: ov.tcpLifetimeS, whatIf },
+  };
+}
+
+export function overflowView(o: OverflowResult, durationS: number, era: 'pre2020' | 'post2020'): OverflowView {
+  const columns = eraColumns(era);
+  return {
+    flows: o.flows, dropped: o.dropped, dropRate: o.dropRate, dropCi: o.dropCi, droppedUdp: o.droppedUdp, droppedTcp: o.droppedTcp,
+    earlyDrops: o.earlyDrops, fullFraction: o.fullFraction, fullSeconds: o.fullFraction * durationS, peak: o.peak, max: o.max,
+    whatIf: o.whatIf, counters: { columns, totals: columns.map((c) => o.counters[c] ?? 0) },
+  };
 }
 
 /** Which two variants a validated request compares. */
@@ -142,22 +264,23 @@ export function resolveVariants(req: RunRequest, detection?: DetectionSummary): 
   return [detection.variant, detection.after];
 }
 
-export function mcOverrides(req: RunRequest): Partial<ScenarioKnobs> {
-  return { ...req.knobs };
+/** Race-form overrides; the column's what-ifs act on the race form's table too (overflow preset). */
+export function mcOverrides(req: RunRequest, whatIf?: WhatIf): Partial<ScenarioKnobs> {
+  return whatIf && req.overflow ? { ...req.knobs, whatIf } : { ...req.knobs };
 }
 
 /**
  * The exhaustive engine branches on every port pick, so presets with a 64k port range carry a
  * small stand-in (preset.exhaustive); it wins over the edited knobs and the page says so.
  */
-export function exhaustiveOverrides(req: RunRequest, preset: ScenarioPreset): { overrides: Partial<ScenarioKnobs>; shrunk: string[] } {
+export function exhaustiveOverrides(req: RunRequest, preset: ScenarioPreset, whatIf?: WhatIf): { overrides: Partial<ScenarioKnobs>; shrunk: string[] } {
   const ex = preset.exhaustive ?? {};
   const shrunk: string[] = [];
   for (const [key, val] of Object.entries(ex)) {
     const mine = (req.knobs as unknown as Record<string, unknown>)[key];
     if (mine !== undefined && mine !== val) shrunk.push(`${key} ${String(mine)} → ${String(val)}`);
   }
-  return { overrides: { ...req.knobs, ...ex }, shrunk };
+  return { overrides: { ...mcOverrides(req, whatIf), ...ex }, shrunk };
 }
 
 /** Columns `conntrack -S` prints in the variant's era: clash_resolve/chaintoolong only after the 2020 rework. */

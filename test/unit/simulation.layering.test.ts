@@ -20,7 +20,7 @@ test('page code imports values only from the page folder, types only from the pr
 });
 
 test('host-side pure modules have no vscode import', () => {
-  for (const f of ['shape.ts', 'run.ts', 'sources.ts', 'evidence.ts', 'protocol.ts']) {
+  for (const f of ['shape.ts', 'run.ts', 'runner.ts', 'simWorker.ts', 'sources.ts', 'evidence.ts', 'protocol.ts']) {
     assert.ok(!/from ['"]vscode['"]/.test(read(f)), f);
   }
 });

@@ -17,6 +17,8 @@ export interface OverflowOptions {
   /** Table size of the timed run (the preset's race form uses a tiny table). */
   max?: number;
   buckets?: number;
+  /** Called once per simulated second (at each gc) with the simulated time and the run's duration. */
+  onProgress?: (t: number, durationS: number) => void;
 }
 
 export interface OverflowResult {
@@ -72,7 +74,7 @@ export function runOverflow(variant: ModelVariantId, opts: OverflowOptions = {})
     const ev = heap.peek();
     const tNext = Math.min(nextArrival, ev ? ev.t : Infinity, nextGc);
     advance(tNext);
-    if (tNext === nextGc) { st.gc(); nextGc += 1; continue; }
+    if (tNext === nextGc) { st.gc(); nextGc += 1; opts.onProgress?.(now, kn.durationS); continue; }
     if (ev && tNext === ev.t) {
       heap.pop();
       const p = ev.p;

@@ -1,7 +1,7 @@
 // The request form: scenario preset, which two variants, editable knobs, trials/seed/sweep.
 // It only collects values; the host validates them (ranges here are hints for the inputs).
 
-import type { EditableKnobs, InitPayload, RunRequest, SweepKnob } from '../protocol';
+import type { EditableKnobs, InitPayload, OverflowKnobs, RunRequest, SweepKnob } from '../protocol';
 import { h } from './dom';
 
 export interface Form {
@@ -20,6 +20,8 @@ const CHOICES: Partial<Record<keyof EditableKnobs, readonly string[]>> = {
   resolver: ['default', 'single-request', 'single-request-reopen', 'use-vc'],
 };
 const CHOICE_LABELS: Record<string, string> = { snat: 'SNAT', portMode: 'Port mode', resolver: 'Resolver options' };
+/** Timed-run knobs of the overflow scenario (host ranges share these names). */
+const OVERFLOW_NUMERIC: (keyof Omit<OverflowKnobs, 'whatIf' | 'compare'>)[] = ['max', 'buckets', 'flowRate', 'udpFraction', 'durationS', 'tcpLifetimeS'];
 const SWEEPS: [SweepKnob, string][] = [['skewUs', 'send skew'], ['packets', 'racing packets'], ['cpus', 'CPUs'], ['none', 'no sweep']];
 
 function select(id: string, options: [string, string][], onChange?: () => void): HTMLSelectElement {
@@ -38,7 +40,8 @@ export function createForm(init: InitPayload, actions: FormActions): Form {
   const scenario = select('scenario', init.scenarios.map((s) => [s.name, s.title]), () => {
     // A new preset brings its own knob values; variants and run settings stay.
     const cur = read();
-    set({ ...cur, scenario: scenario.value, knobs: scenarios.get(scenario.value)!.knobs });
+    const next = scenarios.get(scenario.value)!;
+    set({ ...cur, scenario: scenario.value, knobs: next.knobs, overflow: next.overflow });
   });
   const mode = select('variant-mode', [['detected', 'Detected tree → after backport'], ['manual', 'Choose variants']], () => syncMode());
   if (!init.detection) (mode.options[0] as HTMLOptionElement).disabled = true;
@@ -65,6 +68,40 @@ export function createForm(init: InitPayload, actions: FormActions): Form {
     choice.set(key, el);
     knobGrid.append(h('label', { class: 'knob' }, h('span', null, CHOICE_LABELS[key]), el));
   }
+  // Table overflow: shown only for an overflow preset. What-ifs with a value (soft timeout,
+  // adaptive threshold) have a checkbox too, so switching one off keeps the value typed in.
+  const ovInputs = new Map<string, HTMLInputElement>();
+  const numberInput = (key: string) => {
+    const r = init.ranges[key];
+    const input = h('input', { type: 'number', id: `knob-${key}`, min: r.min, max: r.max, step: r.integer ? 1 : 'any' });
+    ovInputs.set(key, input);
+    return h('label', { class: 'knob' }, h('span', null, r.label + (r.unit ? ` (${r.unit})` : '')), input);
+  };
+  const ovGrid = h('div', { class: 'knobs' }, ...OVERFLOW_NUMERIC.map(numberInput));
+  const wiClosing = h('input', { type: 'checkbox', id: 'whatif-closing' });
+  const wiSoft = h('input', { type: 'checkbox', id: 'whatif-soft' });
+  const wiAdaptive = h('input', { type: 'checkbox', id: 'whatif-adaptive' });
+  const check = (box: HTMLInputElement, text: string) => h('label', { class: 'check' }, box, h('span', null, text));
+  const softLabel = numberInput('softTimeout');
+  const adaptiveLabel = numberInput('adaptiveThreshold');
+  const ovCompare = select('overflow-compare', [['whatif', 'Without vs with the selected what-ifs'], ['backport', 'Detected → after backport (both with the what-ifs)']]);
+  const whatIfs = h('fieldset', { class: 'whatifs' }, h('legend', null, 'What-ifs (Westphal, seed 002)'),
+    check(wiClosing, 'early drop also evicts TCP in closing states'),
+    h('span', { class: 'whatif-row' }, check(wiSoft, 'soft timeout while the table is full'), softLabel),
+    h('span', { class: 'whatif-row' }, check(wiAdaptive, 'adaptive timeouts above an occupancy'), adaptiveLabel));
+  const overflowBox = h('section', { class: 'overflow-knobs hidden', id: 'overflow-knobs' },
+    h('h3', null, 'Table overflow: timed run'),
+    h('div', { class: 'row' }, h('label', null, h('span', null, 'Compare'), ovCompare)),
+    ovGrid, whatIfs);
+  const syncWhatIf = () => {
+    ovInputs.get('softTimeout')!.disabled = !wiSoft.checked;
+    ovInputs.get('adaptiveThreshold')!.disabled = !wiAdaptive.checked;
+  };
+  wiSoft.addEventListener('change', syncWhatIf);
+  wiAdaptive.addEventListener('change', syncWhatIf);
+  /** Values the page last had for the unchecked what-ifs (the request carries 0 for "off"). */
+  let lastSoft = 30, lastAdaptive = 0.8;
+
   const trials = h('input', { type: 'number', id: 'trials', min: init.ranges.trials.min, max: init.ranges.trials.max, step: 1000 });
   const seed = h('input', { type: 'number', id: 'seed', min: 0, max: init.ranges.seed.max, step: 1 });
   const sweep = select('sweep', SWEEPS.map(([k, l]) => [k, l]));
@@ -78,6 +115,7 @@ export function createForm(init: InitPayload, actions: FormActions): Form {
       h('label', { class: 'grow' }, h('span', null, 'Scenario'), scenario),
       h('label', null, h('span', null, 'Compare'), mode), manual),
     desc,
+    overflowBox,
     h('details', { class: 'knob-details' }, knobSummary, knobGrid),
     h('div', { class: 'row run-row' },
       h('label', { class: 'knob' }, h('span', null, 'Trials'), trials),
@@ -94,7 +132,35 @@ export function createForm(init: InitPayload, actions: FormActions): Form {
     const variants: RunRequest['variants'] = mode.value === 'manual'
       ? { mode: 'manual', before: before.value as never, after: after.value as never }
       : { mode: 'detected' };
-    return { scenario: scenario.value, knobs: knobs as unknown as EditableKnobs, variants, trials: Number(trials.value), seed: Number(seed.value), sweep: sweep.value as SweepKnob };
+    const req: RunRequest = { scenario: scenario.value, knobs: knobs as unknown as EditableKnobs, variants, trials: Number(trials.value), seed: Number(seed.value), sweep: sweep.value as SweepKnob };
+    if (scenarios.get(scenario.value)?.kind === 'overflow') req.overflow = readOverflow();
+    return req;
+  }
+
+  function readOverflow(): OverflowKnobs {
+    const n = (k: string) => { const el = ovInputs.get(k)!; return el.value === '' ? NaN : Number(el.value); };
+    const o = {} as Record<string, unknown>;
+    for (const k of OVERFLOW_NUMERIC) o[k] = n(k);
+    return {
+      ...(o as Omit<OverflowKnobs, 'whatIf' | 'compare'>),
+      whatIf: { earlyDropClosing: wiClosing.checked, softTimeout: wiSoft.checked ? n('softTimeout') : 0, adaptiveThreshold: wiAdaptive.checked ? n('adaptiveThreshold') : 0 },
+      compare: ovCompare.value as OverflowKnobs['compare'],
+    };
+  }
+
+  function setOverflow(o: OverflowKnobs | undefined): void {
+    overflowBox.classList.toggle('hidden', !o);
+    if (!o) return;
+    for (const k of OVERFLOW_NUMERIC) ovInputs.get(k)!.value = String(o[k]);
+    wiClosing.checked = o.whatIf.earlyDropClosing;
+    wiSoft.checked = o.whatIf.softTimeout > 0;
+    wiAdaptive.checked = o.whatIf.adaptiveThreshold > 0;
+    if (o.whatIf.softTimeout > 0) lastSoft = o.whatIf.softTimeout;
+    if (o.whatIf.adaptiveThreshold > 0) lastAdaptive = o.whatIf.adaptiveThreshold;
+    ovInputs.get('softTimeout')!.value = String(lastSoft);
+    ovInputs.get('adaptiveThreshold')!.value = String(lastAdaptive);
+    ovCompare.value = o.compare;
+    syncWhatIf();
   }
 
   function set(req: RunRequest): void {
@@ -107,6 +173,8 @@ export function createForm(init: InitPayload, actions: FormActions): Form {
     if (req.variants.mode === 'manual') { before.value = req.variants.before; after.value = req.variants.after; }
     else if (init.detection) { before.value = init.detection.variant; after.value = init.detection.after; }
     summarize(req.knobs);
+    const kind = scenarios.get(req.scenario)?.kind;
+    setOverflow(kind === 'overflow' ? req.overflow ?? scenarios.get(req.scenario)?.overflow : undefined);
     trials.value = String(req.trials);
     seed.value = String(req.seed);
     sweep.value = req.sweep;

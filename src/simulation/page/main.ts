@@ -8,7 +8,7 @@ import { sweepChart } from './chart';
 import { clear, h } from './dom';
 import { createForm, type Form } from './form';
 import { explorerEl } from './lanes';
-import { columnEl, verdictEl } from './results';
+import { columnEl, columnTitle, verdictEl } from './results';
 import { statsEl } from './stats';
 
 const app = document.getElementById('app')!;
@@ -74,7 +74,7 @@ function renderResult(r: PanelResult | undefined): void {
       h('span', { class: 'muted small' }, `seed ${r.request.seed} · ${(r.ms / 1000).toFixed(1)} s`)),
     verdictEl(r),
     h('div', { class: 'columns' }, columnEl(b, r), columnEl(a, r)),
-    r.sweep ? h('section', { class: 'card' }, h('h3', null, `Packets dropped against ${r.sweep.label}`), sweepChart(r.sweep, { before: `${b.variant} (${b.role})`, after: `${a.variant} (${a.role})` })) : '',
+    r.sweep ? h('section', { class: 'card' }, h('h3', null, `Packets dropped against ${r.sweep.label}`), sweepChart(r.sweep, { before: `${b.variant} (${columnTitle(b, r)})`, after: `${a.variant} (${columnTitle(a, r)})` })) : '',
     explorerEl(r, { openSource: (fn) => host.postMessage({ type: 'open-source-location', fn }) }),
   );
 }

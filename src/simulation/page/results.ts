@@ -2,7 +2,7 @@
 // the drop rate and its interval, what users feel, the exhaustive counts and the model's
 // `conntrack -S` rows in the counter names of the variant's kernel era.
 
-import type { CounterTable, PanelResult, VariantColumn } from '../protocol';
+import type { CounterTable, OverflowView, PanelResult, VariantColumn, WhatIf } from '../protocol';
 import { ci, h, int, pct } from './dom';
 
 /** Counters a kernel engineer looks at first when chasing the 5 s timeouts. */
@@ -33,8 +33,37 @@ function causes(c: Record<string, number>): string {
   return e.length ? e.map(([k, v]) => `${k} ${int(v)}`).join(', ') : 'none';
 }
 
+/** Page-side twin of shape.whatIfLabel (the page may not import host code). */
+export function whatIfText(w: WhatIf | undefined): string {
+  if (!w) return 'no what-ifs';
+  const parts: string[] = [];
+  if (w.earlyDropClosing) parts.push('early drop of closing TCP');
+  if (w.softTimeout > 0) parts.push(`soft timeout ${w.softTimeout} s while full`);
+  if (w.adaptiveThreshold > 0) parts.push(`adaptive timeouts above ${Math.round(w.adaptiveThreshold * 100)} %`);
+  return parts.length ? parts.join(' · ') : 'no what-ifs';
+}
+
+export function columnTitle(col: VariantColumn, result: PanelResult): string {
+  if (result.comparison === 'whatif') return col.role === 'before' ? 'Without what-ifs' : 'With the selected what-ifs';
+  return col.role === 'before' ? (result.detection ? 'Detected tree' : 'Before') : (result.detection ? 'After the planned backport' : 'After');
+}
+
+const secs = (x: number) => (x >= 100 ? `${Math.round(x).toLocaleString('en-US')} s` : `${x.toFixed(1)} s`);
+
+/** The timed run (seed 002): what the table did over the run, the paper's headline numbers first. */
+function overflowEl(o: OverflowView): HTMLElement {
+  const bad = o.dropped > 0 ? 'bad' : 'good';
+  const tbl: CounterTable = { columns: o.counters.columns, rows: [], totals: o.counters.totals };
+  return h('div', { class: 'overflow-result' },
+    h('div', { class: 'metrics' },
+      big('new flows dropped (table full)', pct(o.dropRate), `${int(o.dropped)} of ${int(o.flows)} · ${ci(o.dropCi)} · UDP ${int(o.droppedUdp)}, TCP ${int(o.droppedTcp)}`, bad),
+      big('early_drop', int(o.earlyDrops), 'entries evicted to admit a new flow'),
+      big('time table full', pct(o.fullFraction), `${secs(o.fullSeconds)} at nf_conntrack_max ${int(o.max)} · peak ${int(o.peak)}`, o.fullFraction > 0.01 ? 'bad' : 'good')),
+    h('div', { class: 'table-wrap' }, counterTableEl(tbl, 'conntrack -S totals of the timed run (all CPUs)')));
+}
+
 export function columnEl(col: VariantColumn, result: PanelResult): HTMLElement {
-  const title = col.role === 'before' ? (result.detection ? 'Detected tree' : 'Before') : (result.detection ? 'After the planned backport' : 'After');
+  const title = columnTitle(col, result);
   const mc = col.mc;
   const ex = col.exhaustive;
   const bad = mc.dropped > 0 ? 'bad' : 'good';
@@ -45,7 +74,10 @@ export function columnEl(col: VariantColumn, result: PanelResult): HTMLElement {
       h('h2', null, col.label),
       h('div', { class: 'commits' }, ...(col.commits.length ? col.commits.map((c) => h('code', { class: 'chip' }, c)) : [h('span', { class: 'muted' }, 'no fix commits')]),
         h('span', { class: 'chip era' }, col.counterEra === 'post2020' ? 'post-2020 counters' : 'pre-2020 counters')),
-      col.hypothesis ? h('p', { class: 'hypothesis' }, `Hypothesis: ${col.hypothesis}`) : null),
+      col.hypothesis ? h('p', { class: 'hypothesis' }, `Hypothesis: ${col.hypothesis}`) : null,
+      result.scenario.kind === 'overflow' ? h('div', { class: 'commits' }, h('span', { class: 'chip whatif' }, whatIfText(col.whatIf))) : null),
+    col.overflow ? overflowEl(col.overflow) : null,
+    col.overflow ? h('h4', { class: 'race-form' }, 'Race form: two new DNS flows against a full 4-entry table') : null,
     h('div', { class: 'metrics' },
       big('packets dropped', pct(mc.dropRate), `${int(mc.dropped)} of ${int(mc.packets)} · ${ci(mc.dropCi)}`, bad),
       big(`${unit} delayed`, pct(mc.latency.delayedRate), `${int(mc.latency.delayed)} of ${int(mc.latency.samples)} · ${ci(mc.latency.delayedCi)}`, mc.latency.delayed ? 'bad' : 'good'),
@@ -53,12 +85,26 @@ export function columnEl(col: VariantColumn, result: PanelResult): HTMLElement {
         ex.error ? ex.error : `exhaustive, ${ex.packets} packets · P(drop) ${pct(ex.dropProbability)} under a random scheduler`, ex.dropSchedules ? 'bad' : 'good')),
     h('p', { class: 'latency' }, mc.latency.sentence),
     h('p', { class: 'muted small' }, `drop causes: ${causes(mc.causes)} · ${int(mc.trials)} trials (${int(mc.races)} races), ${int(mc.trialsPerSec)} trials/s`),
-    col.overflow ? h('p', { class: 'small' }, `timed overflow run: ${int(col.overflow.dropped)} of ${int(col.overflow.flows)} flows dropped (${pct(col.overflow.dropRate)}, ${ci(col.overflow.dropCi)}), early_drop ${int(col.overflow.earlyDrops)}, table full ${pct(col.overflow.fullFraction)} of the time`) : null,
     h('div', { class: 'table-wrap' }, counterTableEl(mc.counters, `conntrack -S as the model counts it (over ${int(mc.trials)} ${mc.latency.unit === 'lookup' ? 'lookups' : 'connect rounds'})`)),
   );
 }
 
+/** Overflow: the timed run decides, in the paper's terms (drops, early drops, time full). */
+function overflowVerdict(result: PanelResult): HTMLElement | undefined {
+  const [b, a] = result.columns;
+  if (!b.overflow || !a.overflow) return undefined;
+  const f = (o: OverflowView) => `${pct(o.dropRate)} of new flows dropped, table full ${pct(o.fullFraction)} of the time`;
+  const what = result.comparison === 'whatif' ? `With ${whatIfText(a.whatIf)}` : 'After the backport';
+  const better = a.overflow.dropped < b.overflow.dropped;
+  const text = b.overflow.dropped === 0 && a.overflow.dropped === 0
+    ? 'The table never refuses a new flow in this run.'
+    : `${what}: ${f(b.overflow)} → ${f(a.overflow)}${result.comparison === 'backport' && a.overflow.dropped === b.overflow.dropped ? ' (the backport does not change overflow behaviour; compare the what-ifs instead)' : ''}.`;
+  return h('p', { class: `verdict ${better || a.overflow.dropped === 0 ? 'good' : 'bad'}` }, text);
+}
+
 export function verdictEl(result: PanelResult): HTMLElement {
+  const ov = overflowVerdict(result);
+  if (ov) return ov;
   const [b, a] = result.columns;
   const fmt = (c: VariantColumn) => `${pct(c.mc.latency.delayedRate)} of ${c.mc.latency.unit}s delayed`;
   let text: string;

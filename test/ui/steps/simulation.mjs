@@ -2,7 +2,8 @@
 //   steps.push({ name: 'simulation panel renders without CSP violations', run: simulationSteps });
 // ). Opens the panel from the palette, waits for the first run's result inside the webview,
 // saves test-results/ui/simulation.png (+ -chart, -explorer, -evidence), follows one explorer
-// link into nf_conntrack_core.c, imports conntrack -S through the input box, and fails on any "Content Security Policy" console message from the workbench or the webview.
+// link into nf_conntrack_core.c, imports conntrack -S through the input box, runs the
+// table-overflow scenario (simulation-overflow.png), and fails on any "Content Security Policy" console message from the workbench or the webview.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -88,6 +89,21 @@ export async function simulationSteps(page, ctx = {}) {
     assert.match(verdict ?? '', /insert_failed/, 'the reading names the counters');
     await evidence.scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(path.dirname(SHOT), 'simulation-evidence.png') });
+
+    // The table-overflow scenario: its own knobs appear, and the result compares the table
+    // without and with the paper's what-ifs (drops, early_drop, time full).
+    await frame.locator('select#scenario').selectOption('table-overflow');
+    await frame.locator('#overflow-knobs:not(.hidden) #whatif-closing').waitFor();
+    await frame.locator('#trials').fill('20000');
+    await frame.locator('button#run').click();
+    await frame.locator('.result-head h2', { hasText: 'Table overflow' }).first().waitFor({ timeout: 60_000 });
+    await frame.locator('button#cancel[disabled]').waitFor({ timeout: 90_000 });
+    const without = frame.locator('section.column.before .overflow-result .metric-value').first();
+    const withW = frame.locator('section.column.after .overflow-result .metric-value').first();
+    assert.notEqual((await without.textContent())?.trim(), '0 %', 'the full table drops new flows without the what-ifs');
+    await frame.locator('.result-head').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(path.dirname(SHOT), 'simulation-overflow.png') });
+    ctx.overflow = { without: (await without.textContent())?.trim(), with: (await withW.textContent())?.trim() };
   } finally {
     page.off('console', onConsole);
   }

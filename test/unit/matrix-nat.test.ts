@@ -15,6 +15,7 @@ import { detectPath } from '../../src/core/detect';
 import { Matrix, MatrixRow, sweep } from '../../src/core/matrix';
 import { natPathFor } from '../../src/core/matrix/nat';
 import { patchIds, upstreamIds } from '../../src/core/matrix/patchid';
+import { main } from '../../src/cli';
 
 const CORE = 'net/netfilter/nf_conntrack_core.c';
 const NAT = 'net/netfilter/nf_nat_core.c';
@@ -165,6 +166,16 @@ describe('sweep: patch-id against upstream fixes present in the repository', () 
     assert.notEqual(ids.get(shas[2]), ids.get(shas[1]));
     assert.ok(ids.get(shas[3]), 'a root commit has the whole file as its diff');
     assert.equal((await patchIds(dir, [git('rev-parse', 'nat-1')], [CORE])).size, 0, 'no diff to the file: no patch-id');
+  });
+
+  test('the CLI takes the override as --override ID=SHA', async () => {
+    let out = '';
+    assert.equal(await main(['sweep', '--override', `4e35c1cb9460=${upstream}`, '--refs', 'vendor-2', '--json', dir], (t) => (out += t)), 0);
+    const m = JSON.parse(out) as Matrix;
+    assert.match(m.rows[0].race2.disagreement ?? '', /applied and not reverted/);
+    let err = '';
+    assert.equal(await main(['sweep', '--override', 'race2=-p', dir], () => undefined, (t) => (err += t)), 2);
+    assert.match(err, /ID=SHA/);
   });
 
   test('overrides must be commit ids; option-like names are refused before git runs', async () => {

@@ -1,6 +1,7 @@
 // Sweep bench: a generated repository of >= 2,000 tags, swept by the matrix core, beside the
 // naive way (one `git show` and one full detection per ref) measured in the same run.
-// Usage: npm run bench:sweep [-- --scale N] [--naive-sample N] [--keep]
+// Usage: npm run bench:sweep [-- --scale N] [--naive-sample N] [--keep] [--no-nat]
+// The trees carry nf_nat_core.c too (scanned per distinct blob) unless --no-nat.
 
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
   const sample = arg('naive-sample', 300);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ctb-sweep-bench-'));
   const dir = path.join(tmp, 'linux');
-  const repo = await buildKernelRepo(dir, { scale, seed: 11 });
+  const repo = await buildKernelRepo(dir, { scale, seed: 11, nat: !process.argv.includes('--no-nat') });
   console.log(`repository: ${repo.tags} tags, ${repo.commits} commits, built with git fast-import in ${repo.buildMs.toFixed(0)} ms (${dir})`);
 
   // Load the parser once outside both measurements: neither side should pay wasm start-up.
@@ -36,9 +37,9 @@ async function main(): Promise<void> {
     const m = await sweep(dir, { refs: ['all'] });
     const ms = performance.now() - t;
     const rps = m.rows.length / (ms / 1000);
-    console.log(`${label}: ${m.rows.length} refs in ${ms.toFixed(0)} ms = ${rps.toFixed(0)} refs/s; ${m.stats.distinctBlobs} distinct blobs parsed for ${m.stats.distinctCommits} commits; ${m.stats.historyCommits} history commits over a ${m.stats.graphCommits}-commit walk; ${m.entered.length} entered, ${m.lost.length} lost`);
+    console.log(`${label}: ${m.rows.length} refs in ${ms.toFixed(0)} ms = ${rps.toFixed(0)} refs/s; ${m.stats.distinctBlobs} distinct blobs parsed (+ ${m.stats.natBlobs} nf_nat_core.c blobs scanned) for ${m.stats.distinctCommits} commits; ${m.stats.historyCommits} history commits over a ${m.stats.graphCommits}-commit walk; ${m.entered.length} entered, ${m.lost.length} lost`);
     console.log(`  stages (ms): ${Object.entries(m.stats.ms).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
-    results[label] = { refs: m.rows.length, ms, refsPerSecond: rps, distinctBlobs: m.stats.distinctBlobs, stages: m.stats.ms };
+    results[label] = { refs: m.rows.length, ms, refsPerSecond: rps, distinctBlobs: m.stats.distinctBlobs, natBlobs: m.stats.natBlobs, stages: m.stats.ms };
   }
 
   // Naive: every ref on its own, over an evenly spaced sample when the repository is large.

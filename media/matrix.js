@@ -5,7 +5,12 @@
 (function () {
   // @ts-ignore acquireVsCodeApi is provided by the webview
   const vscode = acquireVsCodeApi();
+  // Filter, sort and the ref box survive a reload through getState/setState; so do the
+  // repository and selection on show (`repo`, `selection`), which the host's serializer reads
+  // to show the same sweep again (src/matrixState.ts validates them there).
   const state = Object.assign({ filter: '', only: '', kind: '', sort: 'ref', dir: 1, refs: '' }, vscode.getState() || {});
+  /** Said above the counts until the next sweep (e.g. "kept sweep from …"). */
+  let note = '';
   /** @type {any} */
   let matrix = null;
 
@@ -176,7 +181,7 @@
     }
     tbody.append(frag);
     const s = matrix.stats;
-    $('status').textContent = `${rows.length} of ${matrix.rows.length} refs shown · ${s.distinctBlobs} distinct blobs · swept in ${(s.ms.total / 1000).toFixed(1)} s`;
+    $('status').textContent = `${note ? note + ' · ' : ''}${rows.length} of ${matrix.rows.length} refs shown · ${s.distinctBlobs} distinct blobs · swept in ${(s.ms.total / 1000).toFixed(1)} s`;
     renderEvents();
   }
 
@@ -208,8 +213,20 @@
     const m = ev.data;
     if (m.type === 'matrix') {
       matrix = m.matrix;
+      note = typeof m.note === 'string' ? m.note : '';
+      state.repo = matrix.repo;
+      state.selection = matrix.selection;
+      save();
       document.body.classList.remove('busy');
       render();
+    } else if (m.type === 'target') {
+      state.repo = m.repo;
+      state.selection = m.refs;
+      if (!state.refs && m.refs.length) {
+        state.refs = m.refs.join(' ');
+        refsEl.value = state.refs;
+      }
+      save();
     } else if (m.type === 'busy') {
       document.body.classList.add('busy');
       $('status').textContent = m.message;

@@ -8,6 +8,7 @@ import { indexFunctions } from './core/parse/treesitter';
 import type { checkPatchText as CheckPatchText } from './core/patch/applied';
 import { joinPatchReports } from './core/patch/join';
 import { formatDetection } from './core/report';
+import { CATALOGUE } from './core/catalogue';
 import type { RunResult, UpstreamId } from './core/backport';
 import type { RepoScenario } from './core/fixtures/demoRepo';
 import type { SweepProgress } from './core/matrix';
@@ -61,7 +62,7 @@ const USAGE = `usage: conntrack-backport <command> [options]
       after a conflict (resolve and git add first), or after an interrupted --apply
   demo-repo [--scenario azure|none|race1|race2|upstream] [--conflict] <dir>
       build a bionic-like demo kernel repository and its "upstream" remote in <dir>
-  sweep [--refs PATTERN]... [--path P] [--no-history] [--json|--csv|--markdown] [--progress] <repo>
+  sweep [--refs PATTERN]... [--path P] [--override ID=SHA]... [--no-history] [--json|--csv|--markdown] [--progress] <repo>
       which branches and tags carry which fix, where each fix entered and where it was lost;
       PATTERN is a glob on the short or full ref name (v4.19.*, Ubuntu-*, refs/remotes/origin/*)
       or one of branches, tags, remotes, all (default: branches and tags)
@@ -240,7 +241,14 @@ async function cmdSweep(a: Args, out: Out): Promise<number> {
   const bad = refs.find((r) => r.startsWith('-'));
   if (bad) throw new UsageError(`refusing a ref pattern that starts with '-': ${bad}`);
   const progress = has(a, 'progress') ? (p: SweepProgress): void => void process.stderr.write(`\r${p.phase}: ${p.message}`.padEnd(60)) : undefined;
-  const m = await sweep(repo, { refs, path: a.flags.get('path')?.[0], history: !has(a, 'no-history'), onProgress: progress });
+  // Upstream ids for the patch-id layer when the repository's copies were made elsewhere (mirrors).
+  const overrides: Record<string, string> = {};
+  for (const o of a.flags.get('override') ?? []) {
+    const m = /^([\w-]+)=([0-9a-fA-F]{7,40})$/.exec(o);
+    if (!m || !CATALOGUE.some((e) => e.id === m[1])) throw new UsageError(`--override wants ID=SHA with a catalogue id (${CATALOGUE.map((e) => e.id).join(', ')}): ${o}`);
+    overrides[m[1]] = m[2];
+  }
+  const m = await sweep(repo, { refs, path: a.flags.get('path')?.[0], overrides, history: !has(a, 'no-history'), onProgress: progress });
   if (progress) process.stderr.write('\n');
   out(exportMatrix(m, has(a, 'json') ? 'json' : has(a, 'csv') ? 'csv' : 'markdown').trimEnd());
   return 0;

@@ -11,7 +11,10 @@ export const MATRIX_VIEW_TYPE = 'conntrackBackport.matrix';
 
 /** Host -> page. */
 export type ToPage =
-  | { type: 'matrix'; matrix: Matrix }
+  /** `note`: said above the table, e.g. that this is the kept sweep shown after a reload. */
+  | { type: 'matrix'; matrix: Matrix; note?: string }
+  /** The repository and selection on show: the page keeps them in its state for a reload. */
+  | { type: 'target'; repo: string; refs: string[] }
   | { type: 'busy'; message: string }
   | { type: 'error'; message: string };
 

@@ -5,7 +5,11 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { newNonce } from './webviewShell';
+import * as fs from 'node:fs';
 import { exportMatrix, Matrix, sweep, SweepCancelled } from './core/matrix';
+import { loadMatrix, refsFingerprint, saveMatrix } from './core/matrix/cache';
+import { readConfig } from './config';
+import { restoreTarget } from './matrixState';
 import { gitText } from './core/git/run';
 import { MATRIX_VIEW_TYPE, matrixHtml, parseRefDocumentQuery, parseToHost, REF_SCHEME, RefDocument, refDocumentQuery, SHOW_MATRIX_COMMAND, ToPage } from './matrixProtocol';
 
@@ -32,10 +36,13 @@ class MatrixPanel {
   private readonly disposables: vscode.Disposable[] = [];
   private matrix: Matrix | undefined;
   private running: AbortController | undefined;
+  /** Restored after a reload: show the kept sweep when the refs have not moved, else sweep. */
+  private preferKept = false;
 
   private constructor(
     private readonly panel: vscode.WebviewPanel,
     private readonly extensionUri: vscode.Uri,
+    private readonly keepDir: string,
     private repo: string,
     private refs: string[],
   ) {
@@ -44,21 +51,74 @@ class MatrixPanel {
     panel.webview.onDidReceiveMessage((raw) => this.onMessage(raw), null, this.disposables);
   }
 
-  static show(extensionUri: vscode.Uri, repo: string, refs: string[]): MatrixPanel {
-    const media = vscode.Uri.joinPath(extensionUri, 'media');
+  static show(context: vscode.ExtensionContext, repo: string, refs: string[]): MatrixPanel {
     if (MatrixPanel.current) {
       MatrixPanel.current.panel.reveal();
       MatrixPanel.current.repo = repo;
       MatrixPanel.current.refs = refs;
+      MatrixPanel.current.postTarget();
       void MatrixPanel.current.run();
       return MatrixPanel.current;
     }
-    const panel = vscode.window.createWebviewPanel(MATRIX_VIEW_TYPE, `Conntrack matrix: ${path.basename(repo)}`, vscode.ViewColumn.Active, {
-      enableScripts: true,
-      localResourceRoots: [media],
-    });
-    MatrixPanel.current = new MatrixPanel(panel, extensionUri, repo, refs);
+    const panel = vscode.window.createWebviewPanel(MATRIX_VIEW_TYPE, `Conntrack matrix: ${path.basename(repo)}`, vscode.ViewColumn.Active, panelOptions(context.extensionUri));
+    MatrixPanel.current = new MatrixPanel(panel, context.extensionUri, keepDir(context), repo, refs);
     return MatrixPanel.current;
+  }
+
+  /**
+   * From the serializer after a window reload: the page's saved state names the repository and
+   * selection; the page restores its own filter and sort. A state naming nothing (a panel closed
+   * before its first sweep) or a repository that is gone leaves a page that says so.
+   */
+  static revive(panel: vscode.WebviewPanel, context: vscode.ExtensionContext, state: unknown): void {
+    panel.webview.options = panelOptions(context.extensionUri);
+    const target = restoreTarget(state);
+    MatrixPanel.current?.dispose();
+    const p = new MatrixPanel(panel, context.extensionUri, keepDir(context), target?.repo ?? '', target?.refs ?? []);
+    p.preferKept = true;
+    MatrixPanel.current = p;
+    panel.title = target ? `Conntrack matrix: ${path.basename(target.repo)}` : 'Conntrack matrix';
+  }
+
+  private postTarget(): void {
+    if (this.repo) this.post({ type: 'target', repo: this.repo, refs: this.refs });
+  }
+
+  /** The kept sweep for this repository and selection, when every ref still points where it did. */
+  private async kept(): Promise<Matrix | null> {
+    try {
+      return loadMatrix(this.keepDir, this.repo, this.refs, await refsFingerprint(this.repo));
+    } catch {
+      return null;
+    }
+  }
+
+  private async keep(m: Matrix): Promise<void> {
+    try {
+      saveMatrix(this.keepDir, m, this.refs, await refsFingerprint(this.repo));
+    } catch {
+      // Only a reload pays for a failed write: it sweeps again.
+    }
+  }
+
+  /** The page is up: the matrix it had, the kept one after a reload, or a new sweep. */
+  private async onReady(): Promise<void> {
+    if (!this.repo || !fs.existsSync(this.repo)) {
+      this.post({ type: 'error', message: this.repo ? `${this.repo} is gone: run "Show Backport Matrix" again.` : 'Nothing to restore: run "Show Backport Matrix".' });
+      return;
+    }
+    this.postTarget();
+    if (this.matrix) return this.post({ type: 'matrix', matrix: this.matrix });
+    if (this.running) return;
+    if (this.preferKept) {
+      this.preferKept = false;
+      const m = await this.kept();
+      if (m) {
+        this.matrix = m;
+        return this.post({ type: 'matrix', matrix: m, note: `Kept sweep from ${m.generatedAt.slice(0, 16).replace('T', ' ')} UTC (no ref has moved since); Sweep to run it again.` });
+      }
+    }
+    void this.run();
   }
 
   private html(): string {
@@ -88,6 +148,7 @@ class MatrixPanel {
         let last = 0;
         return sweep(this.repo, {
           refs: this.refs,
+          overrides: readConfig(vscode.Uri.file(this.repo)).backport.commitOverrides,
           signal: ac.signal,
           onProgress: (p) => {
             const pct = p.phase === 'detect' && p.total ? Math.round((p.done / p.total) * 80) + 10 : p.phase === 'lines' ? 95 : p.phase === 'history' ? 92 : 5;
@@ -99,6 +160,7 @@ class MatrixPanel {
       if (this.running !== ac) return;
       this.matrix = m;
       this.post({ type: 'matrix', matrix: m });
+      void this.keep(m);
     } catch (e) {
       if (e instanceof SweepCancelled || (e as Error).name === 'AbortError') this.post({ type: 'error', message: 'Sweep cancelled.' });
       else {
@@ -113,11 +175,11 @@ class MatrixPanel {
   private async onMessage(raw: unknown): Promise<void> {
     const msg = parseToHost(raw);
     if (!msg) return;
-    if (msg.type === 'ready') {
-      if (this.matrix) this.post({ type: 'matrix', matrix: this.matrix });
-      else if (!this.running) void this.run();
-    } else if (msg.type === 'rerun') {
+    if (msg.type === 'ready') await this.onReady();
+    else if (msg.type === 'rerun') {
+      if (!this.repo) return;
       this.refs = msg.refs;
+      this.postTarget();
       void this.run();
     } else if (msg.type === 'open') {
       const p = msg.pointer;
@@ -186,7 +248,16 @@ export async function showMatrix(context: vscode.ExtensionContext, repoArg?: unk
     void vscode.window.showErrorMessage(`Conntrack matrix: refusing a ref pattern that starts with '-': ${bad}`);
     return;
   }
-  MatrixPanel.show(context.extensionUri, repo, refs);
+  MatrixPanel.show(context, repo, refs);
+}
+
+function panelOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media')] };
+}
+
+/** Where the last sweeps are kept for restored panels (the extension's own global storage). */
+function keepDir(context: vscode.ExtensionContext): string {
+  return path.join(context.globalStorageUri.fsPath, 'matrix');
 }
 
 /** Registers the conntrack-ref: provider and the show-matrix command. */
@@ -194,6 +265,8 @@ export function registerMatrix(context: vscode.ExtensionContext): vscode.Disposa
   return [
     vscode.workspace.registerTextDocumentContentProvider(REF_SCHEME, new RefContentProvider()),
     vscode.commands.registerCommand(SHOW_MATRIX_COMMAND, (repo?: unknown, refs?: unknown) => showMatrix(context, repo, refs)),
+    // A reload restores the panel from the page's getState() (see matrixState.ts).
+    vscode.window.registerWebviewPanelSerializer(MATRIX_VIEW_TYPE, { deserializeWebviewPanel: async (panel, state) => MatrixPanel.revive(panel, context, state) }),
     { dispose: () => MatrixPanel.current?.dispose() },
   ];
 }

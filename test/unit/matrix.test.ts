@@ -17,7 +17,7 @@ let tmp: string;
 
 before(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ctb-matrix-'));
-  repo = await buildKernelRepo(path.join(tmp, 'linux'), { scale: 1, seed: 7 });
+  repo = await buildKernelRepo(path.join(tmp, 'linux'), { scale: 1, seed: 7, nat: true });
   matrix = await sweep(repo.dir, { refs: ['all'] });
 });
 
@@ -86,6 +86,17 @@ describe('sweep over a generated kernel history', () => {
     assert.equal(matrix.stats.distinctBlobs, blobs.size);
     assert.equal(matrix.stats.parsedBlobs, blobs.size);
     assert.ok(blobs.size < matrix.rows.length / 3, `${blobs.size} blobs for ${matrix.rows.length} refs`);
+  });
+
+  test('nf_nat_core.c: scanned once per distinct blob; its evidence only while the azure posting is applied', () => {
+    assert.equal(matrix.stats.natBlobs, 2);
+    const wrong: string[] = [];
+    for (const r of matrix.rows) {
+      const t = repo.refs.get(r.short)!;
+      const natEvidence = r.race2.evidence.some((e) => e.path.endsWith('nf_nat_core.c') && e.supports);
+      if (natEvidence !== (t.state.race2 === 'azure-952939' && t.status !== 'absent')) wrong.push(r.short);
+    }
+    assert.deepEqual(wrong, []);
   });
 
   test('where each fix entered names the right tags on every line', () => {

@@ -50,3 +50,18 @@ export function historyForCommit(graph: CommitGraph, byId: Map<string, Classifie
   for (const ev of found) if (ev.variant) net[ev.variant] = ev.reverts ? 'reverted' : 'applied';
   return { available: true, relPath, commitsTouchingFile: found.length, commits: [...found].reverse(), net };
 }
+
+/**
+ * Adds patch-id matches to the classified list. A match may be a commit already kept only as an
+ * azure marker: it then gains the classification instead of appearing twice.
+ */
+export function mergeClassified(classified: ClassifiedCommit[], matches: ClassifiedCommit[]): ClassifiedCommit[] {
+  if (!matches.length) return classified;
+  const byId = new Map(classified.map((c) => [c.sha, c]));
+  for (const m of matches) {
+    const known = byId.get(m.sha);
+    if (known) Object.assign(known, { plain: m.plain, azure: m.azure });
+    else byId.set(m.sha, m);
+  }
+  return [...byId.values()];
+}

@@ -3,6 +3,7 @@
 
 import type { DetectionResult, Evidence, FeatureFinding, RaceVerdict } from '../types';
 import type { RefInfo } from '../git/refs';
+import { isNatEvidence } from './nat';
 import type { EvidencePointer, FeatureCell, HistoryMark, MatrixRow, RaceCell, RowStatus } from './types';
 
 /** A cell keeps a few pointers: supporting evidence first, then what shows the fix absent. */
@@ -15,30 +16,37 @@ export interface Located {
   note?: string;
 }
 
-function pointers(evidence: Evidence[], ref: RefInfo, path: string): EvidencePointer[] {
-  const sorted = [...evidence].sort((a, b) => Number(b.supports) - Number(a.supports));
-  return sorted.slice(0, MAX_POINTERS).map((e) =>
-    e.layer === 'history' && e.commit
-      ? { ref: e.commit.slice(0, 12), commit: e.commit, path, layer: 'history', site: e.site, supports: e.supports }
-      : { ref: ref.short, commit: ref.commit ?? '', path, line: e.startLine, endLine: e.endLine, layer: e.layer, site: e.site, supports: e.supports },
-  );
+/** Paths of the files a row's evidence lives in (results are shared by refs, paths are not). */
+interface Paths {
+  core: string;
+  nat?: string;
 }
 
-function raceCell(v: RaceVerdict, ref: RefInfo, path: string): RaceCell {
+function pointers(evidence: Evidence[], ref: RefInfo, p: Paths): EvidencePointer[] {
+  const sorted = [...evidence].sort((a, b) => Number(b.supports) - Number(a.supports));
+  return sorted.slice(0, MAX_POINTERS).map((e) => {
+    if (e.layer === 'history' && e.commit) return { ref: e.commit.slice(0, 12), commit: e.commit, path: p.core, layer: 'history', site: e.site, supports: e.supports };
+    const path = isNatEvidence(e) && p.nat ? p.nat : p.core;
+    return { ref: ref.short, commit: ref.commit ?? '', path, line: e.startLine, endLine: e.endLine, layer: e.layer, site: e.site, supports: e.supports };
+  });
+}
+
+function raceCell(v: RaceVerdict, ref: RefInfo, path: Paths): RaceCell {
   const c: RaceCell = { verdict: v.verdict, variant: v.variant, explain: v.explain, evidence: pointers(v.evidence, ref, path) };
   if (v.decidedBy) c.decidedBy = v.decidedBy;
   if (v.disagreement) c.disagreement = v.disagreement;
   return c;
 }
 
-function featureCell(f: FeatureFinding, ref: RefInfo, path: string): FeatureCell {
+function featureCell(f: FeatureFinding, ref: RefInfo, path: Paths): FeatureCell {
   return { present: f.present, explain: f.explain, evidence: pointers(f.evidence, ref, path) };
 }
 
 const unknownRace = (why: string): RaceCell => ({ verdict: 'unknown', variant: null, explain: why, evidence: [] });
 const unknownFeature = (why: string): FeatureCell => ({ present: 'unknown', explain: why, evidence: [] });
 
-export function buildRow(ref: RefInfo, loc: Located, result: DetectionResult | null, history: HistoryMark[]): MatrixRow {
+/** `natPath`: where nf_nat_core.c was read at this ref, for evidence the NAT scan found. */
+export function buildRow(ref: RefInfo, loc: Located, result: DetectionResult | null, history: HistoryMark[], natPath?: string): MatrixRow {
   const base = { ref: ref.name, short: ref.short, kind: ref.kind, date: ref.date, commit: ref.commit, blob: loc.blob, path: loc.path, history };
   const status: RowStatus = result && !result.kernelFile ? 'not-kernel' : loc.status;
   const note = [loc.note, result && !result.kernelFile ? result.reason : undefined].filter(Boolean).join('; ') || undefined;
@@ -46,7 +54,7 @@ export function buildRow(ref: RefInfo, loc: Located, result: DetectionResult | n
     const why = note ?? 'no file at this ref';
     return { ...base, status, note, race1: unknownRace(why), race2: unknownRace(why), race3: unknownRace(why), zone: unknownFeature(why), rework: unknownFeature(why), reverse: unknownFeature(why) };
   }
-  const p = loc.path;
+  const p: Paths = { core: loc.path, nat: natPath };
   return {
     ...base,
     status,

@@ -1,7 +1,9 @@
 // The sweep: nf_conntrack_core.c at every selected branch and tag, without a checkout.
 // Refs -> commits (for-each-ref, tags peeled) -> blob ids (one cat-file --batch-check) ->
-// each DISTINCT blob read once through one long-lived cat-file --batch and detected once ->
-// history joined per ref from one log over the graph -> lines and entered/lost.
+// each DISTINCT blob read once through one long-lived cat-file --batch and detected once (and
+// nf_nat_core.c beside it: resolved in the same batch-check, each distinct blob scanned once
+// through the same cat-file) -> history joined per ref from one log over the graph (patch-ids
+// against upstream fixes present in the repository) -> lines and entered/lost.
 
 import * as path from 'node:path';
 import { CORE_REL_PATH } from '../detect/input';
@@ -11,15 +13,17 @@ import { CommitGraph, commonBase, parentsOf, walkGraph } from '../git/graph';
 import { listAllRefs, refMatcher, RefInfo } from '../git/refs';
 import { gitText } from '../git/run';
 import type { DetectionResult } from '../types';
-import { classifyAll, ClassifiedCommit, historyForCommit, logTouching } from './history';
+import { classifyAll, ClassifiedCommit, historyForCommit, logTouching, mergeClassified } from './history';
+import { natPathFor, NatScan, scanNatBlob, withNat } from './nat';
+import { patchIdMatches, upstreamIds } from './patchid';
 import { buildLines, scanLines } from './lines';
 import { buildRow, Located } from './row';
 import type { HistoryMark, Matrix, MatrixRow, SweepOptions, SweepProgress } from './types';
 
-/** The file's name before 2.6.15 (IPv4-only conntrack): its presence explains an absent row. */
 /** Blob requests kept in flight ahead of the detector. */
 const PREFETCH = 6;
 
+/** The file's name before 2.6.15 (IPv4-only conntrack): its presence explains an absent row. */
 const PREDECESSOR = 'net/ipv4/netfilter/ip_conntrack_core.c';
 
 export class SweepCancelled extends Error {
@@ -40,6 +44,7 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
   const signal = opts.signal;
   const primary = opts.path ?? CORE_REL_PATH;
   checkPath(primary);
+  upstreamIds(opts.overrides); // refuses a non-hex override before any git runs
   const warnings: string[] = [];
   const report = (p: SweepProgress): void => opts.onProgress?.(p);
   const cancelled = (): void => {
@@ -65,9 +70,11 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
   // 2. blob ids at the primary path, then other paths the file has had for the misses
   report({ phase: 'resolve', done: 0, total: commits.length, message: `resolving ${primary} at ${commits.length} commits` });
   const located = new Map<string, Located>();
-  const first = await batchCheck(repo, commits.map((c) => `${c}:${primary}`), signal);
+  // One batch-check answers both files at every commit: the conntrack file, then the NAT file.
+  const natPrimary = natPathFor(primary);
+  const first = await batchCheck(repo, [...commits.map((c) => `${c}:${primary}`), ...commits.map((c) => `${c}:${natPrimary}`)], signal);
   const missing: string[] = [];
-  first.forEach((a, i) => (a.type === 'blob' ? located.set(commits[i], { blob: a.sha, path: primary, status: 'ok' }) : missing.push(commits[i])));
+  commits.forEach((c, i) => (first[i].type === 'blob' ? located.set(c, { blob: first[i].sha, path: primary, status: 'ok' }) : missing.push(c)));
   const pathsSeen = new Set([primary]);
   if (missing.length) {
     const moved = await findMoved(repo, missing, primary, signal);
@@ -76,16 +83,20 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
       if (loc.path) pathsSeen.add(loc.path);
     }
   }
+  const natAt = await locateNat(repo, commits, located, first.slice(commits.length), natPrimary, signal);
   tick('resolve');
   cancelled();
 
-  // 3. detect each distinct blob once
+  // 3. detect each distinct blob once; scan each distinct NAT blob once, through the same process
   const blobs = new Map<string, string>(); // blob -> path it was found at (for the report's file field)
   for (const l of located.values()) if (l.blob && l.path && !blobs.has(l.blob)) blobs.set(l.blob, l.path);
+  const natBlobs = new Map<string, string>();
+  for (const n of natAt.values()) if (!natBlobs.has(n.blob)) natBlobs.set(n.blob, n.path);
   const results = new Map<string, DetectionResult>();
+  const natScans = new Map<string, NatScan>();
   const cat = new CatFileBatch(repo);
   try {
-    const ids = [...blobs.keys()];
+    const ids = [...blobs.keys(), ...natBlobs.keys()];
     // A few requests ahead: git reads the next blobs while the detector works on this one.
     const pending: Promise<CatFileObject | null>[] = [];
     const ask = (k: number): void => {
@@ -99,12 +110,14 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
       delete pending[i];
       ask(i + PREFETCH);
       cancelled();
-      const file = blobs.get(ids[i])!;
+      const isNat = i >= blobs.size;
+      const file = isNat ? natBlobs.get(ids[i])! : blobs.get(ids[i])!;
       if (!obj) {
         warnings.push(`blob ${ids[i]} could not be read`);
         continue;
       }
-      results.set(ids[i], await detectBuffer(obj.content, file));
+      if (isNat) natScans.set(ids[i], scanNatBlob(obj.content, file));
+      else results.set(ids[i], await detectBuffer(obj.content, file));
       if (i % 16 === 0 || i === ids.length - 1) report({ phase: 'detect', done: i + 1, total: ids.length, message: `detecting blob ${i + 1} of ${ids.length}` });
     }
   } finally {
@@ -112,17 +125,33 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
   }
   tick('detect');
   cancelled();
+  // The source layer with the NAT scan joined, per distinct (conntrack blob, NAT blob) pair.
+  const sourceResults = new Map<string, DetectionResult | null>();
+  const sourceFor = (commit: string): DetectionResult | null => {
+    const blob = located.get(commit)?.blob;
+    const base = blob ? results.get(blob) : undefined;
+    if (!base) return null;
+    const nat = natAt.get(commit)?.blob;
+    const key = `${blob}|${nat ?? ''}`;
+    if (!sourceResults.has(key)) sourceResults.set(key, withNat(base, nat ? natScans.get(nat) : undefined));
+    return sourceResults.get(key)!;
+  };
 
   // 4. history: commits touching the file, classified once; ancestry from one walk
   const history = opts.history !== false;
   report({ phase: 'history', done: 0, total: 1, message: 'reading history of the file' });
   let classified: ClassifiedCommit[] = [];
-  if (history && commits.length) classified = classifyAll(await logTouching(repo, commits, [...pathsSeen], signal));
+  if (history && commits.length) {
+    // detectPath reads the history of both files; so does the sweep where the NAT file exists.
+    const logPaths = [...pathsSeen, ...new Set([...natAt.values()].map((n) => n.path))];
+    const records = await logTouching(repo, commits, logPaths, signal);
+    classified = classifyAll(records);
+    classified = mergeClassified(classified, await patchIdMatches(repo, records, classified, logPaths, opts.overrides, signal));
+  }
   const byId = new Map(classified.map((c) => [c.sha, c]));
   const lineBranches = pickLineBranches(all, selected);
   const carrying = commits.filter((c) => {
-    const l = located.get(c);
-    const r = l?.blob ? results.get(l.blob) : undefined;
+    const r = sourceFor(c);
     return !!r && r.kernelFile && (r.races.race1.verdict === 'fixed' || r.races.race2.verdict === 'fixed' || r.races.race3.verdict === 'fixed' || r.zoneFollowup.present === true);
   });
   const tips = [...commits, ...lineBranches.map((b) => b.commit!).filter(Boolean)];
@@ -134,12 +163,13 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
   const rows: MatrixRow[] = [];
   for (const ref of selected) {
     const loc: Located = ref.commit ? located.get(ref.commit) ?? { blob: null, path: null, status: 'absent' } : { blob: null, path: null, status: 'no-commit', note: 'the ref does not point at a commit' };
-    const base = loc.blob ? results.get(loc.blob) ?? null : null;
+    const base = ref.commit && loc.blob ? sourceFor(ref.commit) : null;
+    const natBlob = ref.commit ? natAt.get(ref.commit)?.blob ?? '' : '';
     let result = base;
     let marks: HistoryMark[] = [];
     if (base && history && ref.commit && base.kernelFile) {
       // Refs sharing a blob and the same set of history commits share the joined result.
-      const key = `${loc.blob}|${graph.maskKey(ref.commit)}`;
+      const key = `${loc.blob}|${natBlob}|${graph.maskKey(ref.commit)}`;
       let j = joined.get(key);
       if (!j) {
         const h = historyForCommit(graph, byId, ref.commit, loc.path ?? primary);
@@ -154,7 +184,7 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
       result = j.result;
       marks = j.marks;
     }
-    rows.push(buildRow(ref, loc, result, marks));
+    rows.push(buildRow(ref, loc, result, marks, ref.commit ? natAt.get(ref.commit)?.path : undefined));
   }
   rows.sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || natural(a.short, b.short));
   tick('history');
@@ -187,7 +217,7 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
     rows,
     lines,
     ...scan,
-    stats: { refs: rows.length, distinctCommits: commits.length, distinctBlobs: blobs.size, parsedBlobs: results.size, historyCommits: classified.length, graphCommits: graph.order.length, ms },
+    stats: { refs: rows.length, distinctCommits: commits.length, distinctBlobs: blobs.size, parsedBlobs: results.size, natBlobs: natScans.size, historyCommits: classified.length, graphCommits: graph.order.length, ms },
     warnings,
   };
 }
@@ -219,6 +249,26 @@ async function walkAbove(repo: string, tips: string[], historyCommits: string[],
   }
   warnings.push('could not find a common floor for the graph walk: walked the whole history');
   return walkGraph(repo, tips, [], signal);
+}
+
+/**
+ * The NAT file beside the conntrack file at each commit: answers for `natPrimary` came with the
+ * first batch-check; commits whose conntrack file sits elsewhere (moved, nested) ask once more,
+ * all together, beside the path it was found at.
+ */
+async function locateNat(repo: string, commits: string[], located: Map<string, Located>, atPrimary: { sha: string | null; type: string | null }[], natPrimary: string, signal?: AbortSignal): Promise<Map<string, { blob: string; path: string }>> {
+  const out = new Map<string, { blob: string; path: string }>();
+  const elsewhere: { commit: string; path: string }[] = [];
+  commits.forEach((c, i) => {
+    const l = located.get(c);
+    if (!l?.blob || !l.path) return;
+    const want = natPathFor(l.path);
+    if (want !== natPrimary) elsewhere.push({ commit: c, path: want });
+    else if (atPrimary[i].type === 'blob') out.set(c, { blob: atPrimary[i].sha!, path: natPrimary });
+  });
+  const more = await batchCheck(repo, elsewhere.map((e) => `${e.commit}:${e.path}`), signal);
+  more.forEach((a, i) => a.type === 'blob' && out.set(elsewhere[i].commit, { blob: a.sha!, path: elsewhere[i].path }));
+  return out;
 }
 
 /**

@@ -125,6 +125,8 @@ export interface MatrixStats {
   distinctBlobs: number;
   /** Blobs run through the detector (= distinct blobs that are files). */
   parsedBlobs: number;
+  /** Distinct nf_nat_core.c blobs scanned for the azure 952939 hypothesis. */
+  natBlobs: number;
   historyCommits: number;
   graphCommits: number;
   ms: { refs: number; resolve: number; detect: number; history: number; lines: number; total: number };
@@ -158,6 +160,11 @@ export interface SweepOptions {
   path?: string;
   /** Join the history layer (default true). */
   history?: boolean;
+  /**
+   * Upstream commit ids to use instead of the catalogue's for the patch-id layer (mirrors,
+   * rewritten histories), as detectPath's `overrides`. Hex ids only.
+   */
+  overrides?: Partial<Record<VariantId, string>>;
   /** Compute lines and entered/lost (default true). */
   lines?: boolean;
   signal?: AbortSignal;

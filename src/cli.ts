@@ -32,7 +32,9 @@ export function parseArgs(argv: string[]): Args {
       break;
     }
     if (a.startsWith('--')) {
-      const [k, v] = a.slice(2).split('=', 2);
+      const eq = a.indexOf('=');
+      const k = eq < 0 ? a.slice(2) : a.slice(2, eq);
+      const v = eq < 0 ? undefined : a.slice(eq + 1); // --commit=ed07d9a021df=SHA keeps its second '='
       const val = v ?? (BOOLEAN_FLAGS.has(k) ? 'true' : rest[++i]);
       if (val === undefined) throw new UsageError(`--${k} needs a value`);
       flags.set(k, [...(flags.get(k) ?? []), val]);

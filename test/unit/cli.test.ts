@@ -48,3 +48,11 @@ test('functions lists names, lines and #if conditions', async () => {
   const r = await run('functions', '--json', `${d}/a.c`);
   assert.deepEqual(JSON.parse(r.out), [{ name: 'f', startLine: 2, endLine: 5, nameLine: 2, condition: 'CONFIG_X' }]);
 });
+
+test('flag values keep every "=" after the first', async () => {
+  const { parseArgs } = await import('../../src/cli');
+  const a = parseArgs(['sweep', '--override=ed07d9a021df=abc123', '--refs', 'v4.*', 'repo']);
+  assert.deepEqual(a.flags.get('override'), ['ed07d9a021df=abc123']);
+  assert.deepEqual(a.flags.get('refs'), ['v4.*']);
+  assert.deepEqual(a.positional, ['repo']);
+});

@@ -8,6 +8,7 @@
 
 import type { CounterName } from '../core/model/state';
 import type { LatencySummary } from '../core/model/montecarlo';
+import type { OverflowResult } from '../core/model/overflow';
 import type { ModelVariantId } from '../core/model/variants';
 import type { ResolverMode } from '../core/model/scenarios';
 import type { PortMode, WhatIf } from '../core/model/state';
@@ -159,20 +160,10 @@ export interface MonteCarloView {
   trialsPerSec: number;
 }
 
-export interface OverflowView {
-  flows: number;
-  dropped: number;
-  dropRate: number;
-  dropCi: [number, number];
-  droppedUdp: number;
-  droppedTcp: number;
-  earlyDrops: number;
-  /** Fraction of simulated time the table sat at nf_conntrack_max. */
-  fullFraction: number;
-  /** The same in seconds of the run. */
+/** The model's overflow figures as the page shows them (counters become a table). */
+export interface OverflowView extends Pick<OverflowResult, 'flows' | 'dropped' | 'dropRate' | 'dropCi' | 'droppedUdp' | 'droppedTcp' | 'earlyDrops' | 'fullFraction' | 'peak' | 'max'> {
+  /** fullFraction in seconds of the run. */
   fullSeconds: number;
-  peak: number;
-  max: number;
   whatIf: WhatIf;
   /** Totals over all CPUs, in the variant era's column order. */
   counters: { columns: CounterName[]; totals: number[] };

@@ -119,7 +119,7 @@ async function runApply(ctx: Ctx, p: Prepared, stash = false): Promise<void> {
 async function handleResult(ctx: Ctx, tree: string, r: RunResult): Promise<void> {
   ctx.log.info(`backport: ${r.status}: ${r.message}`);
   if (r.status === 'conflict' && r.conflict) {
-    for (const f of r.conflict.files) await vscode.window.showTextDocument(vscode.Uri.file(path.join(tree, f)), { preview: false });
+    for (const f of r.conflict.files) await openConflict(ctx, vscode.Uri.file(path.join(tree, f)));
     const cont = 'Continue (I resolved it)';
     const abort = 'Abort and Restore';
     const choice = await vscode.window.showWarningMessage(
@@ -144,6 +144,19 @@ async function handleResult(ctx: Ctx, tree: string, r: RunResult): Promise<void>
   }
   const say = r.status === 'aborted' || r.status === 'nothing-to-do' ? vscode.window.showInformationMessage : vscode.window.showErrorMessage;
   void say(`Backport ${r.status}: ${r.message}${r.backupRef ? ` (backup: ${r.backupRef})` : ''}`);
+}
+
+/** The merge editor when the built-in git extension offers it, else the file with its markers. */
+async function openConflict(ctx: Ctx, uri: vscode.Uri): Promise<void> {
+  try {
+    if ((await vscode.commands.getCommands(true)).includes('git.openMergeEditor')) {
+      await vscode.commands.executeCommand('git.openMergeEditor', uri);
+      return;
+    }
+  } catch (err) {
+    ctx.log.warn(`merge editor for ${uri.fsPath}: ${err}`);
+  }
+  await vscode.window.showTextDocument(uri, { preview: false });
 }
 
 /** A run interrupted earlier (window closed, process killed): offer to finish or undo it. */

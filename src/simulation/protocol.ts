@@ -7,7 +7,7 @@
 // Host -> worker: run;  worker -> host: progress, result, error (the run off the host's thread)
 
 import type { CounterName } from '../core/model/state';
-import type { LatencySummary } from '../core/model/montecarlo';
+import type { LatencySummary, McResult } from '../core/model/montecarlo';
 import type { OverflowResult } from '../core/model/overflow';
 import type { ModelVariantId } from '../core/model/variants';
 import type { ResolverMode } from '../core/model/scenarios';
@@ -147,17 +147,10 @@ export interface LatencyView extends LatencySummary {
   sentence: string;
 }
 
-export interface MonteCarloView {
-  trials: number;
-  races: number;
-  packets: number;
-  dropped: number;
-  dropRate: number;
-  dropCi: [number, number];
-  causes: Record<string, number>;
+/** The model's Monte Carlo figures as the page shows them. */
+export interface MonteCarloView extends Pick<McResult, 'trials' | 'races' | 'packets' | 'dropped' | 'dropRate' | 'dropCi' | 'causes' | 'trialsPerSec'> {
   latency: LatencyView;
   counters: CounterTable;
-  trialsPerSec: number;
 }
 
 /** The model's overflow figures as the page shows them (counters become a table). */

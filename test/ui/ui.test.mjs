@@ -11,6 +11,7 @@ import { installExtension, listExtensions, makeProfile, startCodeServer } from '
 import { launchBrowser } from '../../scripts/browser.mjs';
 import { CORE_FILE, makeDemoWorkspace } from '../support/workspace.mjs';
 import { simulationSteps } from './steps/simulation.mjs';
+import { goToLine, quickOpen, runFromPalette } from './helpers.mjs';
 import { writeFileSync } from 'node:fs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -19,34 +20,7 @@ const EXTENSION_ID = `${pkg.publisher}.${pkg.name}`;
 const VSIX = path.join(root, process.env.VSIX ?? 'conntrack-backport.vsix');
 const SHOTS = path.join(root, 'test-results/ui');
 
-/** F1, type, pick the first matching row. */
-export async function runFromPalette(page, label) {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(`>${label}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().waitFor();
-  await page.keyboard.press('Enter');
-}
-
-/** Ctrl+P, type the workspace-relative path, open it, wait for its tab to be active. */
-export async function quickOpen(page, relPath) {
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(relPath);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(relPath) }).first().waitFor();
-  await page.keyboard.press('Enter');
-  await page.locator('.tabs-container .tab.active', { hasText: path.basename(relPath) }).waitFor();
-}
-
-/** Ctrl+G to a 1-based line; the editor reveals it in the middle. */
-export async function goToLine(page, line) {
-  if (line < 1) throw new Error('line not found');
-  await page.keyboard.press('Control+G');
-  await page.locator('.quick-input-widget input').fill(`:${line}`);
-  await page.keyboard.press('Enter');
-}
+export { goToLine, quickOpen, runFromPalette } from './helpers.mjs';
 
 // Steps run in order on one page. Example for later (lenses on the open core file):
 //   steps.push({ name: 'lenses show verdicts', run: async (page) => {

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runFromPalette } from '../helpers.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const SHOT = path.join(root, 'test-results/ui/simulation.png');
@@ -16,14 +17,6 @@ const SHOT = path.join(root, 'test-results/ui/simulation.png');
 const NODE_STATS = 'cpu=0 found=4601 invalid=2157 ignore=0 insert=0 insert_failed=74 drop=74 early_drop=0 error=0 search_restart=100 '
   + 'cpu=1 found=7545 invalid=3952 ignore=0 insert=0 insert_failed=175 drop=175 early_drop=0 error=0 search_restart=159';
 
-async function palette(page, label) {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(`>${label}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().waitFor();
-  await page.keyboard.press('Enter');
-}
 
 /** The panel's document: the workbench wraps each webview in two iframes. */
 export function simulationFrame(page) {
@@ -37,10 +30,10 @@ export async function simulationSteps(page, ctx = {}) {
   try {
     // Room for the side-by-side columns: no side bar, one editor group.
     await page.keyboard.press('Escape');
-    await palette(page, 'View: Close All Editors');
-    if (await page.locator('.part.sidebar').isVisible()) await palette(page, 'View: Toggle Primary Side Bar Visibility');
+    await runFromPalette(page, 'View: Close All Editors');
+    if (await page.locator('.part.sidebar').isVisible()) await runFromPalette(page, 'View: Toggle Primary Side Bar Visibility');
     // (Palette first: once the webview has focus, F1 goes to its iframe, not the workbench.)
-    await palette(page, 'Conntrack Backport: Open Simulation Panel');
+    await runFromPalette(page, 'Conntrack Backport: Open Simulation Panel');
     await page.locator('.tabs-container .tab', { hasText: 'Conntrack Simulation' }).waitFor({ timeout: 20_000 });
     const frame = simulationFrame(page);
     await frame.locator('h1', { hasText: 'Conntrack race simulation' }).waitFor({ timeout: 30_000 });
@@ -78,7 +71,7 @@ export async function simulationSteps(page, ctx = {}) {
 
     // Evidence import the way a user pastes it: palette, "Paste into an input box", one line.
     await page.locator('.part.statusbar').click({ position: { x: 700, y: 5 } }); // focus back to the workbench
-    await palette(page, 'Conntrack Backport: Import conntrack -S output');
+    await runFromPalette(page, 'Conntrack Backport: Import conntrack -S output');
     await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Paste into an input box' }).click();
     await page.locator('.quick-input-widget input').fill(NODE_STATS);
     await page.keyboard.press('Enter');

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installExtension, makeProfile } from '../scripts/code-server.mjs';
 import { runInExtensionHost } from '../scripts/ext-host-test.mjs';
-import { makeKernelWorkspace } from '../test/support/workspace.mjs';
+import { makeDemoWorkspace } from '../test/support/workspace.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Number(process.env.RUNS ?? 3);
@@ -44,9 +44,11 @@ const samples = [];
 for (let i = 0; i < RUNS; i++) {
   const profile = makeProfile('cb-bench-');
   installExtension(profile, baselineVsix);
-  const folder = makeKernelWorkspace();
+  // The demo workspace of `npm start`: a bionic-like git tree with the azure commits.
+  const demo = makeDemoWorkspace();
+  const folder = demo.folder;
   const r = await runInExtensionHost({ folder, profile, echo: false, testsPath: path.join(root, 'bench/activation.host.cjs') });
-  rmSync(folder, { recursive: true, force: true });
+  rmSync(demo.root, { recursive: true, force: true });
   const line = r.lines.find((l) => l.startsWith('BENCH '));
   if (r.code !== 0 || !line) { console.error(r.lines.join('\n')); throw new Error(`bench run ${i + 1} failed`); }
   samples.push(JSON.parse(line.slice(6)));
@@ -57,9 +59,10 @@ const base = median(samples.map((s) => activateMs(s.baseline)));
 const lens = median(samples.map((s) => s.lensMs));
 console.log(`vsix size           ${vsixKb.toFixed(0)} KB (target <= ${VSIX_LIMIT_KB} KB) ${vsixKb <= VSIX_LIMIT_KB ? 'ok' : 'OVER'}`);
 console.log(`activate()          ${ms(ours)} (empty extension: ${ms(base)}; target <= ${ACTIVATE_LIMIT_MS} ms) ${ours <= ACTIVATE_LIMIT_MS ? 'ok' : 'OVER'}`);
-// Once the extension marks 'lenses:first' (first lenses computed), report activation up to it.
-if (samples.every((s) => s.ours['lenses:first'])) {
-  console.log(`activate → lenses   ${ms(median(samples.map((s) => s.ours['lenses:first'] - s.ours['activate:start'])))}`);
+// From activate() start to the first lenses computed on the demo tree. This includes the time
+// the test host itself takes to open the file after activation (it asks as soon as it can).
+if (samples.every((s) => s.after?.['lenses:first'])) {
+  console.log(`activate → lenses   ${ms(median(samples.map((s) => s.after['lenses:first'] - s.after['activate:start'])))} (wall time on the demo workspace, first parse and wasm load included)`);
 }
 console.log(`first lens request  ${ms(lens)} (${samples[0].lensCount} lenses on the core file)`);
 console.log(`(median of ${RUNS} code-server runs; marks of the last run: ${JSON.stringify(samples.at(-1).ours)})`);

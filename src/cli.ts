@@ -297,7 +297,7 @@ async function cmdStats(a: Args, out: Out): Promise<number> {
     const stats = parseConntrackStats(text);
     const verdict = interpretStats(stats, {});
     if (has(a, 'json')) out(JSON.stringify({ stats, interpretation: verdict }, null, 2));
-    else out([verdict.summary, ...verdict.sentences.map((s: string) => `  ${s}`)].join('\n'));
+    else out([verdict.summary, ...verdict.sentences.filter((s: string) => s !== verdict.summary).map((s: string) => `  ${s}`)].join('\n'));
   } catch (e) {
     if (e instanceof ConntrackStatsError) throw new UsageError(e.message);
     throw e;

@@ -1,5 +1,5 @@
-// The simulation's entry points: the two commands and the serializer that brings the panel
-// back after a reload. The lead wires registerSimulation into activate().
+// The simulation's entry points: the handlers of the two commands (registered by the one
+// command table, see src/simulationCommands.ts) and the serializer that restores the panel.
 
 import * as vscode from 'vscode';
 import { ConntrackStatsError } from '../core/conntrackStats';
@@ -9,8 +9,6 @@ import { SimulationPanel, type PanelHost } from './panel';
 import { SIMULATION_VIEW_TYPE, type ImportedStatsView } from './protocol';
 import { summarizeDetection } from './shape';
 
-export const OPEN_SIMULATION = 'conntrackBackport.openSimulation';
-export const IMPORT_STATS = 'conntrackBackport.importStats';
 
 /** From a code lens: the file whose variant configures the model (other fields are ignored). */
 export interface OpenSimulationArgs { uri?: string | vscode.Uri }
@@ -42,19 +40,6 @@ export function createSimulation(
       }),
     ],
   };
-}
-
-/** Registers both commands and the serializer. */
-export function registerSimulation(
-  context: vscode.ExtensionContext,
-  getDetection: (uri?: vscode.Uri) => Promise<DetectionResult | undefined>,
-): vscode.Disposable[] {
-  const sim = createSimulation(context, getDetection);
-  return [
-    vscode.commands.registerCommand(OPEN_SIMULATION, sim.open),
-    vscode.commands.registerCommand(IMPORT_STATS, sim.importStats),
-    ...sim.disposables,
-  ];
 }
 
 function toUri(u: string | vscode.Uri | undefined): vscode.Uri | undefined {

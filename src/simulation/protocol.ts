@@ -15,7 +15,7 @@ import type { PortMode, WhatIf } from '../core/model/state';
 
 export type { WhatIf };
 
-export const SIMULATION_VIEW_TYPE = 'conntrackBackport.simulation';
+export { SIMULATION_VIEW_TYPE } from '../ids';
 
 /** Knobs the panel lets users edit; anything else stays at the preset's value. */
 export interface EditableKnobs {

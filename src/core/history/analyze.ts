@@ -132,7 +132,3 @@ export async function analyzeHistory(git: GitReader, relPaths: string[], opts: H
   }
   return { available: true, repoRoot: root, relPath: relPaths[0], commitsTouchingFile: commits.length, commits: found, net };
 }
-
-export function variantsApplied(h: HistoryReport): VariantId[] {
-  return (Object.entries(h.net) as [VariantId, string][]).filter(([, s]) => s === 'applied').map(([v]) => v);
-}

@@ -15,6 +15,14 @@ test('src/core, presentation.ts, ids.ts and timings.ts import no vscode', () => 
   assert.deepEqual(offenders.map((f) => path.relative(root, f)), []);
 });
 
+test('relative imports in src/core stay inside src/core', () => {
+  const core = path.join(root, 'src/core');
+  const offenders = files(core).filter((f) =>
+    [...fs.readFileSync(f, 'utf8').matchAll(/(?:from |import\()['"](\.{1,2}\/[^'"]*)['"]/g)].some((m) => !path.resolve(path.dirname(f), m[1]).startsWith(core + path.sep)),
+  );
+  assert.deepEqual(offenders.map((f) => path.relative(root, f)), []);
+});
+
 test('package.json declares every command of the table with the category, and hides the internal one', () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   const ids = fs.readFileSync(path.join(root, 'src/ids.ts'), 'utf8');

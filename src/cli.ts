@@ -56,7 +56,7 @@ const USAGE = `usage: conntrack-backport <command> [options]
   backport --plan|--apply [--json] <kernel-tree> [--remote R] [--patch FILE]... [--bug N]
            [--signoff "Name <mail>"] [--series Bionic] [--branch B | --in-place] [--stash]
            [--style sru|stable] [--commit ed07d9a021df=SHA] [--commit 4e35c1cb9460=SHA]
-           [--diff] [--cover-letter] [--no-verify]
+           [--revert azure-952939=SHA]... [--diff] [--cover-letter] [--no-verify]
       revert the azure pre-upstream commits and cherry-pick ed07d9a021df and 4e35c1cb9460:
       --plan shows the steps and messages (--diff: predicted diff, --cover-letter: SRU cover
       letter), --apply runs them on a new branch with a backup ref
@@ -174,6 +174,14 @@ async function cmdBackport(a: Args, out: Out): Promise<number> {
     if ((k !== 'ed07d9a021df' && k !== '4e35c1cb9460') || !v) throw new UsageError(`--commit takes ed07d9a021df=SHA or 4e35c1cb9460=SHA, got ${c}`);
     commits[k] = v;
   }
+  const reverts: Partial<Record<'azure-937963' | 'azure-952939', string[]>> = {};
+  for (const r of a.flags.get('revert') ?? []) {
+    const eq = r.indexOf('=');
+    const k = r.slice(0, eq);
+    const v = r.slice(eq + 1);
+    if ((k !== 'azure-937963' && k !== 'azure-952939') || eq < 0 || !/^[0-9a-f]{7,40}$/i.test(v)) throw new UsageError(`--revert takes azure-937963=SHA or azure-952939=SHA, got ${r}`);
+    (reverts[k] ??= []).push(v);
+  }
   const bugText = one(a, 'bug');
   if (bugText !== undefined && !/^\d+$/.test(bugText)) throw new UsageError('--bug is a Launchpad bug number');
   let prepared;
@@ -187,6 +195,7 @@ async function cmdBackport(a: Args, out: Out): Promise<number> {
       branch: has(a, 'in-place') ? null : one(a, 'branch'),
       style,
       commits,
+      reverts,
     });
   } catch (e) {
     throw new UsageError((e as Error).message);

@@ -182,3 +182,24 @@ test('a conflict inside git am -3: abort closes the am session and restores the 
     }
   }
 });
+
+test('azure code with no recognisable commit: blocked, then planned and applied once the user names it', async () => {
+  const r = demo({ scenario: 'azure' });
+  // A vendor re-import hides the posting: no subject, no patchwork link, no provenance.
+  git(r.tree, ['commit', '--amend', '-q', '-m', 'vendor: import networking updates']);
+  const hidden = git(r.tree, ['rev-parse', 'HEAD']).trim();
+  const blocked = (await prepare(r)).plan;
+  assert.equal(blocked.steps.length, 0);
+  assert.match(blocked.blocked ?? '', /--revert azure-952939=SHA/);
+
+  const { plan } = await prepare(r, { reverts: { 'azure-952939': [hidden.slice(0, 12)] } });
+  assert.deepEqual(plan.steps.map((s) => `${s.kind}:${s.variant}`).sort(), ['cherry-pick:4e35c1cb9460', 'cherry-pick:ed07d9a021df', 'revert:azure-937963', 'revert:azure-952939']);
+  const res = await applyPlan(r.tree, plan);
+  assert.equal(res.status, 'done', res.message);
+  assert.equal(read(r), r.fixedCore);
+  // Newest first: the named (newer) commit is reverted before the 937963 posting below it.
+  const subjects = git(r.tree, ['log', '--format=%s', '-4']).trim().split('\n');
+  assert.deepEqual(subjects.slice(2), ['Revert "UBUNTU: SAUCE: netfilter: nf_conntrack: resolve clash for matching conntracks"', 'Revert "vendor: import networking updates"']);
+  assert.match(git(r.tree, ['log', '--format=%B', '-1', 'HEAD~3']), new RegExp(`This reverts commit ${hidden}\\.`), 'the full id is read from git');
+  await assert.rejects(prepare(r, { reverts: { 'azure-952939': ['-rf'] } }));
+});

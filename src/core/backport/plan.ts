@@ -22,8 +22,8 @@ export interface RevertStep {
   sha: string;
   subject: string;
   variant: VariantId;
-  /** How the commit was found in history (provenance, subject, patch-id). */
-  foundBy: HistoryCommitEvidence['matchedBy'];
+  /** How the commit was found: in history (provenance, subject, patch-id), or named by the user. */
+  foundBy: HistoryCommitEvidence['matchedBy'] | 'user';
   why: string;
 }
 
@@ -54,6 +54,12 @@ export interface PlanOptions {
   style?: MessageStyle;
   /** ed07d9a021df cannot apply (4.9-shaped resolver); see race1Backportable(). */
   race1Backportable?: boolean;
+  /**
+   * Commits the user names as carrying an azure posting, for trees whose history does not show
+   * them (squashed imports, rewritten subjects). Used only when history finds none; their
+   * subjects are read from git when the plan is resolved.
+   */
+  reverts?: Partial<Record<'azure-937963' | 'azure-952939', string[]>>;
 }
 
 export interface BackportPlan {
@@ -96,6 +102,7 @@ export function defaultBranch(o: PlanOptions): string {
 export function buildPlan(detection: DetectionResult, history: HistoryReport | undefined = detection.history, options: PlanOptions = {}): BackportPlan {
   for (const name of [options.remote, options.branch, ...Object.values(options.commits ?? {})]) if (name) refusesOption(name);
   for (const [k, sha] of Object.entries(options.commits ?? {})) if (sha && !/^[0-9a-f]{7,40}$/i.test(sha)) throw new Error(`commit override for ${k} is not a commit id: ${sha}`);
+  for (const [k, shas] of Object.entries(options.reverts ?? {})) for (const sha of shas ?? []) if (!/^[0-9a-f]{7,40}$/i.test(sha)) throw new Error(`commit to revert for ${k} is not a commit id: ${sha}`);
   const style = options.style ?? 'sru';
   const plan: BackportPlan = {
     file: detection.file,
@@ -133,8 +140,15 @@ export function buildPlan(detection: DetectionResult, history: HistoryReport | u
       if (!upstreamPresent) picks.push(up);
       continue;
     }
+    const named = options.reverts?.[azure as 'azure-937963' | 'azure-952939'] ?? [];
+    if (named.length) {
+      // The user's word, checked when the plan is resolved (the commit must exist); the subject comes from git then.
+      for (const sha of named) reverts.push({ kind: 'revert', sha, subject: '', variant: azure, foundBy: 'user', why: `named by the user as ${azure}; must go before ${up} is picked` });
+      if (!upstreamPresent) picks.push(up);
+      continue;
+    }
     if (v.verdict === 'fixed' && v.variant === azure) {
-      return { ...plan, blocked: `${label}: ${v.explain}. No commit carrying ${azure} was found in history to revert (history ${history?.available ? 'has no matching commit' : 'is not available'}); revert it by hand or run on a checkout with its history.` };
+      return { ...plan, blocked: `${label}: ${v.explain}. No commit carrying ${azure} was found in history to revert (history ${history?.available ? 'has no matching commit' : 'is not available'}); name it to revert (--revert ${azure}=SHA), revert it by hand, or run on a checkout with its history.` };
     }
     if (upstreamPresent) continue;
     if (v.verdict === 'missing') {

@@ -58,15 +58,36 @@ export function revertReason(step: PlanStep & { kind: 'revert' }, plan: Backport
   return `This is the pre-upstream version of the fix (${step.variant.replace('azure-', 'patchwork ')}). It is replaced by ${replacement}, so that the tree carries the code that upstream and stable maintain.`;
 }
 
+/**
+ * Reverts must undo the newest commit first. History already orders the commits it found; a
+ * commit the user named has no place there, so when one is present the reverts are ordered by
+ * ancestry instead (a few merge-base calls).
+ */
+async function revertsNewestFirst(steps: PlanStep[], git: GitWriter): Promise<PlanStep[]> {
+  const reverts = steps.filter((s): s is PlanStep & { kind: 'revert' } => s.kind === 'revert');
+  if (!reverts.some((s) => s.foundBy === 'user')) return steps;
+  const ordered: (PlanStep & { kind: 'revert' })[] = [];
+  for (const r of reverts) {
+    let i = 0;
+    // Insert before the first commit that r descends from (r is newer than it).
+    while (i < ordered.length && !(await git.isAncestor(ordered[i].sha, r.sha))) i++;
+    ordered.splice(i, 0, r);
+  }
+  return [...ordered, ...steps.filter((s) => s.kind !== 'revert')];
+}
+
 /** Fetch what is missing and write the messages. `fetch: false` only uses objects already present. */
 export async function resolvePlan(plan: BackportPlan, git: GitWriter, opts: { fetch?: boolean } = {}): Promise<ResolvedPlan> {
   const signoff = await signoffOf(plan, git);
   const ctx = messageContext(plan, signoff);
   const steps: ResolvedStep[] = [];
-  for (const step of plan.steps) {
+  for (const step of await revertsNewestFirst(plan.steps, git)) {
     if (step.kind === 'revert') {
       if (!(await git.hasCommit(step.sha))) throw new BackportError('missing-commit', `commit ${step.sha} to revert is not in the repository`);
-      steps.push({ step, message: revertMessage({ subject: step.subject, sha: step.sha, reason: revertReason(step, plan) }, ctx), paths: await git.changedPaths(step.sha) });
+      // A commit the user named carries no subject yet, and maybe a short id: take both from git.
+      const named = step.foundBy === 'user' ? await git.commitInfo(step.sha) : undefined;
+      const s2 = named ? { ...step, sha: named.sha, subject: named.subject } : step;
+      steps.push({ step: s2, message: revertMessage({ subject: s2.subject, sha: s2.sha, reason: revertReason(s2, plan) }, ctx), paths: await git.changedPaths(s2.sha) });
       continue;
     }
     if ('patchFile' in step.source) {

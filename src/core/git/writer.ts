@@ -54,6 +54,8 @@ export interface GitWriter extends GitReader {
   listRefs(prefix: string): Promise<{ ref: string; sha: string }[]>;
   remoteUrl(remote: string): Promise<string | null>;
   hasCommit(sha: string): Promise<boolean>;
+  /** Is `ancestor` reachable from `descendant` (git merge-base --is-ancestor)? */
+  isAncestor(ancestor: string, descendant: string): Promise<boolean>;
   fetchCommit(remote: string, sha: string): Promise<void>;
   commitInfo(sha: string): Promise<CommitInfo>;
   changedPaths(sha: string): Promise<string[]>;
@@ -151,6 +153,17 @@ export class SimpleGitWriter extends SimpleGitReader implements GitWriter {
       return (await this.git.raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim() || null;
     } catch {
       return null;
+    }
+  }
+
+  async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
+    refusesOption(ancestor);
+    refusesOption(descendant);
+    try {
+      await this.git.raw(['merge-base', '--is-ancestor', ancestor, descendant]);
+      return true;
+    } catch {
+      return false;
     }
   }
 

@@ -83,12 +83,17 @@ export function monteCarloBuilt(b: BuiltScenario, opts: McOptions): McResult {
   const acc = opts.naive ? new Float64Array(st.stats.length) : null;
 
   /** One racing round; returns how many packets were lost and marks them in `lost`. */
+  const cpus = st.cfg.cpus;
   const race = (): number => {
     races++;
     if (baseline && basePk) { st = baseline.clone(); pk = basePk.map((p) => p.clone()); }
+    // Rotate which CPU each sender runs on from round to round: over many rounds the per-CPU
+    // counters spread as the kernel's do, instead of the second sender always being CPU 1.
+    const rot = races % cpus;
     for (let i = 0; i < np; i++) {
       const p = pk[i];
       p.reset();
+      p.cpu = (i + rot) % cpus;
       if (kn.randomSourcePorts && tcp) {
         const o = base[i];
         p.orig = tuple(tProto(o), tSaddr(o), 1024 + rng.int(range), tDaddr(o), tDport(o));

@@ -90,9 +90,21 @@ function isNatNotDoneTest(n: Node | null): boolean {
 const NAT_NOT_DONE = String.raw`(?:\(\(\w+->status&IPS_NAT_DONE_MASK\)==0\)|!nfct_nat\(\w+\))`;
 
 /** Operator joining the "NAT not done" test to its neighbours: '&&' (old), '||' (ed07d9a). */
-function natTestJoins(site: FunctionSite): { op: string; node: Node; other: Node }[] {
+/** Walks shared by several signatures of one function: computed once per site. */
+function memo<T>(cache: WeakMap<FunctionSite, T>, compute: (site: FunctionSite) => T): (site: FunctionSite) => T {
+  return (site) => {
+    let v = cache.get(site);
+    if (v === undefined) cache.set(site, (v = compute(site)));
+    return v;
+  };
+}
+
+interface NatJoin { op: string; node: Node; other: Node }
+interface SameOriginIf { node: Node; cond: string; continues: boolean; inKeyBranch: boolean; beforeFound: boolean }
+
+const natTestJoins = memo(new WeakMap<FunctionSite, NatJoin[]>(), (site) => {
   if (!site.tree) return [];
-  const out: { op: string; node: Node; other: Node }[] = [];
+  const out: NatJoin[] = [];
   for (const b of descendants(site.tree, 'binary_expression')) {
     const op = b.childForFieldName('operator')?.type;
     if (op !== '&&' && op !== '||') continue;
@@ -102,16 +114,17 @@ function natTestJoins(site: FunctionSite): { op: string; node: Node; other: Node
     else if (isNatNotDoneTest(right) && left) out.push({ op, node: b, other: left });
   }
   return out;
-}
+});
 
-const callsTo = (n: Node, name: string): Node[] => descendants(n, 'call_expression').filter((c) => c.childForFieldName('function')?.text === name);
+/** Calls to `name` in `n`, `n` itself included (an operand may be the call). */
+const callsTo = (n: Node, name: string): Node[] => [n, ...descendants(n, 'call_expression')].filter((c) => c.type === 'call_expression' && c.childForFieldName('function')?.text === name);
 
 const SAME_ORIGIN_TOKENS = /nf_ct_tuple_equal\(&ignored_conntrack->tuplehash\[IP_CT_DIR_ORIGINAL\]\.tuple,&\w+->tuplehash\[IP_CT_DIR_ORIGINAL\]\.tuple\)|nf_ct_tuple_equal\(&\w+->tuplehash\[IP_CT_DIR_ORIGINAL\]\.tuple,&ignored_conntrack->tuplehash\[IP_CT_DIR_ORIGINAL\]\.tuple\)/;
 
 /** if-statements of tuple_taken whose condition compares our ORIGINAL tuple with the found entry's. */
-function sameOriginIfs(site: FunctionSite): { node: Node; cond: string; continues: boolean; inKeyBranch: boolean; beforeFound: boolean }[] {
+const sameOriginIfs = memo(new WeakMap<FunctionSite, SameOriginIf[]>(), (site) => {
   if (!site.tree) return [];
-  const out: { node: Node; cond: string; continues: boolean; inKeyBranch: boolean; beforeFound: boolean }[] = [];
+  const out: SameOriginIf[] = [];
   for (const ifs of descendants(site.tree, 'if_statement')) {
     const condNode = ifs.childForFieldName('condition');
     if (!condNode) continue;
@@ -133,7 +146,7 @@ function sameOriginIfs(site: FunctionSite): { node: Node; cond: string; continue
     out.push({ node: ifs, cond, continues, inKeyBranch, beforeFound });
   }
   return out;
-}
+});
 
 /** The hash-bucket hit in tuple_taken: nf_ct_key_equal(), or the pre-4.1 spelled-out tuple test. */
 const KEY_TEST = /nf_ct_key_equal\(|nf_ct_tuple_equal\(tuple,&h->tuple\)/;
@@ -155,7 +168,7 @@ export const SIGNATURES: readonly SiteSignature[] = [
     functions: RESOLVERS,
     describe: 'merge when NAT was not done OR nf_ct_match(ct, loser) — the ed07d9a021df shape',
     match(site) {
-      for (const j of natTestJoins(site)) if (j.op === '||' && callsTo(j.other, 'nf_ct_match').length + (j.other.type === 'call_expression' && j.other.childForFieldName('function')?.text === 'nf_ct_match' ? 1 : 0) > 0) return fromNode(this.id, site, j.node);
+      for (const j of natTestJoins(site)) if (j.op === '||' && callsTo(j.other, 'nf_ct_match').length) return fromNode(this.id, site, j.node);
       if (site.parseErrors) {
         const m = new RegExp(`${NAT_NOT_DONE}\\|\\|nf_ct_match\\(\\w+,\\w+\\)`).exec(site.tokens);
         if (m) return fromTokens(this.id, site, m[0].includes('nfct_nat') ? 'nfct_nat' : 'IPS_NAT_DONE_MASK', m[0]);

@@ -108,6 +108,13 @@ export async function analyzeHistory(git: GitReader, relPaths: string[], opts: H
     }
   }
   // Patch-id: upstream commits present in this repository (e.g. a fetched upstream remote).
+  // A local commit's patch-id is computed at most once, however many upstream commits are present.
+  const localPatchIds = new Map<string, Promise<string | null>>();
+  const localPatchId = (sha: string): Promise<string | null> => {
+    let p = localPatchIds.get(sha);
+    if (!p) localPatchIds.set(sha, (p = git.patchId(sha, relPaths)));
+    return p;
+  };
   for (const e of CATALOGUE) {
     const ups = opts.overrides?.[e.id] ? [opts.overrides[e.id]!] : e.commits;
     for (const up of ups) {
@@ -116,7 +123,7 @@ export async function analyzeHistory(git: GitReader, relPaths: string[], opts: H
       if (!want) continue;
       for (const c of commits) {
         if (classified.has(c.sha) || c.sha.startsWith(up)) continue;
-        if ((await git.patchId(c.sha, relPaths)) === want) {
+        if ((await localPatchId(c.sha)) === want) {
           found.push({ sha: c.sha, subject: c.subject, upstream: up, variant: e.id, matchedBy: 'patch-id' });
           classified.add(c.sha);
         }

@@ -236,7 +236,7 @@ async function cmdDemoRepo(a: Args, out: Out): Promise<number> {
   if (!dir) throw new UsageError('demo-repo needs a directory');
   const scenario = (one(a, 'scenario') ?? 'azure') as RepoScenario;
   if (!['azure', 'none', 'race1', 'race2', 'upstream'].includes(scenario)) throw new UsageError(`unknown scenario ${scenario}`);
-  const r = createDemoRepos({ dir: path.resolve(dir), scenario, conflict: has(a, 'conflict') });
+  const r = await createDemoRepos({ dir: path.resolve(dir), scenario, conflict: has(a, 'conflict') });
   const cmd = `node dist/cli.js backport --plan ${r.tree} --remote ${r.remote} --commit ed07d9a021df=${r.upstreamShas.ed07d9a021df} --commit 4e35c1cb9460=${r.upstreamShas['4e35c1cb9460']} --bug 1836816 --series Bionic`;
   if (has(a, 'json')) out(JSON.stringify({ ...r, baseCore: undefined, fixedCore: undefined, planCommand: cmd }, null, 2));
   else out(`demo kernel tree: ${r.tree}\nupstream remote '${r.remote}': ${r.upstream}\nupstream commits (git-made ids, pass them as overrides):\n  ed07d9a021df -> ${r.upstreamShas.ed07d9a021df}\n  4e35c1cb9460 -> ${r.upstreamShas['4e35c1cb9460']}\ntry:\n  ${cmd}`);

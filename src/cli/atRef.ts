@@ -58,8 +58,8 @@ export async function openRefTree(repo: string, ref: string): Promise<RefTree> {
 
 /** The history layer's reader over a repository that may be bare (no work tree to find a top of). */
 async function refReader(repo: string): Promise<GitReader> {
-  const { SimpleGitReader } = await import('../core/git/reader');
-  const r = new SimpleGitReader(repo);
+  const { CliGitReader } = await import('../core/git/reader');
+  const r = new CliGitReader(repo);
   return {
     root: async () => path.resolve(repo),
     logPaths: (p, o) => r.logPaths(p, o),

@@ -59,14 +59,11 @@ export async function openRefTree(repo: string, ref: string): Promise<RefTree> {
 /** The history layer's reader over a repository that may be bare (no work tree to find a top of). */
 async function refReader(repo: string): Promise<GitReader> {
   const { CliGitReader } = await import('../core/git/reader');
-  const r = new CliGitReader(repo);
-  return {
-    root: async () => path.resolve(repo),
-    logPaths: (p, o) => r.logPaths(p, o),
-    hasCommit: (s) => r.hasCommit(s),
-    patchId: (s, p) => r.patchId(s, p),
-    show: (ref, p) => r.show(ref, p),
-  };
+  return new (class extends CliGitReader {
+    async root(): Promise<string | null> {
+      return path.resolve(repo);
+    }
+  })(repo);
 }
 
 /** Detection of nf_conntrack_core.c at a ref, with nf_nat_core.c and the history up to that ref. */

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../src/cli';
 import { CORE_REL_PATH } from '../../src/core/detect';
-import { createDemoRepos, type DemoRepo } from '../../src/core/fixtures/demoRepo';
+import { createDemoRepos, DemoRepo } from '../../src/core/fixtures/demoRepo';
 import { git, tmpDir } from './helpers';
 
 async function run(argv: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {

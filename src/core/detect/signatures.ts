@@ -366,7 +366,7 @@ export const SIGNATURES: readonly SiteSignature[] = [
       if (!(marks && fakeOrig && reply)) return null;
       if (site.tree) {
         // the statements that do it use declared names only
-        const stmts = [...descendants(site.tree, 'expression_statement')].filter((st) => /IPS_NAT_CLASH|hlist_nulls_add_fake|IP_CT_DIR_REPLY\]\.hnnode|IP_CT_DIR_REPLY\)/.test(st.text));
+        const stmts = [...descendants(site.tree, 'expression_statement')].filter((st) => /IPS_NAT_CLASH|hlist_nulls_add_fake/.test(st.text));
         if (!stmts.every((st) => usesDeclaredOnly(site, st))) return null;
       }
       return wholeFunction(this.id, site);

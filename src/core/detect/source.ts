@@ -92,7 +92,10 @@ async function scan(text: string, lines: LineMap, conditions: (string | undefine
       def = null;
     }
     // A syntax error is damage unless a directive inside the body explains it (#ifdef in an expression).
-    if (parseErrors && !/^[ \t]*#/m.test(region)) {
+    const marker = /^(?:<{7}|={7}|>{7})(?: |$)/m.exec(region);
+    if (marker) {
+      syntaxErrors.set(fn, -lines.lineOf(fn.headStart + marker.index));
+    } else if (parseErrors && !/^[ \t]*#/m.test(region)) {
       const row = def ? firstErrorRow(def) : tree ? firstErrorRow(tree.rootNode) : undefined;
       syntaxErrors.set(fn, fn.startLine + (row ?? 0));
     }
@@ -203,6 +206,7 @@ function damageOf(facts: SourceFacts, names: string[]): { fn: LocatedFunction; w
     if (fn.truncated) return { fn, what: `${fn.name}() starts at line ${fn.startLine} but has no closing brace: the file looks truncated`, startLine: fn.startLine, endLine: fn.endLine };
     if (fn.damaged) return { fn, what: `${fn.name}() (lines ${fn.startLine}-${fn.endLine}) is damaged: ${fn.damaged}`, startLine: fn.startLine, endLine: fn.endLine };
     const err = facts.syntaxErrors.get(fn);
+    if (err !== undefined && err < 0) return { fn, what: `${fn.name}() (lines ${fn.startLine}-${fn.endLine}) holds unresolved merge-conflict markers (line ${-err})`, startLine: -err, endLine: -err };
     if (err !== undefined) return { fn, what: `${fn.name}() (lines ${fn.startLine}-${fn.endLine}) does not parse: ${err === fn.nameLine ? 'its definition line is damaged' : 'syntax error'} at line ${err}`, startLine: err, endLine: err };
   }
   return null;

@@ -39,7 +39,7 @@ export const declaredNames = memo(new WeakMap<FunctionSite, Set<string>>(), (sit
     for (const t of ['parameter_declaration', 'declaration']) for (const decl of descendants(site.tree, t)) for (const d of decl.childrenForFieldName('declarator')) nameOf(d);
   } else {
     // No tree: a name counts as declared when it follows a type word, `*` or `,` in a declaration.
-    for (const m of site.tokens.matchAll(/(?:\b(?:struct \w+|int|bool|u8|u16|u32|u64|unsigned int|unsigned long|long|char|enum \w+|\w+_t)\s*\**|,\**)\s*([a-z_]\w*)\s*(?=[;,=)\[])/g)) out.add(m[1]);
+    for (const m of site.tokens.matchAll(/(?:\b(?:struct \w+|int|bool|u8|u16|u32|u64|unsigned int|unsigned long|long|char|enum \w+|\w+_t)\s*\**|,\**)\s*([a-z_]\w*)\s*(?=[;,=)[])/g)) out.add(m[1]);
   }
   return out;
 });

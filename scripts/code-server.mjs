@@ -18,7 +18,7 @@ export function codeServerBin() {
 }
 
 /** Private folders so nothing leaks from ~/.config or ~/.local into a run (or back). */
-export function makeProfile(prefix = 'cb-cs-') {
+export function makeProfile(prefix = 'cb-cs-', { trust = false } = {}) {
   const root = mkdtempSync(path.join(os.tmpdir(), prefix));
   const dirs = { root, userData: path.join(root, 'user-data'), extensions: path.join(root, 'extensions') };
   for (const d of [dirs.userData, dirs.extensions, path.join(root, 'config'), path.join(root, 'data')]) mkdirSync(d, { recursive: true });
@@ -27,7 +27,10 @@ export function makeProfile(prefix = 'cb-cs-') {
   writeFileSync(path.join(dirs.userData, 'User/settings.json'), JSON.stringify({
     'workbench.startupEditor': 'none', 'extensions.autoCheckUpdates': false, 'extensions.autoUpdate': false,
     'telemetry.telemetryLevel': 'off', 'workbench.tips.enabled': false,
+    // With trust on, open the folder untrusted without the modal question (Restricted Mode runs).
+    ...(trust ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.untrustedFiles': 'open' } : {}),
   }, null, 2));
+  dirs.trust = trust;
   // An empty gallery turns the marketplace off: otherwise the workbench asks open-vsx.org
   // about installed extensions and, offline, waits for DNS to fail (seconds, sometimes a
   // minute) before the extension host starts.
@@ -61,7 +64,8 @@ export async function startCodeServer({ folder, profile = makeProfile(), timeout
   const logFile = path.join(profile.root, 'code-server.log');
   const out = openSync(logFile, 'a');
   const args = ['--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', profile.userData,
-    '--extensions-dir', profile.extensions, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust'];
+    '--extensions-dir', profile.extensions, '--disable-telemetry', '--disable-update-check'];
+  if (!profile.trust) args.push('--disable-workspace-trust');
   if (folder) args.push(folder);
   // detached = setsid(): code-server forks watchers and an extension host; killing the
   // whole process group is the only way to leave nothing behind.

@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { format } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { startCodeServer } from './code-server.mjs';
+import { makeProfile, startCodeServer } from './code-server.mjs';
 import { launchBrowser } from './browser.mjs';
 import { makeKernelWorkspace } from '../test/support/workspace.mjs';
 
@@ -60,9 +60,15 @@ export async function runInExtensionHost({ folder, testsPath, profile, timeoutMs
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  // `--restricted`: workspace trust on, the folder (a git checkout) untrusted, only the
+  // Restricted Mode suite. Without it: trust off, every other suite.
+  const restricted = process.argv.includes('--restricted');
   const started = Date.now();
-  const folder = makeKernelWorkspace();
-  const r = await runInExtensionHost({ folder, testsPath: path.join(root, 'out/test/extension/suite/index.js') });
+  const folder = makeKernelWorkspace({ git: restricted });
+  const r = await runInExtensionHost({
+    folder, testsPath: path.join(root, 'out/test/extension/suite/index.js'),
+    profile: restricted ? makeProfile('cb-cs-', { trust: true }) : undefined,
+  });
   rmSync(folder, { recursive: true, force: true });
   if (r.timedOut) console.error('ext: timed out waiting for the extension host to finish');
   // A crash before mocha reports leaves no counts: make that a visible failure.

@@ -10,6 +10,7 @@ const stages = [
   { name: 'unit', cmd: ['npm', 'run', '-s', 'unit'], counts: nodeTestCounts },
   { name: 'package', cmd: ['npm', 'run', '-s', 'vsix'], fatal: true },
   { name: 'ext', cmd: ['node', 'scripts/ext-host-test.mjs'] },
+  { name: 'ext-rm', cmd: ['node', 'scripts/ext-host-test.mjs', '--restricted'] },
   { name: 'ui', cmd: ['node', 'test/ui/ui.test.mjs'] },
 ];
 

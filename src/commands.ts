@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { planBackport } from './backport/commands';
+import { showMatrix } from './matrix/panel';
 import { CORE_REL_PATH } from './core/detect/input';
 import { checkPatchText, PatchReport } from './core/patch/applied';
 import { formatDetection } from './core/report';
@@ -186,26 +187,50 @@ const exportReport: Factory = (ctx) => async (dest?: vscode.Uri | string, format
   return out;
 };
 
-export const COMMANDS: Record<string, Factory> = {
-  [CMD.detect]: detect,
-  [CMD.showEvidence]: showEvidence,
-  [CMD.checkPatch]: checkPatch,
-  [CMD.planBackport]: planBackport,
-  [CMD.openSimulation]: (ctx) => (args?: OpenSimulationArgs | vscode.Uri) => ctx.simulation.open(args instanceof vscode.Uri ? { uri: args } : args),
-  [CMD.importStats]: (ctx) => (args?: ImportStatsArgs) => ctx.simulation.importStats(args),
-  [CMD.exportReport]: exportReport,
-  [CMD.timings]: () => timings,
+/**
+ * What a command needs before its handler runs. `trust`: it reads git history or changes the
+ * repository, which Restricted Mode does not allow; the table refuses it with a message (and
+ * returns `{ refused }` to callers such as tests) instead of hiding it from the palette.
+ */
+export interface CommandSpec {
+  run: Factory;
+  needs?: { trust?: string };
+}
+
+export const COMMANDS: Record<string, CommandSpec> = {
+  [CMD.detect]: { run: detect },
+  [CMD.showEvidence]: { run: showEvidence },
+  [CMD.checkPatch]: { run: checkPatch },
+  [CMD.planBackport]: { run: planBackport, needs: { trust: 'Planning a backport reads git history and fetches the upstream commits' } },
+  [CMD.openSimulation]: { run: (ctx) => (args?: OpenSimulationArgs | vscode.Uri) => ctx.simulation.open(args instanceof vscode.Uri ? { uri: args } : args) },
+  [CMD.importStats]: { run: (ctx) => (args?: ImportStatsArgs) => ctx.simulation.importStats(args) },
+  [CMD.exportReport]: { run: exportReport },
+  // Opens in Restricted Mode too: the panel then says why history is off (and runs no git).
+  [CMD.showMatrix]: { run: (ctx) => (repo?: unknown, refs?: unknown) => showMatrix(ctx.ext, repo, refs) },
+  [CMD.timings]: { run: () => timings },
 };
 
+/** The message a command refused in Restricted Mode shows (and returns as `{ refused }`). */
+export function restrictedMessage(why: string): string {
+  return `${why}, so it is off in Restricted Mode. Detection, evidence, patch checks, reports and the simulation still work. Trust this workspace to enable it.`;
+}
+
 export function registerCommands(ctx: Ctx): vscode.Disposable[] {
-  return Object.entries(COMMANDS).map(([id, factory]) => {
-    const handler = factory(ctx);
+  return Object.entries(COMMANDS).map(([id, spec]) => {
+    const handler = spec.run(ctx);
     return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      if (spec.needs?.trust && !vscode.workspace.isTrusted) {
+        const refused = restrictedMessage(spec.needs.trust);
+        ctx.log.info(`${id} refused: Restricted Mode`);
+        const manage = 'Manage Workspace Trust';
+        void vscode.window.showWarningMessage(refused, manage).then((c) => c === manage && vscode.commands.executeCommand('workbench.trust.manage'));
+        return { refused };
+      }
       try {
         return await handler(...args);
       } catch (err) {
         const msg = err instanceof Error ? err.message : String(err);
-        ctx.log.error(`${id}: ${err instanceof Error ? err.stack ?? msg : msg}`);
+        ctx.log.error(`${id}: ${err instanceof Error ? (err.stack ?? msg) : msg}`);
         void vscode.window.showErrorMessage(`Conntrack Backport: ${msg}`);
         return undefined;
       }

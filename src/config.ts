@@ -31,11 +31,12 @@ function gitConfig(key: string, cwd: string): Promise<string | undefined> {
 }
 
 /**
- * The sign-off identity: the setting, else git config. In an untrusted workspace git is asked
- * from the home folder so the repository's own config is never read.
+ * The sign-off identity: the setting, else git config. In an untrusted workspace no git runs at
+ * all (Restricted Mode starts no git process): the setting or nothing.
  */
 export async function resolveSignOff(s: BackportSettings, repoRoot: string | undefined): Promise<string> {
   if (s.signOff) return s.signOff;
-  const cwd = repoRoot && vscode.workspace.isTrusted ? repoRoot : os.homedir();
+  if (!vscode.workspace.isTrusted) return signOffFromGit(undefined, undefined);
+  const cwd = repoRoot ?? os.homedir();
   return signOffFromGit(await gitConfig('user.name', cwd), await gitConfig('user.email', cwd));
 }

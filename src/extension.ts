@@ -7,6 +7,7 @@ import { offerPendingRuns, registerBackport } from './backport/commands';
 import { registerCodeLens } from './detection/codeLens';
 import { registerCommands } from './commands';
 import { affectsUs } from './config';
+import { type GitProcessEvent, watchGit } from './core/git/run';
 import { setWasmDirectory } from './core/parse/treesitter';
 import { Ctx } from './ctx';
 import { DetectionService } from './detection/service';
@@ -20,8 +21,16 @@ import { mark } from './timings';
 /** The first status-bar detection waits for the workbench to settle. */
 const STARTUP_DETECT_DELAY_MS = 1500;
 
-export function activate(context: vscode.ExtensionContext): void {
+/** What the extension hands to other code (the extension suite counts git processes with it). */
+export interface ConntrackBackportApi {
+  /** Every git process started since activation (cwd and argv), oldest first. */
+  gitProcesses(): readonly GitProcessEvent[];
+}
+
+export function activate(context: vscode.ExtensionContext): ConntrackBackportApi {
   mark('activate:start');
+  const gitLog: GitProcessEvent[] = [];
+  context.subscriptions.push({ dispose: watchGit((e) => gitLog.length < 10_000 && gitLog.push(e)) });
   setWasmDirectory(path.join(context.extensionPath, 'dist'));
   const log = createLog();
   const detection = new DetectionService(log);
@@ -55,6 +64,7 @@ export function activate(context: vscode.ExtensionContext): void {
     });
   }, 0);
   mark('activate:end');
+  return { gitProcesses: () => gitLog };
 }
 
 export function deactivate(): void {}

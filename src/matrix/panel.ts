@@ -12,13 +12,18 @@ import { readConfig } from '../config';
 import { restoreTarget } from './state';
 import { gitText } from '../core/git/run';
 import { matrixHtml } from './html';
-import { MATRIX_VIEW_TYPE, parseRefDocumentQuery, parseToHost, REF_SCHEME, RefDocument, refDocumentQuery, SHOW_MATRIX_COMMAND, ToPage } from './protocol';
+import { MATRIX_VIEW_TYPE, parseRefDocumentQuery, parseToHost, REF_SCHEME, RefDocument, refDocumentQuery, ToPage } from './protocol';
 
 export { SHOW_MATRIX_COMMAND, REF_SCHEME } from './protocol';
 
 /** Serves `git show <commit>:<path>` (or the commit's patch to that file) as a read-only document. */
+/** What the matrix says in Restricted Mode instead of sweeping (no git process is started). */
+export const MATRIX_RESTRICTED =
+  'Restricted Mode: the matrix reads every branch and tag from git history, which is off in an untrusted workspace (a repository can make git run programs). Trust this workspace to sweep; detection of the open file works without it.';
+
 class RefContentProvider implements vscode.TextDocumentContentProvider {
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    if (!vscode.workspace.isTrusted) throw new Error(MATRIX_RESTRICTED);
     const d = parseRefDocumentQuery(uri.query);
     if (!d) throw new Error(`not a conntrack-ref document: ${uri.toString()}`);
     // argv only, commit checked as hex and path as a relative path by parseRefDocumentQuery
@@ -105,6 +110,7 @@ class MatrixPanel {
 
   /** The page is up: the matrix it had, the kept one after a reload, or a new sweep. */
   private async onReady(): Promise<void> {
+    if (!vscode.workspace.isTrusted) return this.post({ type: 'error', message: MATRIX_RESTRICTED });
     if (!this.repo || !fs.existsSync(this.repo)) {
       this.post({ type: 'error', message: this.repo ? `${this.repo} is gone: run "Show Backport Matrix" again.` : 'Nothing to restore: run "Show Backport Matrix".' });
       return;
@@ -140,6 +146,7 @@ class MatrixPanel {
 
   /** Sweep with a cancellable progress notification; the page shows the result. */
   async run(): Promise<void> {
+    if (!vscode.workspace.isTrusted) return this.post({ type: 'error', message: MATRIX_RESTRICTED });
     this.running?.abort();
     const ac = new AbortController();
     this.running = ac;
@@ -232,7 +239,12 @@ async function pickRepo(arg?: unknown): Promise<string | undefined> {
 }
 
 /** Command handler: `conntrackBackport.showMatrix [repo] [refPatterns]`. */
-export async function showMatrix(context: vscode.ExtensionContext, repoArg?: unknown, refsArg?: unknown): Promise<void> {
+export async function showMatrix(context: vscode.ExtensionContext, repoArg?: unknown, refsArg?: unknown): Promise<{ restricted: string } | void> {
+  if (!vscode.workspace.isTrusted) {
+    const folder = typeof repoArg === 'string' ? repoArg : repoArg instanceof vscode.Uri ? repoArg.fsPath : (vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '');
+    MatrixPanel.show(context, folder, []);
+    return { restricted: MATRIX_RESTRICTED };
+  }
   const repo = await pickRepo(repoArg);
   if (!repo) {
     void vscode.window.showWarningMessage('Conntrack matrix: open a kernel git repository first.');
@@ -262,11 +274,10 @@ function keepDir(context: vscode.ExtensionContext): string {
   return path.join(context.globalStorageUri.fsPath, 'matrix');
 }
 
-/** Registers the conntrack-ref: provider and the show-matrix command. */
+/** Registers the conntrack-ref: provider and the panel serializer (the command is in the table). */
 export function registerMatrix(context: vscode.ExtensionContext): vscode.Disposable[] {
   return [
     vscode.workspace.registerTextDocumentContentProvider(REF_SCHEME, new RefContentProvider()),
-    vscode.commands.registerCommand(SHOW_MATRIX_COMMAND, (repo?: unknown, refs?: unknown) => showMatrix(context, repo, refs)),
     // A reload restores the panel from the page's getState() (see matrixState.ts).
     vscode.window.registerWebviewPanelSerializer(MATRIX_VIEW_TYPE, { deserializeWebviewPanel: async (panel, state) => MatrixPanel.revive(panel, context, state) }),
     { dispose: () => MatrixPanel.current?.dispose() },

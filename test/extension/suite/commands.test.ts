@@ -12,4 +12,13 @@ suite('commands', () => {
     const missing = declared.filter((id) => !registered.has(id));
     assert.deepEqual(missing, [], `declared but not registered: ${missing.join(', ')}`);
   });
+
+  test('the git port spy sees the git processes of a detection with history (trusted)', async () => {
+    const ext = vscode.extensions.getExtension<{ gitProcesses(): readonly { args: string[] }[] }>(EXTENSION_ID)!;
+    const api = await ext.activate();
+    const before = api.gitProcesses().length;
+    const root = vscode.workspace.workspaceFolders![0].uri;
+    await vscode.commands.executeCommand('conntrackBackport.detect', vscode.Uri.joinPath(root, 'net/netfilter/nf_conntrack_core.c'));
+    assert.ok(api.gitProcesses().length > before, 'at least one git process (rev-parse) counted');
+  });
 });

@@ -1,13 +1,17 @@
 // Mocha entry point run inside a VS Code extension host: by @vscode/test-electron on a
 // desktop (test/extension/runTest.ts) and by code-server in CI (scripts/ext-host-test.mjs).
-// Loads every *.test.js beside this file.
+// Loads the *.test.js beside this file.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Mocha from 'mocha';
+import * as vscode from 'vscode';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 30_000 });
-  for (const f of fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort()) {
+  // An untrusted workspace (scripts/ext-host-test.mjs --restricted) runs only the Restricted
+  // Mode suite; a trusted one (or trust disabled) runs everything else.
+  const restricted = !vscode.workspace.isTrusted;
+  for (const f of fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js') && (f === 'restricted.test.js') === restricted).sort()) {
     mocha.addFile(path.join(__dirname, f));
   }
   console.log('EXT_BEGIN'); // the code-server runner shows the console from here on

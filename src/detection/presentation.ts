@@ -40,6 +40,19 @@ export function variantWords(v: VariantId | null | undefined): string {
   return v ? VARIANT_WORDS[v] ?? v : '';
 }
 
+/** The races of a result in catalogue order (races the core adds later come after). */
+export function raceIds(r: DetectionResult): RaceId[] {
+  const known = RACES.filter((race) => race in r.races);
+  return [...known, ...(Object.keys(r.races) as RaceId[]).filter((race) => !known.includes(race))];
+}
+
+const raceName = (race: RaceId): string => RACE_NAMES[race] ?? race.replace(/^race/, 'Race ');
+
+/** The simulation scenario that shows a race's drops (race 3 needs DNAT to several endpoints). */
+export function scenarioFor(race: RaceId): string {
+  return race === 'race3' ? 'dns-vip' : 'dns-snat';
+}
+
 type Fn = Pick<FunctionInfo, 'name' | 'startLine' | 'endLine' | 'nameLine' | 'condition'>;
 
 /** Source evidence of `v` that sits inside `fn`. */
@@ -52,11 +65,12 @@ function evidenceIn(v: RaceVerdict, fn: Fn): Evidence[] {
  * function copy sits in, so each copy says what it does.
  */
 export function raceTitle(race: RaceId, v: RaceVerdict, fn?: Fn): string {
-  const name = RACE_NAMES[race];
+  const name = raceName(race);
   let text: string;
   switch (v.verdict) {
     case 'fixed':
-      text = `fixed — ${variantWords(v.variant) || 'fix present'}`;
+      // The 2020 rework is race 3's own fix; for races 1 and 2 it replaced the older fixes.
+      text = race === 'race3' && v.variant === 'rework-2020' ? 'fixed — by the 2020 rework' : `fixed — ${variantWords(v.variant) || 'fix present'}`;
       break;
     case 'missing':
       text = 'missing — packets drop';
@@ -156,7 +170,10 @@ export function lensPlan(r: DetectionResult, uri: string): FunctionLenses[] {
   }
   const fns = Object.values(r.functions).sort((a, b) => a.startLine - b.startLine);
   const split = fns.some((f) => f.name === '__nf_ct_resolve_clash');
-  const out: FunctionLenses[] = [];
+  // Line 1: every race at a glance (the first function lens of a real file is ~700 lines down).
+  const summary: LensItem[] = raceIds(r).map((race) => ({ title: `${VERDICT_ICON[r.races[race].verdict]} ${raceName(race)} ${r.races[race].verdict}`, command: CMD.showEvidence, args: [race, undefined, uri], tooltip: raceTooltip(race, r.races[race]) }));
+  summary.push({ title: 'Show report', command: CMD.detect, args: [], tooltip: 'Whole-tree report with every piece of evidence' });
+  const out: FunctionLenses[] = [{ function: '', line: 1, items: summary }];
   for (const fn of fns) {
     const role = racesOf(fn.name, split);
     if (!role) continue;
@@ -170,7 +187,7 @@ export function lensPlan(r: DetectionResult, uri: string): FunctionLenses[] {
       const helper = fn.name === 'nf_ct_match' || fn.name === 'nf_ct_can_merge';
       items.push({ title: 'Show evidence', command: CMD.showEvidence, args: [role[0], undefined, uri] });
       if (!helper && role.some((race) => needsBackport(race, r.races[race]))) items.push({ title: 'Plan backport', command: CMD.planBackport, args: [uri] });
-      if (!helper) items.push({ title: 'Simulate', command: CMD.openSimulation, args: [{ race: role[0], uri }] });
+      if (!helper) items.push({ title: 'Simulate', command: CMD.openSimulation, args: [{ race: role[role.length - 1], scenario: scenarioFor(role[role.length - 1]), uri }] });
     }
     out.push({ function: fn.name, line: fn.startLine, items });
   }
@@ -216,6 +233,17 @@ export function diagnosticPlan(r: DetectionResult, file: string): DiagnosticPlan
       seen.add(key);
       out.push({ race, startLine: start, endLine: end, severity: e.supports ? 'information' : 'warning', message, code });
     }
+  }
+  // A race that drops but has no source line saying so (race 3 missing: nothing of its fix is
+  // there) still gets a warning, on the name line of the function where the clash is resolved.
+  const split = fns.some((f) => f.name === '__nf_ct_resolve_clash');
+  for (const race of raceIds(r)) {
+    const v = r.races[race];
+    if ((v.verdict !== 'missing' && v.verdict !== 'partial') || out.some((d) => d.race === race && d.severity === 'warning')) continue;
+    if (file !== r.file) break;
+    const at = fns.find((f) => { const role = racesOf(f.name, split); return Array.isArray(role) && role.includes(race); }) ?? fns.find((f) => f.name === '__nf_conntrack_confirm');
+    if (!at) continue;
+    out.push({ race, startLine: at.nameLine, endLine: at.nameLine, severity: 'warning', message: `${raceName(race)} drops here: ${v.explain}`, code: `${race}.${v.verdict}` });
   }
   return out.sort((a, b) => a.startLine - b.startLine);
 }

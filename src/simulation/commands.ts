@@ -11,7 +11,7 @@ import { summarizeDetection } from './shape';
 
 
 /** From a code lens: the file whose variant configures the model (other fields are ignored). */
-export interface OpenSimulationArgs { uri?: string | vscode.Uri }
+export interface OpenSimulationArgs { uri?: string | vscode.Uri; race?: string; scenario?: string }
 
 /** Text given directly (tests, other commands), or where to read it from. */
 export type ImportStatsArgs = string | { text: string; source?: string } | { from: 'clipboard' | 'file' | 'input' | 'editor' };
@@ -32,7 +32,7 @@ export function createSimulation(
 ): Simulation {
   const host: PanelHost = { getDetection };
   return {
-    open: (args) => { SimulationPanel.createOrShow(context, host, toUri(args?.uri)); },
+    open: (args) => { SimulationPanel.createOrShow(context, host, toUri(args?.uri), typeof args?.scenario === 'string' ? args.scenario : undefined); },
     importStats: (args) => importStats(context, host, args),
     disposables: [
       vscode.window.registerWebviewPanelSerializer(SIMULATION_VIEW_TYPE, {

@@ -37,8 +37,10 @@ export class SimulationPanel {
   /** Re-sent when the page loads again (a moved or reloaded webview loses posts in flight). */
   private lastStats: ImportedStatsView | undefined;
 
-  static createOrShow(context: vscode.ExtensionContext, host: PanelHost, uri?: vscode.Uri): SimulationPanel {
+  /** `scenario` (a lens's race): open on that preset, replacing an open panel's page. */
+  static createOrShow(context: vscode.ExtensionContext, host: PanelHost, uri?: vscode.Uri, scenario?: string): SimulationPanel {
     const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.One;
+    if (scenario && SimulationPanel.current) SimulationPanel.current.dispose();
     if (SimulationPanel.current) {
       // Keep its column: moving a webview to another group reloads its page.
       SimulationPanel.current.panel.reveal(undefined);
@@ -47,6 +49,7 @@ export class SimulationPanel {
     }
     const panel = vscode.window.createWebviewPanel(SIMULATION_VIEW_TYPE, 'Conntrack Simulation', column, webviewOptions(context.extensionUri));
     SimulationPanel.current = new SimulationPanel(panel, context, host, uri);
+    SimulationPanel.current.requestedScenario = scenario;
     return SimulationPanel.current;
   }
 
@@ -86,6 +89,9 @@ export class SimulationPanel {
     return (this.detectionLoaded ?? Promise.resolve()).then(() => this.detection);
   }
 
+  /** Asked for by the command (a race's lens): the page starts on it instead of the saved run. */
+  private requestedScenario: string | undefined;
+
   /** The last request's scenario, for the evidence import's prediction. */
   get scenario(): string | undefined {
     return this.context.workspaceState.get<SavedState>(STATE_KEY)?.request?.scenario;
@@ -119,7 +125,8 @@ export class SimulationPanel {
           type: 'init',
           init: {
             scenarios: scenarioSummaries(), variants: variantSummaries(), ranges: RANGES, detection,
-            defaults: defaultRequest(this.scenario ?? 'dns-snat', detection), saved: this.context.workspaceState.get<SavedState>(STATE_KEY),
+            defaults: defaultRequest(this.requestedScenario ?? this.scenario ?? 'dns-snat', detection),
+            saved: this.requestedScenario ? undefined : this.context.workspaceState.get<SavedState>(STATE_KEY),
           },
         });
         const reload = this.ready;

@@ -4,7 +4,7 @@ import { detectText } from '../../src/core/detect';
 import { generateConntrackCore, FixtureSpec } from '../../src/core/fixtures/generate';
 import type { DetectionResult, RaceVerdict } from '../../src/core/types';
 import { CMD } from '../../src/ids';
-import { diagnosticPlan, evidencePickRows, hunkPickRows, lensPlan, raceTitle, relativizePaths, summarize, VERDICT_ICON } from '../../src/detection/presentation';
+import { diagnosticPlan, evidencePickRows, hunkPickRows, lensPlan, raceIds, raceTitle, relativizePaths, scenarioFor, summarize, VERDICT_ICON } from '../../src/detection/presentation';
 
 const FILE = '/ws/net/netfilter/nf_conntrack_core.c';
 const detect = async (spec: FixtureSpec): Promise<DetectionResult> => detectText(generateConntrackCore({ fullSize: false, ...spec }).text, FILE);
@@ -50,8 +50,8 @@ test('helper only: PARTIAL; conditional: each #if copy says what it does', async
 test('5.10 rework: race 1 on __nf_ct_resolve_clash, race 3 on the resolver and clash_harder', async () => {
   const r = await detect({ era: '5.10', race2: 'upstream' });
   assert.equal(titles(r, '__nf_ct_resolve_clash')[0], '$(pass) Race 1: fixed — superseded by the 2020 rework');
-  assert.equal(titles(r, 'nf_ct_resolve_clash')[0], '$(pass) Race 3: fixed — superseded by the 2020 rework');
-  assert.equal(titles(r, 'nf_ct_resolve_clash_harder')[0], '$(pass) Race 3: fixed — superseded by the 2020 rework');
+  assert.equal(titles(r, 'nf_ct_resolve_clash')[0], '$(pass) Race 3: fixed — by the 2020 rework');
+  assert.equal(titles(r, 'nf_ct_resolve_clash_harder')[0], '$(pass) Race 3: fixed — by the 2020 rework');
   assert.deepEqual(summarize(r), { ...summarize(r), text: '$(shield) conntrack: R1 ✓ R2 ✓ R3 ✓', level: 'ok' });
 });
 
@@ -108,4 +108,32 @@ test('reports name files relative to the tree root', async () => {
   assert.ok(rel.races.race1.evidence.every((e) => e.file === 'net/netfilter/nf_conntrack_core.c'));
   assert.equal(r.file, FILE, 'the original is untouched');
   assert.equal(relativizePaths(r, '/other').file, FILE);
+});
+
+test('line 1 carries every race of the result and Show report', async () => {
+  const r = await detect({ era: '4.15', race1: 'upstream' });
+  const top = lensPlan(r, 'u')[0];
+  assert.equal(top.line, 1);
+  assert.deepEqual(top.items.map((i) => i.title), [...raceIds(r).map((race) => `${VERDICT_ICON[r.races[race].verdict]} ${race.replace('race', 'Race ')} ${r.races[race].verdict}`), 'Show report']);
+  assert.deepEqual(top.items[0].args, ['race1', undefined, 'u']);
+  assert.ok(raceIds(r).length >= 3);
+});
+
+test('a missing race 3 (no drop line of its own) still gets a Problems warning where the clash is resolved', async () => {
+  const r = await detect({ era: '4.15', race1: 'upstream', race2: 'upstream' });
+  assert.equal(r.races.race3.verdict, 'missing');
+  const w = diagnosticPlan(r, FILE).filter((d) => d.race === 'race3' && d.severity === 'warning');
+  assert.equal(w.length, 1);
+  assert.equal(w[0].startLine, r.functions.nf_ct_resolve_clash.nameLine);
+  assert.match(w[0].message, /^Race 3 drops here/);
+  const fixed = await detect({ era: '5.10', race2: 'upstream' });
+  assert.deepEqual(diagnosticPlan(fixed, FILE).filter((d) => d.race === 'race3' && d.severity === 'warning'), []);
+});
+
+test('Simulate on a race-3 lens opens the Service-VIP (DNAT) scenario, race 1/2 the SNAT one', async () => {
+  const r = await detect({ era: '4.15' });
+  const sim = (fn: string) => lensPlan(r, 'u').find((g) => g.function === fn)!.items.find((i) => i.title === 'Simulate')!.args[0] as { race: string; scenario: string };
+  assert.deepEqual([sim('nf_ct_resolve_clash').race, sim('nf_ct_resolve_clash').scenario], ['race3', 'dns-vip']);
+  assert.equal(sim('nf_conntrack_tuple_taken').scenario, 'dns-snat');
+  assert.equal(scenarioFor('race1'), 'dns-snat');
 });

@@ -2,6 +2,7 @@
 // then apply with progress, stop on conflicts with Continue/Abort, and recover an interrupted
 // run on the next activation. The behaviour is the core's (src/core/backport); this is glue.
 
+import { logRun } from '../output';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { abortRun, applyPlan, BackportPlan, continueRun, coverLetter, diffstat, formatPlan, parseIdentity, pendingRun, predictDiff, PredictedDiff, prepareBackport, resumeRun, RunResult } from '../core/backport';
@@ -101,11 +102,13 @@ async function exportCoverLetter(p: Prepared, diff?: PredictedDiff): Promise<voi
 
 async function runApply(ctx: Ctx, p: Prepared, stash = false): Promise<void> {
   if (!(await ctx.requireTrust('Applying the backport'))) return;
+  const t0 = performance.now();
   const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Conntrack backport', cancellable: true }, async (progress, token) => {
     const ac = new AbortController();
     token.onCancellationRequested(() => ac.abort());
     return applyPlan(p.tree, p.plan, { stash, signal: ac.signal, onProgress: (e) => progress.report({ message: e.message, increment: e.phase === 'step' && e.total ? 100 / e.total : undefined }) });
   });
+  logRun(`backport ${p.tree}`, t0, `${result.status}${result.message ? ` (${result.message})` : ''}`);
   // Uncommitted work is never touched unless the user says so: offer the stash (restored afterwards).
   if (!stash && result.status === 'refused' && (result.errorCode === 'dirty' || result.errorCode === 'untracked')) {
     const withStash = 'Stash, Apply, Restore';

@@ -11,6 +11,7 @@ import { loadMatrix, refsFingerprint, saveMatrix } from '../core/matrix/cache';
 import { readConfig } from '../config';
 import { restoreTarget } from './state';
 import { gitText } from '../core/git/run';
+import { logRun } from '../output';
 import { matrixHtml } from './html';
 import { MATRIX_VIEW_TYPE, parseRefDocumentQuery, parseToHost, REF_SCHEME, RefDocument, refDocumentQuery, ToPage } from './protocol';
 
@@ -151,6 +152,8 @@ class MatrixPanel {
     const ac = new AbortController();
     this.running = ac;
     this.post({ type: 'busy', message: `Sweeping ${this.refs.length ? this.refs.join(' ') : 'all branches and tags'}…` });
+    const t0 = performance.now();
+    const what = `sweep ${this.repo} ${this.refs.join(' ') || '(all branches and tags)'}`;
     try {
       const m = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Conntrack matrix', cancellable: true }, async (progress, token) => {
         token.onCancellationRequested(() => ac.abort());
@@ -168,9 +171,11 @@ class MatrixPanel {
       });
       if (this.running !== ac) return;
       this.matrix = m;
+      logRun(what, t0, `${m.rows.length} refs`);
       this.post({ type: 'matrix', matrix: m });
       void this.keep(m);
     } catch (e) {
+      logRun(what, t0, e instanceof SweepCancelled || (e as Error).name === 'AbortError' ? 'cancelled' : `failed: ${(e as Error).message ?? e}`);
       if (e instanceof SweepCancelled || (e as Error).name === 'AbortError') this.post({ type: 'error', message: 'Sweep cancelled.' });
       else {
         this.post({ type: 'error', message: String((e as Error).message ?? e) });

@@ -2,6 +2,7 @@
 // page posts typed requests (protocol.ts); everything it sends is validated here before the
 // model runs, and the model runs here (run.ts), in chunks so progress and cancel work.
 
+import { logRun } from '../output';
 import * as vscode from 'vscode';
 import { newNonce, webviewPage } from '../webview/shell';
 import type { DetectionResult } from '../core/types';
@@ -171,12 +172,16 @@ export class SimulationPanel {
     });
     const run = { id: runId, handle: { ...handle, cancel: () => { cancelled = true; handle.cancel(); } } };
     this.run = run;
+    const t0 = performance.now();
+    const what = `simulation ${v.value.scenario}`;
     try {
       const partial = await handle.result;
+      logRun(what, t0, `${partial.columns.length} variants`);
       const symbols = partial.columns.flatMap((c) => c.exhaustive.traces.flatMap((t) => t.events.map((e) => e.symbol ?? '')));
       this.sources = await resolveSources(symbols, this.detection).catch(() => ({}));
       if (!cancelled) this.post({ type: 'result', result: { ...partial, sources: this.sources } });
     } catch (err) {
+      logRun(what, t0, err instanceof RunCancelled ? 'cancelled' : `failed: ${(err as Error)?.message ?? err}`);
       if (err instanceof RunCancelled) this.post({ type: 'cancelled', runId });
       else this.post({ type: 'error', runId, message: String((err as Error)?.message ?? err) });
     } finally {

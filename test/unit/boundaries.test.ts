@@ -33,3 +33,14 @@ test('nothing in src imports simple-git (the port replaced it)', () => {
   const offenders = files(path.join(root, 'src')).filter((f) => /from ['"]simple-git['"]/.test(fs.readFileSync(f, 'utf8')));
   assert.deepEqual(offenders.map((f) => path.relative(root, f)), []);
 });
+
+test('every image the README shows is shipped in the .vsix (allowlisted in .vscodeignore) or absolute', () => {
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const allow = fs.readFileSync(path.join(root, '.vscodeignore'), 'utf8').split('\n').filter((l) => l.startsWith('!')).map((l) => new RegExp(`^${l.slice(1).trim().replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '.*').replace(/(?<!\.)\*/g, '[^/]*')}$`));
+  const images = [...readme.matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)].map((m) => m[1]).filter((src) => !/^https?:\/\//.test(src));
+  assert.ok(images.length > 0);
+  for (const src of images) {
+    assert.ok(fs.existsSync(path.join(root, src)), `${src} exists`);
+    assert.ok(allow.some((re) => re.test(src)), `${src} is allowlisted in .vscodeignore`);
+  }
+});

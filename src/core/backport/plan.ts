@@ -60,6 +60,11 @@ export interface PlanOptions {
    * subjects are read from git when the plan is resolved.
    */
   reverts?: Partial<Record<'azure-937963' | 'azure-952939', string[]>>;
+  /**
+   * Source-layer detection of the tree as the planned reverts leave it (predictAfterReverts),
+   * or why it could not be made. Without it, every reverted fix is picked again.
+   */
+  afterReverts?: { detection?: DetectionResult; problem?: string };
 }
 
 export interface BackportPlan {
@@ -123,34 +128,71 @@ export function buildPlan(detection: DetectionResult, history: HistoryReport | u
   const steps: PlanStep[] = [];
   const reverts: RevertStep[] = [];
   const picks: UpstreamId[] = [];
+  // Pass 1: what must be reverted, per race (from history, or named by the user).
+  const revertedRaces = new Set<RaceId>();
   for (const up of UPSTREAM_ORDER) {
     const race = RACE_OF[up];
     const v = detection.races[race];
     const azure = AZURE_OF[up];
-    const azureCommits = commitsToRevert(history, azure);
     const label = `race ${race.slice(-1)}`;
     if (v.verdict === 'partial' || v.verdict === 'conditional' || v.verdict === 'unknown') {
       return { ...plan, blocked: `${label} is ${verdictLabel(v)}: ${v.explain}. Resolve it by hand before planning a backport.` };
     }
     if (race === 'race1' && (v.variant === 'rework-2020' || v.variant === 'reverse-2024')) continue;
-    const upstreamPresent = v.verdict === 'fixed' && (v.variant === up || (up === '4e35c1cb9460' && v.variant === '07998281c268'));
-    if (azureCommits.length) {
-      for (const c of azureCommits)
-        reverts.push({ kind: 'revert', sha: c.sha, subject: c.subject, variant: azure, foundBy: c.matchedBy, why: `pre-upstream ${azure} (found by ${c.matchedBy}) must go before ${up} is picked` });
-      if (!upstreamPresent) picks.push(up);
-      continue;
-    }
-    const named = options.reverts?.[azure as 'azure-937963' | 'azure-952939'] ?? [];
-    if (named.length) {
-      // The user's word, checked when the plan is resolved (the commit must exist); the subject comes from git then.
-      for (const sha of named) reverts.push({ kind: 'revert', sha, subject: '', variant: azure, foundBy: 'user', why: `named by the user as ${azure}; must go before ${up} is picked` });
-      if (!upstreamPresent) picks.push(up);
+    const azureCommits = commitsToRevert(history, azure);
+    const named = azureCommits.length ? [] : options.reverts?.[azure as 'azure-937963' | 'azure-952939'] ?? [];
+    for (const c of azureCommits)
+      reverts.push({ kind: 'revert', sha: c.sha, subject: c.subject, variant: azure, foundBy: c.matchedBy, why: `pre-upstream ${azure} (found by ${c.matchedBy}) must go before ${up} is picked` });
+    // The user's word, checked when the plan is resolved (the commit must exist); the subject comes from git then.
+    for (const sha of named) reverts.push({ kind: 'revert', sha, subject: '', variant: azure, foundBy: 'user', why: `named by the user as ${azure}; must go before ${up} is picked` });
+    if (azureCommits.length || named.length) {
+      revertedRaces.add(race);
+      const upstreamShape = v.verdict === 'fixed' && (v.variant === up || (up === '4e35c1cb9460' && v.variant === '07998281c268'));
+      if (upstreamShape) {
+        const shas = (azureCommits.length ? azureCommits.map((c) => c.sha) : named).map((x) => x.slice(0, 12)).join(', ');
+        plan.notes.push(`source and history disagree about ${label}: the code reads as ${v.variant}, but history shows ${azure} applied (${shas}); taking the safe side: revert it, then pick ${up} unless its code survives the reverts`);
+      }
       continue;
     }
     if (v.verdict === 'fixed' && v.variant === azure) {
       return { ...plan, blocked: `${label}: ${v.explain}. No commit carrying ${azure} was found in history to revert (history ${history?.available ? 'has no matching commit' : 'is not available'}); name it to revert (--revert ${azure}=SHA), revert it by hand, or run on a checkout with its history.` };
     }
-    if (upstreamPresent) continue;
+  }
+  // Pass 2: what to pick, judged on the tree as the reverts will leave it. A fix counts as
+  // present only if its code survives the reverts.
+  const after = reverts.length ? options.afterReverts : undefined;
+  if (reverts.length && !after?.detection) {
+    plan.notes.push(`the tree after the reverts could not be predicted (${after?.problem ?? 'no prediction was made'}): every reverted fix is picked again (safe side)`);
+  }
+  if (after?.detection && !after.detection.kernelFile) return { ...plan, blocked: `after the planned reverts nf_conntrack_core.c would not be a kernel file any more (${after.detection.reason ?? 'unknown reason'})` };
+  for (const up of UPSTREAM_ORDER) {
+    const race = RACE_OF[up];
+    const azure = AZURE_OF[up];
+    const label = `race ${race.slice(-1)}`;
+    const pre = detection.races[race];
+    if (race === 'race1' && (pre.variant === 'rework-2020' || pre.variant === 'reverse-2024')) continue;
+    const known = after?.detection ?? (reverts.length ? undefined : detection);
+    const v = known?.races[race];
+    if (!v) {
+      // No prediction: a reverted race is picked; an untouched one keeps its pre-revert verdict.
+      if (revertedRaces.has(race)) picks.push(up);
+      else if (pre.verdict === 'missing' || !(pre.variant === up || (up === '4e35c1cb9460' && pre.variant === '07998281c268'))) picks.push(up);
+      continue;
+    }
+    if (after?.detection) {
+      if (v.verdict === 'partial' || v.verdict === 'conditional' || v.verdict === 'unknown') {
+        return { ...plan, blocked: `after the planned reverts ${label} would be ${verdictLabel(v)}: ${v.explain}. Resolve it by hand before planning a backport.` };
+      }
+      if (v.verdict === 'fixed' && (v.variant === azure || (race === 'race2' && after.detection.variantsPresent.includes('azure-952939')))) {
+        return { ...plan, blocked: `after the planned reverts ${label} still shows ${azure} (${v.explain}): a commit carrying it was not found; name it to revert (--revert ${azure}=SHA) or revert it by hand` };
+      }
+    }
+    if (race === 'race1' && (v.variant === 'rework-2020' || v.variant === 'reverse-2024')) continue;
+    const present = v.verdict === 'fixed' && (v.variant === up || (up === '4e35c1cb9460' && v.variant === '07998281c268'));
+    if (present) {
+      if (revertedRaces.has(race)) plan.notes.push(`${up} survives the reverts (${label} still reads ${verdictLabel(v)} after them): it is not picked again`);
+      continue;
+    }
     if (v.verdict === 'missing') {
       if (up === 'ed07d9a021df' && options.race1Backportable === false) {
         plan.notes.push('race 1 stays open: ed07d9a021df does not apply to a 4.9-shaped resolver (it handles skb->nfct itself) and 4.9.y never received it; only race 2 is backported');

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { GitWriter, SimpleGitWriter } from '../git/writer';
 import type { BackportPlan } from './plan';
-import { resolvePlan, ResolvedPlan, writePatchForAm } from './resolve';
+import { resolvePlan, ResolvedPlan, revertsNewestFirst, writePatchForAm } from './resolve';
 
 export interface PredictedFile {
   path: string;
@@ -44,18 +44,9 @@ export async function predictDiff(repo: string, plan: BackportPlan, opts: { git?
   const paths = [...new Set(resolved.steps.flatMap((s) => s.paths))];
   if (!resolved.steps.length) return { head, files: [], messages, resolved };
 
-  const objects = path.resolve(top, run(top, ['rev-parse', '--git-path', 'objects']).trim());
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'conntrack-backport-preview-'));
+  const tmp = previewRepo(top, head, paths, resolved.signoff);
   try {
-    run(tmp, ['init', '--quiet']);
     const dotgit = path.join(tmp, '.git');
-    fs.writeFileSync(path.join(dotgit, 'objects', 'info', 'alternates'), objects + '\n');
-    fs.writeFileSync(path.join(dotgit, 'info', 'sparse-checkout'), paths.map((p) => `/${p}`).join('\n') + '\n');
-    fs.appendFileSync(path.join(dotgit, 'config'), `[core]\n\tsparseCheckout = true\n[user]\n\tname = ${resolved.signoff.name}\n\temail = ${resolved.signoff.email}\n`);
-    fs.rmSync(path.join(dotgit, 'hooks'), { recursive: true, force: true });
-    run(tmp, ['update-ref', 'refs/heads/preview', head]);
-    run(tmp, ['symbolic-ref', 'HEAD', 'refs/heads/preview']);
-    run(tmp, ['read-tree', '-mu', 'HEAD']);
     const sim = new SimpleGitWriter(tmp);
     let conflict: PredictedDiff['conflict'];
     for (let i = 0; i < resolved.steps.length; i++) {
@@ -79,6 +70,68 @@ export async function predictDiff(repo: string, plan: BackportPlan, opts: { git?
       files.push({ path: p, before, after, patch: createTwoFilesPatch(before === null ? '/dev/null' : `a/${p}`, after === null ? '/dev/null' : `b/${p}`, before ?? '', after ?? '', undefined, undefined, { context: 3 }) });
     }
     return { head, files, messages, conflict, resolved };
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A throw-away repository borrowing `top`'s objects, HEAD at `head`, with only `paths` checked
+ * out and no hooks. The caller removes it.
+ */
+function previewRepo(top: string, head: string, paths: string[], identity: { name: string; email: string }): string {
+  const objects = path.resolve(top, run(top, ['rev-parse', '--git-path', 'objects']).trim());
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'conntrack-backport-preview-'));
+  try {
+    run(tmp, ['init', '--quiet']);
+    const dotgit = path.join(tmp, '.git');
+    fs.writeFileSync(path.join(dotgit, 'objects', 'info', 'alternates'), objects + '\n');
+    fs.writeFileSync(path.join(dotgit, 'info', 'sparse-checkout'), paths.map((p) => `/${p}`).join('\n') + '\n');
+    fs.appendFileSync(path.join(dotgit, 'config'), `[core]\n\tsparseCheckout = true\n[user]\n\tname = ${identity.name}\n\temail = ${identity.email}\n`);
+    fs.rmSync(path.join(dotgit, 'hooks'), { recursive: true, force: true });
+    run(tmp, ['update-ref', 'refs/heads/preview', head]);
+    run(tmp, ['symbolic-ref', 'HEAD', 'refs/heads/preview']);
+    run(tmp, ['read-tree', '-mu', 'HEAD']);
+    return tmp;
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** The tree as the planned reverts will leave it: the files asked for, or why it cannot be known. */
+export interface AfterReverts {
+  /** Repository-relative path -> content after the reverts (null: the reverts delete it). */
+  files: Record<string, string | null>;
+  /** Set when a revert would conflict (the files then are unknown). */
+  problem?: string;
+}
+
+/**
+ * Run only the plan's revert steps (newest first, as the plan orders them) in a throw-away
+ * repository and read `wanted` afterwards. Needs no fetch: the reverted commits are local.
+ */
+export async function predictAfterReverts(repo: string, plan: BackportPlan, wanted: string[], opts: { git?: GitWriter } = {}): Promise<AfterReverts> {
+  const git = opts.git ?? new SimpleGitWriter(repo);
+  const top = (await git.root()) ?? repo;
+  const head = await git.head();
+  const reverts = (await revertsNewestFirst(plan.steps, git)).filter((s) => s.kind === 'revert');
+  const paths = new Set(wanted);
+  for (const s of reverts) {
+    if (!(await git.hasCommit(s.sha))) return { files: {}, problem: `commit ${s.sha} to revert is not in the repository` };
+    for (const p of await git.changedPaths(s.sha)) paths.add(p);
+  }
+  const tmp = previewRepo(top, head, [...paths], { name: 'conntrack-backport preview', email: 'preview@localhost' });
+  try {
+    const sim = new SimpleGitWriter(tmp);
+    for (const s of reverts) {
+      const outcome = await sim.revertNoCommit(s.sha);
+      if (!outcome.ok) return { files: {}, problem: `reverting ${s.sha.slice(0, 12)} would conflict${outcome.conflicted.length ? ` in ${outcome.conflicted.join(', ')}` : ''}` };
+      await sim.commit(`revert ${s.sha}`, { noVerify: true });
+    }
+    const files: Record<string, string | null> = {};
+    for (const p of wanted) files[p] = blob(tmp, 'HEAD', p);
+    return { files };
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

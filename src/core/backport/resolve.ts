@@ -63,7 +63,7 @@ export function revertReason(step: PlanStep & { kind: 'revert' }, plan: Backport
  * commit the user named has no place there, so when one is present the reverts are ordered by
  * ancestry instead (a few merge-base calls).
  */
-async function revertsNewestFirst(steps: PlanStep[], git: GitWriter): Promise<PlanStep[]> {
+export async function revertsNewestFirst(steps: PlanStep[], git: GitWriter): Promise<PlanStep[]> {
   const reverts = steps.filter((s): s is PlanStep & { kind: 'revert' } => s.kind === 'revert');
   if (!reverts.some((s) => s.foundBy === 'user')) return steps;
   const ordered: (PlanStep & { kind: 'revert' })[] = [];

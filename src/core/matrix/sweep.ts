@@ -383,35 +383,50 @@ async function locateNat(repo: string, commits: string[], located: Map<string, L
 }
 
 /**
- * For commits without the file at `primary`: other paths a file of the same name had in their
- * history (a vendor tree that nests the kernel, a restructure), tried in order of frequency.
+ * For commits without the file at `primary`: other paths a file of the same name has in their
+ * trees (a vendor tree that nests the kernel, a restructure), tried in order of how many of
+ * these trees have it. Trees holding the pre-2.6.15 predecessor are answered without listing;
+ * the others are listed (`ls-tree -r`, streamed) only until a path found so far answers them:
+ * no history is walked.
  */
 async function findMoved(repo: string, missing: string[], primary: string, signal?: AbortSignal): Promise<Map<string, Located>> {
   const base = primary.split('/').pop()!;
   const out = new Map<string, Located>();
-  const log = await gitText(repo, ['log', '--stdin', '--full-history', '--format=', '--name-only', '--', `:(glob)**/${base}`], { input: missing.join('\n') + '\n', signal });
+  const old = await batchCheck(repo, missing.map((c) => `${c}:${PREDECESSOR}`), signal);
+  const predecessor = new Set(missing.filter((_, i) => old[i].type === 'blob'));
   const freq = new Map<string, number>();
-  for (const p of log.split('\n')) if (p && p !== primary && path.posix.basename(p) === base) freq.set(p, (freq.get(p) ?? 0) + 1);
-  const candidates = [...freq.keys()].sort((a, b) => freq.get(b)! - freq.get(a)!);
-  let left = missing;
-  for (const cand of candidates) {
-    if (!left.length) break;
-    const answers = await batchCheck(repo, left.map((c) => `${c}:${cand}`), signal);
-    const still: string[] = [];
-    answers.forEach((a, i) => (a.type === 'blob' ? out.set(left[i], { blob: a.sha, path: cand, status: 'moved', note: `not at ${primary}; found at ${cand}` }) : still.push(left[i])));
-    left = still;
+  const tried = new Set<string>();
+  let left = missing.filter((c) => !predecessor.has(c));
+  const tryPaths = async (cands: string[]): Promise<void> => {
+    for (const cand of cands) {
+      if (!left.length) return;
+      const answers = await batchCheck(repo, left.map((c) => `${c}:${cand}`), signal);
+      const still: string[] = [];
+      answers.forEach((a, i) => (a.type === 'blob' ? out.set(left[i], { blob: a.sha, path: cand, status: 'moved', note: `not at ${primary}; found at ${cand}` }) : still.push(left[i])));
+      left = still;
+    }
+  };
+  while (left.length) {
+    const c = left[0];
+    const here: string[] = [];
+    const listing = await gitText(repo, ['ls-tree', '-r', '--name-only', '-z', c], { signal });
+    for (const p of listing.split('\0')) if (p && p !== primary && path.posix.basename(p) === base) here.push(p);
+    for (const p of here) freq.set(p, (freq.get(p) ?? 0) + 1);
+    const cands = [...freq.keys()].filter((p) => !tried.has(p) || here.includes(p)).sort((x, y) => freq.get(y)! - freq.get(x)! || x.localeCompare(y));
+    for (const p of cands) tried.add(p);
+    await tryPaths(cands);
+    // Nothing of that name here (or only a non-file entry): absent, and on to the next tree.
+    if (left[0] === c) left = left.slice(1);
   }
-  if (left.length) {
-    const old = await batchCheck(repo, left.map((c) => `${c}:${PREDECESSOR}`), signal);
-    old.forEach((a, i) =>
-      out.set(left[i], {
-        blob: null,
-        path: null,
-        status: 'absent',
-        note: a.type === 'blob' ? `no ${base} here; only its pre-2.6.15 predecessor ${PREDECESSOR}` : `no ${base} in this tree${candidates.length ? ` (looked at ${[primary, ...candidates].join(', ')})` : ''}`,
-      }),
-    );
+  for (const c of missing) {
+    if (out.has(c)) continue;
+    out.set(c, {
+      blob: null,
+      path: null,
+      status: 'absent',
+      // Per tree, whatever else was swept with it (a kept sweep resolves only new commits).
+      note: predecessor.has(c) ? `no ${base} here; only its pre-2.6.15 predecessor ${PREDECESSOR}` : `no ${base} in this tree`,
+    });
   }
   return out;
 }
-

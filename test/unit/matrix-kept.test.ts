@@ -170,3 +170,30 @@ describe('commit-graph and walks', () => {
     assert.deepEqual(cmds.filter((c) => c === 'rev-list' || c === 'log' || c === 'merge-base'), [], cmds.join(' '));
   });
 });
+
+describe('CLI: kept sweeps and the cache command', () => {
+  test('sweep keeps by default into --keep-dir, the second run reuses it, --prune-cache empties it; the hint goes to stderr', async () => {
+    const { main } = await import('../../src/cli');
+    const dir = path.join(tmp, 'cli-keep');
+    const runCli = async (argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+      let out = '';
+      let err = '';
+      const code = await main(argv, (s) => (out += s + '\n'), (s) => (err += s + '\n'));
+      return { code, out, err };
+    };
+    const first = await runCli(['sweep', '--refs', 'v5.*', '--keep-dir', dir, '--json', repo.dir]);
+    assert.equal(first.code, 0, first.err);
+    assert.match(first.err, /hint: .*commit-graph write --reachable --changed-paths/);
+    const second = await runCli(['sweep', '--refs', 'v5.*', '--keep-dir', dir, '--json', repo.dir]);
+    const m2 = JSON.parse(second.out) as Matrix;
+    assert.equal(m2.stats.reusedRefs, m2.rows.length);
+    assert.deepEqual(m2.rows, (JSON.parse(first.out) as Matrix).rows);
+    const none = await runCli(['sweep', '--refs', 'v5.*', '--no-keep', '--keep-dir', dir, repo.dir]);
+    assert.equal(none.code, 2, 'no-keep and keep-dir exclude each other');
+    const pruned = await runCli(['sweep', '--prune-cache', '--keep-dir', dir]);
+    assert.equal(pruned.code, 0, pruned.err);
+    assert.match(pruned.out, /removed 1 kept sweep/);
+    assert.deepEqual(fs.readdirSync(dir), []);
+    assert.equal((await runCli(['sweep', '--keep-dir', dir])).code, 2, 'a sweep still needs a repository');
+  });
+});

@@ -145,7 +145,13 @@ export function gitErrorText(e: unknown): string {
  */
 export function gitLines(cwd: string, args: string[], onLine: (line: string) => boolean | void, opts: RunOptions = {}): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd, stdio: ['pipe', 'pipe', 'pipe'], signal: opts.signal, env: gitEnv() });
+    let child: ChildProcessWithoutNullStreams;
+    try {
+      child = gitSpawn(cwd, args, opts);
+    } catch (e) {
+      reject(e as Error);
+      return;
+    }
     const err: Buffer[] = [];
     let rest = '';
     let stopped = false;
@@ -174,7 +180,6 @@ export function gitLines(cwd: string, args: string[], onLine: (line: string) => 
       if (stopped || code === 0 || (code !== null && opts.okCodes?.includes(code))) resolve();
       else reject(new GitError(args, code, Buffer.concat(err).toString('utf8')));
     });
-    child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
 }

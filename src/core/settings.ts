@@ -31,7 +31,7 @@ export const DEFAULT_SETTINGS: BackportSettings = {
 const VARIANT_IDS = new Set<string>(CATALOGUE.map((c) => c.id));
 const SHA = /^[0-9a-f]{7,40}$/i;
 // git's own ref-name rules are wider; this keeps option-like and shell-ish names out.
-const REMOTE = /^[A-Za-z0-9_][A-Za-z0-9_.\/-]*$/;
+const REMOTE = /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/;
 const SIGN_OFF = /^[^<>]+ <[^<>\s]+@[^<>\s]+>$/;
 
 const str = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');

@@ -58,15 +58,12 @@ export async function openRefTree(repo: string, ref: string): Promise<RefTree> {
 
 /** The history layer's reader over a repository that may be bare (no work tree to find a top of). */
 async function refReader(repo: string): Promise<GitReader> {
-  const { SimpleGitReader } = await import('../core/git/reader');
-  const r = new SimpleGitReader(repo);
-  return {
-    root: async () => path.resolve(repo),
-    logPaths: (p, o) => r.logPaths(p, o),
-    hasCommit: (s) => r.hasCommit(s),
-    patchId: (s, p) => r.patchId(s, p),
-    show: (ref, p) => r.show(ref, p),
-  };
+  const { CliGitReader } = await import('../core/git/reader');
+  return new (class extends CliGitReader {
+    async root(): Promise<string | null> {
+      return path.resolve(repo);
+    }
+  })(repo);
 }
 
 /** Detection of nf_conntrack_core.c at a ref, with nf_nat_core.c and the history up to that ref. */

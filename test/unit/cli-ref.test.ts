@@ -1,13 +1,13 @@
 // detect and check-patch where kernels live: a bare (or normal) repository at a ref, read with
 // git cat-file (no checkout, the work tree is not looked at), and stdin.
 
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../src/cli';
 import { CORE_REL_PATH } from '../../src/core/detect';
-import { createDemoRepos } from '../../src/core/fixtures/demoRepo';
+import { createDemoRepos, DemoRepo } from '../../src/core/fixtures/demoRepo';
 import { git, tmpDir } from './helpers';
 
 async function run(argv: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
@@ -18,13 +18,18 @@ async function run(argv: string[], stdin = ''): Promise<{ code: number; out: str
 }
 
 const dir = tmpDir('ctb-cli-ref-');
-const demo = createDemoRepos({ dir, scenario: 'azure' });
 const bare = path.join(dir, 'mirror.git');
-git(dir, 'clone', '--quiet', '--bare', demo.tree, bare);
-const base = git(bare, 'rev-list', '--max-parents=0', 'master').trim();
-const race1Patch = git(demo.upstream, 'format-patch', '-1', '--stdout', demo.upstreamShas.ed07d9a021df);
 const patchFile = path.join(dir, 'race1.patch');
-fs.writeFileSync(patchFile, race1Patch);
+let demo: DemoRepo;
+let base: string;
+let race1Patch: string;
+before(async () => {
+  demo = await createDemoRepos({ dir, scenario: 'azure' });
+  git(dir, 'clone', '--quiet', '--bare', demo.tree, bare);
+  base = git(bare, 'rev-list', '--max-parents=0', 'master').trim();
+  race1Patch = git(demo.upstream, 'format-patch', '-1', '--stdout', demo.upstreamShas.ed07d9a021df);
+  fs.writeFileSync(patchFile, race1Patch);
+});
 
 test('detect --ref on a bare repository reads the blob and the history up to that ref', async () => {
   const onTree = JSON.parse((await run(['detect', '--json', demo.tree])).out);

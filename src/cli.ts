@@ -19,7 +19,7 @@ interface Args {
   flags: Map<string, string[]>;
 }
 
-const BOOLEAN_FLAGS = new Set(['json', 'csv', 'no-history', 'plan', 'apply', 'exhaustive', 'help', 'markdown', 'progress', 'stash', 'cover-letter', 'diff', 'continue', 'abort', 'resume', 'in-place', 'no-verify', 'conflict']);
+const BOOLEAN_FLAGS = new Set(['json', 'csv', 'no-history', 'plan', 'apply', 'exhaustive', 'help', 'markdown', 'progress', 'stash', 'cover-letter', 'diff', 'continue', 'abort', 'resume', 'in-place', 'no-verify', 'conflict', 'keep-on-mismatch']);
 
 export function parseArgs(argv: string[]): Args {
   const [cmd = 'help', ...rest] = argv;
@@ -56,7 +56,7 @@ const USAGE = `usage: conntrack-backport <command> [options]
   backport --plan|--apply [--json] <kernel-tree> [--remote R] [--patch FILE]... [--bug N]
            [--signoff "Name <mail>"] [--series Bionic] [--branch B | --in-place] [--stash]
            [--style sru|stable] [--commit ed07d9a021df=SHA] [--commit 4e35c1cb9460=SHA]
-           [--revert azure-952939=SHA]... [--diff] [--cover-letter] [--no-verify]
+           [--revert azure-952939=SHA]... [--diff] [--cover-letter] [--no-verify] [--keep-on-mismatch]
       revert the azure pre-upstream commits and cherry-pick ed07d9a021df and 4e35c1cb9460:
       --plan shows the steps and messages (--diff: predicted diff, --cover-letter: SRU cover
       letter), --apply runs them on a new branch with a backup ref
@@ -158,20 +158,23 @@ async function cmdBackport(a: Args, out: Out): Promise<number> {
   const target = a.positional[0];
   if (!target) throw new UsageError('backport needs a kernel tree');
   const progress = has(a, 'json') ? undefined : (e: { phase: string; step?: number; total?: number; message: string }) => process.stderr.write(`${e.step ? `[${e.step}/${e.total}] ` : ''}${e.message}\n`);
-  if (has(a, 'continue')) return printRun(await continueRun(target, { note: one(a, 'note'), onProgress: progress, noVerify: has(a, 'no-verify') }), a, out);
+  const keepOnMismatch = has(a, 'keep-on-mismatch') || undefined;
+  if (has(a, 'continue')) return printRun(await continueRun(target, { note: one(a, 'note'), onProgress: progress, noVerify: has(a, 'no-verify'), keepOnMismatch }), a, out);
   if (has(a, 'abort')) return printRun(await abortRun(target, { onProgress: progress }), a, out);
-  if (has(a, 'resume')) return printRun(await resumeRun(target, { onProgress: progress, noVerify: has(a, 'no-verify') }), a, out);
+  if (has(a, 'resume')) return printRun(await resumeRun(target, { onProgress: progress, noVerify: has(a, 'no-verify'), keepOnMismatch }), a, out);
   if (has(a, 'plan') === has(a, 'apply')) throw new UsageError('backport needs exactly one of --plan, --apply, --continue, --abort, --resume');
 
   const signoffText = one(a, 'signoff');
   const signoff = signoffText ? parseIdentity(signoffText) : undefined;
-  if (signoffText && !signoff) throw new UsageError(`--signoff must look like "Name <mail>", got ${signoffText}`);
+  if (signoffText !== undefined && !signoff) throw new UsageError(`--signoff must be one line "Name <address>", got ${JSON.stringify(signoffText)}`);
   const style = one(a, 'style') ?? 'sru';
   if (style !== 'sru' && style !== 'stable') throw new UsageError('--style is sru or stable');
   const commits: Partial<Record<UpstreamId, string>> = {};
   for (const c of a.flags.get('commit') ?? []) {
-    const [k, v] = c.split('=', 2);
-    if ((k !== 'ed07d9a021df' && k !== '4e35c1cb9460') || !v) throw new UsageError(`--commit takes ed07d9a021df=SHA or 4e35c1cb9460=SHA, got ${c}`);
+    const eq = c.indexOf('=');
+    const k = c.slice(0, eq);
+    const v = c.slice(eq + 1);
+    if ((k !== 'ed07d9a021df' && k !== '4e35c1cb9460') || eq < 0 || !/^[0-9a-f]{7,40}$/i.test(v)) throw new UsageError(`--commit takes ed07d9a021df=SHA or 4e35c1cb9460=SHA, got ${JSON.stringify(c)}`);
     commits[k] = v;
   }
   const reverts: Partial<Record<'azure-937963' | 'azure-952939', string[]>> = {};
@@ -227,7 +230,7 @@ async function cmdBackport(a: Args, out: Out): Promise<number> {
     }
     return plan.blocked || problem ? 1 : 0;
   }
-  return printRun(await applyPlan(treeRoot, plan, { stash: has(a, 'stash'), onProgress: progress, noVerify: has(a, 'no-verify') }), a, out);
+  return printRun(await applyPlan(treeRoot, plan, { stash: has(a, 'stash'), onProgress: progress, noVerify: has(a, 'no-verify'), keepOnMismatch }), a, out);
 }
 
 async function cmdDemoRepo(a: Args, out: Out): Promise<number> {

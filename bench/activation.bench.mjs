@@ -45,7 +45,7 @@ for (let i = 0; i < RUNS; i++) {
   const profile = makeProfile('cb-bench-');
   installExtension(profile, baselineVsix);
   // The demo workspace of `npm start`: a bionic-like git tree with the azure commits.
-  const demo = makeDemoWorkspace();
+  const demo = await makeDemoWorkspace();
   const folder = demo.folder;
   const r = await runInExtensionHost({ folder, profile, echo: false, testsPath: path.join(root, 'bench/activation.host.cjs') });
   rmSync(demo.root, { recursive: true, force: true });

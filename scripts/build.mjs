@@ -33,7 +33,7 @@ await Promise.all([
   }),
   // The panel's runs execute in a worker thread (src/simulation/runner.ts) loaded from here.
   build({ ...common, entryPoints: [path.join(root, 'src/simulation/simWorker.ts')], outfile: path.join(dist, 'simWorker.js') }),
-  build({ ...common, entryPoints: [path.join(root, 'src/cli.ts')], outfile: path.join(dist, 'cli.js'), banner: { js: '#!/usr/bin/env node' } }),
+  build({ ...common, entryPoints: [path.join(root, 'src/cli/main.ts')], outfile: path.join(dist, 'cli.js'), banner: { js: '#!/usr/bin/env node' } }),
 ]);
 chmodSync(path.join(dist, 'cli.js'), 0o755);
 copyFileSync(require.resolve('tree-sitter-c/tree-sitter-c.wasm'), path.join(dist, 'tree-sitter-c.wasm'));

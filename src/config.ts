@@ -1,7 +1,7 @@
 // Settings read through one place into the plain object the core takes.
-import { execFile } from 'node:child_process';
 import * as os from 'node:os';
 import * as vscode from 'vscode';
+import { gitText } from './core/git/run';
 import { BackportSettings, normalizeSettings, signOffFromGit } from './core/settings';
 import { CONFIG_SECTION } from './ids';
 
@@ -24,7 +24,10 @@ export function affectsUs(e: vscode.ConfigurationChangeEvent): boolean {
 }
 
 function gitConfig(key: string, cwd: string): Promise<string | undefined> {
-  return new Promise((resolve) => execFile('git', ['config', '--get', key], { cwd, timeout: 5000 }, (err, out) => resolve(err ? undefined : out.trim())));
+  return gitText(cwd, ['config', '--get', key], { timeoutMs: 5000 }).then(
+    (out) => out.trim(),
+    () => undefined,
+  );
 }
 
 /**

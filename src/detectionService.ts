@@ -2,10 +2,10 @@
 // cached per document version, re-run debounced after edits) and whole-tree runs from disk
 // (history layer and nf_nat_core.c joined in). Every fresh result is announced once.
 
-import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { applyContext, contextOf, detectPath, detectText, TreeContext } from './core/detect';
+import { gitAvailable } from './core/git/run';
 import type { DetectionResult } from './core/types';
 import { CORE_FILE_NAME } from './ids';
 import { mark } from './timings';
@@ -19,13 +19,6 @@ export interface DetectionEvent {
 
 export function isCoreDocument(doc: vscode.TextDocument): boolean {
   return doc.uri.scheme === 'file' && path.basename(doc.uri.fsPath) === CORE_FILE_NAME;
-}
-
-let gitProbe: Promise<boolean> | undefined;
-/** Is a git binary on PATH? Asked once. */
-export function gitAvailable(): Promise<boolean> {
-  gitProbe ??= new Promise((resolve) => execFile('git', ['--version'], { timeout: 5000 }, (err) => resolve(!err)));
-  return gitProbe;
 }
 
 export class DetectionService implements vscode.Disposable {

@@ -40,10 +40,10 @@ export function makeKernelWorkspace({ git = false, prefix = 'cb-ws-', spec = { e
  * pre-upstream azure commits on top, release tags, and an `upstream` remote that holds the two
  * upstream fixes (under ids of its own: pass `overrides` as conntrackBackport.commitOverrides).
  */
-export function makeDemoWorkspace({ dir = mkdtempSync(path.join(os.tmpdir(), 'cb-demo-')) } = {}) {
+export async function makeDemoWorkspace({ dir = mkdtempSync(path.join(os.tmpdir(), 'cb-demo-')) } = {}) {
   const demoModule = path.resolve(path.dirname(generator), 'demoRepo.js');
   if (!existsSync(demoModule)) throw new Error(`${demoModule} missing: run npm run compile-tests`);
-  const repo = require(demoModule).createDemoRepos({ dir, scenario: 'azure' });
+  const repo = await require(demoModule).createDemoRepos({ dir, scenario: 'azure' });
   const g = (...a) => execFileSync('git', ['-C', repo.tree, '-c', 'user.name=Demo', '-c', 'user.email=demo@example.invalid', ...a], { stdio: 'ignore' });
   const first = execFileSync('git', ['-C', repo.tree, 'rev-list', '--max-parents=0', 'HEAD'], { encoding: 'utf8' }).trim();
   g('tag', '-a', '-m', 'Ubuntu-azure-4.15.0-1000.1', 'Ubuntu-azure-4.15.0-1000.1', first);

@@ -115,7 +115,7 @@ async function main() {
   const started = Date.now();
   const profile = makeProfile('cb-ui-');
   installExtension(profile, VSIX);
-  const demo = makeDemoWorkspace();
+  const demo = await makeDemoWorkspace();
   const folder = demo.folder;
   // What a user with an upstream mirror sets: the remote's ids of the two upstream commits.
   const settingsFile = path.join(profile.userData, 'User/settings.json');

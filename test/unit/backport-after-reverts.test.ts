@@ -11,7 +11,7 @@ import { demo, prepare, read } from './helpers/backport';
 const stepsOf = (plan: { steps: { kind: string; sha: string; variant: string }[] }): string[] => plan.steps.map((s) => `${s.kind}:${s.kind === 'revert' ? s.sha : s.variant}`);
 
 test('azure race-2 commit whose code reads as 4e35c1cb9460: revert + pick of 4e35c1cb9460, final file = base + the two upstream changes', async () => {
-  const r = demo({ scenario: 'azure', azureRace2: 'upstream-shape' });
+  const r = await demo({ scenario: 'azure', azureRace2: 'upstream-shape' });
   const { plan, detection } = await prepare(r);
   // The trap: the source layer alone calls race 2 upstream-fixed.
   assert.equal(detection.races.race2.variant, '4e35c1cb9460');
@@ -25,7 +25,7 @@ test('azure race-2 commit whose code reads as 4e35c1cb9460: revert + pick of 4e3
 });
 
 test('after-revert detection decides the picks: a surviving upstream fix is not picked again, a surviving azure variant blocks, no prediction picks again', async () => {
-  const r = demo({ scenario: 'azure', azureRace2: 'upstream-shape' });
+  const r = await demo({ scenario: 'azure', azureRace2: 'upstream-shape' });
   const { detection } = await prepare(r);
   const base = { remote: r.remote, commits: r.upstreamShas, bug: 1, signoff: { name: 'S', email: 's@example.com' } };
   const gen = (race1: 'none' | 'upstream', race2: 'none' | 'upstream' | 'azure-952939'): Promise<Awaited<ReturnType<typeof detectText>>> => detectText(generateConntrackCore({ era: '4.15', race1, race2, fullSize: false }).text, 'nf_conntrack_core.c');

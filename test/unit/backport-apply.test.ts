@@ -7,7 +7,7 @@ import { generateNatCore } from '../../src/core/fixtures/generate';
 import { CORE, demo, git, prepare, read, snapshot } from './helpers/backport';
 
 test('azure tree: apply gives base + exactly the two upstream changes, SRU messages, upstream verdicts after', async () => {
-  const r = demo({ scenario: 'azure', azureNat: true });
+  const r = await demo({ scenario: 'azure', azureNat: true });
   const { plan } = await prepare(r);
   const events: ProgressEvent[] = [];
   const res = await applyPlan(r.tree, plan, { onProgress: (e) => events.push(e) });
@@ -47,7 +47,7 @@ test('azure tree: apply gives base + exactly the two upstream changes, SRU messa
 });
 
 test('stable style and in-place work on the current branch', async () => {
-  const r = demo({ scenario: 'none' });
+  const r = await demo({ scenario: 'none' });
   const { plan } = await prepare(r, { style: 'stable', branch: null });
   const res = await applyPlan(r.tree, plan);
   assert.equal(res.status, 'done', res.message);
@@ -58,7 +58,7 @@ test('stable style and in-place work on the current branch', async () => {
 });
 
 test('predictDiff: the predicted file equals the result, and nothing in the repository changes', async () => {
-  const r = demo({ scenario: 'azure' });
+  const r = await demo({ scenario: 'azure' });
   const { plan } = await prepare(r);
   await predictDiff(r.tree, plan); // the first call fetches (objects only)
   const before = snapshot(r.tree);
@@ -75,7 +75,7 @@ test('predictDiff: the predicted file equals the result, and nothing in the repo
 });
 
 test('predictDiff reports the step that would conflict', async () => {
-  const r = demo({ scenario: 'none', conflict: true });
+  const r = await demo({ scenario: 'none', conflict: true });
   const { plan } = await prepare(r);
   const before = snapshot(r.tree);
   const p = await predictDiff(r.tree, plan);
@@ -85,7 +85,7 @@ test('predictDiff reports the step that would conflict', async () => {
 });
 
 test('a conflicting pick stops with the files; abort restores exactly the prior state', async () => {
-  const r = demo({ scenario: 'none', conflict: true });
+  const r = await demo({ scenario: 'none', conflict: true });
   fs.writeFileSync(path.join(r.tree, 'notes.txt'), 'my untracked notes\n');
   const before = snapshot(r.tree);
   const { plan } = await prepare(r);
@@ -106,7 +106,7 @@ test('a conflicting pick stops with the files; abort restores exactly the prior 
 });
 
 test('a conflict resolved by hand: continue commits it as a backport and finishes', async () => {
-  const r = demo({ scenario: 'none', conflict: true });
+  const r = await demo({ scenario: 'none', conflict: true });
   const { plan } = await prepare(r);
   const res = await applyPlan(r.tree, plan);
   assert.equal(res.status, 'conflict');
@@ -127,7 +127,7 @@ test('a conflict resolved by hand: continue commits it as a backport and finishe
 });
 
 test('patch files: picks come from an mbox via git am -3', async () => {
-  const r = demo({ scenario: 'azure' });
+  const r = await demo({ scenario: 'azure' });
   const mbox = path.join(r.tree, '..', 'fixes.mbox');
   fs.writeFileSync(mbox, git(r.upstream, ['format-patch', '--stdout', `${r.upstreamShas.ed07d9a021df}~1..${r.upstreamShas['4e35c1cb9460']}`]) + '\n');
   const { plan } = await prepare(r, { remote: undefined, patchFiles: [mbox] });
@@ -145,7 +145,7 @@ test('patch files: picks come from an mbox via git am -3', async () => {
 
 test('a conflict inside git am -3: abort closes the am session and restores the prior state; continue works too', async () => {
   for (const finish of ['no-base-blobs', 'abort', 'continue'] as const) {
-    const r = demo({ scenario: 'none', conflict: true });
+    const r = await demo({ scenario: 'none', conflict: true });
     const mbox = path.join(r.tree, '..', 'fixes.mbox');
     fs.writeFileSync(mbox, git(r.upstream, ['format-patch', '--stdout', `${r.upstreamShas.ed07d9a021df}~1..${r.upstreamShas['4e35c1cb9460']}`]) + '\n');
     // git am -3 needs the patch's pre-image blobs to merge; without them it can only fail.
@@ -184,7 +184,7 @@ test('a conflict inside git am -3: abort closes the am session and restores the 
 });
 
 test('azure code with no recognisable commit: blocked, then planned and applied once the user names it', async () => {
-  const r = demo({ scenario: 'azure' });
+  const r = await demo({ scenario: 'azure' });
   // A vendor re-import hides the posting: no subject, no patchwork link, no provenance.
   git(r.tree, ['commit', '--amend', '-q', '-m', 'vendor: import networking updates']);
   const hidden = git(r.tree, ['rev-parse', 'HEAD']).trim();

@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { abortRun, applyPlan, pendingRun, resumeRun } from '../../src/core/backport';
-import { SimpleGitWriter } from '../../src/core/git/writer';
+import { CliGitWriter } from '../../src/core/git/writer';
 import { CLI, CORE, demo, git, optionsFor, prepare, read, snapshot } from './helpers/backport';
 
 const BACKUP = /refs\/conntrack-backport\/backup\/\S+/;
@@ -27,7 +27,7 @@ function assertRefusedClean(res: { status: string; message: string; backupRef?: 
 }
 
 test('dirty tree: refused, nothing touched (no backup ref, no reset hint)', async () => {
-  const r = demo({ scenario: 'azure' });
+  const r = await demo({ scenario: 'azure' });
   fs.appendFileSync(path.join(r.tree, CORE), '/* local experiment */\n');
   const before = snapshot(r.tree);
   const { plan } = await prepare(r);
@@ -37,7 +37,7 @@ test('dirty tree: refused, nothing touched (no backup ref, no reset hint)', asyn
 });
 
 test('dirty tree with the stash option: staged, unstaged and untracked changes come back', async () => {
-  const r = demo({ scenario: 'azure' });
+  const r = await demo({ scenario: 'azure' });
   fs.appendFileSync(path.join(r.tree, 'README'), 'unstaged line\n');
   fs.appendFileSync(path.join(r.tree, 'Makefile'), '# staged line\n');
   git(r.tree, ['add', 'Makefile']);
@@ -56,7 +56,7 @@ test('dirty tree with the stash option: staged, unstaged and untracked changes c
 });
 
 test('dirty tree with the stash option, then a conflict and abort: back on master with the changes', async () => {
-  const r = demo({ scenario: 'none', conflict: true });
+  const r = await demo({ scenario: 'none', conflict: true });
   fs.appendFileSync(path.join(r.tree, 'README'), 'unstaged line\n');
   fs.appendFileSync(path.join(r.tree, 'Makefile'), '# staged line\n');
   git(r.tree, ['add', 'Makefile']);
@@ -70,7 +70,7 @@ test('dirty tree with the stash option, then a conflict and abort: back on maste
 
 test('an untracked file in the way of a pick: refused before any change', async () => {
   const added = 'tools/testing/selftests/netfilter/conntrack_same_origin.sh';
-  const r = demo({ scenario: 'none', pickAddsFile: added });
+  const r = await demo({ scenario: 'none', pickAddsFile: added });
   fs.mkdirSync(path.dirname(path.join(r.tree, added)), { recursive: true });
   fs.writeFileSync(path.join(r.tree, added), 'my own script\n');
   const before = snapshot(r.tree);
@@ -82,7 +82,7 @@ test('an untracked file in the way of a pick: refused before any change', async 
 });
 
 test('a failing commit-msg hook: the run rolls itself back and keeps the backup ref', async () => {
-  const r = demo({ scenario: 'azure' });
+  const r = await demo({ scenario: 'azure' });
   const hook = path.join(r.tree, '.git', 'hooks', 'commit-msg');
   fs.writeFileSync(hook, '#!/bin/sh\necho "commit-msg: rejected by policy" >&2\nexit 1\n', { mode: 0o755 });
   const before = snapshot(r.tree);
@@ -98,7 +98,7 @@ test('a failing commit-msg hook: the run rolls itself back and keeps the backup 
 });
 
 test('a hook that fails only on the third commit: two commits made, all rolled back', async () => {
-  const r = demo({ scenario: 'azure' });
+  const r = await demo({ scenario: 'azure' });
   const hook = path.join(r.tree, '.git', 'hooks', 'commit-msg');
   fs.writeFileSync(hook, '#!/bin/sh\ngrep -q "^netfilter: nf_conntrack: resolve clash" "$1" && exit 1\nexit 0\n', { mode: 0o755 });
   const before = snapshot(r.tree);
@@ -111,7 +111,7 @@ test('a hook that fails only on the third commit: two commits made, all rolled b
 });
 
 test('a missing remote: refused before any change', async () => {
-  const r = demo({ scenario: 'azure' });
+  const r = await demo({ scenario: 'azure' });
   const before = snapshot(r.tree);
   const { plan } = await prepare(r, { remote: 'nosuch' });
   const res = await applyPlan(r.tree, plan);
@@ -121,7 +121,7 @@ test('a missing remote: refused before any change', async () => {
 });
 
 test('a missing commit on the remote: refused before any change', async () => {
-  const r = demo({ scenario: 'azure' });
+  const r = await demo({ scenario: 'azure' });
   const before = snapshot(r.tree);
   const { plan } = await prepare(r, { commits: { ...r.upstreamShas, ed07d9a021df: '0123456789abcdef0123456789abcdef01234567' } });
   const res = await applyPlan(r.tree, plan);
@@ -132,7 +132,7 @@ test('a missing commit on the remote: refused before any change', async () => {
 });
 
 test('an operation in progress (a real conflicted cherry-pick): refused', async () => {
-  const r = demo({ scenario: 'none', conflict: true });
+  const r = await demo({ scenario: 'none', conflict: true });
   git(r.tree, ['fetch', '--quiet', r.remote, r.upstreamShas['4e35c1cb9460']]);
   assert.throws(() => git(r.tree, ['cherry-pick', r.upstreamShas['4e35c1cb9460']]));
   const before = snapshot(r.tree);
@@ -145,7 +145,7 @@ test('an operation in progress (a real conflicted cherry-pick): refused', async 
 });
 
 test('cancellation between steps rolls back', async () => {
-  const r = demo({ scenario: 'azure' });
+  const r = await demo({ scenario: 'azure' });
   const before = snapshot(r.tree);
   const { plan } = await prepare(r);
   const ac = new AbortController();
@@ -155,7 +155,7 @@ test('cancellation between steps rolls back', async () => {
 });
 
 test('the branch already exists: refused', async () => {
-  const r = demo({ scenario: 'azure' });
+  const r = await demo({ scenario: 'azure' });
   git(r.tree, ['branch', 'conntrack-backport/bionic']);
   const before = snapshot(r.tree);
   const { plan } = await prepare(r);
@@ -165,8 +165,8 @@ test('the branch already exists: refused', async () => {
 });
 
 test('names starting with - never reach git', async () => {
-  const r = demo({ scenario: 'none' });
-  const w = new SimpleGitWriter(r.tree);
+  const r = await demo({ scenario: 'none' });
+  const w = new CliGitWriter(r.tree);
   await assert.rejects(w.createBranch('-D', 'HEAD'), /starts with '-'/);
   await assert.rejects(w.fetchCommit('--upload-pack=touch pwned', 'abc1234'), /starts with '-'/);
   await assert.rejects(w.updateRef('--stdin', r.head), /starts with '-'/);
@@ -176,7 +176,7 @@ test('names starting with - never reach git', async () => {
   assert.ok(!fs.existsSync(path.join(r.tree, 'pwned')));
 });
 
-function cliArgs(r: ReturnType<typeof demo>): string[] {
+function cliArgs(r: Awaited<ReturnType<typeof demo>>): string[] {
   const o = optionsFor(r);
   return ['backport', '--apply', r.tree, '--remote', r.remote, '--commit', `ed07d9a021df=${o.commits?.ed07d9a021df}`, '--commit', `4e35c1cb9460=${o.commits?.['4e35c1cb9460']}`, '--bug', '1836816', '--series', 'Bionic', '--signoff', 'Sam Submitter <sam@example.com>'];
 }
@@ -196,7 +196,7 @@ function runCli(args: string[], env: Record<string, string> = {}, killOn?: RegEx
 }
 
 test('interrupted run (CLI killed after step 2): the journal finds it and resume finishes it', async () => {
-  const r = demo({ scenario: 'azure' });
+  const r = await demo({ scenario: 'azure' });
   const killed = await runCli(cliArgs(r), { CONNTRACK_BACKPORT_PAUSE_AFTER_STEP: '2' }, /paused after step 2/);
   assert.equal(killed.signal, 'SIGKILL');
   const j = await pendingRun(r.tree);
@@ -218,7 +218,7 @@ test('interrupted run (CLI killed after step 2): the journal finds it and resume
 });
 
 test('interrupted run (CLI killed after step 3): abort returns to exactly the prior state', async () => {
-  const r = demo({ scenario: 'azure' });
+  const r = await demo({ scenario: 'azure' });
   fs.writeFileSync(path.join(r.tree, 'notes.txt'), 'untracked, not in the way\n');
   const before = snapshot(r.tree);
   const killed = await runCli(cliArgs(r), { CONNTRACK_BACKPORT_PAUSE_AFTER_STEP: '3' }, /paused after step 3/);
@@ -230,7 +230,7 @@ test('interrupted run (CLI killed after step 3): abort returns to exactly the pr
 });
 
 test('interrupted after the commit but before the journal write: resume adopts the commit', async () => {
-  const r = demo({ scenario: 'azure' });
+  const r = await demo({ scenario: 'azure' });
   const killed = await runCli(cliArgs(r), { CONNTRACK_BACKPORT_PAUSE_AFTER_STEP: '1' }, /paused after step 1/);
   assert.equal(killed.signal, 'SIGKILL');
   // Simulate the lost journal write of step 2: make step 2's commit by hand as the run would.

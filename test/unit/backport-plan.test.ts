@@ -6,7 +6,7 @@ import { generateConntrackCore } from '../../src/core/fixtures/generate';
 import { demo, prepare } from './helpers/backport';
 
 test('azure tree: revert both azure commits newest first (found in history, not by id), then pick ed07d9a021df, 4e35c1cb9460', async () => {
-  const r = demo({ scenario: 'azure' });
+  const r = await demo({ scenario: 'azure' });
   const { plan } = await prepare(r);
   assert.equal(plan.noop, undefined);
   assert.equal(plan.blocked, undefined);
@@ -21,20 +21,20 @@ test('azure tree: revert both azure commits newest first (found in history, not 
 });
 
 test('the real upstream ids are the defaults', async () => {
-  const r = demo({ scenario: 'none' });
+  const r = await demo({ scenario: 'none' });
   const { plan } = await prepare(r, { commits: {} });
   assert.deepEqual(plan.steps.map((s) => s.sha), ['ed07d9a021df6da53456663a76999189badc432a', '4e35c1cb9460240e983a01745b5f29fe3a4d8e39']);
 });
 
 test('a tree with one fix picks the other', async () => {
-  const r1 = demo({ scenario: 'race1' });
+  const r1 = await demo({ scenario: 'race1' });
   assert.deepEqual((await prepare(r1)).plan.steps.map((s) => s.kind === 'cherry-pick' && s.variant), ['4e35c1cb9460']);
-  const r2 = demo({ scenario: 'race2' });
+  const r2 = await demo({ scenario: 'race2' });
   assert.deepEqual((await prepare(r2)).plan.steps.map((s) => s.kind === 'cherry-pick' && s.variant), ['ed07d9a021df']);
 });
 
 test('an already fixed tree: empty plan with the reason', async () => {
-  const r = demo({ scenario: 'upstream' });
+  const r = await demo({ scenario: 'upstream' });
   const { plan } = await prepare(r);
   assert.equal(plan.steps.length, 0);
   assert.match(plan.noop ?? '', /already present/);
@@ -71,7 +71,7 @@ test('names starting with - are refused', async () => {
 });
 
 test('cover letter: [SRU][Series][PATCH 0/N] and the five sections, in order', async () => {
-  const r = demo({ scenario: 'azure' });
+  const r = await demo({ scenario: 'azure' });
   const { plan, detection } = await prepare(r);
   const c = coverLetter({ plan, detection });
   assert.match(c, /^Subject: \[SRU\]\[Bionic\]\[PATCH 0\/4\] /);

@@ -27,7 +27,7 @@ const cli = (args: string[]): { code: number | null; stdout: string; stderr: str
 };
 
 test('a shallow clone: refused (a revert at the boundary would delete files)', async () => {
-  const r = demo({ scenario: 'none' });
+  const r = await demo({ scenario: 'none' });
   const shallow = path.join(ROOT, `shallow-${Date.now()}`);
   execFileSync('git', ['clone', '--quiet', '--depth', '1', `file://${r.tree}`, shallow]);
   git(shallow, ['remote', 'add', 'upstream', r.upstream]);
@@ -41,7 +41,7 @@ test('a shallow clone: refused (a revert at the boundary would delete files)', a
 });
 
 test('a leftover .git/index.lock: refused, and the lock is left for the user', async () => {
-  const r = demo({ scenario: 'azure' });
+  const r = await demo({ scenario: 'azure' });
   const lock = path.join(r.tree, '.git', 'index.lock');
   fs.writeFileSync(lock, '');
   const before = snapshot(r.tree);
@@ -53,7 +53,7 @@ test('a leftover .git/index.lock: refused, and the lock is left for the user', a
 });
 
 test('too little disk space: refused with the figures', async () => {
-  const r = demo({ scenario: 'azure' });
+  const r = await demo({ scenario: 'azure' });
   const before = snapshot(r.tree);
   const { plan } = await prepare(r);
   const res = await applyPlan(r.tree, plan, { requiredFreeBytes: Number.MAX_SAFE_INTEGER });
@@ -62,7 +62,7 @@ test('too little disk space: refused with the figures', async () => {
 });
 
 test('--in-place on a detached HEAD: refused unless a branch is named; with a branch it works', async () => {
-  const r = demo({ scenario: 'none' });
+  const r = await demo({ scenario: 'none' });
   git(r.tree, ['checkout', '--quiet', '--detach']);
   const before = snapshot(r.tree);
   const { plan } = await prepare(r, { branch: null });
@@ -76,7 +76,7 @@ test('--in-place on a detached HEAD: refused unless a branch is named; with a br
 });
 
 test('sign-off forgery: a newline in the identity is refused in the CLI, the settings, the plan and git config', async () => {
-  const r = demo({ scenario: 'none' });
+  const r = await demo({ scenario: 'none' });
   const forged = 'Sam Submitter <sam@example.com>\nAcked-by: Kernel Maintainer <maint@example.org>';
   assert.equal(parseIdentity(forged), null);
   assert.equal(parseIdentity('Sam\rAcked-by: X <x@example.org>'), null);
@@ -98,8 +98,8 @@ test('sign-off forgery: a newline in the identity is refused in the CLI, the set
   assert.equal(git(r.tree, ['log', '--format=%B']).includes('Acked-by: Maint'), false);
 });
 
-test('--commit A=B=C is refused quoting the whole value', () => {
-  const r = demo({ scenario: 'none' });
+test('--commit A=B=C is refused quoting the whole value', async () => {
+  const r = await demo({ scenario: 'none' });
   const out = cli(['backport', '--plan', r.tree, '--commit', 'ed07d9a021df=abc1234=def5678']);
   assert.equal(out.code, 2);
   assert.match(out.stderr, /--commit takes ed07d9a021df=SHA or 4e35c1cb9460=SHA, got "ed07d9a021df=abc1234=def5678"/);
@@ -115,7 +115,7 @@ test('recovery hints are shell-quoted: pasting them runs git with the exact name
   }
   assert.ok(!fs.existsSync(path.join(ROOT, 'pwned')));
   // A conflict on a branch whose name holds shell syntax: the hint quotes it.
-  const r = demo({ scenario: 'none', conflict: true });
+  const r = await demo({ scenario: 'none', conflict: true });
   git(r.tree, ['checkout', '--quiet', '-b', 'wip;touch-pwned']);
   const { plan } = await prepare(r);
   const res = await applyPlan(r.tree, plan);
@@ -125,7 +125,7 @@ test('recovery hints are shell-quoted: pasting them runs git with the exact name
 });
 
 test('--note works on a revert step that needed a hand-resolved conflict', async () => {
-  const r = demo({ scenario: 'azure', conflict: true });
+  const r = await demo({ scenario: 'azure', conflict: true });
   const { plan } = await prepare(r);
   const res = await applyPlan(r.tree, plan);
   assert.equal(res.status, 'conflict', res.message);

@@ -35,7 +35,7 @@ function decoy(tree: string): string {
 }
 
 test('a forced mismatch (race-2 pick left out): the run fails, says what is wrong, and rolls back exactly', async () => {
-  const r = demo({ scenario: 'azure' });
+  const r = await demo({ scenario: 'azure' });
   fs.writeFileSync(path.join(r.tree, 'notes.txt'), 'mine\n');
   fs.appendFileSync(path.join(r.tree, 'README'), 'uncommitted\n');
   const before = snapshot(r.tree);
@@ -53,7 +53,7 @@ test('a forced mismatch (race-2 pick left out): the run fails, says what is wron
 });
 
 test('--keep-on-mismatch keeps the result but still fails', async () => {
-  const r = demo({ scenario: 'azure' });
+  const r = await demo({ scenario: 'azure' });
   const { plan } = await prepare(r);
   plan.steps = plan.steps.filter((s) => !(s.kind === 'cherry-pick' && s.variant === '4e35c1cb9460'));
   const res = await applyPlan(r.tree, plan, { keepOnMismatch: true });
@@ -66,7 +66,7 @@ test('--keep-on-mismatch keeps the result but still fails', async () => {
 });
 
 test('CLI: a decoy commit passed as 4e35c1cb9460 exits non-zero and restores the original; the check also guards --resume', async () => {
-  const r = demo({ scenario: 'azure' });
+  const r = await demo({ scenario: 'azure' });
   const sha = decoy(r.tree);
   const before = snapshot(r.tree);
   const args = ['backport', '--apply', r.tree, '--remote', r.remote, '--commit', `ed07d9a021df=${r.upstreamShas.ed07d9a021df}`, '--commit', `4e35c1cb9460=${sha}`, '--bug', '1836816', '--series', 'Bionic', '--signoff', 'Sam Submitter <sam@example.com>'];

@@ -35,3 +35,14 @@ test('package.json declares every command of the table with the category, and hi
   assert.ok(!pkg.activationEvents.some((e: string) => e.startsWith('onLanguage') || e === '*'));
   assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
 });
+
+test('no file outside src/core/git imports child_process (every git process goes through the port)', () => {
+  const gitDir = path.join(root, 'src/core/git') + path.sep;
+  const offenders = files(path.join(root, 'src')).filter((f) => !f.startsWith(gitDir) && /(?:from |import\(|require\()['"](?:node:)?child_process['"]/.test(fs.readFileSync(f, 'utf8')));
+  assert.deepEqual(offenders.map((f) => path.relative(root, f)), []);
+});
+
+test('nothing in src imports simple-git (the port replaced it)', () => {
+  const offenders = files(path.join(root, 'src')).filter((f) => /from ['"]simple-git['"]/.test(fs.readFileSync(f, 'utf8')));
+  assert.deepEqual(offenders.map((f) => path.relative(root, f)), []);
+});

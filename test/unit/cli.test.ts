@@ -33,10 +33,10 @@ test('detect prints readable text and markdown', async () => {
   assert.match(m.out, /## Race 2 .*\n\n\*\*FIXED \(4e35c1cb9460\)\*\*/);
 });
 
-test('usage errors and missing trees exit 2 with a message', async () => {
+test('usage errors exit 2, trees that are not kernel trees exit 3', async () => {
   assert.equal((await run('detect')).code, 2);
   const r = await run('detect', tmpDir());
-  assert.equal(r.code, 2);
+  assert.equal(r.code, 3);
   assert.match(r.err, /not a kernel tree/);
   assert.equal((await run('frobnicate')).code, 2);
   assert.equal((await run('help')).code, 0);
@@ -50,9 +50,11 @@ test('functions lists names, lines and #if conditions', async () => {
 });
 
 test('flag values keep every "=" after the first', async () => {
-  const { parseArgs } = await import('../../src/cli');
-  const a = parseArgs(['sweep', '--override=ed07d9a021df=abc123', '--refs', 'v4.*', 'repo']);
-  assert.deepEqual(a.flags.get('override'), ['ed07d9a021df=abc123']);
-  assert.deepEqual(a.flags.get('refs'), ['v4.*']);
-  assert.deepEqual(a.positional, ['repo']);
+  const { parseCommand } = await import('../../src/cli/command');
+  const { COMMANDS } = await import('../../src/cli');
+  const sweep = COMMANDS.find((c) => c.name === 'sweep')!;
+  const a = parseCommand(sweep, ['--override=ed07d9a021df=abc123', '--refs', 'v4.*', 'repo'], COMMANDS);
+  assert.deepEqual(a.values.override, ['ed07d9a021df=abc123']);
+  assert.deepEqual(a.values.refs, ['v4.*']);
+  assert.deepEqual(a.positionals, ['repo']);
 });

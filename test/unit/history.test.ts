@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { detectPath } from '../../src/core/detect';
 import { generateConntrackCore, generateNatCore } from '../../src/core/fixtures/generate';
-import { SimpleGitReader } from '../../src/core/git/reader';
+import { CliGitReader } from '../../src/core/git/reader';
 import { analyzeHistory, bareSubject, classifyCommit, provenanceLines } from '../../src/core/history/analyze';
 import { commitAll, git, initRepo, tmpDir, writeFile } from './helpers';
 
@@ -54,7 +54,7 @@ function azureRepo(): string {
 
 test('an azure tree: history tells 937963 from ed07d9a021df, and 952939 is found by subject', async () => {
   const d = azureRepo();
-  const h = await analyzeHistory(new SimpleGitReader(d), [CORE, NAT]);
+  const h = await analyzeHistory(new CliGitReader(d), [CORE, NAT]);
   assert.equal(h.available, true);
   assert.equal(h.commitsTouchingFile, 3);
   assert.deepEqual(h.net, { 'azure-937963': 'applied', 'azure-952939': 'applied' });
@@ -111,7 +111,7 @@ test('patch-id equivalence with an upstream commit present in the repository', a
   writeFile(d, CORE, core('none', 'upstream'));
   const local = commitAll(d, 'vendor: import conntrack fix'); // no subject, no provenance
   // The upstream commit lives here under another id (a mirror): pass it as an override.
-  const h = await analyzeHistory(new SimpleGitReader(d), [CORE], { overrides: { '4e35c1cb9460': up } });
+  const h = await analyzeHistory(new CliGitReader(d), [CORE], { overrides: { '4e35c1cb9460': up } });
   const hit = h.commits.find((c) => c.sha === local);
   assert.equal(hit?.matchedBy, 'patch-id');
   assert.equal(hit?.variant, '4e35c1cb9460');

@@ -14,7 +14,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { detectPath } from '../detect';
-import { SimpleGitWriter, GitWriter, gitErrorText } from '../git/writer';
+import { CliGitWriter, GitWriter, gitErrorText } from '../git/writer';
 import { refusesOption } from '../git/reader';
 import { verdictLabel } from '../report';
 import type { DetectionResult, RaceId } from '../types';
@@ -88,7 +88,7 @@ export const howBack = (j: { backupRef: string; origBranch: string | null; origH
   `your previous state is kept at ${j.backupRef} (${j.origHead.slice(0, 12)}${j.origBranch ? `, branch ${j.origBranch}` : ', detached HEAD'}); to go back by hand: git checkout ${shellQuote(j.origBranch ?? j.origHead)} && git reset --hard ${shellQuote(j.backupRef)}`;
 
 async function root(repo: string): Promise<string> {
-  const g = new SimpleGitWriter(repo);
+  const g = new CliGitWriter(repo);
   const r = await g.root();
   if (!r) throw new BackportError('missing-commit', `${repo} is not inside a git checkout`);
   return r;
@@ -96,7 +96,7 @@ async function root(repo: string): Promise<string> {
 
 /** A run that was interrupted, stopped on a conflict, or is going on in another process. */
 export async function pendingRun(repo: string, git?: GitWriter): Promise<Journal | null> {
-  const g = git ?? new SimpleGitWriter(await root(repo));
+  const g = git ?? new CliGitWriter(await root(repo));
   return readJournal(await g.gitDir());
 }
 
@@ -135,7 +135,7 @@ const mib = (n: number): string => `${(n / (1 << 20)).toFixed(1)} MiB`;
 /** Apply a plan. Never throws for repository states; the result says what happened. */
 export async function applyPlan(repo: string, plan: BackportPlan, opts: ExecuteOptions = {}): Promise<RunResult> {
   const top = await root(repo);
-  const git = opts.git ?? new SimpleGitWriter(top);
+  const git = opts.git ?? new CliGitWriter(top);
   const gitDir = await git.gitDir();
   const progress = opts.onProgress ?? (() => undefined);
   const base: RunResult = { status: 'refused', message: '', commits: [], before: plan.before, branch: plan.options.branch };
@@ -492,7 +492,7 @@ async function runCommitOnTop(git: GitWriter, j: Journal, tip: string): Promise<
 
 async function withJournal(repo: string, opts: ExecuteOptions, fn: (git: GitWriter, gitDir: string, j: Journal, top: string) => Promise<RunResult>): Promise<RunResult> {
   const top = await root(repo);
-  const git = opts.git ?? new SimpleGitWriter(top);
+  const git = opts.git ?? new CliGitWriter(top);
   const gitDir = await git.gitDir();
   const j = readJournal(gitDir);
   if (!j) return { status: 'refused', message: 'no backport run is pending in this repository', commits: [] };

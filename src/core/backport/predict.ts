@@ -3,12 +3,12 @@
 // against HEAD with jsdiff. The user's work tree, index, refs and config are not touched;
 // fetching the upstream commits adds objects only.
 
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
-import { GitWriter, SimpleGitWriter } from '../git/writer';
+import { gitText } from '../git/run';
+import { GitWriter, CliGitWriter } from '../git/writer';
 import type { BackportPlan } from './plan';
 import { resolvePlan, ResolvedPlan, revertsNewestFirst, writePatchForAm } from './resolve';
 
@@ -31,12 +31,10 @@ export interface PredictedDiff {
   resolved: ResolvedPlan;
 }
 
-function run(cwd: string, args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
-}
+const run = gitText;
 
 export async function predictDiff(repo: string, plan: BackportPlan, opts: { git?: GitWriter; fetch?: boolean } = {}): Promise<PredictedDiff> {
-  const git = opts.git ?? new SimpleGitWriter(repo);
+  const git = opts.git ?? new CliGitWriter(repo);
   const top = (await git.root()) ?? repo;
   const head = await git.head();
   const resolved = await resolvePlan(plan, git, { fetch: opts.fetch ?? true });
@@ -44,10 +42,10 @@ export async function predictDiff(repo: string, plan: BackportPlan, opts: { git?
   const paths = [...new Set(resolved.steps.flatMap((s) => s.paths))];
   if (!resolved.steps.length) return { head, files: [], messages, resolved };
 
-  const tmp = previewRepo(top, head, paths, resolved.signoff);
+  const tmp = await previewRepo(top, head, paths, resolved.signoff);
   try {
     const dotgit = path.join(tmp, '.git');
-    const sim = new SimpleGitWriter(tmp);
+    const sim = new CliGitWriter(tmp);
     let conflict: PredictedDiff['conflict'];
     for (let i = 0; i < resolved.steps.length; i++) {
       const rs = resolved.steps[i];
@@ -62,11 +60,11 @@ export async function predictDiff(repo: string, plan: BackportPlan, opts: { git?
     }
     // On a conflict the diff shows the committed steps before it.
     const endRef = 'HEAD';
-    const changed = run(tmp, ['diff', '--name-only', '-z', head, endRef]).split('\0').filter(Boolean);
+    const changed = (await run(tmp, ['diff', '--name-only', '-z', head, endRef])).split('\0').filter(Boolean);
     const files: PredictedFile[] = [];
     for (const p of changed) {
-      const before = blob(tmp, head, p);
-      const after = blob(tmp, endRef, p);
+      const before = await blob(tmp, head, p);
+      const after = await blob(tmp, endRef, p);
       files.push({ path: p, before, after, patch: createTwoFilesPatch(before === null ? '/dev/null' : `a/${p}`, after === null ? '/dev/null' : `b/${p}`, before ?? '', after ?? '', undefined, undefined, { context: 3 }) });
     }
     return { head, files, messages, conflict, resolved };
@@ -79,19 +77,19 @@ export async function predictDiff(repo: string, plan: BackportPlan, opts: { git?
  * A throw-away repository borrowing `top`'s objects, HEAD at `head`, with only `paths` checked
  * out and no hooks. The caller removes it.
  */
-function previewRepo(top: string, head: string, paths: string[], identity: { name: string; email: string }): string {
-  const objects = path.resolve(top, run(top, ['rev-parse', '--git-path', 'objects']).trim());
+async function previewRepo(top: string, head: string, paths: string[], identity: { name: string; email: string }): Promise<string> {
+  const objects = path.resolve(top, (await run(top, ['rev-parse', '--git-path', 'objects'])).trim());
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'conntrack-backport-preview-'));
   try {
-    run(tmp, ['init', '--quiet']);
+    await run(tmp, ['init', '--quiet']);
     const dotgit = path.join(tmp, '.git');
     fs.writeFileSync(path.join(dotgit, 'objects', 'info', 'alternates'), objects + '\n');
     fs.writeFileSync(path.join(dotgit, 'info', 'sparse-checkout'), paths.map((p) => `/${p}`).join('\n') + '\n');
     fs.appendFileSync(path.join(dotgit, 'config'), `[core]\n\tsparseCheckout = true\n[user]\n\tname = ${identity.name}\n\temail = ${identity.email}\n`);
     fs.rmSync(path.join(dotgit, 'hooks'), { recursive: true, force: true });
-    run(tmp, ['update-ref', 'refs/heads/preview', head]);
-    run(tmp, ['symbolic-ref', 'HEAD', 'refs/heads/preview']);
-    run(tmp, ['read-tree', '-mu', 'HEAD']);
+    await run(tmp, ['update-ref', 'refs/heads/preview', head]);
+    await run(tmp, ['symbolic-ref', 'HEAD', 'refs/heads/preview']);
+    await run(tmp, ['read-tree', '-mu', 'HEAD']);
     return tmp;
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -112,7 +110,7 @@ export interface AfterReverts {
  * repository and read `wanted` afterwards. Needs no fetch: the reverted commits are local.
  */
 export async function predictAfterReverts(repo: string, plan: BackportPlan, wanted: string[], opts: { git?: GitWriter } = {}): Promise<AfterReverts> {
-  const git = opts.git ?? new SimpleGitWriter(repo);
+  const git = opts.git ?? new CliGitWriter(repo);
   const top = (await git.root()) ?? repo;
   const head = await git.head();
   const reverts = (await revertsNewestFirst(plan.steps, git)).filter((s) => s.kind === 'revert');
@@ -121,25 +119,25 @@ export async function predictAfterReverts(repo: string, plan: BackportPlan, want
     if (!(await git.hasCommit(s.sha))) return { files: {}, problem: `commit ${s.sha} to revert is not in the repository` };
     for (const p of await git.changedPaths(s.sha)) paths.add(p);
   }
-  const tmp = previewRepo(top, head, [...paths], { name: 'conntrack-backport preview', email: 'preview@localhost' });
+  const tmp = await previewRepo(top, head, [...paths], { name: 'conntrack-backport preview', email: 'preview@localhost' });
   try {
-    const sim = new SimpleGitWriter(tmp);
+    const sim = new CliGitWriter(tmp);
     for (const s of reverts) {
       const outcome = await sim.revertNoCommit(s.sha);
       if (!outcome.ok) return { files: {}, problem: `reverting ${s.sha.slice(0, 12)} would conflict${outcome.conflicted.length ? ` in ${outcome.conflicted.join(', ')}` : ''}` };
       await sim.commit(`revert ${s.sha}`, { noVerify: true });
     }
     const files: Record<string, string | null> = {};
-    for (const p of wanted) files[p] = blob(tmp, 'HEAD', p);
+    for (const p of wanted) files[p] = await blob(tmp, 'HEAD', p);
     return { files };
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 
-function blob(cwd: string, ref: string, p: string): string | null {
+async function blob(cwd: string, ref: string, p: string): Promise<string | null> {
   try {
-    return run(cwd, ['show', `${ref}:${p}`]);
+    return await run(cwd, ['show', `${ref}:${p}`]);
   } catch {
     return null;
   }

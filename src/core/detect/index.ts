@@ -53,9 +53,9 @@ export async function detectPath(target: string, opts: DetectOptions = {}): Prom
   }
   if (opts.history !== false) {
     // Loaded on demand: a source-only run (tarball, --no-history) never pays for git.
-    const { SimpleGitReader } = await import('../git/reader');
+    const { CliGitReader } = await import('../git/reader');
     const { analyzeHistory } = await import('../history/analyze');
-    const git = opts.git ?? new SimpleGitReader(path.dirname(path.resolve(t.file)));
+    const git = opts.git ?? new CliGitReader(path.dirname(path.resolve(t.file)));
     const root = await git.root();
     if (root) {
       const rel = path.relative(root, path.resolve(t.file)).split(path.sep).join('/');

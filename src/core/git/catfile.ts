@@ -2,8 +2,8 @@
 // line, answers come back framed as `<sha> <type> <size>\n<content>\n` (or `<name> missing`).
 // Parsing works on Buffers so a blob's bytes are never re-encoded before the detector sees them.
 
-import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { gitEnv } from './run';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { gitRun, gitSpawn } from './run';
 
 export interface CatFileObject {
   sha: string;
@@ -25,7 +25,7 @@ export class CatFileBatch {
   private stderr = '';
 
   constructor(readonly repo: string) {
-    this.child = spawn('git', ['cat-file', '--batch'], { cwd: repo, stdio: ['pipe', 'pipe', 'pipe'], env: gitEnv() });
+    this.child = gitSpawn(repo, ['cat-file', '--batch']);
     this.child.stdout.on('data', (b: Buffer) => this.onData(b));
     this.child.stderr.on('data', (b: Buffer) => (this.stderr += b.toString('utf8')));
     this.child.stdin.on('error', (e) => this.fail(e));
@@ -93,29 +93,16 @@ export interface CheckAnswer {
 }
 
 /** `git cat-file --batch-check` over many names in one process (names in, one answer each). */
-export function batchCheck(repo: string, names: string[], signal?: AbortSignal): Promise<CheckAnswer[]> {
-  if (!names.length) return Promise.resolve([]);
-  for (const n of names) if (/[\n\r]/.test(n)) return Promise.reject(new Error('object name contains a newline'));
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', ['cat-file', '--batch-check', '--buffer'], { cwd: repo, stdio: ['pipe', 'pipe', 'pipe'], env: gitEnv(), signal });
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => (err += b.toString('utf8')));
-    child.on('error', reject);
-    child.stdin.on('error', () => undefined);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`git cat-file --batch-check exited (${code}): ${err.trim()}`));
-      const lines = Buffer.concat(out).toString('utf8').split('\n');
-      const answers: CheckAnswer[] = names.map((name, i) => {
-        const l = lines[i] ?? '';
-        const parts = l.split(' ');
-        // `<name> missing` repeats the name, which may itself contain spaces: test the tail.
-        if (l.endsWith(' missing') || l.endsWith(' ambiguous') || parts.length !== 3) return { name, sha: null, type: null, size: 0 };
-        return { name, sha: parts[0], type: parts[1], size: Number(parts[2]) };
-      });
-      resolve(answers);
-    });
-    child.stdin.end(names.join('\n') + '\n');
+export async function batchCheck(repo: string, names: string[], signal?: AbortSignal): Promise<CheckAnswer[]> {
+  if (!names.length) return [];
+  for (const n of names) if (/[\n\r]/.test(n)) throw new Error('object name contains a newline');
+  const out = await gitRun(repo, ['cat-file', '--batch-check', '--buffer'], { input: names.join('\n') + '\n', signal });
+  const lines = out.toString('utf8').split('\n');
+  return names.map((name, i) => {
+    const l = lines[i] ?? '';
+    const parts = l.split(' ');
+    // `<name> missing` repeats the name, which may itself contain spaces: test the tail.
+    if (l.endsWith(' missing') || l.endsWith(' ambiguous') || parts.length !== 3) return { name, sha: null, type: null, size: 0 };
+    return { name, sha: parts[0], type: parts[1], size: Number(parts[2]) };
   });
 }

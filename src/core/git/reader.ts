@@ -2,8 +2,7 @@
 // temporary repositories and the planner with plain data. Arguments are always passed as an
 // argv array (never through a shell).
 
-import { execFile } from 'node:child_process';
-import { simpleGit, SimpleGit } from 'simple-git';
+import { gitText, RunOptions } from './run';
 
 export interface CommitRecord {
   sha: string;
@@ -48,25 +47,17 @@ export function refusesOption(name: string): void {
   if (name.startsWith('-')) throw new Error(`refusing a git name that starts with '-': ${name}`);
 }
 
-export class SimpleGitReader implements GitReader {
-  readonly git: SimpleGit;
-  constructor(readonly dir: string) {
-    this.git = simpleGit({
-      baseDir: dir,
-      maxConcurrentProcesses: 4,
-      // simple-git only fails a command that exits non-zero AND writes to stderr; a hook or
-      // `rev-parse --quiet` can fail silently, so any non-zero exit is an error here.
-      errors: (error, result) => {
-        if (error) return error;
-        if (result.exitCode === 0) return;
-        return Buffer.concat([...result.stdOut, ...result.stdErr, Buffer.from(`(git exited with code ${result.exitCode})`)]);
-      },
-    });
+export class CliGitReader implements GitReader {
+  constructor(readonly dir: string) {}
+
+  /** git in this repository through the port; any non-zero exit is an error. */
+  protected raw(args: string[], opts?: RunOptions): Promise<string> {
+    return gitText(this.dir, args, opts);
   }
 
   async root(): Promise<string | null> {
     try {
-      return (await this.git.revparse(['--show-toplevel'])).trim();
+      return (await this.raw(['rev-parse', '--show-toplevel'])).trim();
     } catch {
       return null;
     }
@@ -80,7 +71,7 @@ export class SimpleGitReader implements GitReader {
     args.push(ref, '--', ...top(paths));
     let out: string;
     try {
-      out = await this.git.raw(args);
+      out = await this.raw(args);
     } catch {
       return [];
     }
@@ -90,7 +81,7 @@ export class SimpleGitReader implements GitReader {
   async hasCommit(sha: string): Promise<boolean> {
     if (!/^[0-9a-f]{4,40}$/i.test(sha)) return false;
     try {
-      const t = (await this.git.raw(['cat-file', '-t', sha])).trim();
+      const t = (await this.raw(['cat-file', '-t', sha])).trim();
       return t === 'commit';
     } catch {
       return false;
@@ -101,22 +92,24 @@ export class SimpleGitReader implements GitReader {
     refusesOption(sha);
     let diff: string;
     try {
-      diff = await this.git.raw(['show', '--format=', '--no-color', sha, '--', ...top(paths)]);
+      diff = await this.raw(['show', '--format=', '--no-color', sha, '--', ...top(paths)]);
     } catch {
       return null;
     }
     if (!diff.trim()) return null;
-    const out = await new Promise<string>((resolve) => {
-      const child = execFile('git', ['patch-id', '--stable'], { cwd: this.dir }, (err, stdout) => resolve(err ? '' : stdout));
-      child.stdin?.end(diff);
-    });
+    let out: string;
+    try {
+      out = await this.raw(['patch-id', '--stable'], { input: diff });
+    } catch {
+      return null;
+    }
     return out.trim().split(/\s+/)[0] || null;
   }
 
   async show(ref: string, path: string): Promise<string | null> {
     refusesOption(ref);
     try {
-      return await this.git.raw(['show', `${ref}:${path}`]);
+      return await this.raw(['show', `${ref}:${path}`]);
     } catch {
       return null;
     }

@@ -5,8 +5,10 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { GitError } from 'simple-git';
-import { CommitRecord, GitReader, refusesOption, SimpleGitReader } from './reader';
+import { CliGitReader, CommitRecord, GitReader, refusesOption } from './reader';
+import { gitErrorText } from './run';
+
+export { gitErrorText };
 
 export type InProgressOp = 'rebase' | 'merge' | 'cherry-pick' | 'revert' | 'bisect' | 'am';
 
@@ -90,12 +92,7 @@ const IN_PROGRESS_MARKERS: [string, InProgressOp][] = [
   ['BISECT_LOG', 'bisect'],
 ];
 
-export function gitErrorText(e: unknown): string {
-  if (e instanceof GitError) return e.message.trim();
-  return e instanceof Error ? e.message : String(e);
-}
-
-export class SimpleGitWriter extends SimpleGitReader implements GitWriter {
+export class CliGitWriter extends CliGitReader implements GitWriter {
   private gitDirCache?: string;
 
   constructor(dir: string) {
@@ -103,12 +100,12 @@ export class SimpleGitWriter extends SimpleGitReader implements GitWriter {
   }
 
   async gitDir(): Promise<string> {
-    if (!this.gitDirCache) this.gitDirCache = path.resolve(this.dir, (await this.git.raw(['rev-parse', '--git-dir'])).trim());
+    if (!this.gitDirCache) this.gitDirCache = path.resolve(this.dir, (await this.raw(['rev-parse', '--git-dir'])).trim());
     return this.gitDirCache;
   }
 
   async status(): Promise<TreeStatus> {
-    const out = await this.git.raw(['status', '--porcelain=v1', '-z', '--untracked-files=all']);
+    const out = await this.raw(['status', '--porcelain=v1', '-z', '--untracked-files=all']);
     const s: TreeStatus = { branch: await this.branch(), head: await this.resolve('HEAD'), staged: [], unstaged: [], untracked: [], conflicted: [], clean: true };
     const items = out.split('\0');
     for (let i = 0; i < items.length; i++) {
@@ -132,7 +129,7 @@ export class SimpleGitWriter extends SimpleGitReader implements GitWriter {
 
   private async branch(): Promise<string | null> {
     try {
-      return (await this.git.raw(['symbolic-ref', '--quiet', '--short', 'HEAD'])).trim() || null;
+      return (await this.raw(['symbolic-ref', '--quiet', '--short', 'HEAD'])).trim() || null;
     } catch {
       return null;
     }
@@ -150,13 +147,13 @@ export class SimpleGitWriter extends SimpleGitReader implements GitWriter {
   }
 
   async head(): Promise<string> {
-    return (await this.git.raw(['rev-parse', '--verify', 'HEAD'])).trim();
+    return (await this.raw(['rev-parse', '--verify', 'HEAD'])).trim();
   }
 
   async resolve(ref: string): Promise<string | null> {
     refusesOption(ref);
     try {
-      return (await this.git.raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim() || null;
+      return (await this.raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim() || null;
     } catch {
       return null;
     }
@@ -166,7 +163,7 @@ export class SimpleGitWriter extends SimpleGitReader implements GitWriter {
     refusesOption(ancestor);
     refusesOption(descendant);
     try {
-      await this.git.raw(['merge-base', '--is-ancestor', ancestor, descendant]);
+      await this.raw(['merge-base', '--is-ancestor', ancestor, descendant]);
       return true;
     } catch {
       return false;
@@ -181,34 +178,34 @@ export class SimpleGitWriter extends SimpleGitReader implements GitWriter {
   async createBranch(name: string, start: string): Promise<void> {
     refusesOption(name);
     refusesOption(start);
-    await this.git.raw(['check-ref-format', '--branch', name]);
-    await this.git.raw(['checkout', '--quiet', '-b', name, start]);
+    await this.raw(['check-ref-format', '--branch', name]);
+    await this.raw(['checkout', '--quiet', '-b', name, start]);
   }
 
   async checkout(nameOrSha: string): Promise<void> {
     refusesOption(nameOrSha);
-    await this.git.raw(['checkout', '--quiet', nameOrSha, '--']);
+    await this.raw(['checkout', '--quiet', nameOrSha, '--']);
   }
 
   async deleteBranch(name: string): Promise<void> {
     refusesOption(name);
-    await this.git.raw(['branch', '--quiet', '-D', name]);
+    await this.raw(['branch', '--quiet', '-D', name]);
   }
 
   async updateRef(ref: string, sha: string): Promise<void> {
     refusesOption(ref);
     refusesOption(sha);
-    await this.git.raw(['update-ref', '-m', 'conntrack-backport', ref, sha]);
+    await this.raw(['update-ref', '-m', 'conntrack-backport', ref, sha]);
   }
 
   async deleteRef(ref: string): Promise<void> {
     refusesOption(ref);
-    await this.git.raw(['update-ref', '-d', ref]);
+    await this.raw(['update-ref', '-d', ref]);
   }
 
   async listRefs(prefix: string): Promise<{ ref: string; sha: string }[]> {
     refusesOption(prefix);
-    const out = await this.git.raw(['for-each-ref', '--format=%(refname) %(objectname)', prefix]);
+    const out = await this.raw(['for-each-ref', '--format=%(refname) %(objectname)', prefix]);
     return out
       .split('\n')
       .filter(Boolean)
@@ -221,7 +218,7 @@ export class SimpleGitWriter extends SimpleGitReader implements GitWriter {
   async remoteUrl(remote: string): Promise<string | null> {
     refusesOption(remote);
     try {
-      return (await this.git.raw(['remote', 'get-url', remote])).trim() || null;
+      return (await this.raw(['remote', 'get-url', remote])).trim() || null;
     } catch {
       return null;
     }
@@ -230,12 +227,12 @@ export class SimpleGitWriter extends SimpleGitReader implements GitWriter {
   async fetchCommit(remote: string, sha: string): Promise<void> {
     refusesOption(remote);
     refusesOption(sha);
-    await this.git.raw(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', remote, sha]);
+    await this.raw(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', remote, sha]);
   }
 
   async commitInfo(sha: string): Promise<CommitInfo> {
     refusesOption(sha);
-    const out = await this.git.raw(['show', '-s', '--format=%H%x1f%s%x1f%an%x1f%ae%x1f%aI%x1f%B', sha]);
+    const out = await this.raw(['show', '-s', '--format=%H%x1f%s%x1f%an%x1f%ae%x1f%aI%x1f%B', sha]);
     const [full, subject, authorName, authorEmail, authorDateIso, ...rest] = out.split('\x1f');
     const message = rest.join('\x1f').replace(/\n+$/, '');
     const body = message.split('\n').slice(1).join('\n').trim();
@@ -244,13 +241,13 @@ export class SimpleGitWriter extends SimpleGitReader implements GitWriter {
 
   async changedPaths(sha: string): Promise<string[]> {
     refusesOption(sha);
-    const out = await this.git.raw(['diff-tree', '--no-commit-id', '--name-only', '-r', '-z', '--root', sha]);
+    const out = await this.raw(['diff-tree', '--no-commit-id', '--name-only', '-r', '-z', '--root', sha]);
     return out.split('\0').filter(Boolean);
   }
 
   private async applying(args: string[]): Promise<ApplyOutcome> {
     try {
-      await this.git.raw(args);
+      await this.raw(args);
       return { ok: true, conflicted: [] };
     } catch (e) {
       return { ok: false, conflicted: await this.unmerged(), message: gitErrorText(e) };
@@ -289,7 +286,7 @@ export class SimpleGitWriter extends SimpleGitReader implements GitWriter {
     if (opts.date) args.push(`--date=${opts.date}`);
     if (opts.noVerify) args.push('--no-verify');
     try {
-      await this.git.raw(args);
+      await this.raw(args);
     } finally {
       fs.rmSync(file, { force: true });
     }
@@ -308,7 +305,7 @@ export class SimpleGitWriter extends SimpleGitReader implements GitWriter {
     };
     for (const op of ops) {
       try {
-        await this.git.raw(tries[op]);
+        await this.raw(tries[op]);
       } catch {
         /* the reset that follows cleans up what the abort could not */
       }
@@ -317,7 +314,7 @@ export class SimpleGitWriter extends SimpleGitReader implements GitWriter {
 
   async unmerged(): Promise<string[]> {
     try {
-      const out = await this.git.raw(['diff', '--name-only', '--diff-filter=U', '-z']);
+      const out = await this.raw(['diff', '--name-only', '--diff-filter=U', '-z']);
       return [...new Set(out.split('\0').filter(Boolean))];
     } catch {
       return [];
@@ -326,36 +323,36 @@ export class SimpleGitWriter extends SimpleGitReader implements GitWriter {
 
   async resetHard(ref: string): Promise<void> {
     refusesOption(ref);
-    await this.git.raw(['reset', '--quiet', '--hard', ref]);
+    await this.raw(['reset', '--quiet', '--hard', ref]);
   }
 
   async stashPush(message: string): Promise<string | null> {
     const before = await this.resolve('refs/stash');
-    await this.git.raw(['stash', 'push', '--quiet', '--include-untracked', '-m', message]);
+    await this.raw(['stash', 'push', '--quiet', '--include-untracked', '-m', message]);
     const after = await this.resolve('refs/stash');
     return after && after !== before ? after : null;
   }
 
   async stashList(): Promise<string[]> {
-    const out = await this.git.raw(['stash', 'list', '--format=%H']);
+    const out = await this.raw(['stash', 'list', '--format=%H']);
     return out.split('\n').filter(Boolean);
   }
 
   async stashEntries(): Promise<{ sha: string; subject: string }[]> {
-    const out = await this.git.raw(['stash', 'list', '--format=%H %s']);
+    const out = await this.raw(['stash', 'list', '--format=%H %s']);
     return out
       .split('\n')
       .filter(Boolean)
-      .map((l) => ({ sha: l.slice(0, l.indexOf(' ')), subject: l.slice(l.indexOf(' ') + 1) }));
+      .map((l: string) => ({ sha: l.slice(0, l.indexOf(' ')), subject: l.slice(l.indexOf(' ') + 1) }));
   }
 
   async commitMessage(sha: string): Promise<string> {
     refusesOption(sha);
-    return this.git.raw(['show', '-s', '--format=%B', sha]);
+    return this.raw(['show', '-s', '--format=%B', sha]);
   }
 
   async isShallow(): Promise<boolean> {
-    return (await this.git.raw(['rev-parse', '--is-shallow-repository'])).trim() === 'true';
+    return (await this.raw(['rev-parse', '--is-shallow-repository'])).trim() === 'true';
   }
 
   async stashRestore(sha: string): Promise<ApplyOutcome> {
@@ -369,7 +366,7 @@ export class SimpleGitWriter extends SimpleGitReader implements GitWriter {
   async configGet(key: string): Promise<string | null> {
     refusesOption(key);
     try {
-      return (await this.git.raw(['config', '--get', key])).trim() || null;
+      return (await this.raw(['config', '--get', key])).trim() || null;
     } catch {
       return null;
     }

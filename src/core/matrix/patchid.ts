@@ -4,11 +4,10 @@
 // One `git diff-tree --stdin -p` piped into one `git patch-id --stable`, for the upstream
 // commits and every unclassified commit touching the file together: never one process per commit.
 
-import { spawn } from 'node:child_process';
 import { CATALOGUE } from '../catalogue';
 import { batchCheck } from '../git/catfile';
 import type { CommitRecord } from '../git/reader';
-import { gitEnv } from '../git/run';
+import { gitPipe } from '../git/run';
 import { classifyCommit, isAzureMarker } from '../history/analyze';
 import type { HistoryCommitEvidence, VariantId } from '../types';
 import type { ClassifiedCommit } from './history';
@@ -30,43 +29,16 @@ export function upstreamIds(overrides: Partial<Record<VariantId, string>> = {}):
 }
 
 /** `<patch-id> <commit>` for each commit with a (non-empty) diff to `paths`. */
-export function patchIds(repo: string, commits: string[], paths: string[], signal?: AbortSignal): Promise<Map<string, string>> {
-  return new Promise((resolve, reject) => {
-    const env = gitEnv();
-    // --root: a root commit's diff is its whole content, as `git show` (analyzeHistory) gives it.
-    const diff = spawn('git', ['diff-tree', '--stdin', '-p', '--root', '--no-color', '--no-ext-diff', '--', ...paths.map((p) => `:(top)${p}`)], { cwd: repo, stdio: ['pipe', 'pipe', 'pipe'], env, signal });
-    const pid = spawn('git', ['patch-id', '--stable'], { cwd: repo, stdio: ['pipe', 'pipe', 'pipe'], env, signal });
-    let out = '';
-    let err = '';
-    let failed = false;
-    const fail = (e: Error): void => {
-      if (failed) return;
-      failed = true;
-      diff.kill();
-      pid.kill();
-      reject(e);
-    };
-    diff.stdout.pipe(pid.stdin);
-    diff.stderr.on('data', (b: Buffer) => (err += b.toString('utf8')));
-    pid.stderr.on('data', (b: Buffer) => (err += b.toString('utf8')));
-    pid.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
-    diff.stdin.on('error', () => undefined);
-    pid.stdin.on('error', () => undefined);
-    diff.on('error', fail);
-    pid.on('error', fail);
-    diff.on('close', (code) => code !== 0 && fail(new Error(`git diff-tree --stdin exited (${code}): ${err.trim()}`)));
-    pid.on('close', (code) => {
-      if (failed) return;
-      if (code !== 0) return fail(new Error(`git patch-id exited (${code}): ${err.trim()}`));
-      const ids = new Map<string, string>();
-      for (const line of out.split('\n')) {
-        const [id, commit] = line.trim().split(/\s+/);
-        if (id && commit) ids.set(commit, id);
-      }
-      resolve(ids);
-    });
-    diff.stdin.end(commits.length ? commits.join('\n') + '\n' : '');
-  });
+export async function patchIds(repo: string, commits: string[], paths: string[], signal?: AbortSignal): Promise<Map<string, string>> {
+  // --root: a root commit's diff is its whole content, as `git show` (analyzeHistory) gives it.
+  const diffTree = ['diff-tree', '--stdin', '-p', '--root', '--no-color', '--no-ext-diff', '--', ...paths.map((p) => `:(top)${p}`)];
+  const out = await gitPipe(repo, diffTree, ['patch-id', '--stable'], { input: commits.length ? commits.join('\n') + '\n' : '', signal });
+  const ids = new Map<string, string>();
+  for (const line of out.toString('utf8').split('\n')) {
+    const [id, commit] = line.trim().split(/\s+/);
+    if (id && commit) ids.set(commit, id);
+  }
+  return ids;
 }
 
 /**

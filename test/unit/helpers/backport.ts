@@ -12,7 +12,7 @@ export const ROOT = fs.mkdtempSync(path.join(os.tmpdir(), 'cb-backport-test-'));
 process.on('exit', () => fs.rmSync(ROOT, { recursive: true, force: true }));
 
 let n = 0;
-export function demo(spec: Omit<DemoRepoSpec, 'dir'> = {}): DemoRepo {
+export function demo(spec: Omit<DemoRepoSpec, 'dir'> = {}): Promise<DemoRepo> {
   return createDemoRepos({ ...spec, dir: path.join(ROOT, `r${++n}`) });
 }
 

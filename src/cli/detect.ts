@@ -1,0 +1,51 @@
+// `detect`: which nf_conntrack race fixes a tree (or one nf_conntrack_core.c) carries.
+
+import { detectPath } from '../core/detect';
+import { joinPatchReports } from '../core/patch/join';
+import { formatDetection } from '../core/report';
+import type { DetectionResult } from '../core/types';
+import { checkPatchAgainst } from './checkPatch';
+import { Command, EXIT, flag, Io, list } from './command';
+
+/** Exit code of an analysed detection: 3 when the file was not nf_conntrack_core.c; 1 under the gate unless every race is fixed. */
+export function detectionExit(r: DetectionResult, io: Io, failOnMissing: boolean): number {
+  if (!r.kernelFile) {
+    io.err(`conntrack-backport detect: ${r.file}: not analysable: ${r.reason ?? 'not nf_conntrack_core.c'}`);
+    return EXIT.input;
+  }
+  if (!failOnMissing) return EXIT.ok;
+  const notFixed = Object.entries(r.races).filter(([, v]) => v.verdict !== 'fixed');
+  if (!notFixed.length) return EXIT.ok;
+  io.err(`conntrack-backport detect: not fixed: ${notFixed.map(([k, v]) => `${k} ${v.verdict}`).join(', ')}`);
+  return EXIT.gate;
+}
+
+export const detect: Command = {
+  name: 'detect',
+  summary: 'Which nf_conntrack race fixes the tree carries, with evidence (file, function, lines, site, layer).',
+  synopsis: ['[--json | --markdown] [--no-history] [--patch FILE]... [--fail-on-missing] <kernel-tree | nf_conntrack_core.c>'],
+  options: {
+    json: { type: 'boolean', help: 'the detection result as JSON' },
+    markdown: { type: 'boolean', help: 'a Markdown report' },
+    'no-history': { type: 'boolean', help: 'source layer only: do not read git history' },
+    patch: { type: 'string', multiple: true, value: 'FILE', help: 'also check this patch/mbox against the tree and join the result' },
+    'fail-on-missing': { type: 'boolean', help: 'exit 1 unless every race is fixed (a CI gate)' },
+  },
+  positionals: { min: 1, max: 1, names: 'a kernel tree or nf_conntrack_core.c' },
+  conflicts: [['json', 'markdown']],
+  async run(a, io) {
+    const target = a.positionals[0];
+    const result = await detectPath(target, { history: !flag(a, 'no-history') });
+    const patches = [];
+    if (result.kernelFile)
+      for (const p of list(a, 'patch')) {
+        const reports = await checkPatchAgainst(p, target, io);
+        joinPatchReports(result, p, reports);
+        patches.push({ patch: p, reports });
+      }
+    if (flag(a, 'json')) io.out(JSON.stringify(patches.length ? { ...result, patches } : result, null, 2));
+    else if (result.kernelFile) io.out(formatDetection(result, flag(a, 'markdown') ? 'markdown' : 'text'));
+    return detectionExit(result, io, flag(a, 'fail-on-missing'));
+  },
+};
+

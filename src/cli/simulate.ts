@@ -1,0 +1,52 @@
+// `simulate`: run the bundled conntrack model for one scenario against one variant (or the
+// variant detected in a tree).
+
+import { detectPath } from '../core/detect';
+import { Command, EXIT, flag, Io, num, str, UsageError } from './command';
+
+export const simulate: Command = {
+  name: 'simulate',
+  summary: 'Run the bundled conntrack model (scenarios: dns-snat, dns-vip, tcp-masquerade, table-overflow, ...).',
+  synopsis: ['--scenario NAME --variant <NAME | from-tree> [--exhaustive] [--trials N] [--seed S] [--json] [<kernel-tree> with from-tree]'],
+  options: {
+    scenario: { type: 'string', value: 'NAME', help: 'the scenario to run' },
+    variant: { type: 'string', value: 'NAME', help: 'a model variant, or from-tree to take it from the tree given after the options' },
+    exhaustive: { type: 'boolean', help: 'explore every interleaving instead of Monte Carlo trials' },
+    trials: { type: 'string', value: 'N', help: 'Monte Carlo trials' },
+    seed: { type: 'string', value: 'S', help: 'random seed (runs are reproducible per seed)' },
+    json: { type: 'boolean', help: 'as JSON' },
+    'no-history': { type: 'boolean', help: 'with from-tree: source layer only' },
+  },
+  positionals: { min: 0, max: 1, names: 'a kernel tree (with --variant from-tree)' },
+  conflicts: [['exhaustive', 'trials'], ['exhaustive', 'seed']],
+  async run(a, io: Io) {
+    const { runSimulateCommand, modelVariantFromDetection, SCENARIO_NAMES } = await import('../core/model');
+    const scenario = str(a, 'scenario');
+    let variant = str(a, 'variant');
+    if (!scenario) throw new UsageError(`simulate needs --scenario (one of ${SCENARIO_NAMES.join(', ')})`);
+    if (!variant) throw new UsageError('simulate needs --variant NAME or --variant from-tree PATH');
+    const caveats: string[] = [];
+    if (variant === 'from-tree') {
+      const tree = a.positionals[0];
+      if (!tree) throw new UsageError('--variant from-tree needs a kernel tree or file after it');
+      const d = await detectPath(tree, { history: !flag(a, 'no-history') });
+      if (!d.kernelFile) {
+        io.err(`conntrack-backport simulate: ${d.file}: not analysable: ${d.reason ?? 'not nf_conntrack_core.c'}`);
+        return EXIT.input;
+      }
+      const m = modelVariantFromDetection(d);
+      variant = m.variant;
+      caveats.push(`variant ${m.variant} detected from ${tree}`, ...m.caveats);
+    } else if (a.positionals.length) throw new UsageError(`a tree argument is only read with --variant from-tree (got '${a.positionals[0]}')`);
+    let r;
+    try {
+      r = runSimulateCommand({ scenario, variant, exhaustive: flag(a, 'exhaustive'), trials: num(a, 'trials'), seed: num(a, 'seed'), json: flag(a, 'json') });
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      throw new UsageError((e as Error).message);
+    }
+    if (flag(a, 'json')) io.out(JSON.stringify({ ...r.json, caveats }, null, 2));
+    else io.out([...caveats.map((c) => `note:     ${c}`), r.text].join('\n'));
+    return 0;
+  },
+};

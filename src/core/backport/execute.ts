@@ -220,6 +220,8 @@ function resultOf(j: Journal): Result {
 async function drive(git: GitWriter, gitDir: string, j: Journal, opts: ExecuteOptions, top: string): Promise<RunResult> {
   const progress = opts.onProgress ?? (() => undefined);
   const result = resultOf(j);
+  // Killed after the journal was written but before the backup ref: make it now.
+  if ((phaseOf(j) === 'stash' || phaseOf(j) === 'branch') && !(await git.resolve(j.backupRef))) await git.updateRef(j.backupRef, j.origHead);
   if (phaseOf(j) === 'stash') {
     if (j.stashMessage && !j.stash) {
       progress({ phase: 'stash', message: 'stashing local changes' });

@@ -2,7 +2,7 @@
 // beside the bundles. web-tree-sitter's ESM build breaks in a CJS bundle (import.meta.url),
 // so it is aliased to its CJS build.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, chmodSync } from 'node:fs';
+import { copyFileSync, mkdirSync, chmodSync, cpSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -38,3 +38,5 @@ await Promise.all([
 chmodSync(path.join(dist, 'cli.js'), 0o755);
 copyFileSync(require.resolve('tree-sitter-c/tree-sitter-c.wasm'), path.join(dist, 'tree-sitter-c.wasm'));
 copyFileSync(require.resolve('web-tree-sitter/web-tree-sitter.wasm'), path.join(dist, 'web-tree-sitter.wasm'));
+// The test plan's C reproducers and guest scripts, compiled and run at run time (src/core/testplan).
+for (const d of ['repro', 'guest']) cpSync(path.join(root, 'src/core/testplan', d), path.join(dist, 'testplan', d), { recursive: true });

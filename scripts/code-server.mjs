@@ -70,9 +70,9 @@ export async function startCodeServer({ folder, profile = makeProfile(), timeout
   child.once('exit', () => { exited = true; });
   const stop = async () => {
     if (!exited) {
-      try { process.kill(-child.pid, 'SIGTERM'); } catch {}
+      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
       for (let i = 0; i < 50 && !exited; i++) await sleep(100);
-      try { process.kill(-child.pid, 'SIGKILL'); } catch {}
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
     }
     if (!process.env.KEEP_PROFILE) rmSync(profile.root, { recursive: true, force: true });
   };
@@ -80,7 +80,7 @@ export async function startCodeServer({ folder, profile = makeProfile(), timeout
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (exited) throw new Error(`code-server exited early:\n${readFileSync(logFile, 'utf8')}`);
-    try { if ((await fetch(`${url}/healthz`)).ok) break; } catch {}
+    try { if ((await fetch(`${url}/healthz`)).ok) break; } catch { /* not listening yet */ }
     if (Date.now() > deadline) { await stop(); throw new Error(`code-server not ready after ${timeoutMs} ms`); }
     await sleep(200);
   }

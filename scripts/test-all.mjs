@@ -6,6 +6,7 @@ import { statSync } from 'node:fs';
 
 const stages = [
   { name: 'build', cmd: ['npm', 'run', '-s', 'build'], fatal: true },
+  { name: 'lint', cmd: ['npm', 'run', '-s', 'lint'] },
   { name: 'unit', cmd: ['npm', 'run', '-s', 'unit'], counts: nodeTestCounts },
   { name: 'package', cmd: ['npm', 'run', '-s', 'vsix'], fatal: true },
   { name: 'ext', cmd: ['node', 'scripts/ext-host-test.mjs'] },

@@ -17,6 +17,7 @@ import { evidencePickRows, hunkPickRows, patchSummary, racePickRows, RACE_NAMES,
 import { importStats, openSimulation } from './simulationCommands';
 import { timings } from './timings';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- VS Code passes untyped arguments
 type Handler = (...args: any[]) => unknown;
 type Factory = (ctx: Ctx) => Handler;
 

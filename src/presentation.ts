@@ -251,7 +251,7 @@ export function evidencePickRows(v: RaceVerdict): PickRow<number>[] {
 
 const HUNK_ICON: Record<HunkReport['state'], string> = { applied: '$(check)', 'not-applied': '$(circle-slash)', conflicting: '$(warning)' };
 
-export interface HunkRow extends PickRow<{ file: string; line?: number }> {}
+export type HunkRow = PickRow<{ file: string; line?: number }>;
 
 /** Per-hunk rows of a patch check; rows with a line are navigable. */
 export function hunkPickRows(reports: PatchReport[]): HunkRow[] {

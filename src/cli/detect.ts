@@ -4,8 +4,9 @@ import { detectPath } from '../core/detect';
 import { joinPatchReports } from '../core/patch/join';
 import { formatDetection } from '../core/report';
 import type { DetectionResult } from '../core/types';
-import { checkPatchAgainst } from './checkPatch';
-import { Command, EXIT, flag, Io, list } from './command';
+import { detectAtRef, detectStdin, openRefTree } from './atRef';
+import { checkPatchAgainst, PatchTarget } from './checkPatch';
+import { Command, EXIT, flag, Io, list, str, UsageError } from './command';
 
 /** Exit code of an analysed detection: 3 when the file was not nf_conntrack_core.c; 1 under the gate unless every race is fixed. */
 export function detectionExit(r: DetectionResult, io: Io, failOnMissing: boolean): number {
@@ -23,29 +24,49 @@ export function detectionExit(r: DetectionResult, io: Io, failOnMissing: boolean
 export const detect: Command = {
   name: 'detect',
   summary: 'Which nf_conntrack race fixes the tree carries, with evidence (file, function, lines, site, layer).',
-  synopsis: ['[--json | --markdown] [--no-history] [--patch FILE]... [--fail-on-missing] <kernel-tree | nf_conntrack_core.c>'],
+  synopsis: [
+    '[--json | --markdown] [--no-history] [--patch FILE]... [--fail-on-missing] <kernel-tree | nf_conntrack_core.c | ->',
+    '[--json | --markdown] [--no-history] [--patch FILE]... [--fail-on-missing] --ref REF <repository>',
+  ],
   options: {
     json: { type: 'boolean', help: 'the detection result as JSON' },
     markdown: { type: 'boolean', help: 'a Markdown report' },
     'no-history': { type: 'boolean', help: 'source layer only: do not read git history' },
     patch: { type: 'string', multiple: true, value: 'FILE', help: 'also check this patch/mbox against the tree and join the result' },
     'fail-on-missing': { type: 'boolean', help: 'exit 1 unless every race is fixed (a CI gate)' },
+    ref: { type: 'string', value: 'REF', help: 'read the tree at REF of a bare or normal repository (git cat-file, no checkout)' },
   },
-  positionals: { min: 1, max: 1, names: 'a kernel tree or nf_conntrack_core.c' },
+  positionals: { min: 1, max: 1, names: 'a kernel tree, nf_conntrack_core.c, a repository with --ref, or - (stdin)' },
   conflicts: [['json', 'markdown']],
   async run(a, io) {
     const target = a.positionals[0];
-    const result = await detectPath(target, { history: !flag(a, 'no-history') });
-    const patches = [];
-    if (result.kernelFile)
-      for (const p of list(a, 'patch')) {
-        const reports = await checkPatchAgainst(p, target, io);
-        joinPatchReports(result, p, reports);
-        patches.push({ patch: p, reports });
-      }
-    if (flag(a, 'json')) io.out(JSON.stringify(patches.length ? { ...result, patches } : result, null, 2));
-    else if (result.kernelFile) io.out(formatDetection(result, flag(a, 'markdown') ? 'markdown' : 'text'));
-    return detectionExit(result, io, flag(a, 'fail-on-missing'));
+    const ref = str(a, 'ref');
+    const history = !flag(a, 'no-history');
+    if (target === '-' && ref) throw new UsageError('--ref reads a repository, not stdin');
+    if (target === '-' && list(a, 'patch').includes('-')) throw new UsageError('stdin can be read once: the tree or a --patch, not both');
+    const refTree = ref ? await openRefTree(target, ref) : undefined;
+    try {
+      let where: PatchTarget = target;
+      let result: DetectionResult;
+      if (refTree) result = await detectAtRef(refTree, { history });
+      else if (target === '-') {
+        const buf = io.stdin();
+        where = { stdin: buf.toString('latin1') };
+        result = await detectStdin(buf);
+      } else result = await detectPath(target, { history });
+      if (refTree) where = refTree;
+      const patches = [];
+      if (result.kernelFile)
+        for (const p of list(a, 'patch')) {
+          const reports = await checkPatchAgainst(p, where, io);
+          joinPatchReports(result, p, reports);
+          patches.push({ patch: p, reports });
+        }
+      if (flag(a, 'json')) io.out(JSON.stringify(patches.length ? { ...result, patches } : result, null, 2));
+      else if (result.kernelFile) io.out(formatDetection(result, flag(a, 'markdown') ? 'markdown' : 'text'));
+      return detectionExit(result, io, flag(a, 'fail-on-missing'));
+    } finally {
+      refTree?.close();
+    }
   },
 };
-

@@ -14,8 +14,10 @@ import { functions } from './functions';
 import { simulate } from './simulate';
 import { stats } from './stats';
 import { sweep } from './sweep';
+import { testplan } from './testplan';
+import { probe } from './probe';
 
-export const COMMANDS: Command[] = [detect, checkPatch, functions, backport, demoRepo, sweep, simulate, stats];
+export const COMMANDS: Command[] = [detect, checkPatch, functions, backport, demoRepo, sweep, simulate, stats, testplan, probe];
 
 export function version(): string {
   // dist/cli.js and out/src/cli/main.js both find the repository's package.json upwards.

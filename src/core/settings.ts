@@ -31,7 +31,7 @@ export const DEFAULT_SETTINGS: BackportSettings = {
 const VARIANT_IDS = new Set<string>(CATALOGUE.map((c) => c.id));
 const SHA = /^[0-9a-f]{7,40}$/i;
 // git's own ref-name rules are wider; this keeps option-like and shell-ish names out.
-const REMOTE = /^[A-Za-z0-9_][A-Za-z0-9_.\/-]*$/;
+const REMOTE = /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/;
 // One line: a newline in the name would write extra (forged) trailers into every commit.
 const SIGN_OFF = /^[^<>\x00-\x1f\x7f]+ <[^<>\s]+@[^<>\s]+>$/;
 

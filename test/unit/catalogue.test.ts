@@ -108,7 +108,7 @@ test('an #ifdef inside the resolver body makes race 1 conditional on that branch
 
 test('v4.6-4.8 resolvers that test !nfct_nat(ct) are the unfixed shape, not unknown', async () => {
   const f = generateConntrackCore({ era: '4.7', fullSize: false });
-  assert.match(f.text, /l4proto->allow_clash &&\n\t    !nfct_nat\(ct\) &&/);
+  assert.match(f.text, /l4proto->allow_clash &&\n\t {4}!nfct_nat\(ct\) &&/);
   const r = await detectSource(f.text, 'x.c');
   assert.equal(r.races.race1.verdict, 'missing');
   assert.match(r.races.race1.evidence[0].site, /!nfct_nat\(ct\)/);

@@ -69,7 +69,7 @@ test('a C file that is not C at all (prose) gets kernelFile false', async () => 
 
 test('the conntrack core with its resolver reshaped beyond recognition is unknown, not fixed', async () => {
   const f = generateConntrackCore({ era: '4.15', race1: 'upstream', fullSize: false });
-  const odd = f.text.replace(/\(\(ct->status & IPS_NAT_DONE_MASK\) == 0\) \|\|/, 'vendor_may_merge(ct) ||').replace(/l4proto->allow_clash &&\n\t    !nf_ct_is_dying/, 'l4proto->allow_clash && !nf_ct_is_dying');
+  const odd = f.text.replace(/\(\(ct->status & IPS_NAT_DONE_MASK\) == 0\) \|\|/, 'vendor_may_merge(ct) ||').replace(/l4proto->allow_clash &&\n\t {4}!nf_ct_is_dying/, 'l4proto->allow_clash && !nf_ct_is_dying');
   const r = await detectBuffer(Buffer.from(odd), 'nf_conntrack_core.c');
   assert.equal(r.races.race1.verdict, 'unknown');
   assert.match(r.races.race1.explain, /neither the old nor the fixed/);

@@ -52,9 +52,18 @@ function truthEvents(): { entered: string[]; lost: string[]; restored: string[] 
       let isLost = false;
       for (const t of members) {
         const on = truthCarries(t, fix);
-        if (on && !seen) (seen = true), entered.push(`${line.branch} ${fix} ${t.name}`);
-        else if (on && isLost) (isLost = false), restored.push(`${line.branch} ${fix} ${t.name}`);
-        else if (!on && prev && truthCarries(prev, fix)) (isLost = true), lost.push(`${line.branch} ${fix} ${t.name}`);
+        if (on && !seen) {
+          seen = true;
+          entered.push(`${line.branch} ${fix} ${t.name}`);
+        }
+        else if (on && isLost) {
+          isLost = false;
+          restored.push(`${line.branch} ${fix} ${t.name}`);
+        }
+        else if (!on && prev && truthCarries(prev, fix)) {
+          isLost = true;
+          lost.push(`${line.branch} ${fix} ${t.name}`);
+        }
         prev = t;
       }
     }

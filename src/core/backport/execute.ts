@@ -145,7 +145,12 @@ export async function applyPlan(repo: string, plan: BackportPlan, opts: ExecuteO
 
   const pending = readJournal(gitDir);
   if (pending) return { ...base, backupRef: pending.backupRef, errorCode: 'pending', message: `a backport run is already pending here (${pending.state}, started ${pending.startedAt}): continue, resume or abort it first; ${howBack(pending)}` };
-  if (plan.blocked) return { ...base, message: `plan blocked: ${plan.blocked}` };
+  if (plan.blocked) {
+    // A conflicted cherry-pick also blocks detection (markers in the file): name the operation first.
+    const ops = await git.inProgress();
+    if (ops.length) return refuse(`a ${ops.join(' and ')} is in progress: finish or abort it first (the plan is blocked too: ${plan.blocked})`, 'in-progress');
+    return { ...base, message: `plan blocked: ${plan.blocked}` };
+  }
   if (!plan.steps.length) return { ...base, status: 'nothing-to-do', message: plan.noop ?? 'nothing to do' };
 
   progress({ phase: 'check', message: 'checking the repository state' });

@@ -36,6 +36,12 @@ export interface ExhaustiveResult {
   dropSchedules: number;
   /** Probability that some packet drops, for a scheduler picking a runnable CPU uniformly at each step. */
   dropProbability: number;
+  /** Probability that a packet met a clash at confirm (merged, clash-inserted or dropped there). */
+  clashProbability: number;
+  /** P(drop | clash) under the same random scheduler: drops at confirm over clashes. */
+  dropGivenClash: number;
+  /** Probability that the racing packets were answered by two different endpoints (DNAT). */
+  twoBackendsProbability: number;
   /** Outcome signature (per packet, in packet order) -> schedules. */
   outcomes: Record<string, number>;
   /** Drop cause -> schedules in which a packet dropped for it. */
@@ -154,9 +160,15 @@ export function exploreBuilt(b: BuiltScenario, opts: ExhaustiveOptions = {}): Ex
   const causes: Record<string, number> = {};
   let dropSchedules = 0;
   let dropProbability = 0;
+  let clashP = 0, clashDropP = 0, twoP = 0;
   for (const [sig, [n, p]] of sum.sigs) {
     outcomes[sig] = n;
     const parts = sig.split(',');
+    if (parts.some((x) => x === 'merged' || x === 'clash-inserted' || x.startsWith('dropped'))) {
+      clashP += p;
+      if (parts.some((x) => x.startsWith('dropped'))) clashDropP += p;
+    }
+    if (parts.includes('clash-inserted') && !parts.some((x) => x.startsWith('dropped') || x.startsWith('table-full'))) twoP += p;
     const dropped = parts.filter((x) => x.startsWith('dropped') || x.startsWith('table-full'));
     if (dropped.length) { dropSchedules += n; dropProbability += p; }
     for (const c of new Set(dropped.map((x) => x.split(':')[1] ?? 'unknown'))) causes[c] = (causes[c] ?? 0) + n;
@@ -167,6 +179,7 @@ export function exploreBuilt(b: BuiltScenario, opts: ExhaustiveOptions = {}): Ex
   const traces = collectTraces(b, root, opts.maxTraces ?? 6, dedup ? memo : null, maxArity);
   return {
     scenario: b.preset.name, variant: b.variant, packets: b.packets.length, schedules: sum.n, dropSchedules, dropProbability,
+    clashProbability: clashP, dropGivenClash: clashP > 0 ? clashDropP / clashP : 0, twoBackendsProbability: b.knobs.endpoints > 1 ? twoP : 0,
     outcomes, causes, counters, traces, states: dedup ? memo.size : expanded, ms: performance.now() - t0,
   };
 }

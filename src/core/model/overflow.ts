@@ -2,13 +2,19 @@
 // DNS flows are request/response UDP (never ASSURED, early-drop candidates); TCP flows become
 // ASSURED after the handshake, live for a while, then sit in TIME_WAIT. The same lookup /
 // confirm / reply steps decide early drops and "table full" drops; gc runs once a second.
+// The table may start pre-filled (the scenario's prefill knob, scaled to the timed table).
+// A flow is admitted when it got an entry, answered when its reply still found that entry, and
+// evicted when early drop (or the gc worker) removed it before its reply came.
 
 import { Rng, RngChooser, wilson } from './rng';
-import { COUNTER_NAMES, C_DROP, C_EARLY_DROP, ModelState, TCP_TIME_WAIT, TIMEOUTS, type CounterName, type WhatIf } from './state';
-import { O_TABLE_FULL, Packet, PH_CONFIRM, PH_DONE, PH_REPLY, SNAT_NONE } from './packet';
+import {
+  ASSURED, COUNTER_NAMES, CONFIRMED, C_EARLY_DROP, ModelState, SEEN_REPLY, TCP_ESTABLISHED, TCP_TIME_WAIT, TIMEOUTS,
+  type CounterName, type WhatIf,
+} from './state';
+import { O_TABLE_FULL, Packet, PH_CONFIRM, PH_REPLY, SNAT_NONE } from './packet';
 import { runStep, scaledTimeout, type StepCtx } from './steps';
-import { ADDR, addressBook, getScenario, type ScenarioKnobs } from './scenarios';
-import { TCP, tProto, tuple, UDP } from './tuple';
+import { ADDR, addressBook, earlyDropEraFor, getScenario, type ScenarioKnobs } from './scenarios';
+import { invert, TCP, tProto, tuple, UDP } from './tuple';
 import { variantInfo, type ModelVariantId } from './variants';
 
 export interface OverflowOptions {
@@ -17,28 +23,41 @@ export interface OverflowOptions {
   /** Table size of the timed run (the preset's race form uses a tiny table). */
   max?: number;
   buckets?: number;
+  /** Pre-filled entries of the timed run (default none). */
+  prefill?: { assured: number; nonAssured: number };
   /** Called once per simulated second (at each gc) with the simulated time and the run's duration. */
   onProgress?: (t: number, durationS: number) => void;
 }
 
 export interface OverflowResult {
   flows: number;
+  /** Flows that got an entry (not dropped as "table full"). */
+  admitted: number;
+  /** Admitted flows whose reply still found their entry. */
+  answered: number;
+  /** Admitted flows whose entry was evicted (early drop or gc worker) before the reply. */
+  evicted: number;
   dropped: number;
   dropRate: number;
   dropCi: [number, number];
   droppedUdp: number;
   droppedTcp: number;
+  /** The early_drop counter: entries early_drop() killed (any entry, pre-filled ones included). */
   earlyDrops: number;
+  /** Entries the gc worker killed while the table was >= 95 % full (gc era; no counter). */
+  gcKilled: number;
   /** Fraction of simulated time the table was at nf_conntrack_max. */
   fullFraction: number;
   peak: number;
   max: number;
+  buckets: number;
+  earlyDropEra: string;
   whatIf: WhatIf;
   counters: Record<CounterName, number>;
   ms: number;
 }
 
-type Ev = { t: number; kind: 0 | 1 | 2; p: Packet }; // 0 reply, 1 close
+type Ev = { t: number; kind: 0 | 1; p: Packet; id: number }; // 0 reply, 1 close
 
 class Heap {
   a: Ev[] = [];
@@ -55,16 +74,32 @@ export function runOverflow(variant: ModelVariantId, opts: OverflowOptions = {})
   const t0 = performance.now();
   const kn = { ...getScenario('table-overflow').knobs, ...opts.overrides };
   const max = opts.max ?? 4096;
+  const buckets = opts.buckets ?? Math.max(1, max >> 2);
+  const era = earlyDropEraFor(kn.earlyDropEra, variant);
   const st = new ModelState({
     behaviour: variantInfo(variant).behaviour,
-    nat: { natAddr: ADDR.node, portMin: 1024, portRange: 64512, mode: 'default', secret: 1 },
-    cpus: Math.max(1, kn.cpus), buckets: opts.buckets ?? Math.max(1, max >> 2), max, whatIf: kn.whatIf,
+    nat: { natAddr: ADDR.node, portMin: 1024, portRange: 64512, mode: 'default', secret: 1, era: 'rover', rangeSpecified: false },
+    cpus: Math.max(1, kn.cpus), buckets, max, whatIf: kn.whatIf, earlyDropEra: era, dnatMode: 'random',
   });
   const rng = new Rng(opts.seed ?? 1);
   const ctx: StepCtx = { ch: new RngChooser(rng), trace: null, addrs: addressBook() };
+  // Pre-fill: established TCP (assured, 5 days) and replied UDP (non-assured, 120 s) from other hosts.
+  const pf = opts.prefill ?? { assured: 0, nonAssured: 0 };
+  const fill = Math.min(max, Math.max(0, Math.floor(pf.assured)) + Math.max(0, Math.floor(pf.nonAssured)));
+  for (let i = 0; i < fill; i++) {
+    const assured = i < pf.assured;
+    const id = st.alloc();
+    const e = st.entries[id];
+    e.orig = tuple(assured ? TCP : UDP, 240 + ((i >>> 16) % 15), 1024 + (i & 0xffff) % 64000, ADDR.peer, assured ? 443 : 53);
+    e.reply = invert(e.orig);
+    e.status = CONFIRMED | SEEN_REPLY | (assured ? ASSURED : 0);
+    e.tcp = assured ? TCP_ESTABLISHED : 0;
+    e.expires = assured ? TIMEOUTS.tcpEstablished : rng.next() * TIMEOUTS.udpReplied;
+    st.hash(id, 3);
+  }
   const heap = new Heap();
   const rtt = 0.02;
-  let now = 0, nextGc = 1, full = 0, peak = 0, flows = 0, dropped = 0, dUdp = 0, dTcp = 0;
+  let now = 0, nextGc = 1, full = 0, peak = st.count, flows = 0, dropped = 0, dUdp = 0, dTcp = 0, admitted = 0, answered = 0, evicted = 0;
   let nextArrival = rng.exp(1 / kn.flowRate);
   const advance = (t: number) => {
     if (st.count >= max) full += t - now;
@@ -78,12 +113,16 @@ export function runOverflow(variant: ModelVariantId, opts: OverflowOptions = {})
     if (ev && tNext === ev.t) {
       heap.pop();
       const p = ev.p;
+      const e = st.entries[ev.id];
+      const mine = e && e.live && e.orig === p.orig;
       if (ev.kind === 0) {
-        runStep(st, p, ctx);
-        if (tProto(p.orig) === TCP) heap.push({ t: now + rng.exp(kn.tcpLifetimeS), kind: 1, p });
-      } else {
-        const e = st.entries[p.ct];
-        if (e && e.live && e.orig === p.orig) { e.tcp = TCP_TIME_WAIT; e.lastSeen = now; e.expires = now + scaledTimeout(st, TIMEOUTS.tcpTimeWait); }
+        if (mine) {
+          answered++;
+          runStep(st, p, ctx);
+          if (tProto(p.orig) === TCP) heap.push({ t: now + rng.exp(kn.tcpLifetimeS), kind: 1, p, id: ev.id });
+        } else evicted++;
+      } else if (mine) {
+        e.tcp = TCP_TIME_WAIT; e.lastSeen = now; e.expires = now + scaledTimeout(st, TIMEOUTS.tcpTimeWait);
       }
       continue;
     }
@@ -95,17 +134,21 @@ export function runOverflow(variant: ModelVariantId, opts: OverflowOptions = {})
     runStep(st, p, ctx); // lookup (+ early drop)
     if (p.phase === PH_CONFIRM) runStep(st, p, ctx);
     if (p.outcome === O_TABLE_FULL) { dropped++; if (udp) dUdp++; else dTcp++; }
-    else if (p.phase === PH_REPLY) heap.push({ t: now + rtt, kind: 0, p });
+    else if (p.phase === PH_REPLY) { admitted++; heap.push({ t: now + rtt, kind: 0, p, id: p.ct }); }
     if (st.count > peak) peak = st.count;
     nextArrival += rng.exp(1 / kn.flowRate);
-    void PH_DONE;
+  }
+  // Replies still in flight at the end are neither answered nor evicted yet: settle them now.
+  for (let ev = heap.pop(); ev; ev = heap.pop()) {
+    if (ev.kind !== 0) continue;
+    const e = st.entries[ev.id];
+    if (e && e.live && e.orig === ev.p.orig) answered++; else evicted++;
   }
   const counters = {} as Record<CounterName, number>;
   COUNTER_NAMES.forEach((n, c) => { counters[n] = st.total(c); });
-  void C_DROP;
   return {
-    flows, dropped, dropRate: flows ? dropped / flows : 0, dropCi: wilson(dropped, flows), droppedUdp: dUdp, droppedTcp: dTcp,
-    earlyDrops: st.total(C_EARLY_DROP), fullFraction: now > 0 ? full / now : 0, peak, max, whatIf: kn.whatIf, counters,
-    ms: performance.now() - t0,
+    flows, admitted, answered, evicted, dropped, dropRate: flows ? dropped / flows : 0, dropCi: wilson(dropped, flows), droppedUdp: dUdp, droppedTcp: dTcp,
+    earlyDrops: st.total(C_EARLY_DROP), gcKilled: st.gcKilled, fullFraction: now > 0 ? full / now : 0, peak, max, buckets, earlyDropEra: era,
+    whatIf: kn.whatIf, counters, ms: performance.now() - t0,
   };
 }

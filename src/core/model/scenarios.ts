@@ -6,7 +6,7 @@ import type { RaceId } from '../types';
 import { Rng } from './rng';
 import {
   ASSURED, CONFIRMED, DST_NAT_DONE, ModelState, NO_WHATIF, SEEN_REPLY, SRC_NAT_DONE, TCP_ESTABLISHED, TCP_TIME_WAIT,
-  type PortMode, type WhatIf,
+  type DnatMode, type EarlyDropEra, type NatEra, type PortMode, type WhatIf,
 } from './state';
 import { Packet, SNAT_MASQUERADE, SNAT_NONE, SNAT_NULL_BINDING } from './packet';
 import { TCP, tuple, UDP, invert } from './tuple';
@@ -22,6 +22,16 @@ export interface ScenarioKnobs {
   sameSocket: boolean;
   /** DNAT endpoints behind the destination (0: no DNAT rule). */
   endpoints: number;
+  /** How the DNAT rules spread new flows: statistic --mode random, or round-robin (statistic --mode nth, nft numgen inc). */
+  dnatMode: DnatMode;
+  /** One thread sends the packets back to back (the serial control): they never overlap. */
+  serial: boolean;
+  /** Port allocator era (auto: rover for trees before the 2022 change, random for the reverse-2024 variant and the running kernels it stands for). */
+  natEra: NatEra | 'auto';
+  /** early_drop era (auto: gc for the rework variants, chain for older trees). */
+  earlyDropEra: EarlyDropEra | 'auto';
+  /** MASQUERADE --to-ports 1024-(1024+portRange-1): the original port is kept only inside that range. */
+  toPorts: boolean;
   /** masquerade; null-binding (nat table loaded, no rule rewrites); none (nat table not loaded). */
   snat: 'masquerade' | 'null-binding' | 'none';
   portMode: PortMode;
@@ -41,6 +51,12 @@ export interface ScenarioKnobs {
   /** Mean cost of one step; each step costs uniform [0.5, 1.5) x mean. */
   stepCostUs: number;
   resolver: ResolverMode;
+  /** The client's resolver library: glibc honours the resolv.conf options and waits `timeoutS` per lost answer; musl ignores them and resends every timeoutS/attempts. */
+  libc: 'glibc' | 'musl';
+  /** NodeLocal DNSCache: the pod queries a node-local address that is NOTRACKed, so no DNAT/SNAT (and no conntrack entry) is in its path. */
+  nodeLocalDns: boolean;
+  /** tc qdisc ... netem delay on the pod's egress (ms): one queue releases the datagrams one after the other, and each lookup waits this much more. */
+  tcDelayMs: number;
   /** Resolver timeout (s) per lost DNS packet; first SYN retransmission (s) for TCP. */
   timeoutS: number;
   attempts: number;
@@ -67,75 +83,122 @@ export interface ScenarioPreset {
   knobs: ScenarioKnobs;
   /** Knob values used by the exhaustive engine when the preset's are too large to enumerate. */
   exhaustive?: Partial<ScenarioKnobs>;
+  /** The real rules this scenario stands for (iptables, and nft where it differs). */
+  rules: string[];
 }
 
 const base: ScenarioKnobs = {
-  packets: 2, proto: 'udp', sameSocket: true, endpoints: 0, snat: 'masquerade', portMode: 'default', portRange: 64512,
+  packets: 2, proto: 'udp', sameSocket: true, endpoints: 0, dnatMode: 'random', serial: false, natEra: 'auto', earlyDropEra: 'auto', toPorts: false, snat: 'masquerade', portMode: 'default', portRange: 64512,
   occupiedPorts: 0, randomSourcePorts: false, zones: false, reverse: false, cpus: 2, skewUs: 20, stepCostUs: 1,
-  resolver: 'default', timeoutS: 5, attempts: 2, max: 0, buckets: 16,
+  resolver: 'default', libc: 'glibc', nodeLocalDns: false, tcDelayMs: 0, timeoutS: 5, attempts: 2, max: 0, buckets: 16,
   prefill: { assuredTcp: 0, udp: 0, timeWait: 0, idleTcp: 0 }, whatIf: NO_WHATIF,
   flowRate: 0, udpFraction: 0.5, durationS: 0, tcpLifetimeS: 60,
 };
 
 const k = (o: Partial<ScenarioKnobs>): ScenarioKnobs => ({ ...base, ...o });
 
+const MASQ = 'iptables -t nat -A POSTROUTING -o eth0 -j MASQUERADE   (nft: oifname "eth0" masquerade)';
+const VIP_RANDOM = [
+  'iptables -t nat -A PREROUTING -d 10.96.0.10 -p udp --dport 53 -m statistic --mode random --probability 0.5 -j DNAT --to-destination 10.244.2.10',
+  'iptables -t nat -A PREROUTING -d 10.96.0.10 -p udp --dport 53 -j DNAT --to-destination 10.244.2.11',
+];
+const VIP_NTH = [
+  'iptables -t nat -A PREROUTING -d 10.96.0.10 -p udp --dport 53 -m statistic --mode nth --every 2 --packet 0 -j DNAT --to-destination 10.244.2.10',
+  'iptables -t nat -A PREROUTING -d 10.96.0.10 -p udp --dport 53 -j DNAT --to-destination 10.244.2.11',
+  'nft: ip daddr 10.96.0.10 udp dport 53 dnat to numgen inc mod 2 map { 0 : 10.244.2.10, 1 : 10.244.2.11 }',
+];
+const TCP_EXH: Partial<ScenarioKnobs> = { portRange: 6, occupiedPorts: 3, randomSourcePorts: false, buckets: 16 };
+const tcpRace = (o: Partial<ScenarioKnobs>) => k({ proto: 'tcp', sameSocket: false, portRange: 64512, occupiedPorts: 32256, randomSourcePorts: true, skewUs: 6, timeoutS: 1, attempts: 3, buckets: 16384, ...o });
+/** Race presets enumerate with a small port range: random port modes branch on every port. */
+const EXH: Partial<ScenarioKnobs> = { portRange: 8 };
+
 export const SCENARIOS: readonly ScenarioPreset[] = [
   {
     name: 'dns-snat', title: 'DNS A/AAAA through SNAT', kind: 'race', races: ['race1', 'race2'],
     description: 'One client socket, two threads send one datagram each within a small skew, to an outside resolver through MASQUERADE.',
-    knobs: k({}),
+    rules: [MASQ], knobs: k({}), exhaustive: EXH,
   },
   {
-    name: 'dns-vip', title: 'DNS to a Service VIP (DNAT to N endpoints)', kind: 'race', races: ['race1', 'race2', 'race3'],
-    description: 'As dns-snat, but the destination is a Service VIP DNATed to one of N endpoints (statistic --mode random); nat table loaded (null binding for SNAT).',
-    knobs: k({ endpoints: 2, snat: 'null-binding' }),
+    name: 'dns-dnat1-snat', title: 'DNS to a VIP DNATed to one endpoint, plus MASQUERADE', kind: 'race', races: ['race1', 'race2'],
+    description: 'The two datagrams of one socket go to a VIP with a single endpoint (DNAT) and through MASQUERADE: endpoints never differ, the DNAT step only sits in the window.',
+    rules: ['iptables -t nat -A PREROUTING -d 10.96.0.10 -p udp --dport 53 -j DNAT --to-destination 10.244.2.10', MASQ],
+    knobs: k({ endpoints: 1, snat: 'masquerade' }), exhaustive: EXH,
+  },
+  {
+    name: 'dns-vip', title: 'DNS to a Service VIP (DNAT to N endpoints, statistic random)', kind: 'race', races: ['race1', 'race2', 'race3'],
+    description: 'As dns-snat, but the destination is a Service VIP DNATed to one of N endpoints (statistic --mode random, as kube-proxy writes it); nat table loaded (null binding for SNAT).',
+    rules: VIP_RANDOM, knobs: k({ endpoints: 2, snat: 'null-binding' }), exhaustive: EXH,
+  },
+  {
+    name: 'dns-vip-nth', title: 'DNS to a Service VIP (DNAT round-robin: statistic nth / numgen inc)', kind: 'race', races: ['race1', 'race2', 'race3'],
+    description: 'As dns-vip, but the endpoint comes from a shared counter: consecutive new flows alternate, so two racing datagrams always reach different endpoints.',
+    rules: VIP_NTH, knobs: k({ endpoints: 2, snat: 'null-binding', dnatMode: 'nth' }), exhaustive: EXH,
   },
   {
     name: 'dns-vip-snat', title: 'DNS to a Service VIP with SNAT', kind: 'race', races: ['race1', 'race2', 'race3'],
-    description: 'Service VIP DNAT to N endpoints plus MASQUERADE (e.g. hairpin / off-node endpoints).',
-    knobs: k({ endpoints: 2, snat: 'masquerade' }),
+    description: 'Service VIP DNAT to N endpoints (statistic random) plus MASQUERADE (e.g. hairpin / off-node endpoints).',
+    rules: [...VIP_RANDOM, MASQ], knobs: k({ endpoints: 2, snat: 'masquerade' }), exhaustive: EXH,
+  },
+  {
+    name: 'dns-serial', title: 'Serial control: one thread sends both datagrams back to back', kind: 'race', races: [],
+    description: 'The same socket and rules as dns-snat, but one thread sends A then AAAA: the second datagram meets a confirmed entry, so nothing ever clashes.',
+    rules: [MASQ], knobs: k({ serial: true }), exhaustive: EXH,
+  },
+  {
+    name: 'udp-port-race', title: 'Different-flow SNAT port race, UDP (two sockets, MASQUERADE --to-ports)', kind: 'race', races: [],
+    description: 'Two sockets (two clients) send to the same destination at once; MASQUERADE must allocate a port from a small --to-ports range, and two CPUs can pick the same one. UDP clashes on the REPLY tuple, which no clash resolution merges.',
+    rules: ['iptables -t nat -A POSTROUTING -o eth0 -p udp -j MASQUERADE --to-ports 1024-1039   (nft: masquerade to :1024-1039)'],
+    knobs: k({ sameSocket: false, toPorts: true, portRange: 16 }), exhaustive: EXH,
+  },
+  {
+    name: 'tcp-port-race', title: 'Different-flow SNAT port race, TCP (two connects, MASQUERADE --to-ports)', kind: 'race', races: [],
+    description: 'As udp-port-race with two TCP connects: a port collision drops the second SYN (TCP never merges).',
+    rules: ['iptables -t nat -A POSTROUTING -o eth0 -p tcp -j MASQUERADE --to-ports 1024-1039   (nft: masquerade to :1024-1039)'],
+    knobs: k({ proto: 'tcp', sameSocket: false, toPorts: true, portRange: 16, timeoutS: 1, attempts: 3 }), exhaustive: EXH,
   },
   {
     name: 'tcp-masquerade', title: 'TCP connect race through MASQUERADE (seed 001)', kind: 'race', races: [],
     description: 'Two containers connect to one destination; half the host ports are held by TIME_WAIT flows, so MASQUERADE often allocates a port and two CPUs can pick the same one. TCP never merges. Skew calibrated so the default mode lands near seed 001\'s ~2 % failed connects.',
-    knobs: k({ proto: 'tcp', sameSocket: false, portRange: 64512, occupiedPorts: 32256, randomSourcePorts: true, skewUs: 6, timeoutS: 1, attempts: 3, buckets: 16384 }),
-    exhaustive: { portRange: 6, occupiedPorts: 3, randomSourcePorts: false, buckets: 16 },
+    rules: ['iptables -t nat -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE'],
+    knobs: tcpRace({}), exhaustive: TCP_EXH,
   },
   {
     name: 'tcp-masquerade-random', title: 'TCP connect race, MASQUERADE --random', kind: 'race', races: [],
-    description: 'As tcp-masquerade with a hashed start offset (saddr, daddr, dport): the same for every flow to one destination.',
-    knobs: k({ proto: 'tcp', sameSocket: false, portMode: 'random', portRange: 64512, occupiedPorts: 32256, randomSourcePorts: true, skewUs: 6, timeoutS: 1, attempts: 3, buckets: 16384 }),
-    exhaustive: { portRange: 6, occupiedPorts: 3, randomSourcePorts: false, buckets: 16 },
+    description: 'As tcp-masquerade with --random: the original port is never tried; before 2022 the start offset is a hash of (saddr, daddr, dport), the same for every flow to one destination.',
+    rules: ['iptables -t nat -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE --random'],
+    knobs: tcpRace({ portMode: 'random' }), exhaustive: TCP_EXH,
   },
   {
     name: 'tcp-masquerade-random-fully', title: 'TCP connect race, MASQUERADE --random-fully', kind: 'race', races: [],
-    description: 'As tcp-masquerade with a fresh random offset per allocation.',
-    knobs: k({ proto: 'tcp', sameSocket: false, portMode: 'random-fully', portRange: 64512, occupiedPorts: 32256, randomSourcePorts: true, skewUs: 6, timeoutS: 1, attempts: 3, buckets: 16384 }),
-    exhaustive: { portRange: 6, occupiedPorts: 3, randomSourcePorts: false, buckets: 16 },
+    description: 'As tcp-masquerade with --random-fully: the original port is never tried, a fresh random offset per allocation.',
+    rules: ['iptables -t nat -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE --random-fully'],
+    knobs: tcpRace({ portMode: 'random-fully' }), exhaustive: TCP_EXH,
   },
   {
     name: 'no-nat', title: 'No NAT (nat table not loaded)', kind: 'race', races: ['race1'],
     description: 'The baseline where the old clash resolution already merges: no NAT bits are set.',
-    knobs: k({ snat: 'none' }),
+    rules: ['(no nat table: iptables -t nat -L is empty and iptable_nat / nft nat chains are not loaded)'], knobs: k({ snat: 'none' }),
   },
   {
     name: 'null-binding', title: 'nat table loaded, no rule (null binding)', kind: 'race', races: ['race1', 'race2'],
     description: 'No rule rewrites the packet, but a loaded nat table still sets the NAT_DONE bits (Docker/Kubernetes nodes).',
-    knobs: k({ snat: 'null-binding' }),
+    rules: ['iptables -t nat -N UNUSED   (any nat table or nft nat chain registered, no rule matching this flow)'], knobs: k({ snat: 'null-binding' }), exhaustive: EXH,
   },
   {
     name: 'dns-zones', title: 'Same flow in two conntrack zones through SNAT', kind: 'race', races: ['race2'],
     description: 'Identical ORIGINAL tuples in different zones (overlapping container addresses), replies in zone 0: what 07998281c268 fixes.',
-    knobs: k({ zones: true }),
+    rules: ['iptables -t raw -A PREROUTING -i veth1 -j CT --zone-orig 1', 'iptables -t raw -A PREROUTING -i veth2 -j CT --zone-orig 2', MASQ],
+    knobs: k({ zones: true }), exhaustive: EXH,
   },
   {
     name: 'udp-reverse', title: 'UDP simultaneous open (reverse collision)', kind: 'race', races: [],
     description: 'A local socket and its peer send to each other at the same moment with the nat table loaded: the second entry is the first one reversed.',
-    knobs: k({ reverse: true, snat: 'null-binding' }),
+    rules: ['iptables -t nat -N UNUSED   (nat table loaded, no rule: null bindings both ways)'], knobs: k({ reverse: true, snat: 'null-binding' }), exhaustive: EXH,
   },
   {
     name: 'table-overflow', title: 'Table overflow (seed 002)', kind: 'overflow', races: [],
-    description: 'New flows against nf_conntrack_max with a mix of request/response UDP (never assured) and established TCP. The race form: two new DNS flows hit a full table; the timed form: flows at rate R.',
+    description: 'New flows against nf_conntrack_max with a mix of request/response UDP (never assured) and established TCP. The race form: two new DNS flows hit a full table; the timed form: flows at rate R against a table pre-filled with assured or non-assured entries.',
+    rules: ['sysctl net.netfilter.nf_conntrack_max=N', 'echo B > /sys/module/nf_conntrack/parameters/hashsize', '(no NAT; conntrack loaded by any stateful rule, e.g. iptables -A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT)'],
     knobs: k({
       snat: 'none', sameSocket: false, max: 4, buckets: 2, prefill: { assuredTcp: 1, udp: 1, timeWait: 1, idleTcp: 1 },
       flowRate: 200, udpFraction: 0.5, durationS: 600, tcpLifetimeS: 60,
@@ -188,9 +251,25 @@ export interface BuiltScenario {
 /** Apply resolver options: they change what is sent, so they act on the packets, not on odds. */
 export function effectiveKnobs(kn: ScenarioKnobs): ScenarioKnobs {
   const o = { ...kn };
+  // musl has no single-request, single-request-reopen or use-vc: it always sends A and AAAA together on one socket.
+  if (o.libc === 'musl') o.resolver = 'default';
+  if (o.nodeLocalDns && o.proto === 'udp') { o.endpoints = 0; o.snat = 'none'; }
+  if (o.tcDelayMs > 0) o.serial = true;
   if (o.proto === 'udp' && o.resolver === 'single-request-reopen') o.sameSocket = false;
   if (o.proto === 'udp' && o.resolver === 'use-vc') { o.proto = 'tcp'; o.packets = 1; }
   return o;
+}
+
+/** The allocator era a knob value stands for with this variant. */
+export function natEraFor(era: NatEra | 'auto', variant: ModelVariantId): NatEra {
+  if (era !== 'auto') return era;
+  return variant === 'reverse2024' ? 'random' : 'rover';
+}
+
+/** The early_drop era a knob value stands for with this variant. */
+export function earlyDropEraFor(era: EarlyDropEra | 'auto', variant: ModelVariantId): EarlyDropEra {
+  if (era !== 'auto') return era;
+  return variant === 'rework2020' || variant === 'reverse2024' ? 'gc' : 'chain';
 }
 
 export function buildScenario(preset: ScenarioPreset, variant: ModelVariantId, overrides: Partial<ScenarioKnobs> = {}, seed = 1): BuiltScenario {
@@ -199,11 +278,16 @@ export function buildScenario(preset: ScenarioPreset, variant: ModelVariantId, o
   const proto = knobs.proto === 'tcp' ? TCP : UDP;
   const state = new ModelState({
     behaviour: variantInfo(variant).behaviour,
-    nat: { natAddr: ADDR.node, portMin: 1024, portRange: Math.max(1, knobs.portRange), mode: knobs.portMode, secret: 0x5eed },
+    nat: {
+      natAddr: ADDR.node, portMin: 1024, portRange: Math.max(1, knobs.portRange), mode: knobs.portMode, secret: 0x5eed,
+      era: natEraFor(knobs.natEra, variant), rangeSpecified: knobs.toPorts,
+    },
     cpus: Math.max(1, knobs.cpus),
     buckets: Math.max(1, knobs.buckets),
     max: knobs.max,
     whatIf: knobs.whatIf,
+    earlyDropEra: earlyDropEraFor(knobs.earlyDropEra, variant),
+    dnatMode: knobs.dnatMode,
   });
   const addrs = addressBook();
   const rng = new Rng(seed ^ 0xa5a5);
@@ -268,7 +352,7 @@ export function buildScenario(preset: ScenarioPreset, variant: ModelVariantId, o
     packets.push(new Packet(i, cpu, orig, zone, 0, endpoints, snat, false));
   }
   return {
-    preset, knobs, variant, state, packets, serial: knobs.resolver === 'single-request' && knobs.proto === 'udp', addrs,
+    preset, knobs, variant, state, packets, serial: knobs.serial || (knobs.resolver === 'single-request' && knobs.proto === 'udp'), addrs,
     baselineEntries: state.entries.length,
   };
 }

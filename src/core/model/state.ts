@@ -66,6 +66,28 @@ export class Entry {
 
 export type PortMode = 'default' | 'random' | 'random-fully';
 
+/**
+ * Port allocator era of nf_nat_l4proto_unique_tuple:
+ * - rover: a shared per-protocol "rover" is the start offset of the default mode (read, probe,
+ *   written back), --random starts at a hash of (saddr, daddr, dport), --random-fully at a fresh
+ *   random offset; the whole range is probed and the last port is taken even when used.
+ * - random: the rover is gone (6ed5943f8735 + a504b703bb1d, v5.17, stable 4.9/4.14/4.19/5.4/5.10/5.15
+ *   in 2022): every mode starts at a fresh random offset, probes at most 128 ports, then rounds of
+ *   64, 32, 16, 8 from new random offsets, and keeps the last candidate when all were used.
+ */
+export type NatEra = 'rover' | 'random';
+
+/**
+ * early_drop era: legacy (<= v4.6) evicts the first non-assured entry met within 8 hash nodes;
+ * chain (v4.7+) evicts every non-assured entry of the first of 8 buckets that has one; gc
+ * (v4.17+) is chain plus the gc worker: after a "table full" drop its next pass kills
+ * non-assured entries and TCP entries in closing states while the table is >= 95 % full.
+ */
+export type EarlyDropEra = 'legacy' | 'chain' | 'gc';
+
+/** How a DNAT rule spreads new flows over endpoints: statistic --mode random (kube-proxy) or a round-robin counter (statistic --mode nth --every N, nft numgen inc mod N). */
+export type DnatMode = 'random' | 'nth';
+
 export interface NatConfig {
   /** Address index MASQUERADE rewrites the source to. */
   natAddr: number;
@@ -74,6 +96,9 @@ export interface NatConfig {
   mode: PortMode;
   /** Secret of the hashed --random offset (the kernel's net_secret). */
   secret: number;
+  era: NatEra;
+  /** The rule names a port range (--to-ports): the original port is kept only if it lies in it (in_range). */
+  rangeSpecified: boolean;
 }
 
 export interface WhatIf {
@@ -94,6 +119,8 @@ export interface StateConfig {
   buckets: number;
   max: number;
   whatIf: WhatIf;
+  earlyDropEra: EarlyDropEra;
+  dnatMode: DnatMode;
 }
 
 /** Number of buckets early_drop looks at (NF_CT_EVICTION_RANGE). */
@@ -107,6 +134,8 @@ export class ModelState {
   /** Each bucket holds hash nodes id*2+dir (dir 0 ORIGINAL, 1 REPLY). */
   buckets: number[][];
   rover = 0;
+  /** Shared counter of a round-robin DNAT rule (xt_statistic nth / nft numgen inc): one atomic step per new flow. */
+  nth = 0;
   now = 0;
   stats: Float64Array;
   hashSeed = 0x9747b28c;
@@ -182,15 +211,32 @@ export class ModelState {
     }
   }
 
-  /** Periodic gc_worker scan: every expired entry goes. Returns how many were removed. */
+  /** Set by a "table full" drop; the gc worker of the gc era then evicts (conntrack_gc_work.early_drop). */
+  gcEarlyDrop = false;
+
+  /**
+   * Periodic gc_worker scan: every expired entry goes; in the gc era, after a "table full" drop,
+   * also non-assured entries and closing TCP ones while the table is >= 95 % full (nf_ct_kill:
+   * no counter). Returns how many were removed.
+   */
   gc(): number {
     let n = 0;
+    const max95 = this.cfg.earlyDropEra === 'gc' && this.gcEarlyDrop && this.cfg.max > 0 ? Math.floor(this.cfg.max / 100) * 95 : 0;
     for (let id = 0; id < this.entries.length; id++) {
       const e = this.entries[id];
-      if (e.live && (e.status & CONFIRMED) && e.expires <= this.now) { this.release(id); n++; }
+      if (!e.live || !(e.status & CONFIRMED)) continue;
+      if (e.expires <= this.now) { this.release(id); n++; continue; }
+      if (max95 > 0 && this.count >= max95 && !(e.status & DYING)
+        && (!(e.status & ASSURED) || e.tcp === TCP_FIN_WAIT || e.tcp === TCP_TIME_WAIT || e.tcp === TCP_CLOSE)) {
+        this.release(id); n++; this.gcKilled++;
+      }
     }
+    this.gcEarlyDrop = false;
     return n;
   }
+
+  /** Entries the gc worker killed to make room (gc era). */
+  gcKilled = 0;
 
   clone(): ModelState {
     const s = Object.create(ModelState.prototype) as ModelState;
@@ -200,15 +246,18 @@ export class ModelState {
     s.count = this.count;
     s.buckets = this.buckets.map((b) => (b.length ? b.slice() : []));
     s.rover = this.rover;
+    s.nth = this.nth;
     s.now = this.now;
     s.stats = this.stats.slice();
     s.hashSeed = this.hashSeed;
+    s.gcEarlyDrop = this.gcEarlyDrop;
+    s.gcKilled = this.gcKilled;
     return s;
   }
 
   /** Fingerprint of everything that can influence later steps (not the counters). */
   fingerprint(): string {
-    let k = `${this.rover}|${this.count}|`;
+    let k = `${this.rover}|${this.nth}|${this.count}|`;
     // Bucket order only matters to early_drop (which entry it meets first), i.e. with a limit.
     if (this.cfg.max > 0) for (let i = 0; i < this.buckets.length; i++) if (this.buckets[i].length) k += `${i}:${this.buckets[i].join(',')};`;
     for (let id = 0; id < this.entries.length; id++) {

@@ -78,6 +78,7 @@ export function stepLookup(st: ModelState, p: Packet, ctx: StepCtx): void {
   }
   if (st.cfg.max > 0 && st.count >= st.cfg.max) {
     if (!earlyDrop(st, p, ctx)) {
+      st.gcEarlyDrop = true;
       st.inc(p.cpu, C_DROP);
       p.outcome = O_TABLE_FULL;
       p.cause = 'table-full';
@@ -108,36 +109,82 @@ function evictable(st: ModelState, e: Entry): boolean {
   return false;
 }
 
-/** early_drop: scan the next EVICTION_RANGE buckets for a non-assured entry and kill it. */
+/**
+ * early_drop, per era. Both start at the bucket of the new packet's tuple and walk hash nodes
+ * of either direction (a chain holds ORIGINAL and REPLY nodes alike).
+ * - chain (v4.7+, early_drop_list): up to EVICTION_RANGE buckets; expired entries met are
+ *   reaped; in the first bucket holding evictable entries every one of them is killed, and
+ *   early_drop grows by how many.
+ * - legacy (<= v4.6): take the first evictable entry met, give up after EVICTION_RANGE nodes
+ *   were looked at; one entry killed.
+ */
 function earlyDrop(st: ModelState, p: Packet, ctx: StepCtx): boolean {
   const nb = st.cfg.buckets;
   const start = st.bucketOf(p.orig, p.zone);
+  if (st.cfg.earlyDropEra === 'legacy') {
+    let cnt = 0;
+    for (let i = 0; i < nb; i++) {
+      const b = st.buckets[(start + i) % nb];
+      for (let j = 0; j < b.length; j++) {
+        const id = b[j] >> 1;
+        if (evictable(st, st.entries[id])) {
+          st.release(id);
+          st.inc(p.cpu, C_EARLY_DROP);
+          if (ctx.trace) note(ctx, p, 'lookup', 'early_drop', () => `table full: evicted non-assured entry #${id} (first of ${cnt + 1} nodes looked at)`);
+          return true;
+        }
+        cnt++;
+      }
+      if (cnt >= EVICTION_RANGE) break;
+    }
+    return false;
+  }
   const span = Math.min(EVICTION_RANGE, nb);
   for (let i = 0; i < span; i++) {
     const b = st.buckets[(start + i) % nb];
+    const victims: number[] = [];
     for (let j = 0; j < b.length; j++) {
-      const node = b[j];
-      if (node & 1) continue; // only ORIGINAL-direction nodes are considered
-      const e = st.entries[node >> 1];
-      if (!evictable(st, e)) continue;
-      st.release(node >> 1);
-      st.inc(p.cpu, C_EARLY_DROP);
-      if (ctx.trace) note(ctx, p, 'lookup', 'early_drop', () => `table full: evicted non-assured entry #${node >> 1}`);
+      const id = b[j] >> 1;
+      const e = st.entries[id];
+      if (victims.includes(id)) continue; // both of its nodes in this chain
+      if (e.expires <= st.now) { victims.push(-1 - id); continue; } // nf_ct_gc_expired: reaped, not counted
+      if (evictable(st, e)) victims.push(id);
+    }
+    let drops = 0;
+    for (const v of victims) {
+      if (v < 0) { st.release(-1 - v); continue; }
+      st.release(v);
+      drops++;
+    }
+    if (drops > 0) {
+      for (let k = 0; k < drops; k++) st.inc(p.cpu, C_EARLY_DROP);
+      if (ctx.trace) {
+        const ids = victims.filter((v) => v >= 0);
+        note(ctx, p, 'lookup', 'early_drop -> early_drop_list', () => `table full: bucket ${(start + i) % nb} (${i + 1} of ${span} looked at): evicted ${drops} non-assured entr${drops === 1 ? 'y' : 'ies'} #${ids.join(', #')}`);
+      }
       return true;
     }
   }
   return false;
 }
 
-/** DNAT to a Service VIP: pick one of N endpoints (statistic --mode random), rewrite the reply. */
+/**
+ * DNAT to a Service VIP. statistic --mode random: every new flow picks one of N endpoints
+ * (kube-proxy's cascade of 1/N, 1/(N-1), ... probabilities is uniform overall). nth: one shared
+ * counter (xt_statistic's atomic cmpxchg, nft numgen inc) steps once per new flow, so
+ * consecutive flows alternate. Only packets with a fresh unconfirmed entry reach the rules.
+ */
 export function stepDnat(st: ModelState, p: Packet, ctx: StepCtx): void {
   const e = st.entries[p.ct];
-  const k = ctx.ch.pick(p.endpoints.length);
+  const n = p.endpoints.length;
+  let k: number;
+  if (st.cfg.dnatMode === 'nth') { k = st.nth % n; st.nth = (st.nth + 1) % n; }
+  else k = ctx.ch.pick(n);
   const ep = p.endpoints[k];
   e.reply = invert(withDst(e.orig, ep, tDport(e.orig)));
   e.status |= DST_NAT_DONE;
   p.phase = nextPhase(p, PH_DNAT);
-  if (ctx.trace) note(ctx, p, 'dnat', 'nf_nat_setup_info (DNAT)', () => `endpoint ${k + 1}/${p.endpoints.length} chosen: ${ctx.addrs[ep] ?? ep}`);
+  if (ctx.trace) note(ctx, p, 'dnat', 'nf_nat_setup_info (DNAT)', () => `${st.cfg.dnatMode === 'nth' ? 'round-robin counter' : 'statistic random'}: endpoint ${k + 1}/${n} chosen: ${ctx.addrs[ep] ?? ep}`);
 }
 
 /**
@@ -167,74 +214,124 @@ function natTarget(st: ModelState, p: Packet, e: Entry): number {
   return p.snat === SNAT_MASQUERADE ? st.cfg.nat.natAddr : tSaddr(e.orig);
 }
 
-/** get_unique_tuple (SRC manip): keep the source port if the resulting reply tuple is free. */
+/**
+ * get_unique_tuple (SRC manip). Only without --random/--random-fully (NF_NAT_RANGE_PROTO_RANDOM_ALL)
+ * is the original source port tried first, and only if it lies in the rule's range (in_range);
+ * with either random flag the port always comes from nf_nat_l4proto_unique_tuple.
+ */
 export function stepSnat(st: ModelState, p: Packet, ctx: StepCtx): void {
   const e = st.entries[p.ct];
   const beh = st.cfg.behaviour;
+  const nat = st.cfg.nat;
   const addr = natTarget(st, p, e);
   const out = invert(e.reply); // the tuple as it leaves after DNAT
-  if (beh.reuseMatchingReply) {
-    // azure 952939 HYPOTHESIS: a confirmed entry with the same ORIGINAL tuple (and the same
-    // post-DNAT destination) lends its reply tuple, so both entries end up identical.
-    const b = st.buckets[st.bucketOf(e.orig, e.zoneO)];
-    for (let i = 0; i < b.length; i++) {
-      const node = b[i];
-      if (node & 1) continue;
-      const ct = st.entries[node >> 1];
-      if (ct !== e && ct.orig === e.orig && ct.zoneO === e.zoneO && tSaddr(ct.reply) === tSaddr(e.reply)) {
-        e.reply = ct.reply;
-        finishSnat(p, e);
-        if (ctx.trace) note(ctx, p, 'snat', 'get_unique_tuple (azure 952939 hypothesis)', () => `same ORIGINAL as confirmed #${node >> 1}: reuse its reply tuple ${fmt(ctx, ct.reply)}`);
-        return;
+  // A null binding carries no port flags: only a MASQUERADE/SNAT rule can ask for --random*.
+  const masq = p.snat === SNAT_MASQUERADE;
+  const randomAll = masq && nat.mode !== 'default';
+  let why = '';
+  if (!randomAll) {
+    if (beh.reuseMatchingReply) {
+      // azure 952939 HYPOTHESIS: a confirmed entry with the same ORIGINAL tuple (and the same
+      // post-DNAT destination) lends its reply tuple, so both entries end up identical.
+      const b = st.buckets[st.bucketOf(e.orig, e.zoneO)];
+      for (let i = 0; i < b.length; i++) {
+        const node = b[i];
+        if (node & 1) continue;
+        const ct = st.entries[node >> 1];
+        if (ct !== e && ct.orig === e.orig && ct.zoneO === e.zoneO && tSaddr(ct.reply) === tSaddr(e.reply)) {
+          e.reply = ct.reply;
+          finishSnat(p, e);
+          if (ctx.trace) note(ctx, p, 'snat', 'get_unique_tuple (azure 952939 hypothesis)', () => `same ORIGINAL as confirmed #${node >> 1}: reuse its reply tuple ${fmt(ctx, ct.reply)}`);
+          return;
+        }
       }
     }
+    const port = tSport(e.orig);
+    const inRange = !masq || !nat.rangeSpecified || (port >= nat.portMin && port < nat.portMin + nat.portRange);
+    const keep = withSrc(out, addr, port);
+    const taker = inRange ? tupleTaken(st, invert(keep), e, p.cpu) : -1;
+    if (inRange && taker < 0) {
+      e.reply = invert(keep);
+      finishSnat(p, e);
+      if (ctx.trace) note(ctx, p, 'snat', 'get_unique_tuple -> nf_nat_used_tuple', () => `${fmt(ctx, keep)} not taken: source port ${port} kept`);
+      return;
+    }
+    why = inRange ? `reply tuple of port ${port} taken by confirmed #${taker}` : `port ${port} outside --to-ports ${nat.portMin}-${nat.portMin + nat.portRange - 1}`;
+    if (nat.era === 'rover') {
+      // The rover is read here and written back by the next step: two CPUs can read one value.
+      p.off = st.rover;
+      p.phase = PH_SNAT_PICK;
+      if (ctx.trace) note(ctx, p, 'snat', 'nf_conntrack_tuple_taken', () => `${why}: read rover = ${st.rover}`, true);
+      return;
+    }
+  } else {
+    why = `${nat.mode}: original port not tried (NF_NAT_RANGE_PROTO_RANDOM_ALL)`;
   }
-  const keep = withSrc(out, addr, tSport(e.orig));
-  const taker = tupleTaken(st, invert(keep), e, p.cpu);
-  if (taker < 0) {
-    e.reply = invert(keep);
-    finishSnat(p, e);
-    if (ctx.trace) note(ctx, p, 'snat', 'get_unique_tuple -> nf_nat_used_tuple', () => `${fmt(ctx, keep)} not taken: source port ${tSport(keep)} kept`);
-    return;
-  }
-  const nat = st.cfg.nat;
-  if (nat.mode === 'default') {
-    // The rover is read here and written back by the next step: two CPUs can read one value.
-    p.off = st.rover;
-    p.phase = PH_SNAT_PICK;
-    if (ctx.trace) note(ctx, p, 'snat', 'nf_conntrack_tuple_taken', () => `reply tuple of port ${tSport(keep)} taken by confirmed #${taker}: read rover = ${st.rover}`, true);
+  if (nat.era === 'random' || !masq) {
+    if (ctx.trace) note(ctx, p, 'snat', 'get_unique_tuple', () => `${why}: random start offset`, !randomAll);
+    pickPortRandom(st, p, e, ctx);
     return;
   }
   const off = nat.mode === 'random'
     ? hashTuple(tuple(0, addr, 0, tDaddr(out), tDport(out)), 0, nat.secret) % nat.portRange // secure_port(saddr, daddr, dport)
     : ctx.ch.pick(nat.portRange); // --random-fully: fresh random offset
-  if (ctx.trace) note(ctx, p, 'snat', 'nf_conntrack_tuple_taken', () => `reply tuple of port ${tSport(keep)} taken by confirmed #${taker}: ${nat.mode} offset ${off}`, true);
+  if (ctx.trace) note(ctx, p, 'snat', 'get_unique_tuple', () => `${why}: ${nat.mode} offset ${off}`);
   pickPort(st, p, e, off, ctx);
 }
 
-/** nf_nat_l4proto_unique_tuple, default mode: probe from the rover value read earlier, write the rover. */
+/** nf_nat_l4proto_unique_tuple, rover era, default mode: probe from the rover value read earlier, write the rover. */
 export function stepSnatPick(st: ModelState, p: Packet, ctx: StepCtx): void {
   pickPort(st, p, st.entries[p.ct], p.off, ctx);
 }
 
+/** Rover era: probe the whole range from `off`; the last port is taken even when used. */
 function pickPort(st: ModelState, p: Packet, e: Entry, off: number, ctx: StepCtx): void {
   const nat = st.cfg.nat;
   const addr = natTarget(st, p, e);
   const out = invert(e.reply);
   const range = nat.portRange;
   const label: StepName = p.phase === PH_SNAT_PICK ? 'snat-pick' : 'snat';
+  const rover = p.snat !== SNAT_MASQUERADE || nat.mode === 'default';
   for (let i = 0; ; i++) {
     const o = (off + i) % range;
     const cand = withSrc(out, addr, nat.portMin + o);
-    // Like the kernel, the last port of the range is taken even when used.
     if (i + 1 < range && tupleTaken(st, invert(cand), e, p.cpu) >= 0) continue;
-    if (nat.mode === 'default') st.rover = o;
+    if (rover) st.rover = o;
     e.reply = invert(cand);
     finishSnat(p, e);
     if (ctx.trace) note(ctx, p, label, 'nf_nat_l4proto_unique_tuple',
-      () => `port ${nat.portMin + o} chosen after ${i + 1} probe(s)${nat.mode === 'default' ? `, rover := ${o}` : ''}`);
+      () => `port ${nat.portMin + o} chosen after ${i + 1} probe(s)${rover ? `, rover := ${o}` : ''}`);
     return;
   }
+}
+
+/** Random era: at most 128 probes from a random offset, then halving rounds from new offsets; the last candidate stays if all were used. */
+function pickPortRandom(st: ModelState, p: Packet, e: Entry, ctx: StepCtx): void {
+  const nat = st.cfg.nat;
+  const addr = natTarget(st, p, e);
+  const out = invert(e.reply);
+  const range = nat.portRange;
+  let attempts = Math.min(range, 128);
+  let probes = 0;
+  let cand = out;
+  for (;;) {
+    const off = ctx.ch.pick(range);
+    for (let i = 0; i < attempts; i++) {
+      cand = withSrc(out, addr, nat.portMin + ((off + i) % range));
+      probes++;
+      if (tupleTaken(st, invert(cand), e, p.cpu) < 0) {
+        e.reply = invert(cand);
+        finishSnat(p, e);
+        if (ctx.trace) note(ctx, p, 'snat', 'nf_nat_l4proto_unique_tuple', () => `port ${tSport(cand)} chosen after ${probes} probe(s) from random offsets`);
+        return;
+      }
+    }
+    if (attempts >= range || attempts < 16) break;
+    attempts >>= 1;
+  }
+  e.reply = invert(cand);
+  finishSnat(p, e);
+  if (ctx.trace) note(ctx, p, 'snat', 'nf_nat_l4proto_unique_tuple', () => `all ${probes} probes used: port ${tSport(cand)} kept anyway (confirm will clash)`);
 }
 
 function finishSnat(p: Packet, e: Entry): void {

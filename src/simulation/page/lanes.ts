@@ -45,7 +45,6 @@ export function explorerEl(result: PanelResult, act: ExplorerActions): HTMLEleme
   const render = () => {
     clear(tabs);
     for (const c of result.columns) {
-      const n = c.exhaustive.traces.length;
       tabs.append(h('button', {
         class: `tab${c === col ? ' active' : ''}`, onclick: () => { col = c; idx = 0; render(); },
       }, `${c.role === 'before' ? 'Before' : 'After'}: ${c.variant} (${c.exhaustive.dropSchedules} dropping)`));

@@ -1,0 +1,81 @@
+#!/bin/sh
+# conntrack-backport test plan: one configuration in a fresh namespace topology.
+#   ctb-config.sh CONFIG TRIALS TIMEOUT_MS MAX_SECONDS BIN_DIR [PREFIX]
+# client (10.77.1.2, .3) -- router (ip_forward) -- server 1 (10.77.2.2), server 2 (10.77.3.2);
+# the Service VIP 10.77.9.9:53 exists only as DNAT rules in the router. Prints "@@ctb" lines:
+# the router's counters before and after (sb/sa, with the form read), the reproducer's result.
+# Runs the same on the VM's busybox sh and on a host's sh (the probe); removes what it made.
+CFG=$1; TRIALS=$2; TMO=$3; MAXS=$4; BIN=$5; P=${6:-ctb}
+IPT=${CTB_IPTABLES:-iptables}
+VIP=10.77.9.9; S1=10.77.2.2; S2=10.77.3.2
+say() { echo "@@ctb $*"; }
+ns() { n=$1; shift; ip netns exec "$P-$n" "$@"; }
+cleanup() {
+	[ -n "$SP1" ] && kill "$SP1" 2>/dev/null
+	[ -n "$SP2" ] && kill "$SP2" 2>/dev/null
+	wait 2>/dev/null
+	for n in cli rtr s1 s2; do ip netns del "$P-$n" 2>/dev/null; done
+}
+trap cleanup EXIT
+fail() { say "error $CFG $*"; exit 1; }
+
+stats() {
+	# $1: sb|sa. The proc file needs CONFIG_NF_CONNTRACK_PROCFS; conntrack -S needs netlink.
+	if ns rtr test -r /proc/net/stat/nf_conntrack; then
+		say "$1-form proc"
+		ns rtr cat /proc/net/stat/nf_conntrack | while read -r l; do say "$1 $l"; done
+	elif command -v conntrack >/dev/null 2>&1 && ns rtr conntrack -S >/dev/null 2>&1; then
+		say "$1-form netlink"
+		ns rtr conntrack -S | while read -r l; do say "$1 $l"; done
+	else
+		say "$1-form none"
+	fi
+}
+
+say "begin $CFG"
+for n in cli rtr s1 s2; do ip netns add "$P-$n" || fail "ip netns add"; ns $n ip link set lo up; done
+ip link add "${P}c0" netns "$P-cli" type veth peer name "${P}r0" netns "$P-rtr" || fail "veth (CONFIG_VETH?)"
+ip link add "${P}x1" netns "$P-s1" type veth peer name "${P}r1" netns "$P-rtr" || fail veth
+ip link add "${P}x2" netns "$P-s2" type veth peer name "${P}r2" netns "$P-rtr" || fail veth
+ns cli ip addr add 10.77.1.2/24 dev "${P}c0"; ns cli ip addr add 10.77.1.3/24 dev "${P}c0"; ns cli ip link set "${P}c0" up
+ns rtr ip addr add 10.77.1.1/24 dev "${P}r0"; ns rtr ip link set "${P}r0" up
+ns rtr ip addr add 10.77.2.1/24 dev "${P}r1"; ns rtr ip link set "${P}r1" up
+ns rtr ip addr add 10.77.3.1/24 dev "${P}r2"; ns rtr ip link set "${P}r2" up
+ns s1 ip addr add $S1/24 dev "${P}x1"; ns s1 ip link set "${P}x1" up
+ns s2 ip addr add $S2/24 dev "${P}x2"; ns s2 ip link set "${P}x2" up
+ns cli ip route add default via 10.77.1.1
+ns s1 ip route add default via 10.77.2.1
+ns s2 ip route add default via 10.77.3.1
+ns rtr sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'
+
+nat() { ns rtr $IPT -t nat "$@" || fail "iptables -t nat $*"; }
+masq() { nat -A POSTROUTING -o "${P}r1" -j MASQUERADE; nat -A POSTROUTING -o "${P}r2" -j MASQUERADE; }
+dnat2() {
+	nat -A PREROUTING -d $VIP -p udp --dport 53 -m statistic --mode "$@" -j DNAT --to-destination $S1:53
+	nat -A PREROUTING -d $VIP -p udp --dport 53 -j DNAT --to-destination $S2:53
+}
+MODE=pair; DST=$VIP; EXTRA=
+case "$CFG" in
+	serial) dnat2 random --probability 0.5; masq; MODE=serial ;;
+	nonat) DST=$S1 ;;
+	masq) masq; DST=$S1 ;;
+	dnat1) nat -A PREROUTING -d $VIP -p udp --dport 53 -j DNAT --to-destination $S1:53; masq ;;
+	dnat2-random) dnat2 random --probability 0.5 ;;
+	dnat2-nth) dnat2 nth --every 2 --packet 0 ;;
+	snat-ports) masq; DST=$S1; MODE=ports; EXTRA="10.77.1.2 10.77.1.3" ;;
+	*) fail "unknown configuration" ;;
+esac
+# Started directly (not through ns()), so $! is the server itself and cleanup can stop it.
+ip netns exec "$P-s1" "$BIN/ctb_srv" 1 53 "$MAXS" & SP1=$!
+ip netns exec "$P-s2" "$BIN/ctb_srv" 2 53 "$MAXS" & SP2=$!
+# The servers are up when a first datagram comes back (bounded: 50 x 0.1 s).
+i=0; while [ $i -lt 50 ]; do
+	ns cli "$BIN/ctb_race" serial $S1 53 1 100 2 2>/dev/null | grep -q 'replies=2' && ns cli "$BIN/ctb_race" serial $S2 53 1 100 2 2>/dev/null | grep -q 'replies=2' && break
+	i=$((i + 1)); sleep 0.1
+done
+[ $i -lt 50 ] || fail "servers did not answer"
+stats sb
+R=$(ns cli "$BIN/ctb_race" $MODE $DST 53 "$TRIALS" "$TMO" "$MAXS" $EXTRA) || fail "ctb_race failed"
+stats sa
+say "result $CFG $R"
+say "end $CFG"

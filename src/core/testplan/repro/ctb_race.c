@@ -1,0 +1,191 @@
+/* conntrack-backport test plan: the client side of the races, written for this project.
+ *
+ *   ctb_race pair   DST PORT TRIALS TIMEOUT_MS MAX_SECONDS
+ *       same-flow pair: one UDP socket per trial (a fresh source port), two threads send one
+ *       datagram each, released together by a barrier (as resolvers send A and AAAA)
+ *   ctb_race serial DST PORT TRIALS TIMEOUT_MS MAX_SECONDS
+ *       control: the same two datagrams from one thread, back to back (must never clash)
+ *   ctb_race ports  DST PORT TRIALS TIMEOUT_MS MAX_SECONDS SRC1 SRC2
+ *       different-flow SNAT port race: two sockets bound to SRC1:P and SRC2:P (P fresh per
+ *       trial), one datagram each at the same instant, through MASQUERADE
+ *
+ * Every reply is awaited for at most TIMEOUT_MS after the sends; the run stops after TRIALS or
+ * MAX_SECONDS. Prints one line:
+ *   ctb-result mode=M trials=N sent=S replies=R lost=L lost_trials=T two_backends=B
+ *       backend1=X backend2=Y errors=E ms=MS
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { PAIR, SERIAL, PORTS };
+
+static int mode;
+static pthread_barrier_t go, done;
+static int fds[2];
+static int trial;
+static volatile int stop;
+static long errors;
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void send_one(int fd, int which)
+{
+	char msg[64];
+	int n = snprintf(msg, sizeof(msg), "T%d Q%d", trial, which);
+
+	if (send(fd, msg, n, 0) < 0)
+		__atomic_add_fetch(&errors, 1, __ATOMIC_RELAXED);
+}
+
+static void *second_sender(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		pthread_barrier_wait(&go);
+		if (stop)
+			return NULL;
+		send_one(mode == PORTS ? fds[1] : fds[0], 1);
+		pthread_barrier_wait(&done);
+	}
+}
+
+static int open_socket(const struct sockaddr_in *dst, const char *src, int port)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd < 0)
+		return -1;
+	if (src) {
+		struct sockaddr_in me = { .sin_family = AF_INET, .sin_port = htons(port) };
+		int one = 1;
+
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		inet_pton(AF_INET, src, &me.sin_addr);
+		if (bind(fd, (struct sockaddr *)&me, sizeof(me)) < 0) {
+			close(fd);
+			return -1;
+		}
+	}
+	if (connect(fd, (const struct sockaddr *)dst, sizeof(*dst)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in dst = { .sin_family = AF_INET };
+	long sent = 0, replies = 0, lost = 0, lost_trials = 0, two = 0, by[3] = { 0, 0, 0 };
+	long t0, deadline;
+	int trials, timeout_ms, nfd, done_trials = 0;
+	const char *src[2] = { NULL, NULL };
+	pthread_t helper;
+
+	if (argc < 7) {
+		fprintf(stderr, "usage: %s pair|serial|ports DST PORT TRIALS TIMEOUT_MS MAX_SECONDS [SRC1 SRC2]\n", argv[0]);
+		return 2;
+	}
+	mode = !strcmp(argv[1], "pair") ? PAIR : !strcmp(argv[1], "serial") ? SERIAL : !strcmp(argv[1], "ports") ? PORTS : -1;
+	if (mode < 0 || (mode == PORTS && argc < 9)) {
+		fprintf(stderr, "ctb_race: unknown mode or missing SRC1 SRC2\n");
+		return 2;
+	}
+	if (mode == PORTS) {
+		src[0] = argv[7];
+		src[1] = argv[8];
+	}
+	inet_pton(AF_INET, argv[2], &dst.sin_addr);
+	dst.sin_port = htons(atoi(argv[3]));
+	trials = atoi(argv[4]);
+	timeout_ms = atoi(argv[5]);
+	t0 = now_ms();
+	deadline = t0 + atol(argv[6]) * 1000L;
+	nfd = mode == PORTS ? 2 : 1;
+	pthread_barrier_init(&go, NULL, 2);
+	pthread_barrier_init(&done, NULL, 2);
+	if (mode != SERIAL)
+		pthread_create(&helper, NULL, second_sender, NULL);
+
+	for (trial = 0; trial < trials && now_ms() < deadline; trial++) {
+		int got = 0, seen = 0, i;
+		long until;
+		/* Ports 20000..59999, a different one each trial: a new flow every time. */
+		int port = 20000 + trial % 40000;
+
+		for (i = 0; i < nfd; i++) {
+			fds[i] = open_socket(&dst, src[i], port);
+			if (fds[i] < 0) {
+				perror("ctb_race: socket");
+				return 1;
+			}
+		}
+		if (mode == SERIAL) {
+			send_one(fds[0], 0);
+			send_one(fds[0], 1);
+		} else {
+			pthread_barrier_wait(&go);
+			send_one(fds[0], 0);
+			pthread_barrier_wait(&done);
+		}
+		sent += 2;
+		until = now_ms() + timeout_ms;
+		while (got < 2) {
+			struct pollfd p[2] = { { .fd = fds[0], .events = POLLIN }, { .fd = nfd > 1 ? fds[1] : -1, .events = POLLIN } };
+			long left = until - now_ms();
+			char buf[128];
+
+			if (left <= 0 || poll(p, 2, (int)left) <= 0)
+				break;
+			for (i = 0; i < nfd; i++) {
+				ssize_t n;
+				char *s;
+
+				if (!(p[i].revents & POLLIN))
+					continue;
+				n = recv(fds[i], buf, sizeof(buf) - 1, 0);
+				if (n <= 0)
+					continue;
+				buf[n] = 0;
+				s = strstr(buf, " S");
+				if (s && atoi(s + 2) >= 1 && atoi(s + 2) <= 2) {
+					by[atoi(s + 2)]++;
+					seen |= 1 << atoi(s + 2);
+				}
+				got++;
+			}
+		}
+		replies += got;
+		if (got < 2) {
+			lost += 2 - got;
+			lost_trials++;
+		}
+		if (seen == 6)
+			two++;
+		for (i = 0; i < nfd; i++)
+			close(fds[i]);
+		done_trials++;
+	}
+	if (mode != SERIAL) {
+		stop = 1;
+		pthread_barrier_wait(&go);
+		pthread_join(helper, NULL);
+	}
+	printf("ctb-result mode=%s trials=%d sent=%ld replies=%ld lost=%ld lost_trials=%ld two_backends=%ld backend1=%ld backend2=%ld errors=%ld ms=%ld\n",
+	       argv[1], done_trials, sent, replies, lost, lost_trials, two, by[1], by[2], errors, now_ms() - t0);
+	return 0;
+}

@@ -1,0 +1,208 @@
+// From the "@@ctb" lines of a run (the VM's serial console or the probe's shell) to figures per
+// configuration: the router's counter deltas read in the era's own units, the reproducer's
+// replies, and the model's prediction for the same configuration and variant beside them.
+
+import { parseConntrackStats, type ConntrackStats } from '../conntrackStats';
+import { monteCarloScenario } from '../model/montecarlo';
+import { COUNTER_NAMES, type CounterName } from '../model/state';
+import type { ModelVariantId } from '../model/variants';
+import { testConfig } from './configs';
+
+export interface RawConfigRun {
+  config: string;
+  /** Lines of the router's counters before/after (proc header + hex rows, or conntrack -S rows). */
+  before: string[];
+  after: string[];
+  form: 'proc' | 'netlink' | 'none';
+  result?: Record<string, number | string>;
+  error?: string;
+  ended: boolean;
+}
+
+export interface ReplyFigures {
+  trials: number;
+  sent: number;
+  replies: number;
+  lost: number;
+  lostTrials: number;
+  twoBackends: number;
+  backend1: number;
+  backend2: number;
+  errors: number;
+  ms: number;
+}
+
+export interface CounterFigures {
+  /** How the counters were read, which names existed, which era's rules apply. */
+  form: 'proc' | 'netlink' | 'none';
+  present: CounterName[];
+  era: 'pre2020' | 'post2020' | 'unknown';
+  /** Every column's delta (after - before, summed over CPUs), unknown columns included. */
+  deltas: Record<string, number>;
+  clashes: number;
+  /** Clashes the kernel resolved (merged, or in 5.6+ also inserted as NAT_CLASH). */
+  resolved: number;
+  drops: number;
+  /** P(drop | clash); null without clashes. */
+  pDropGivenClash: number | null;
+}
+
+export interface ModelFigures {
+  scenario: string;
+  variant: ModelVariantId;
+  trials: number;
+  note?: string;
+  clashes: number;
+  resolved: number;
+  drops: number;
+  pDropGivenClash: number | null;
+  /** Lost packets per trial (the model's drop count / trials). */
+  lostPerTrial: number;
+}
+
+export interface ConfigResult {
+  config: string;
+  title: string;
+  control: boolean;
+  replies?: ReplyFigures;
+  counters?: CounterFigures;
+  model?: ModelFigures;
+  /** Measured minus model: P(drop|clash) and lost replies per trial. */
+  diff?: { pDropGivenClash: number | null; lostPerTrial: number };
+  /** For DNAT with 2 endpoints: resolved clashes whose two replies came from two backends (clash-inserted, 5.6+). */
+  clashInserted?: number;
+  merged?: number;
+  error?: string;
+  /** Caveats for the reader (e.g. the control clashed, counters unreadable). */
+  notes: string[];
+}
+
+/** Split a run's output into configurations. Lines without the marker are ignored. */
+export function parseRunLines(lines: Iterable<string>): { boot?: string; runs: RawConfigRun[]; done: boolean } {
+  const runs: RawConfigRun[] = [];
+  let cur: RawConfigRun | null = null;
+  let boot: string | undefined;
+  let done = false;
+  for (const raw of lines) {
+    const at = raw.indexOf('@@ctb ');
+    if (at < 0) continue;
+    const line = raw.slice(at + 6).trimEnd();
+    const sp = line.indexOf(' ');
+    const tag = sp < 0 ? line : line.slice(0, sp);
+    const rest = sp < 0 ? '' : line.slice(sp + 1);
+    if (tag === 'boot') boot = rest;
+    else if (tag === 'done') done = true;
+    else if (tag === 'begin') runs.push((cur = { config: rest, before: [], after: [], form: 'none', ended: false }));
+    else if (!cur) continue;
+    else if (tag === 'sb') cur.before.push(rest);
+    else if (tag === 'sa') cur.after.push(rest);
+    else if (tag === 'sb-form' || tag === 'sa-form') cur.form = rest === 'proc' || rest === 'netlink' ? rest : 'none';
+    else if (tag === 'result') {
+      const m = /ctb-result (.*)$/.exec(rest);
+      if (m) {
+        const r: Record<string, number | string> = {};
+        for (const [, k, v] of m[1].matchAll(/(\w+)=(\S+)/g)) r[k] = /^-?\d+$/.test(v) ? Number(v) : v;
+        cur.result = r;
+      }
+    } else if (tag === 'error') cur.error = rest.replace(/^\S+ /, '');
+    else if (tag === 'end') cur.ended = true;
+  }
+  return { boot, runs, done };
+}
+
+function columns(s: ConntrackStats): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of s.cpus) {
+    for (const [k, v] of Object.entries(c.counters)) out[k] = (out[k] ?? 0) + (v ?? 0);
+    for (const [k, v] of Object.entries(c.extra)) out[k] = (out[k] ?? 0) + v;
+  }
+  return out;
+}
+
+/** Counter deltas in the era's units: before the 2020 rework every clash bumps insert_failed and only unresolved ones bump drop; after it clash_resolve counts the resolved ones. */
+export function counterFigures(form: RawConfigRun['form'], before: string[], after: string[]): CounterFigures | { error: string } {
+  if (form === 'none' || !before.length || !after.length) return { error: 'no counters: neither /proc/net/stat/nf_conntrack (CONFIG_NF_CONNTRACK_PROCFS) nor conntrack -S (netlink, CAP_NET_ADMIN) could be read in the router' };
+  let b: ConntrackStats;
+  let a: ConntrackStats;
+  try {
+    b = parseConntrackStats(before.join('\n'));
+    a = parseConntrackStats(after.join('\n'));
+  } catch (e) {
+    return { error: `counters unreadable: ${(e as Error).message}` };
+  }
+  const cb = columns(b);
+  const ca = columns(a);
+  const deltas: Record<string, number> = {};
+  for (const k of Object.keys(ca)) deltas[k] = ca[k] - (cb[k] ?? 0);
+  const present = a.present;
+  const has = (n: CounterName) => present.includes(n);
+  const era: CounterFigures['era'] = has('clash_resolve') ? 'post2020' : has('insert_failed') && has('drop') ? 'pre2020' : 'unknown';
+  const d = (n: string) => deltas[n] ?? 0;
+  const clashes = era === 'post2020' ? d('clash_resolve') + d('insert_failed') : d('insert_failed');
+  const drops = d('drop');
+  const resolved = era === 'post2020' ? d('clash_resolve') : Math.max(0, d('insert_failed') - d('drop'));
+  return { form, present, era, deltas, clashes, resolved, drops, pDropGivenClash: clashes ? drops / clashes : null };
+}
+
+/** The model's prediction for one configuration and variant, in the same units. */
+export function modelFigures(config: string, variant: ModelVariantId, trials: number, seed = 1): ModelFigures | null {
+  const c = testConfig(config);
+  if (!c?.model) return null;
+  const r = monteCarloScenario(c.model.scenario, variant, { trials, seed, overrides: c.model.overrides });
+  const post = r.counters.clash_resolve > 0 || variant === 'rework2020' || variant === 'reverse2024';
+  const clashes = post ? r.counters.clash_resolve + r.counters.insert_failed : r.counters.insert_failed;
+  const drops = r.counters.drop;
+  const resolved = post ? r.counters.clash_resolve : Math.max(0, r.counters.insert_failed - r.counters.drop);
+  return {
+    scenario: c.model.scenario, variant, trials: r.trials, note: c.model.note, clashes, resolved, drops,
+    pDropGivenClash: clashes ? drops / clashes : null, lostPerTrial: r.dropped / Math.max(1, r.trials),
+  };
+}
+
+export function configResult(raw: RawConfigRun, variant: ModelVariantId | null): ConfigResult {
+  const c = testConfig(raw.config);
+  const res: ConfigResult = { config: raw.config, title: c?.title ?? raw.config, control: !!c?.control, notes: [] };
+  if (raw.error) res.error = raw.error;
+  else if (!raw.ended) res.error = 'the run stopped before this configuration ended (time limit or VM crash)';
+  const r = raw.result;
+  if (r) {
+    const n = (k: string) => (typeof r[k] === 'number' ? (r[k] as number) : 0);
+    res.replies = {
+      trials: n('trials'), sent: n('sent'), replies: n('replies'), lost: n('lost'), lostTrials: n('lost_trials'),
+      twoBackends: n('two_backends'), backend1: n('backend1'), backend2: n('backend2'), errors: n('errors'), ms: n('ms'),
+    };
+  }
+  if (r || raw.before.length) {
+    const cf = counterFigures(raw.form, raw.before, raw.after);
+    if ('error' in cf) res.notes.push(cf.error);
+    else res.counters = cf;
+  }
+  if (res.counters && res.replies) {
+    if (res.counters.era === 'post2020') {
+      // clash_resolve counts merges and NAT_CLASH inserts alike; an insert is what lets two
+      // different endpoints answer one flow, so those trials tell the two apart.
+      res.clashInserted = Math.min(res.replies.twoBackends, res.counters.resolved);
+      res.merged = res.counters.resolved - res.clashInserted;
+    } else if (res.counters.era === 'pre2020') {
+      res.merged = res.counters.resolved;
+      res.clashInserted = 0;
+    }
+    if (res.replies.lost !== res.counters.drops) {
+      res.notes.push(`lost replies (${res.replies.lost}) differ from the drop counter (${res.counters.drops}): drops outside the router or replies later than the timeout`);
+    }
+  }
+  if (res.control && res.counters && res.counters.clashes > 0) res.notes.push(`CONTROL CLASHED ${res.counters.clashes} times: the racing figures of this run are not trustworthy`);
+  if (variant && res.replies && c?.model) {
+    const m = modelFigures(raw.config, variant, Math.max(1, res.replies.trials));
+    if (m) {
+      res.model = m;
+      const lostPerTrial = res.replies.lost / Math.max(1, res.replies.trials);
+      const p = res.counters?.pDropGivenClash;
+      res.diff = { pDropGivenClash: p !== null && p !== undefined && m.pDropGivenClash !== null ? p - m.pDropGivenClash : null, lostPerTrial: lostPerTrial - m.lostPerTrial };
+      if (m.note) res.notes.push(`model: ${m.note}`);
+    }
+  } else if (c && !c.model) res.notes.push('the model has no scenario for this configuration');
+  return res;
+}
+
+export { COUNTER_NAMES };

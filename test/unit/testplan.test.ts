@@ -1,0 +1,193 @@
+// The test plan's pure parts (run output -> figures, era rules, configuration fragment and
+// check, model beside the measurement, per-race probe verdicts) and the process port's promises
+// (a time limit or a cancel ends the whole process group; lines stream).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runProc, ProcError } from '../../src/core/git/proc';
+import {
+  checkConfig, configFragment, configResult, makefileRelease, makefileVersion, parseConfigList, parseRunLines, raceVerdicts,
+  resolveTree, testPlanSection, formatTestPlan, assetDir, type TestPlanResult,
+} from '../../src/core/testplan';
+
+// A 4.14-shaped /proc/net/stat/nf_conntrack (header + one hex row per CPU), written for this test.
+const HDR414 = 'entries  searched found new invalid ignore delete delete_list insert insert_failed drop  early_drop icmp_error  expect_new expect_create expect_delete search_restart';
+const row414 = (found: number, insf: number, drop: number) =>
+  ['00000003', '00000000', found.toString(16).padStart(8, '0'), '00000000', '00000000', '00000000', '00000000', '00000000', '00000000', insf.toString(16).padStart(8, '0'), drop.toString(16).padStart(8, '0'), '00000000', '00000000', '00000000', '00000000', '00000000', '00000000'].join(' ');
+const HDR61 = 'entries  clashres found new invalid ignore delete chainlength insert insert_failed drop early_drop icmp_error  expect_new expect_create expect_delete search_restart chaintoolong';
+const row61 = (clashres: number, insf: number, drop: number) =>
+  ['00000002', clashres.toString(16).padStart(8, '0'), '00000000', '00000000', '00000000', '00000000', '00000000', '00000000', '00000000', insf.toString(16).padStart(8, '0'), drop.toString(16).padStart(8, '0'), '00000000', '00000000', '00000000', '00000000', '00000000', '00000000', '00000000'].join(' ');
+
+function vmOutput(cfg: string, before: string[], after: string[], result: string): string[] {
+  return [
+    'random kernel noise', '@@ctb boot 1.83 4.14.67 cpus=2', `@@ctb begin ${cfg}`, '@@ctb sb-form proc', ...before.map((l) => `@@ctb sb ${l}`),
+    '@@ctb sa-form proc', ...after.map((l) => `@@ctb sa ${l}`), `@@ctb result ${cfg} ctb-result ${result}`, `@@ctb end ${cfg}`, '@@ctb done',
+  ];
+}
+
+test('pre-2020 counters: insert_failed counts every clash, drop the unresolved; deltas summed over CPUs', () => {
+  const lines = vmOutput('masq', [HDR414, row414(1, 2, 1), row414(0, 0, 0)], [HDR414, row414(4, 40, 21), row414(2, 10, 9)],
+    'mode=pair trials=1000 sent=2000 replies=1972 lost=28 lost_trials=28 two_backends=0 backend1=1972 backend2=0 errors=0 ms=800');
+  const p = parseRunLines(lines);
+  assert.equal(p.boot, '1.83 4.14.67 cpus=2');
+  assert.equal(p.done, true);
+  assert.equal(p.runs.length, 1);
+  const r = configResult(p.runs[0], 'none');
+  assert.ok(r.counters && r.replies);
+  assert.equal(r.counters.era, 'pre2020');
+  assert.equal(r.counters.clashes, 48);
+  assert.equal(r.counters.drops, 29);
+  assert.equal(r.counters.resolved, 19);
+  assert.equal(r.counters.deltas.found, 5);
+  assert.ok(Math.abs(r.counters.pDropGivenClash! - 29 / 48) < 1e-12);
+  assert.equal(r.replies.lost, 28);
+  assert.equal(r.merged, 19);
+  // The model ran for the same configuration (dns-snat) and variant, in the same units.
+  assert.ok(r.model);
+  assert.equal(r.model.scenario, 'dns-snat');
+  assert.equal(r.model.trials, 1000);
+  assert.ok(r.model.drops > 0, 'the unfixed model drops through MASQUERADE');
+  assert.ok(r.diff && Number.isFinite(r.diff.lostPerTrial));
+  assert.ok(r.notes.some((n) => /lost replies \(28\) differ from the drop counter \(29\)/.test(n)));
+});
+
+test('post-2020 counters: clash_resolve counts resolutions; two-backend trials are clash-inserted', () => {
+  const p = parseRunLines(vmOutput('dnat2-random', [HDR61, row61(0, 0, 0)], [HDR61, row61(30, 0, 0)],
+    'mode=pair trials=500 sent=1000 replies=1000 lost=0 lost_trials=0 two_backends=12 backend1=480 backend2=520 errors=0 ms=300'));
+  const r = configResult(p.runs[0], 'rework2020');
+  assert.equal(r.counters!.era, 'post2020');
+  assert.equal(r.counters!.clashes, 30);
+  assert.equal(r.counters!.drops, 0);
+  assert.equal(r.counters!.pDropGivenClash, 0);
+  assert.equal(r.clashInserted, 12);
+  assert.equal(r.merged, 18);
+  assert.equal(r.model!.drops, 0, 'the rework model does not drop DNAT clashes');
+});
+
+test('a control that clashes is flagged; a configuration that never ended says so; no counters says why', () => {
+  const p = parseRunLines(vmOutput('serial', [HDR414, row414(0, 0, 0)], [HDR414, row414(0, 3, 0)], 'mode=serial trials=10 sent=20 replies=20 lost=0 lost_trials=0 two_backends=0 backend1=10 backend2=10 errors=0 ms=5'));
+  const r = configResult(p.runs[0], 'none');
+  assert.ok(r.notes.some((n) => /CONTROL CLASHED 3 times/.test(n)));
+  const cut = parseRunLines(['@@ctb begin masq', '@@ctb sb-form none']);
+  const c = configResult(cut.runs[0], 'none');
+  assert.match(c.error!, /stopped before this configuration ended/);
+  const none = configResult({ config: 'masq', before: [], after: [], form: 'none', ended: true, result: { trials: 5, lost: 0 } }, null);
+  assert.ok(none.notes.some((n) => /CONFIG_NF_CONNTRACK_PROCFS/.test(n)));
+  assert.equal(none.counters, undefined);
+});
+
+test('configuration lists: default all, unknown names refused with the known ones', () => {
+  assert.deepEqual(parseConfigList(undefined).slice(0, 2), ['serial', 'nonat']);
+  assert.deepEqual(parseConfigList(['masq,dnat1', 'masq']), ['masq', 'dnat1']);
+  assert.throws(() => parseConfigList(['masq,bogus']), /unknown configuration "bogus" \(known: serial/);
+});
+
+test('fragment per era: 4.14 asks for NF_CONNTRACK_IPV4/NF_NAT_IPV4, 6.1 for NF_NAT_MASQUERADE; the check names what olddefconfig dropped', () => {
+  const f414 = configFragment([4, 14]);
+  const f61 = configFragment([6, 1]);
+  assert.match(f414, /^CONFIG_NF_CONNTRACK_IPV4=y$/m);
+  assert.match(f414, /^CONFIG_NF_NAT_MASQUERADE_IPV4=y$/m);
+  assert.doesNotMatch(f414, /^CONFIG_NF_NAT_MASQUERADE=y$/m);
+  assert.doesNotMatch(f61, /NF_CONNTRACK_IPV4/);
+  assert.match(f61, /^CONFIG_NF_NAT_MASQUERADE=y$/m);
+  assert.match(f61, /^# CONFIG_MODULES is not set$/m);
+  // A .config where everything was kept except NF_CONNTRACK_PROCFS (required) and NFT_COMPAT (optional).
+  const dot = f61.split('\n').filter((l) => !/NF_CONNTRACK_PROCFS|NFT_COMPAT/.test(l)).join('\n') + '\n# CONFIG_NF_CONNTRACK_PROCFS is not set\n';
+  const c = checkConfig(dot, [6, 1]);
+  assert.deepEqual(c.missing, ['NF_CONNTRACK_PROCFS (wanted y, got n)']);
+  assert.deepEqual(c.optionalMissing, ['NFT_COMPAT']);
+  assert.ok(c.otherEra.includes('NF_CONNTRACK_IPV4'));
+  assert.ok(c.kept.includes('VETH'));
+});
+
+test('Makefile version and release (EXTRAVERSION may be empty)', () => {
+  const mk = 'VERSION = 4\nPATCHLEVEL = 14\nSUBLEVEL = 67\nEXTRAVERSION =\nNAME = Petit Gorille\n';
+  assert.deepEqual(makefileVersion(mk), [4, 14]);
+  assert.equal(makefileRelease(mk), '4.14.67');
+  assert.equal(makefileRelease('VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 0\nEXTRAVERSION = -rc3\n'), '6.1.0-rc3');
+  assert.equal(makefileVersion('all:\n'), null);
+});
+
+test('probe verdicts per race from measured counters, beside the static verdict', () => {
+  const mk = (config: string, clashes: number, drops: number, found: number, two = 0) => ({
+    config, title: config, control: false, notes: [], replies: { trials: 1000, sent: 2000, replies: 2000 - drops, lost: drops, lostTrials: drops, twoBackends: two, backend1: 0, backend2: 0, errors: 0, ms: 1 },
+    counters: { form: 'proc' as const, present: [], era: 'pre2020' as const, deltas: { found }, clashes, resolved: clashes - drops, drops, pDropGivenClash: clashes ? drops / clashes : null },
+  });
+  const unfixed = raceVerdicts([mk('masq', 50, 40, 10), mk('dnat2-random', 20, 20, 0)]);
+  assert.deepEqual(unfixed.map((r) => r.verdict), ['affected', 'affected', 'affected']);
+  const fixed = raceVerdicts([mk('masq', 50, 0, 0), mk('dnat2-nth', 0, 0, 0)]);
+  assert.deepEqual(fixed.map((r) => r.verdict), ['not affected', 'not affected', 'not observed']);
+  const none = raceVerdicts([]);
+  assert.deepEqual(none.map((r) => r.verdict), ['not run', 'not run', 'not run']);
+});
+
+test('tree resolution: a plain directory that is not a kernel tree is refused with the reason', async () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-'));
+  try {
+    await assert.rejects(resolveTree(d), /not a kernel tree/);
+    fs.writeFileSync(path.join(d, 'Makefile'), 'VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 2\nEXTRAVERSION =\n');
+    fs.mkdirSync(path.join(d, 'net', 'netfilter'), { recursive: true });
+    fs.writeFileSync(path.join(d, 'net', 'netfilter', 'nf_conntrack_core.c'), '/* */\n');
+    const t = await resolveTree(d);
+    assert.equal(t.kind, 'dir');
+    assert.equal(t.release, '6.1.2');
+    fs.writeFileSync(path.join(d, '.config'), '');
+    await assert.rejects(resolveTree(d), /configured in place/);
+  } finally {
+    fs.rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('the [Test Plan] text carries the command and one table per run', () => {
+  const p = parseRunLines(vmOutput('masq', [HDR414, row414(0, 0, 0)], [HDR414, row414(0, 10, 7)], 'mode=pair trials=100 sent=200 replies=193 lost=7 lost_trials=7 two_backends=0 backend1=193 backend2=0 errors=0 ms=9'));
+  const cfg = configResult(p.runs[0], 'none');
+  const r: TestPlanResult = {
+    tree: '/k', release: '4.14.67', kind: 'git', commit: 'c685f05b'.padEnd(40, '0'), uncommitted: [], trials: 100, configs: ['masq'], iptables: 'legacy', rootfsMs: 0, totalMs: 1000,
+    command: 'conntrack-backport testplan /k --after-plan --configs masq --trials 100',
+    runs: [{ label: 'before', source: 'c685f05b0000', variant: 'none', variantCaveats: [], configs: [cfg] }],
+  };
+  const s = testPlanSection(r).join('\n');
+  assert.match(s, /\$ conntrack-backport testplan \/k --after-plan --configs masq --trials 100/);
+  assert.match(s, /before \(c685f05b0000, model variant none\)/);
+  assert.match(s, /masq\s+100\s+10\s+3\/0\s+7\s+7\s+0\.700/);
+  assert.match(formatTestPlan(r), /masq: \[proc, pre2020\] insert_failed=10 drop=7/);
+});
+
+test('the reproducers and guest scripts are found beside the program', () => {
+  const d = assetDir();
+  assert.ok(fs.existsSync(path.join(d, 'repro', 'ctb_race.c')));
+  assert.ok(fs.existsSync(path.join(d, 'guest', 'init.sh')));
+});
+
+test('process port: a time limit kills the whole process group (no grandchild left), lines stream', async () => {
+  const pidFile = path.join(os.tmpdir(), `tp-pid-${process.pid}`);
+  const seen: string[] = [];
+  await assert.rejects(
+    runProc('sh', ['-c', `sleep 30 & echo $! > ${pidFile}; echo one; echo two; wait`], { timeoutMs: 500, onLine: (l) => seen.push(l) }),
+    (e: unknown) => e instanceof ProcError && e.reason === 'timeout',
+  );
+  assert.deepEqual(seen, ['one', 'two']);
+  const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+  fs.rmSync(pidFile, { force: true });
+  await new Promise((r) => setTimeout(r, 100));
+  // Gone, or a zombie waiting for a reaper that is not ours: either way no longer running.
+  let state = 'gone';
+  try {
+    state = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '')[0];
+  } catch {
+    /* gone */
+  }
+  assert.ok(state === 'gone' || state === 'Z', `the background sleep was killed with its group (state ${state})`);
+  const ac = new AbortController();
+  const p = runProc('sleep', ['30'], { signal: ac.signal });
+  setTimeout(() => ac.abort(), 100);
+  await assert.rejects(p, (e: unknown) => e instanceof ProcError && e.reason === 'cancelled');
+  const ok = await runProc('sh', ['-c', 'echo hi; exit 3'], { okCodes: [3] });
+  assert.equal(ok.code, 3);
+  assert.equal(ok.stdout, 'hi\n');
+  await assert.rejects(runProc('sh', ['-c', 'echo bad >&2; exit 4']), /failed \(4\): bad/);
+  await assert.rejects(runProc('/nonexistent-tool', []), (e: unknown) => e instanceof ProcError && e.reason === 'spawn');
+});

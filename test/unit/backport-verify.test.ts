@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { applyPlan, pendingRun, resumeRun } from '../../src/core/backport';
-import { CLI, demo, git, prepare, read, snapshot } from './helpers/backport';
+import { CLI, demo, git, prepare, snapshot } from './helpers/backport';
 
 function runCli(args: string[], env: Record<string, string> = {}, killOn?: RegExp): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -59,6 +59,13 @@ if [ ! -s "$RG_TGZ" ]; then
   tar -czf "$RG_TGZ" -C "$tmp" rg; rm -rf "$tmp"
 fi
 
+# Native modules (argon2, node-pty, kerberos) build with node-gyp, which otherwise downloads
+# node's headers from nodejs.org; use the headers installed beside node when they are there.
+NODE_PREFIX=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
+if [ -z "${npm_config_nodedir:-}" ] && [ -f "$NODE_PREFIX/include/node/common.gypi" ]; then
+  export npm_config_nodedir="$NODE_PREFIX"
+fi
+
 rm -rf "$CS_DIR"; mkdir -p "$CS_DIR"
 cat >"$CS_DIR/package.json" <<EOF
 { "name": "code-server-cache", "private": true, "dependencies": { "code-server": "$CS_VERSION" } }

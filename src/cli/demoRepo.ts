@@ -21,7 +21,7 @@ export const demoRepo: Command = {
     const { createDemoRepos } = await import('../core/fixtures/demoRepo');
     const scenario = (str(a, 'scenario') ?? 'azure') as RepoScenario;
     if (!SCENARIOS.includes(scenario)) throw new UsageError(`unknown scenario ${scenario} (one of ${SCENARIOS.join(', ')})`);
-    const r = await createDemoRepos({ dir: path.resolve(a.positionals[0]), scenario, conflict: flag(a, 'conflict') });
+    const r = await createDemoRepos({ dir: path.resolve(a.positionals[0]), scenario, conflict: flag(a, 'conflict'), lines: true, recordOverrides: true });
     const cmd = `node dist/cli.js backport --plan ${r.tree} --remote ${r.remote} --commit ed07d9a021df=${r.upstreamShas.ed07d9a021df} --commit 4e35c1cb9460=${r.upstreamShas['4e35c1cb9460']} --bug 1836816 --series Bionic`;
     if (flag(a, 'json')) io.out(JSON.stringify({ ...r, baseCore: undefined, fixedCore: undefined, planCommand: cmd }, null, 2));
     else

@@ -96,6 +96,6 @@ wait "$npm_pid" || { tail -40 "$CS_DIR/install.log"; log "code-server install fa
 for f in lib/vscode/node_modules/@vscode/ripgrep/bin/rg lib/vscode/node_modules/node-pty; do
   [ -e "$CS_DIR/node_modules/code-server/$f" ] || { log "postinstall did not produce $f"; exit 1; }
 done
-cs --version
+cs --version >"$CS_DIR/version.txt" 2>&1 || { cat "$CS_DIR/version.txt"; log "code-server does not run"; exit 1; }
 touch "$CS_DIR/.installed-ok"
-log "code-server ready: $CS_BIN"
+log "code-server ready: $CS_BIN ($(grep -o '^[0-9][^ ]*' "$CS_DIR/version.txt" | head -1))"

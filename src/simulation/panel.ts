@@ -8,6 +8,7 @@ import type { DetectionResult } from '../core/types';
 import {
   SIMULATION_VIEW_TYPE, type HostToPage, type ImportedStatsView, type PageToHost, type SavedState, type SourceLink,
 } from './protocol';
+import { droppingScenario } from './defaultScenario';
 import { RANGES, defaultRequest, scenarioSummaries, summarizeDetection, validateRunRequest, variantSummaries } from './shape';
 import { RunCancelled } from './run';
 import { startRun, type RunHandle } from './runner';
@@ -119,7 +120,7 @@ export class SimulationPanel {
           type: 'init',
           init: {
             scenarios: scenarioSummaries(), variants: variantSummaries(), ranges: RANGES, detection,
-            defaults: defaultRequest(this.scenario ?? 'dns-snat', detection), saved: this.context.workspaceState.get<SavedState>(STATE_KEY),
+            defaults: defaultRequest(this.scenario ?? droppingScenario(detection?.variant), detection), saved: this.context.workspaceState.get<SavedState>(STATE_KEY),
           },
         });
         const reload = this.ready;

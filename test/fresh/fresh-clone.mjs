@@ -67,9 +67,9 @@ if (/^\s+at .+:\d+:\d+\)?$/m.test(out + err)) failures.push('a stack trace was p
 if (/[├└]──/.test(out)) failures.push("vsce's file list was printed");
 if (url && out.trimEnd().split('\n').pop() !== `open: ${url}`) failures.push('the URL is not the last line printed');
 
-try { process.kill(-child.pid, 'SIGTERM'); } catch {}
+try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
 for (let i = 0; i < 100 && !exited; i++) await sleep(100);
-try { process.kill(-child.pid, 'SIGKILL'); } catch {}
+try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
 const secs = (t) => (t ? `${((t - t0) / 1000).toFixed(0)} s` : '-');
 console.log(`\nfresh-clone: npm ci ${secs(npmCiDone)}; set-up line to a URL that answers ${secs(answered)}`);
 for (const f of failures) console.log(`fresh-clone: FAIL: ${f}`);

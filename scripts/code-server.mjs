@@ -10,9 +10,20 @@ import { fileURLToPath } from 'node:url';
 
 export const CODE_SERVER_VERSION = '4.100.3';
 
-export function codeServerBin() {
+/** Where scripts/install-ci-deps.sh puts code-server (whether or not it is there yet). */
+export function codeServerPath() {
   const cache = process.env.CONNTRACK_CACHE ?? path.join(os.homedir(), '.cache/conntrack-backport');
-  const bin = path.join(cache, `code-server-${CODE_SERVER_VERSION}/node_modules/.bin/code-server`);
+  return path.join(cache, `code-server-${CODE_SERVER_VERSION}/node_modules/.bin/code-server`);
+}
+
+/** Installed and finished (the install script marks a complete install). */
+export function codeServerInstalled() {
+  const bin = codeServerPath();
+  return existsSync(bin) && existsSync(path.join(bin, '../../../.installed-ok'));
+}
+
+export function codeServerBin() {
+  const bin = codeServerPath();
   if (!existsSync(bin)) throw new Error(`code-server not found at ${bin}; run: bash scripts/install-ci-deps.sh`);
   return bin;
 }
@@ -59,8 +70,8 @@ export async function freePort() {
  * Starts code-server on a free port and resolves once /healthz answers.
  * Returns { url, port, authority, profile, stop() }.
  */
-export async function startCodeServer({ folder, profile = makeProfile(), timeoutMs = 60_000 } = {}) {
-  const port = await freePort();
+export async function startCodeServer({ folder, profile = makeProfile(), timeoutMs = 60_000, port: wanted } = {}) {
+  const port = wanted ?? (await freePort());
   const logFile = path.join(profile.root, 'code-server.log');
   const out = openSync(logFile, 'a');
   const args = ['--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', profile.userData,

@@ -2,7 +2,7 @@
 // `N passed, N failed` line, then a summary. Exits non-zero if any stage failed.
 // Build and packaging failures stop the run (nothing after them would be meaningful).
 import { spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 
 const stages = [
   { name: 'build', cmd: ['npm', 'run', '-s', 'build'], fatal: true },
@@ -13,6 +13,13 @@ const stages = [
   { name: 'ext-rm', cmd: ['node', 'scripts/ext-host-test.mjs', '--restricted'] },
   { name: 'ui', cmd: ['node', 'test/ui/ui.test.mjs'] },
 ];
+
+// On a fresh clone `npm test` is the one line to run: it installs what the stages need first
+// (node_modules when absent, then the apt packages and code-server; a second run only checks).
+stages.unshift(
+  ...(existsSync('node_modules/.bin/tsc') ? [] : [{ name: 'npm-ci', cmd: ['npm', 'ci', '--no-audit', '--no-fund', '--loglevel=error'], fatal: true }]),
+  { name: 'deps', cmd: ['bash', 'scripts/install-ci-deps.sh'], fatal: true },
+);
 
 // node --test's reporter ends with `ℹ pass N` / `ℹ fail N`; restate it in our format.
 function nodeTestCounts(out) {

@@ -2,7 +2,23 @@
 // commits, pick ed07d9a021df and 4e35c1cb9460), and continue/abort/resume a stopped run.
 
 import type { RunResult, UpstreamId } from '../core/backport';
+import { gitText } from '../core/git/run';
 import { Command, EXIT, flag, Io, list, Parsed, str, UsageError } from './command';
+
+async function configuredCommits(tree: string): Promise<Partial<Record<UpstreamId, string>>> {
+  const out: Partial<Record<UpstreamId, string>> = {};
+  let text = '';
+  try {
+    text = await gitText(tree, ['config', '--get-regexp', '^conntrack-backport\\..*\\.commit$'], { okCodes: [1] });
+  } catch {
+    return out; // not a repository: prepareBackport says so
+  }
+  for (const line of text.split('\n')) {
+    const m = /^conntrack-backport\.(ed07d9a021df|4e35c1cb9460)\.commit ([0-9a-f]{7,40})$/i.exec(line.trim());
+    if (m) out[m[1].toLowerCase() as UpstreamId] = m[2];
+  }
+  return out;
+}
 
 function runExit(r: RunResult): number {
   if (r.status === 'done' || r.status === 'nothing-to-do' || r.status === 'aborted') return EXIT.ok;
@@ -47,7 +63,7 @@ export const backport: Command = {
     'in-place': { type: 'boolean', help: 'commit on the current branch instead of a new one' },
     stash: { type: 'boolean', help: 'stash uncommitted changes first (otherwise they stop the run)' },
     style: { type: 'string', value: 'sru|stable', help: 'commit message convention (default sru)' },
-    commit: { type: 'string', multiple: true, value: 'ID=SHA', help: 'use SHA for upstream ed07d9a021df or 4e35c1cb9460 (mirrors)' },
+    commit: { type: 'string', multiple: true, value: 'ID=SHA', help: 'use SHA for upstream ed07d9a021df or 4e35c1cb9460 (mirrors; default: git config conntrack-backport.<id>.commit)' },
     revert: { type: 'string', multiple: true, value: 'ID=SHA', help: 'revert this commit as azure-937963 or azure-952939 when history hides it' },
     diff: { type: 'boolean', help: 'with --plan: the predicted diff' },
     'cover-letter': { type: 'boolean', help: 'with --plan: an SRU cover letter' },
@@ -73,7 +89,9 @@ export const backport: Command = {
     if (signoffText !== undefined && !signoff) throw new UsageError(`--signoff must be one line "Name <address>", got ${JSON.stringify(signoffText)}`);
     const style = str(a, 'style') ?? 'sru';
     if (style !== 'sru' && style !== 'stable') throw new UsageError('--style is sru or stable');
-    const commits: Partial<Record<UpstreamId, string>> = {};
+    // Mirrors (and the demo repository) record their copies' ids in the tree's git config:
+    // conntrack-backport.<id>.commit = SHA; an explicit --commit wins.
+    const commits: Partial<Record<UpstreamId, string>> = await configuredCommits(target);
     for (const c of list(a, 'commit')) {
       const eq = c.indexOf('=');
       const k = c.slice(0, eq);

@@ -21,12 +21,13 @@ export const demoRepo: Command = {
     const { createDemoRepos } = await import('../core/fixtures/demoRepo');
     const scenario = (str(a, 'scenario') ?? 'azure') as RepoScenario;
     if (!SCENARIOS.includes(scenario)) throw new UsageError(`unknown scenario ${scenario} (one of ${SCENARIOS.join(', ')})`);
-    const r = await createDemoRepos({ dir: path.resolve(a.positionals[0]), scenario, conflict: flag(a, 'conflict') });
-    const cmd = `node dist/cli.js backport --plan ${r.tree} --remote ${r.remote} --commit ed07d9a021df=${r.upstreamShas.ed07d9a021df} --commit 4e35c1cb9460=${r.upstreamShas['4e35c1cb9460']} --bug 1836816 --series Bionic`;
+    const r = await createDemoRepos({ dir: path.resolve(a.positionals[0]), scenario, conflict: flag(a, 'conflict'), lines: true, recordOverrides: true });
+    // The tree's git config records the upstream ids (conntrack-backport.<id>.commit), so no --commit is needed.
+    const cmd = `node dist/cli.js backport --plan ${r.tree} --remote ${r.remote} --bug 1836816`;
     if (flag(a, 'json')) io.out(JSON.stringify({ ...r, baseCore: undefined, fixedCore: undefined, planCommand: cmd }, null, 2));
     else
       io.out(
-        `demo kernel tree: ${r.tree}\nupstream remote '${r.remote}': ${r.upstream}\nupstream commits (git-made ids, pass them as overrides):\n  ed07d9a021df -> ${r.upstreamShas.ed07d9a021df}\n  4e35c1cb9460 -> ${r.upstreamShas['4e35c1cb9460']}\ntry:\n  ${cmd}`,
+        `demo kernel tree: ${r.tree}\nupstream remote '${r.remote}': ${r.upstream}\nupstream commits (git-made ids, recorded in the tree's git config for backport):\n  ed07d9a021df -> ${r.upstreamShas.ed07d9a021df}\n  4e35c1cb9460 -> ${r.upstreamShas['4e35c1cb9460']}\ntry:\n  ${cmd}`,
       );
     return 0;
   },

@@ -9,6 +9,7 @@ import type { DetectionResult } from '../core/types';
 import {
   SIMULATION_VIEW_TYPE, type HostToPage, type ImportedStatsView, type PageToHost, type SavedState, type SourceLink,
 } from './protocol';
+import { droppingScenario } from './defaultScenario';
 import { RANGES, defaultRequest, scenarioSummaries, summarizeDetection, validateRunRequest, variantSummaries } from './shape';
 import { RunCancelled } from './run';
 import { startRun, type RunHandle } from './runner';
@@ -126,7 +127,7 @@ export class SimulationPanel {
           type: 'init',
           init: {
             scenarios: scenarioSummaries(), variants: variantSummaries(), ranges: RANGES, detection,
-            defaults: defaultRequest(this.requestedScenario ?? this.scenario ?? 'dns-snat', detection),
+            defaults: defaultRequest(this.requestedScenario ?? this.scenario ?? droppingScenario(detection?.variant), detection),
             saved: this.requestedScenario ? undefined : this.context.workspaceState.get<SavedState>(STATE_KEY),
           },
         });

@@ -14,7 +14,8 @@ cs() { XDG_CONFIG_HOME="$CACHE/xdg-config" "$CS_BIN" "$@"; }
 
 # --- apt ---------------------------------------------------------------------------------
 missing=()
-for pkg in chromium libkrb5-dev ripgrep; do
+# linux-source-6.1/6.12: real kernel sources the race-4 unit test reads (test/unit/debian-nfqueue.test.ts).
+for pkg in chromium libkrb5-dev ripgrep linux-source-6.1 linux-source-6.12; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
 done
 if ((${#missing[@]})); then

@@ -13,6 +13,7 @@ import { detectPath } from '../detect';
 import { CliGitWriter, GitWriter, gitErrorText } from '../git/writer';
 import { refusesOption } from '../git/reader';
 import { verdictLabel } from '../report';
+import { RACES } from '../types';
 import type { DetectionResult, RaceId } from '../types';
 import { Journal, readJournal, removeJournal, writeJournal } from './journal';
 import type { BackportPlan } from './plan';
@@ -248,7 +249,7 @@ async function finish(git: GitWriter, gitDir: string, j: Journal, opts: ExecuteO
     try {
       const after = await detectPath(top, { history: true });
       out.afterDetection = after;
-      out.after = { race1: verdictLabel(after.races.race1), race2: verdictLabel(after.races.race2), race3: verdictLabel(after.races.race3) };
+      out.after = Object.fromEntries(RACES.map((k) => [k, verdictLabel(after.races[k])])) as Record<RaceId, string>;
       out.upstreamState = isUpstreamState(after);
       out.message += out.upstreamState ? '; detection now: race 1 and race 2 fixed, upstream variants, no azure variant left' : `; detection now: race 1 ${out.after.race1}, race 2 ${out.after.race2} — not the expected upstream state, review the result`;
     } catch (e) {

@@ -6,7 +6,8 @@
 # apt-get needs root: run as root, or with sudo available (it may ask for a password).
 # Downloads: code-server and its dependencies ~300 MB (npm), chromium ~100 MB (apt).
 set -euo pipefail
-APT_PKGS=(chromium libkrb5-dev ripgrep)
+# linux-source-6.1/6.12: real kernel sources the race-4 unit test reads (test/unit/debian-nfqueue.test.ts).
+APT_PKGS=(chromium libkrb5-dev ripgrep linux-source-6.1 linux-source-6.12)
 [ "${1:-}" = "--editor" ] && APT_PKGS=(libkrb5-dev ripgrep)
 
 CS_VERSION=4.100.3

@@ -15,7 +15,7 @@ export function detectionExit(r: DetectionResult, io: Io, failOnMissing: boolean
     return EXIT.input;
   }
   if (!failOnMissing) return EXIT.ok;
-  const notFixed = Object.entries(r.races).filter(([, v]) => v.verdict !== 'fixed');
+  const notFixed = Object.entries(r.races).filter(([, v]) => v.verdict !== 'fixed' && v.verdict !== 'not-applicable');
   if (!notFixed.length) return EXIT.ok;
   io.err(`conntrack-backport detect: not fixed: ${notFixed.map(([k, v]) => `${k} ${v.verdict}`).join(', ')}`);
   return EXIT.gate;

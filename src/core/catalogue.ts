@@ -28,6 +28,8 @@ export interface CatalogueEntry {
   sameCodeAs?: VariantId;
   /** Later entries that contain this one's behaviour. */
   supersededBy?: VariantId[];
+  /** The series the fix belongs to: each commit, its subject and what it changes where. */
+  series?: { commit: string; subject: string; changes: string }[];
   note: string;
 }
 
@@ -107,13 +109,32 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   },
   {
     id: 'reverse-2024',
-    commits: [],
+    commits: ['a4e6a1031e77'],
     subject: 'netfilter: conntrack: add clash resolution for reverse collisions',
     kernel: 'v6.13 (Sep 2024)',
     races: ['race1'],
     source: 'upstream',
     sites: ['reverse.can-merge-helper', 'reverse.resolver-uses-can-merge'],
     note: 'merge test becomes nf_ct_can_merge() = nf_ct_match() || nf_ct_match_reverse()',
+  },
+  {
+    id: 'nfqueue-2024',
+    commits: ['8af79d3edb5fd2dce35ea0a71595b6d4f9962350'],
+    subject: 'netfilter: nfnetlink_queue: remove old clash resolution logic',
+    kernel: 'v6.12 (netfilter pull nf-24-09-26, applied 2024-09-26; not in 6.1.y as of Debian 6.1.192)',
+    races: ['race4'],
+    source: 'upstream',
+    fixes: '368982cd7d1b',
+    sites: ['race4.update-without-clash-logic'],
+    parentSite: 'race4.nfqueue-clash-logic',
+    series: [
+      { commit: 'd8f84a9bc7c4', subject: "netfilter: nf_nat: don't try nat source port reallocation for reverse dir clash", changes: 'net/netfilter/nf_nat_core.c: the NAT tuple check also looks for a clash in the reverse direction' },
+      { commit: 'a4e6a1031e77', subject: 'netfilter: conntrack: add clash resolution for reverse collisions', changes: 'net/netfilter/nf_conntrack_core.c: nf_ct_match_reverse() and nf_ct_can_merge(); __nf_ct_resolve_clash() merges when nf_ct_can_merge() (catalogue entry reverse-2024)' },
+      { commit: 'a57856c0bbc2', subject: 'selftests: netfilter: add reverse-clash resolution test case', changes: 'tools/testing/selftests/net/netfilter/' },
+      { commit: '8af79d3edb5fd2dce35ea0a71595b6d4f9962350', subject: 'netfilter: nfnetlink_queue: remove old clash resolution logic', changes: 'net/netfilter/nf_conntrack_core.c: __nf_conntrack_update() deleted and nf_conntrack_update() keeps only the helper confirm; include/linux/netfilter.h: manip_pkt leaves struct nf_nat_hook; net/netfilter/nf_nat_core.c: its .manip_pkt initialiser goes' },
+      { commit: 'e306e3739d9a35c89176281f9ff6c600fcc859a4', subject: 'kselftest: add test for nfqueue induced conntrack race', changes: 'tools/testing/selftests/net/netfilter/nft_queue.sh' },
+    ],
+    note: "nfqueue's own clash handling on reinject (look up the clashing entry, swap it in, redo NAT via nf_nat_hook->manip_pkt) is removed; the core resolver (v5.6 rework, 6a757c07e51f) settles the clash at confirm. Must not be backported below v5.6",
   },
 ];
 

@@ -7,6 +7,7 @@ const RACE_TITLES: Record<string, string> = {
   race1: 'Race 1 — identical tuples, NAT done (ed07d9a021df)',
   race2: 'Race 2 — SNAT picks another port for a same-origin entry (4e35c1cb9460)',
   race3: 'Race 3 — DNAT to different endpoints (2020 rework, 6a757c07e51f)',
+  race4: 'Race 4 — nfqueue redoes NAT against a clashing entry on reinject (2024, 8af79d3edb5f)',
 };
 
 function evidenceLine(e: Evidence): string {

@@ -1,11 +1,17 @@
 // The detection contract shared by the CLI, the extension, the backport planner, the model
 // and the branch matrix. Keep the JSON keys stable: `detect --json` prints this shape.
 
-export type RaceId = 'race1' | 'race2' | 'race3';
-export const RACES: readonly RaceId[] = ['race1', 'race2', 'race3'];
+/** race4: the 2024 nfqueue race (kubernetes-sigs/kind#3713), fixed by 8af79d3edb5f. */
+export type RaceId = 'race1' | 'race2' | 'race3' | 'race4';
+/** Every race, in display order: surfaces iterate this list rather than naming races. */
+export const RACES: readonly RaceId[] = ['race1', 'race2', 'race3', 'race4'];
 
-/** fixed | missing | partial (some sites of a fix only) | conditional (differs per #if branch) | unknown */
-export type Verdict = 'fixed' | 'missing' | 'partial' | 'conditional' | 'unknown';
+/**
+ * fixed | missing | partial (some sites of a fix only) | conditional (differs per #if branch) |
+ * unknown | not-applicable (the code the race lives in is not in this tree, e.g. no nfqueue
+ * conntrack hook).
+ */
+export type Verdict = 'fixed' | 'missing' | 'partial' | 'conditional' | 'unknown' | 'not-applicable';
 
 /** Which detection layer produced a piece of evidence. */
 export type Layer = 'source' | 'history' | 'patch';
@@ -18,7 +24,8 @@ export type VariantId =
   | '07998281c268'
   | 'azure-952939'
   | 'rework-2020'
-  | 'reverse-2024';
+  | 'reverse-2024'
+  | 'nfqueue-2024';
 
 export interface Evidence {
   layer: Layer;

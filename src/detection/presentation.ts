@@ -7,11 +7,12 @@ import { RACES } from '../core/types';
 import type { DetectionResult, Evidence, FunctionInfo, RaceId, RaceVerdict, VariantId, Verdict } from '../core/types';
 import { CMD } from '../ids';
 
-export const RACE_NAMES: Record<RaceId, string> = { race1: 'Race 1', race2: 'Race 2', race3: 'Race 3' };
+export const RACE_NAMES: Record<RaceId, string> = { race1: 'Race 1', race2: 'Race 2', race3: 'Race 3', race4: 'Race 4' };
 const RACE_ABOUT: Record<RaceId, string> = {
   race1: 'identical tuples, NAT done: the old resolver refuses to merge',
   race2: 'SNAT picks another port for a same-origin entry',
   race3: 'DNAT to different endpoints: entries can never match',
+  race4: 'nfqueue (NetworkPolicy agents) redoes NAT against a clashing entry on reinject (kind#3713)',
 };
 
 /** Codicons chosen so that the three "look again" verdicts never resemble fixed or missing. */
@@ -21,10 +22,11 @@ export const VERDICT_ICON: Record<Verdict, string> = {
   partial: '$(warning)',
   conditional: '$(git-compare)',
   unknown: '$(question)',
+  'not-applicable': '$(circle-slash)',
 };
 
 /** One-character marks for the status bar. */
-export const VERDICT_MARK: Record<Verdict, string> = { fixed: '✓', missing: '✗', partial: '◐', conditional: '⇄', unknown: '?' };
+export const VERDICT_MARK: Record<Verdict, string> = { fixed: '✓', missing: '✗', partial: '◐', conditional: '⇄', unknown: '?', 'not-applicable': '–' };
 
 const VARIANT_WORDS: Record<VariantId, string> = {
   ed07d9a021df: 'ed07d9a021df',
@@ -34,6 +36,7 @@ const VARIANT_WORDS: Record<VariantId, string> = {
   'azure-952939': 'azure 952939 (pre-upstream, the SRU reverts it)',
   'rework-2020': 'superseded by the 2020 rework',
   'reverse-2024': 'superseded by nf_ct_can_merge (2024)',
+  'nfqueue-2024': '8af79d3edb5f (nfqueue clash logic removed)',
 };
 
 export function variantWords(v: VariantId | null | undefined): string {
@@ -85,6 +88,9 @@ export function raceTitle(race: RaceId, v: RaceVerdict, fn?: Fn): string {
       else text = `conditional on ${v.condition ?? 'a preprocessor branch'}`;
       break;
     }
+    case 'not-applicable':
+      text = 'not in this tree';
+      break;
     default:
       text = 'unknown shape — check by hand';
   }
@@ -114,8 +120,9 @@ export function summarize(r: DetectionResult): StatusSummary {
       if (level === 'ok') level = 'warning';
       continue;
     }
-    if (v === 'fixed') continue;
-    if (v === 'missing' && race !== 'race3') level = 'error';
+    if (v === 'fixed' || v === 'not-applicable') continue;
+    // Races 3 and 4 are not what the backport plan changes (race 4 only bites nfqueue users).
+    if (v === 'missing' && race !== 'race3' && race !== 'race4') level = 'error';
     else if (level === 'ok') level = 'warning';
   }
   const tooltip = RACES.map((race) => `${RACE_NAMES[race]}: ${r.races[race].verdict}${r.races[race].variant ? ` (${r.races[race].variant})` : ''} — ${r.races[race].explain}`).join('\n');
@@ -149,6 +156,9 @@ function racesOf(name: string, split: boolean): RaceId[] | 'summary' | null {
       return ['race3'];
     case 'nf_conntrack_tuple_taken':
       return ['race2'];
+    case 'nf_conntrack_update':
+    case '__nf_conntrack_update':
+      return ['race4'];
     case '__nf_conntrack_confirm':
       return 'summary';
     default:
@@ -158,7 +168,7 @@ function racesOf(name: string, split: boolean): RaceId[] | 'summary' | null {
 
 /** Races 1 and 2 are what the revert-then-cherry-pick plan changes. */
 function needsBackport(race: RaceId, v: RaceVerdict): boolean {
-  if (race === 'race3') return false;
+  if (race === 'race3' || race === 'race4') return false;
   return v.verdict !== 'fixed' || (v.variant ?? '').startsWith('azure-');
 }
 

@@ -28,6 +28,8 @@ function statesFor(id: VariantId, era: (typeof ERAS)[number]): { fix: FixtureSpe
       return t.rework ? { fix: { era }, parent: { era: '5.4', race1: 'none' } } : null;
     case 'reverse-2024':
       return t.reverse ? { fix: { era }, parent: { era: '5.10' } } : null;
+    case 'nfqueue-2024':
+      return t.rework ? { fix: { era, race4: 'fixed' }, parent: { era, race4: 'old' } } : null;
   }
 }
 

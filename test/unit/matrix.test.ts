@@ -30,7 +30,7 @@ const rowOf = (short: string): MatrixRow => {
 };
 
 function observed(r: MatrixRow): unknown {
-  return { race1: r.race1.verdict, race2: r.race2.verdict, race3: r.race3.verdict, race1Variant: r.race1.variant, race2Variant: r.race2.variant, zoneFollowup: r.zone.present, rework2020: r.rework.present, reverse2024: r.reverse.present };
+  return { race1: r.race1.verdict, race2: r.race2.verdict, race3: r.race3.verdict, race1Variant: r.race1.variant, race2Variant: r.race2.variant, zoneFollowup: r.zone.present, rework2020: r.rework.present, reverse2024: r.reverse.present, race4: r.race4.verdict };
 }
 
 /** The truth's own notion of carrying, from the generator's expectation. */

@@ -8,7 +8,7 @@ import path from 'node:path';
 const rv = (verdict: Verdict, variant: VariantId | null = null): RaceVerdict => ({ verdict, variant, evidence: [], explain: '' });
 const det = (o: { r1?: RaceVerdict; r2?: RaceVerdict; r3?: RaceVerdict; present?: VariantId[]; rework?: boolean | 'unknown'; reverse?: boolean; zone?: boolean }): DetectionResult => ({
   file: 'nf_conntrack_core.c', kernelFile: true,
-  races: { race1: o.r1 ?? rv('missing'), race2: o.r2 ?? rv('missing'), race3: o.r3 ?? rv('missing') },
+  races: { race1: o.r1 ?? rv('missing'), race2: o.r2 ?? rv('missing'), race3: o.r3 ?? rv('missing'), race4: rv('not-applicable') },
   zoneFollowup: { present: o.zone ?? false, evidence: [], explain: '' },
   rework2020: { present: o.rework ?? false, evidence: [], explain: '' },
   reverse2024: { present: o.reverse ?? false, evidence: [], explain: '' },

@@ -26,7 +26,7 @@ test('4.15 without fixes: race 1 and race 2 missing above the resolver and tuple
   const r = await detect({ era: '4.15' });
   assert.deepEqual(titles(r, 'nf_ct_resolve_clash'), ['$(error) Race 1: missing — packets drop', '$(error) Race 3: missing — packets drop', 'Show evidence', 'Plan backport', 'Simulate']);
   assert.deepEqual(titles(r, 'nf_conntrack_tuple_taken'), ['$(error) Race 2: missing — packets drop', 'Show evidence', 'Plan backport', 'Simulate']);
-  assert.deepEqual(titles(r, '__nf_conntrack_confirm'), ['$(shield) Clash path: R1 ✗ R2 ✗ R3 ✗', 'Show evidence']);
+  assert.deepEqual(titles(r, '__nf_conntrack_confirm'), ['$(shield) Clash path: R1 ✗ R2 ✗ R3 ✗ R4 –', 'Show evidence']);
   const ev = lensPlan(r, 'file:///x').find((g) => g.function === 'nf_conntrack_tuple_taken')!.items.find((i) => i.title === 'Show evidence')!;
   assert.deepEqual([ev.command, ev.args], [CMD.showEvidence, ['race2', undefined, 'file:///x']]);
 });
@@ -52,15 +52,15 @@ test('5.10 rework: race 1 on __nf_ct_resolve_clash, race 3 on the resolver and c
   assert.equal(titles(r, '__nf_ct_resolve_clash')[0], '$(pass) Race 1: fixed — superseded by the 2020 rework');
   assert.equal(titles(r, 'nf_ct_resolve_clash')[0], '$(pass) Race 3: fixed — by the 2020 rework');
   assert.equal(titles(r, 'nf_ct_resolve_clash_harder')[0], '$(pass) Race 3: fixed — by the 2020 rework');
-  assert.deepEqual(summarize(r), { ...summarize(r), text: '$(shield) conntrack: R1 ✓ R2 ✓ R3 ✓', level: 'ok' });
+  assert.deepEqual(summarize(r), { ...summarize(r), text: '$(shield) conntrack: R1 ✓ R2 ✓ R3 ✓ R4 –', level: 'ok' });
 });
 
 test('status level: races 1/2 missing is an error, race 3 alone a warning', async () => {
   assert.equal(summarize(await detect({ era: '4.15' })).level, 'error');
   const sru = summarize(await detect({ era: '4.15', race1: 'upstream', race2: 'upstream' }));
-  assert.equal(sru.text, '$(shield) conntrack: R1 ✓ R2 ✓ R3 ✗');
+  assert.equal(sru.text, '$(shield) conntrack: R1 ✓ R2 ✓ R3 ✗ R4 –');
   assert.equal(sru.level, 'warning');
-  assert.equal(summarize(await detect({ era: '4.15', race1: 'helper-only', race2: 'upstream' })).text, '$(shield) conntrack: R1 ◐ R2 ✓ R3 ✗');
+  assert.equal(summarize(await detect({ era: '4.15', race1: 'helper-only', race2: 'upstream' })).text, '$(shield) conntrack: R1 ◐ R2 ✓ R3 ✗ R4 –');
 });
 
 test('diagnostics: a warning on the unfixed merge condition, information on fix sites, helpers on their name line', async () => {

@@ -2,6 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RACES } from '../../src/core/types';
 
-test('three races are named', () => {
-  assert.deepEqual([...RACES], ['race1', 'race2', 'race3']);
+test('four races are named (race 4: the 2024 nfqueue race)', () => {
+  assert.deepEqual([...RACES], ['race1', 'race2', 'race3', 'race4']);
 });

@@ -17,6 +17,7 @@ import { detectPath } from '../detect';
 import { CliGitWriter, GitWriter, gitErrorText } from '../git/writer';
 import { refusesOption } from '../git/reader';
 import { verdictLabel } from '../report';
+import { RACES } from '../types';
 import type { DetectionResult, RaceId } from '../types';
 import { Journal, JournalPhase, readJournal, removeJournal, writeJournal } from './journal';
 import type { BackportPlan } from './plan';
@@ -326,7 +327,7 @@ async function failAndRollBack(git: GitWriter, gitDir: string, j: Journal, progr
   return result({ status: 'failed', rolledBack: rb.ok, stash: rb.stash, commits: rb.ok ? [] : [...j.done], message: `${what}; ${rb.message}` });
 }
 
-const labels = (d: DetectionResult): Record<RaceId, string> => ({ race1: verdictLabel(d.races.race1), race2: verdictLabel(d.races.race2), race3: verdictLabel(d.races.race3) });
+const labels = (d: DetectionResult): Record<RaceId, string> => Object.fromEntries(RACES.map((k) => [k, verdictLabel(d.races[k])])) as Record<RaceId, string>;
 
 /** Verify (phase 'verify'), then give the stash back (phase 'restore') and close the journal. */
 async function finish(git: GitWriter, gitDir: string, j: Journal, opts: ExecuteOptions, top: string): Promise<RunResult> {

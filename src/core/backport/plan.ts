@@ -7,6 +7,7 @@ import { entry } from '../catalogue';
 import { bareSubject } from '../history/analyze';
 import type { PatchMessage } from '../patch/mbox';
 import { refusesOption } from '../git/reader';
+import { RACES } from '../types';
 import type { DetectionResult, HistoryCommitEvidence, HistoryReport, RaceId, VariantId } from '../types';
 import { verdictLabel } from '../report';
 import { isOneLineIdentity, Identity, MessageStyle } from './messages';
@@ -118,7 +119,7 @@ export function buildPlan(detection: DetectionResult, history: HistoryReport | u
     notes: [],
     warnings: [],
     options: { remote: options.remote, bug: options.bug, signoff: options.signoff, series: options.series, style, branch: options.branch === undefined ? defaultBranch(options) : options.branch },
-    before: { race1: verdictLabel(detection.races.race1), race2: verdictLabel(detection.races.race2), race3: verdictLabel(detection.races.race3) },
+    before: Object.fromEntries(RACES.map((k) => [k, verdictLabel(detection.races[k])])) as Record<RaceId, string>,
   };
   if (style === 'sru' && options.bug === undefined) plan.warnings.push('no bug number: SRU messages need a BugLink (pass a Launchpad bug)');
   if (!options.signoff) plan.warnings.push('no sign-off identity: the git user.name/user.email of the repository will be used');

@@ -7,10 +7,11 @@ import type { GitReader } from '../git/reader';
 import type { DetectionResult, Evidence, HistoryReport, RaceVerdict, VariantId } from '../types';
 import { decodeSource, resolveTarget } from './input';
 import { scanNatCore } from './nat';
+import { joinNfqueue, scanNfqueue } from './nfqueue';
 import { detectSource, notKernelResult } from './source';
 
 export { detectSource } from './source';
-export { CORE_REL_PATH, NAT_REL_PATH } from './input';
+export { CORE_REL_PATH, NAT_REL_PATH, NFQUEUE_REL_PATH } from './input';
 
 /** Detection on text already in memory (the editor's document, a blob at a ref). */
 export async function detectText(text: string, file: string): Promise<DetectionResult> {
@@ -51,6 +52,14 @@ export async function detectPath(target: string, opts: DetectOptions = {}): Prom
       joinNatFindings(result, findings);
     }
   }
+  if (t.nfqueueFile) {
+    const dec = decodeSource(fs.readFileSync(t.nfqueueFile));
+    if (dec.ok) {
+      const findings = scanNfqueue(dec.text, t.nfqueueFile);
+      result.related = [...(result.related ?? []), { file: t.nfqueueFile, findings }];
+      joinNfqueue(result, t.nfqueueFile, findings);
+    }
+  }
   if (opts.history !== false) {
     // Loaded on demand: a source-only run (tarball, --no-history) never pays for git.
     const { CliGitReader } = await import('../git/reader');
@@ -87,7 +96,8 @@ export function applyContext(r: DetectionResult, c: TreeContext): DetectionResul
   if (!r.kernelFile) return r;
   for (const rel of c.related ?? []) {
     r.related = [...(r.related ?? []), rel];
-    joinNatFindings(r, rel.findings);
+    if (/nfnetlink_queue\.c$/.test(rel.file)) joinNfqueue(r, rel.file, rel.findings);
+    else joinNatFindings(r, rel.findings);
   }
   if (c.history) {
     r.history = c.history;

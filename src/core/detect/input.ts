@@ -5,6 +5,7 @@ import * as path from 'node:path';
 
 export const CORE_REL_PATH = 'net/netfilter/nf_conntrack_core.c';
 export const NAT_REL_PATH = 'net/netfilter/nf_nat_core.c';
+export const NFQUEUE_REL_PATH = 'net/netfilter/nfnetlink_queue.c';
 /** Real copies are 60-120 KB; anything this large is not one. */
 export const MAX_BYTES = 4 * 1024 * 1024;
 
@@ -26,7 +27,7 @@ export function decodeSource(buf: Uint8Array): DecodedInput {
 }
 
 export type ResolvedTarget =
-  | { ok: true; file: string; treeRoot?: string; natFile?: string }
+  | { ok: true; file: string; treeRoot?: string; natFile?: string; nfqueueFile?: string }
   | { ok: false; reason: string };
 
 /** A kernel tree, a file inside it, or a loose copy of the file. */
@@ -41,10 +42,12 @@ export function resolveTarget(target: string): ResolvedTarget {
     const file = path.join(target, CORE_REL_PATH);
     if (!fs.existsSync(file)) return { ok: false, reason: `${target} is a directory without ${CORE_REL_PATH}: not a kernel tree (or the file moved)` };
     const nat = path.join(target, NAT_REL_PATH);
-    return { ok: true, file, treeRoot: target, natFile: fs.existsSync(nat) ? nat : undefined };
+    const nfq = path.join(target, NFQUEUE_REL_PATH);
+    return { ok: true, file, treeRoot: target, natFile: fs.existsSync(nat) ? nat : undefined, nfqueueFile: fs.existsSync(nfq) ? nfq : undefined };
   }
   const abs = path.resolve(target);
   const root = abs.endsWith(path.sep + CORE_REL_PATH.split('/').join(path.sep)) ? abs.slice(0, -CORE_REL_PATH.length - 1) : undefined;
   const nat = root ? path.join(root, NAT_REL_PATH) : path.join(path.dirname(abs), 'nf_nat_core.c');
-  return { ok: true, file: target, treeRoot: root, natFile: fs.existsSync(nat) ? nat : undefined };
+  const nfq = root ? path.join(root, NFQUEUE_REL_PATH) : path.join(path.dirname(abs), 'nfnetlink_queue.c');
+  return { ok: true, file: target, treeRoot: root, natFile: fs.existsSync(nat) ? nat : undefined, nfqueueFile: fs.existsSync(nfq) ? nfq : undefined };
 }

@@ -228,6 +228,7 @@ const KEY_TEST = /nf_ct_key_equal\(|nf_ct_tuple_equal\(tuple,&h->tuple\)/;
 
 const gated = (cond: string): boolean => /allow_clash|l4proto/.test(cond);
 
+const SIGNATURES_EXTRA: SiteSignature[] = [];
 export const SIGNATURES: readonly SiteSignature[] = [
   {
     id: 'race1.match-helper',
@@ -422,6 +423,36 @@ export const SIGNATURES: readonly SiteSignature[] = [
     },
   },
 ];
+
+/** nfqueue's own clash handling on reinject: find the clashing entry, swap it in, redo NAT. */
+const NFQUEUE_CLASH = (t: string): boolean => /\bnf_conntrack_find_get\(/.test(t) && /->manip_pkt\(/.test(t) && /\bnf_ct_set\(/.test(t);
+
+SIGNATURES_EXTRA.push(
+  {
+    id: 'race4.nfqueue-clash-logic',
+    functions: ['nf_conntrack_update', '__nf_conntrack_update'],
+    describe: 'on reinject of an unconfirmed entry, nfqueue looks up the clashing entry, swaps it in and redoes NAT via nf_nat_hook->manip_pkt (368982cd7d1b) — the race-4 shape',
+    match(site) {
+      if (!NFQUEUE_CLASH(site.tokens)) return null;
+      const call = site.tree ? descendants(site.tree, 'call_expression').find((c) => /->manip_pkt$/.test(normalizeTokens(c.childForFieldName('function')?.text ?? ''))) : undefined;
+      if (call) return { ...fromNode(this.id, site, statementOf(call)), fragment: `${site.fn.name}(): nf_conntrack_find_get() -> nf_ct_set() -> nat_hook->manip_pkt()` };
+      return fromTokens(this.id, site, 'manip_pkt', `${site.fn.name}(): nf_conntrack_find_get() -> nf_ct_set() -> nat_hook->manip_pkt()`);
+    },
+  },
+  {
+    id: 'race4.update-without-clash-logic',
+    functions: ['nf_conntrack_update'],
+    describe: 'nf_conntrack_update() no longer resolves clashes itself (no __nf_conntrack_update(), no NAT redo): 8af79d3edb5f',
+    match(site) {
+      if (!definitionIntact(site) || site.parseErrors) return null;
+      const t = site.tokens;
+      if (NFQUEUE_CLASH(t) || /\b__nf_conntrack_update\(/.test(t)) return null;
+      return { ...wholeFunction(this.id, site), fragment: 'nf_conntrack_update() keeps only the helper confirm' };
+    },
+  },
+);
+
+(SIGNATURES as SiteSignature[]).push(...SIGNATURES_EXTRA);
 
 export function signature(id: string): SiteSignature {
   const s = SIGNATURES.find((x) => x.id === id);

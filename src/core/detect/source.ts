@@ -161,7 +161,7 @@ const unknownVerdict = (explain: string, evidence: Evidence[] = []): RaceVerdict
 export function notKernelResult(file: string, reason: string, lines = 0): DetectionResult {
   const u = unknownVerdict(reason);
   const f: FeatureFinding = { present: 'unknown', evidence: [], explain: reason };
-  return { file, kernelFile: false, reason, races: { race1: u, race2: u, race3: u }, zoneFollowup: f, rework2020: f, reverse2024: f, variantsPresent: [], functions: {}, lines };
+  return { file, kernelFile: false, reason, races: { race1: u, race2: u, race3: u, race4: u }, zoneFollowup: f, rework2020: f, reverse2024: f, variantsPresent: [], functions: {}, lines };
 }
 
 /** Pre-4.6 confirm path: a clash goes to a label that counts insert_failed and returns NF_DROP. */
@@ -173,23 +173,28 @@ function confirmDropsEveryClash(facts: SourceFacts, text: string): boolean {
 }
 
 /** Signatures that show the unfixed shape: they count wherever they are. */
-const PARENT_SHAPES = new Set(['race1.resolver-nat-blocks-merge', 'race2.taken-without-skip', 'race2.comment-hint']);
+const PARENT_SHAPES = new Set(['race1.resolver-nat-blocks-merge', 'race2.taken-without-skip', 'race2.comment-hint', 'race4.nfqueue-clash-logic']);
 
 /** Fix sites per race (for "present only in code that is never compiled / reached"). */
-const RACE_SITES: Record<'race1' | 'race2' | 'race3', string[]> = {
+const RACE_SITES: Record<RaceKey, string[]> = {
+  race4: ['race4.update-without-clash-logic'],
   race1: ['race1.match-helper', 'race1.resolver-merges-matching', 'reverse.can-merge-helper', 'reverse.resolver-uses-can-merge'],
   race2: ['race2.same-origin-skip', 'race2.zone-check', 'race2.gated-same-origin-skip'],
   race3: ['rework.split-resolver', 'rework.clash-harder', 'rework.resolver-calls-harder'],
 };
 
 /** Functions a race's verdict is read from: damage in any of them makes the race unknown. */
-const RACE_FUNCTIONS: Record<'race1' | 'race2' | 'race3', string[]> = {
+const RACE_FUNCTIONS: Record<RaceKey, string[]> = {
+  race4: ['nf_conntrack_update', '__nf_conntrack_update'],
   race1: ['nf_ct_resolve_clash', '__nf_ct_resolve_clash', 'nf_ct_match', 'nf_ct_can_merge', 'nf_ct_match_reverse'],
   race2: ['nf_conntrack_tuple_taken'],
   race3: ['nf_ct_resolve_clash', '__nf_ct_resolve_clash', 'nf_ct_resolve_clash_harder'],
 };
 
-const RACE_WORDS: Record<'race1' | 'race2' | 'race3', RegExp> = {
+type RaceKey = 'race1' | 'race2' | 'race3' | 'race4';
+
+const RACE_WORDS: Record<RaceKey, RegExp> = {
+  race4: /\b(?:nf_conntrack_update|__nf_conntrack_update|manip_pkt)\b/,
   race1: /\b(?:nf_ct_match|nf_ct_resolve_clash|__nf_ct_resolve_clash|nf_ct_can_merge|IPS_NAT_DONE_MASK)\b/,
   race2: /\b(?:nf_conntrack_tuple_taken|ignored_conntrack)\b/,
   race3: /\b(?:nf_ct_resolve_clash_harder|IPS_NAT_CLASH|hlist_nulls_add_fake|__nf_ct_resolve_clash)\b/,
@@ -198,6 +203,30 @@ const RACE_WORDS: Record<'race1' | 'race2' | 'race3', RegExp> = {
 function regionText(facts: SourceFacts, startLine: number, endLine: number): string {
   const lines = facts.original.split('\n');
   return lines.slice(startLine - 1, endLine).join('\n');
+}
+
+/**
+ * Race 4 from nf_conntrack_core.c alone. The nfqueue conntrack hook is `nf_conntrack_update`
+ * (nf_ct_hook->update, called on reinject); from 368982cd7d1b it resolves clashes itself,
+ * which 8af79d3edb5f removes again, leaving them to the core resolver of the v5.6 rework.
+ */
+function nfqueueVerdict(facts: SourceFacts, file: string, rework: boolean, has: (f: string) => boolean, get: (id: string) => SiteMatch[], ev: (ms: SiteMatch[], v: VariantId | undefined, supports: boolean) => Evidence[]): RaceVerdict {
+  const old = get('race4.nfqueue-clash-logic');
+  const without = get('race4.update-without-clash-logic');
+  const fromHook = reachFrom(facts.calls, 'nf_conntrack_update', new Set(facts.functions.map((f) => f.name)));
+  const oldReached = old.filter((m) => fromHook.has(m.function));
+  if (!has('nf_conntrack_update')) {
+    if (has('__nf_conntrack_update')) return { verdict: 'unknown', variant: null, evidence: ev(old, undefined, false), explain: '__nf_conntrack_update() is defined but nf_conntrack_update(), the nfqueue hook that calls it, is not: unrecognised shape' };
+    return { verdict: 'not-applicable', variant: null, evidence: [], explain: "not in this tree: no nf_conntrack_update(), so the kernel predates nfqueue's conntrack hook (nf_ct_hook->update) and has no nfqueue clash logic of its own", decidedBy: 'source' };
+  }
+  if (oldReached.length) return { verdict: 'missing', variant: null, evidence: ev(oldReached, undefined, false), explain: `nfqueue resolves clashes itself on reinject (${oldReached[0].function}(), line ${oldReached[0].startLine}): it swaps in the clashing entry and redoes NAT, which misroutes packets not queued in OUTPUT — race 4 (kind#3713) drops DNS; fixed by 8af79d3edb5f (v6.12)`, decidedBy: 'source' };
+  if (old.length) return { verdict: 'partial', variant: 'nfqueue-2024', evidence: ev(old, undefined, false), explain: `${old[0].function}() (line ${old[0].startLine}) still holds the old nfqueue clash logic but nf_conntrack_update() no longer calls it: incomplete removal (8af79d3edb5f deletes it)`, decidedBy: 'source' };
+  if (!without.length) {
+    const f = facts.functions.find((x) => x.name === 'nf_conntrack_update')!;
+    return { verdict: 'unknown', variant: null, evidence: [], explain: `nf_conntrack_update() (line ${f.startLine}) has an unrecognised shape`, decidedBy: 'source' };
+  }
+  if (!rework) return { verdict: 'partial', variant: 'nfqueue-2024', evidence: ev(without, 'nfqueue-2024', true), explain: "nf_conntrack_update() has no clash logic, but this tree lacks the v5.6 core clash insertion (6a757c07e51f): 8af79d3edb5f says it must not be backported below v5.6 — clashes after reinjection are dropped by the core", decidedBy: 'source' };
+  return { verdict: 'fixed', variant: 'nfqueue-2024', evidence: ev(without, 'nfqueue-2024', true), explain: "8af79d3edb5f present: nf_conntrack_update() no longer redoes NAT against a clashing entry; the core resolver (v5.6 rework) settles the clash at confirm", decidedBy: 'source' };
 }
 
 function damageOf(facts: SourceFacts, names: string[]): { fn: LocatedFunction; what: string; startLine: number; endLine: number } | null {
@@ -246,7 +275,8 @@ export async function detectSource(text: string, file: string): Promise<Detectio
   // A fix site counts only when it is compiled (dead lines were blanked) and reached: the
   // resolver family from __nf_conntrack_confirm(), tuple_taken being an exported entry point.
   const fromConfirm = reachFrom(facts.calls, '__nf_conntrack_confirm', names);
-  const reachable = (fname: string): boolean => fname === 'nf_conntrack_tuple_taken' || fromConfirm.has(fname);
+  // (race 4 reads its own reach from the nfqueue hook, nf_conntrack_update)
+  const reachable = (fname: string): boolean => fname === 'nf_conntrack_tuple_taken' || fname === 'nf_conntrack_update' || fromConfirm.has(fname);
   const unreached: SiteMatch[] = [];
   const get = (id: string): SiteMatch[] => {
     const all = facts.matches.get(id) ?? [];
@@ -368,9 +398,13 @@ export async function detectSource(text: string, file: string): Promise<Detectio
     race3 = unknownVerdict('clash resolution not recognised, so the 2020 rework cannot be ruled in or out');
   }
 
+  // ---- race 4: the 2024 nfqueue race (nfqueue's own clash logic on reinject)
+  const race4 = nfqueueVerdict(facts, file, rework, has, get, ev);
+  if (race4.verdict === 'fixed') present.add('nfqueue-2024');
+
   // Damage and never-compiled / never-reached fix sites.
-  const races = { race1, race2, race3 };
-  for (const race of ['race1', 'race2', 'race3'] as const) {
+  const races = { race1, race2, race3, race4 };
+  for (const race of ['race1', 'race2', 'race3', 'race4'] as const) {
     const fns = RACE_FUNCTIONS[race];
     const d = damageOf(facts, fns);
     if (d) races[race] = unknownVerdict(`${d.what}: this race cannot be read there (a damaged fix site is never counted as fixed)`, [{ layer: 'source', file, function: d.fn.name, startLine: d.startLine, endLine: d.endLine, site: `damaged: ${d.what}`, supports: false, condition: d.fn.condition }]);
@@ -392,6 +426,7 @@ export async function detectSource(text: string, file: string): Promise<Detectio
     v.explain = `${dead.length || lost.length ? 'the fix is ' : ''}${notes.join('; ')} — not counted; ${v.explain}`;
   }
   ({ race1, race2, race3 } = races);
+  const race4Final = races.race4;
 
   const finding = (on: boolean, evs: Evidence[], yes: string, no: string): FeatureFinding => ({ present: on, evidence: evs, explain: on ? yes : no });
   const functions: DetectionResult['functions'] = {};
@@ -405,7 +440,7 @@ export async function detectSource(text: string, file: string): Promise<Detectio
   return {
     file,
     kernelFile: true,
-    races: { race1, race2, race3 },
+    races: { race1, race2, race3, race4: race4Final },
     ...(facts.damage.length ? { damage: facts.damage } : {}),
     ...(facts.dead.length ? { neverCompiled: facts.dead } : {}),
     zoneFollowup: finding(zone.length > 0, ev(zone, '07998281c268', true), 'the same-origin skip is limited to the same zone (07998281c268)', skip.length ? 'the same-origin skip has no zone check (07998281c268 missing)' : 'no same-origin skip, so no zone follow-up'),

@@ -3,7 +3,7 @@
 
 import type { EvidencePointer, FeatureCell, Matrix, MatrixRow, RaceCell } from './types';
 
-export const COLUMNS = ['ref', 'kind', 'date', 'status', 'race1', 'race1 variant', 'race2', 'race2 variant', 'race3', 'zone follow-up', 'rework 2020', 'reverse 2024', 'blob', 'path', 'evidence', 'note'] as const;
+export const COLUMNS = ['ref', 'kind', 'date', 'status', 'race1', 'race1 variant', 'race2', 'race2 variant', 'race3', 'race4', 'zone follow-up', 'rework 2020', 'reverse 2024', 'blob', 'path', 'evidence', 'note'] as const;
 
 export function isoDate(d: number | null): string {
   return d === null ? '' : new Date(d * 1000).toISOString().slice(0, 10);
@@ -18,12 +18,12 @@ const race = (c: RaceCell): string => c.verdict + (c.disagreement ? ' (history d
 
 /** The first supporting pointer of each race cell, which is what a reviewer opens first. */
 function keyEvidence(r: MatrixRow): string {
-  const ps = [r.race1, r.race2, r.race3].map((c) => c.evidence.find((e) => e.supports) ?? c.evidence[0]).filter((p): p is EvidencePointer => !!p);
+  const ps = [r.race1, r.race2, r.race3, r.race4].map((c) => c.evidence.find((e) => e.supports) ?? c.evidence[0]).filter((p): p is EvidencePointer => !!p);
   return [...new Set(ps.map(pointerText))].join(' ');
 }
 
 export function rowCells(r: MatrixRow): string[] {
-  return [r.short, r.kind, isoDate(r.date), r.status, race(r.race1), r.race1.variant ?? '', race(r.race2), r.race2.variant ?? '', race(r.race3), feature(r.zone), feature(r.rework), feature(r.reverse), r.blob ? r.blob.slice(0, 12) : '', r.path ?? '', keyEvidence(r), r.note ?? ''];
+  return [r.short, r.kind, isoDate(r.date), r.status, race(r.race1), r.race1.variant ?? '', race(r.race2), r.race2.variant ?? '', race(r.race3), race(r.race4), feature(r.zone), feature(r.rework), feature(r.reverse), r.blob ? r.blob.slice(0, 12) : '', r.path ?? '', keyEvidence(r), r.note ?? ''];
 }
 
 function csvField(s: string): string {

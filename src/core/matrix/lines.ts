@@ -22,6 +22,7 @@ const FIX_VARIANTS: Record<FixKey, VariantId[]> = {
   race1: ['ed07d9a021df', 'azure-937963', 'rework-2020', 'reverse-2024'],
   race2: ['4e35c1cb9460', '07998281c268', 'azure-952939'],
   race3: ['rework-2020'],
+  race4: ['nfqueue-2024'],
   zone: ['07998281c268', '4e35c1cb9460'],
 };
 

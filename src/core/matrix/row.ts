@@ -52,7 +52,7 @@ export function buildRow(ref: RefInfo, loc: Located, result: DetectionResult | n
   const note = [loc.note, result && !result.kernelFile ? result.reason : undefined].filter(Boolean).join('; ') || undefined;
   if (!result || !result.kernelFile || !loc.path) {
     const why = note ?? 'no file at this ref';
-    return { ...base, status, note, race1: unknownRace(why), race2: unknownRace(why), race3: unknownRace(why), zone: unknownFeature(why), rework: unknownFeature(why), reverse: unknownFeature(why) };
+    return { ...base, status, note, race1: unknownRace(why), race2: unknownRace(why), race3: unknownRace(why), race4: unknownRace(why), zone: unknownFeature(why), rework: unknownFeature(why), reverse: unknownFeature(why) };
   }
   const p: Paths = { core: loc.path, nat: natPath };
   return {
@@ -62,6 +62,7 @@ export function buildRow(ref: RefInfo, loc: Located, result: DetectionResult | n
     race1: raceCell(result.races.race1, ref, p),
     race2: raceCell(result.races.race2, ref, p),
     race3: raceCell(result.races.race3, ref, p),
+    race4: raceCell(result.races.race4, ref, p),
     zone: featureCell(result.zoneFollowup, ref, p),
     rework: featureCell(result.rework2020, ref, p),
     reverse: featureCell(result.reverse2024, ref, p),

@@ -2,6 +2,7 @@
 // Keep the JSON keys stable.
 
 import type { Layer, RaceId, Verdict, VariantId } from '../types';
+import { RACES } from '../types';
 import type { RefKind } from '../git/refs';
 import type { KeepOptions } from './kept';
 
@@ -67,6 +68,7 @@ export interface MatrixRow {
   race1: RaceCell;
   race2: RaceCell;
   race3: RaceCell;
+  race4: RaceCell;
   zone: FeatureCell;
   rework: FeatureCell;
   reverse: FeatureCell;
@@ -76,7 +78,7 @@ export interface MatrixRow {
 
 /** The fixes "entered/lost" tracks. A ref carries a race fix when its verdict is `fixed`. */
 export type FixKey = RaceId | 'zone';
-export const FIX_KEYS: readonly FixKey[] = ['race1', 'race2', 'race3', 'zone'];
+export const FIX_KEYS: readonly FixKey[] = [...RACES, 'zone'];
 
 /**
  * A line of development: the refs (tags, then the branch itself) whose commits sit on the

@@ -20,12 +20,14 @@ export const simulate: Command = {
     json: { type: 'boolean', help: 'as JSON' },
     set: { type: 'string', multiple: true, value: 'KNOB=VALUE', help: 'change one scenario knob (repeatable; see --knobs), e.g. --set portMode=random-fully --set endpoints=3' },
     knobs: { type: 'boolean', help: 'list the knobs --set accepts and exit' },
+    workarounds: { type: 'boolean', help: '"can I drop my workaround?": lookups delayed by a timeout for this variant and after the backport, with and without each mitigation' },
+    after: { type: 'string', value: 'NAME', help: 'with --workarounds: the variant after the backport (default: both upstream fixes, or the variant itself for rework trees)' },
     'no-history': { type: 'boolean', help: 'with from-tree: source layer only' },
   },
   positionals: { min: 0, max: 1, names: 'a kernel tree (with --variant from-tree)' },
   conflicts: [['exhaustive', 'trials'], ['exhaustive', 'seed']],
   async run(a, io: Io) {
-    const { runSimulateCommand, modelVariantFromDetection, SCENARIO_NAMES, SCENARIOS, parseKnobSettings, knobHelp } = await import('../core/model');
+    const { runSimulateCommand, modelVariantFromDetection, SCENARIO_NAMES, SCENARIOS, parseKnobSettings, knobHelp, mitigationTable, renderMitigationTable, backportTarget, isModelVariantId, MODEL_VARIANT_IDS } = await import('../core/model');
     if (flag(a, 'knobs')) { io.out(knobHelp().join('\n')); return 0; }
     const scenario = str(a, 'scenario');
     let variant = str(a, 'variant');
@@ -48,6 +50,16 @@ export const simulate: Command = {
       variant = m.variant;
       caveats.push(`variant ${m.variant} detected from ${tree}`, ...m.caveats);
     } else if (a.positionals.length) throw new UsageError(`a tree argument is only read with --variant from-tree (got '${a.positionals[0]}')`);
+    if (flag(a, 'workarounds')) {
+      if (preset.kind !== 'race') throw new UsageError(`--workarounds needs a DNS race scenario, not ${scenario}`);
+      if (!isModelVariantId(variant)) throw new UsageError(`unknown variant "${variant}" (known: ${MODEL_VARIANT_IDS.join(', ')})`);
+      const after = str(a, 'after') ?? backportTarget(variant);
+      if (!isModelVariantId(after)) throw new UsageError(`unknown --after variant "${after}" (known: ${MODEL_VARIANT_IDS.join(', ')})`);
+      const t = mitigationTable(scenario, variant, after, settings.overrides, num(a, 'trials') ?? 50_000, num(a, 'seed') ?? 1);
+      if (flag(a, 'json')) io.out(JSON.stringify({ ...t, caveats }, null, 2));
+      else io.out([...caveats.map((c) => `note:     ${c}`), renderMitigationTable(t)].join('\n'));
+      return 0;
+    }
     let r;
     try {
       r = runSimulateCommand({

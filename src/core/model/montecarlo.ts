@@ -70,7 +70,7 @@ export interface McResult {
   trialsPerSec: number;
 }
 
-const STEP_COST = [1, 0.5, 1, 1, 1, 1, 0]; // by phase: lookup dnat snat snat-pick confirm reply done
+const STEP_COST = [1, 0.5, 1, 1, 1, 1, 0]; // by phase: lookup dnat snat snat-pick confirm reply done (dnat from the knob)
 
 export function monteCarloBuilt(b: BuiltScenario, opts: McOptions): McResult {
   const t0 = performance.now();
@@ -90,6 +90,8 @@ export function monteCarloBuilt(b: BuiltScenario, opts: McOptions): McResult {
   const baseline = opts.naive ? b.state.clone() : null;
   const basePk = opts.naive ? b.packets.map((p) => p.clone()) : null;
   const stepCost = kn.stepCostUs;
+  const cost = STEP_COST.slice();
+  cost[PH_DNAT] = kn.dnatCost;
   const skew = kn.skewUs;
   const range = st.cfg.nat.portRange;
   let races = 0, packets = 0, dropped = 0, racedRounds = 0, twoBackends = 0;
@@ -134,7 +136,7 @@ export function monteCarloBuilt(b: BuiltScenario, opts: McOptions): McResult {
       if (best < 0) break;
       const p = pk[best];
       const ph = p.phase;
-      ready[best] = bestT + stepCost * STEP_COST[ph] * (0.5 + rng.next());
+      ready[best] = bestT + stepCost * cost[ph] * (0.5 + rng.next());
       runStep(st, p, ctx);
       if (p.done) { cpuFree[p.cpu] = ready[best]; gFree = ready[best]; }
     }

@@ -20,6 +20,7 @@ export const simulate: Command = {
     json: { type: 'boolean', help: 'as JSON' },
     set: { type: 'string', multiple: true, value: 'KNOB=VALUE', help: 'change one scenario knob (repeatable; see --knobs), e.g. --set portMode=random-fully --set endpoints=3' },
     knobs: { type: 'boolean', help: 'list the knobs --set accepts and exit' },
+    threads: { type: 'string', value: 'N', help: 'Monte Carlo worker threads (default: every core; 1: this thread). Results do not depend on it' },
     workarounds: { type: 'boolean', help: '"can I drop my workaround?": lookups delayed by a timeout for this variant and after the backport, with and without each mitigation' },
     after: { type: 'string', value: 'NAME', help: 'with --workarounds: the variant after the backport (default: both upstream fixes, or the variant itself for rework trees)' },
     'no-history': { type: 'boolean', help: 'with from-tree: source layer only' },
@@ -62,7 +63,14 @@ export const simulate: Command = {
     }
     let r;
     try {
+      const exhaustive = flag(a, 'exhaustive');
+      let mc;
+      if (!exhaustive && preset.kind === 'race' && isModelVariantId(variant)) {
+        const { monteCarloParallel } = await import('../core/model/pool');
+        mc = await monteCarloParallel(scenario, variant, { trials: num(a, 'trials') ?? 100_000, seed: num(a, 'seed') ?? 1, overrides: settings.overrides, threads: num(a, 'threads') });
+      }
       r = runSimulateCommand({
+        mc,
         scenario, variant, exhaustive: flag(a, 'exhaustive'), trials: num(a, 'trials'), seed: num(a, 'seed'), json: flag(a, 'json'),
         overrides: settings.overrides, table: settings.table,
       });

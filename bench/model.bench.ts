@@ -4,6 +4,9 @@
 
 import { exploreScenario, ExhaustiveBudgetError } from '../src/core/model/exhaustive';
 import { monteCarloScenario } from '../src/core/model/montecarlo';
+import { monteCarloParallel } from '../src/core/model/pool';
+import { availableParallelism, loadavg } from 'node:os';
+import * as path from 'node:path';
 import { SCENARIOS } from '../src/core/model/scenarios';
 import { MODEL_VARIANT_IDS } from '../src/core/model/variants';
 
@@ -15,6 +18,20 @@ function allPairs(): number {
   const t0 = t();
   for (const s of SCENARIOS) for (const v of MODEL_VARIANT_IDS) exploreScenario(s.name, v, { maxTraces: 0 });
   return t() - t0;
+}
+
+/** Single-thread engine vs the worker pool over every core, same trials and seed, same run. */
+async function parallel(): Promise<void> {
+  const workerPath = path.join(__dirname, '../src/core/model/mcWorker.js');
+  const cores = availableParallelism();
+  for (const v of ['none', 'both'] as const) {
+    const trials = 2_000_000;
+    const one = await monteCarloParallel('dns-snat', v, { trials, seed: 1, threads: 1, workerPath });
+    const all = await monteCarloParallel('dns-snat', v, { trials, seed: 1, threads: cores, workerPath });
+    if (one.dropped !== all.dropped) throw new Error('parallel result differs from the single-thread one');
+    row(`Monte Carlo dns-snat/${v}, ${cores} worker threads`, `${Math.round(all.trialsPerSec).toLocaleString('en')} trials/s (${(all.trialsPerSec / one.trialsPerSec).toFixed(2)}x)`,
+      `${Math.round(one.trialsPerSec).toLocaleString('en')} single thread`);
+  }
 }
 
 function main(): void {
@@ -59,3 +76,4 @@ function main(): void {
 }
 
 main();
+void parallel().then(() => console.log(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} (the machine is shared)`));

@@ -34,6 +34,8 @@ await Promise.all([
   // The panel's runs execute in a worker thread (src/simulation/runner.ts) loaded from here.
   build({ ...common, entryPoints: [path.join(root, 'src/simulation/simWorker.ts')], outfile: path.join(dist, 'simWorker.js') }),
   build({ ...common, entryPoints: [path.join(root, 'src/cli/main.ts')], outfile: path.join(dist, 'cli.js'), banner: { js: '#!/usr/bin/env node' } }),
+  // The parallel Monte Carlo's worker (src/core/model/pool.ts finds it beside the CLI bundle).
+  build({ ...common, entryPoints: [path.join(root, 'src/core/model/mcWorker.ts')], outfile: path.join(dist, 'mcWorker.js') }),
 ]);
 chmodSync(path.join(dist, 'cli.js'), 0o755);
 copyFileSync(require.resolve('tree-sitter-c/tree-sitter-c.wasm'), path.join(dist, 'tree-sitter-c.wasm'));

@@ -20,12 +20,15 @@ export const simulate: Command = {
     json: { type: 'boolean', help: 'as JSON' },
     set: { type: 'string', multiple: true, value: 'KNOB=VALUE', help: 'change one scenario knob (repeatable; see --knobs), e.g. --set portMode=random-fully --set endpoints=3' },
     knobs: { type: 'boolean', help: 'list the knobs --set accepts and exit' },
+    threads: { type: 'string', value: 'N', help: 'Monte Carlo worker threads (default: every core; 1: this thread). Results do not depend on it' },
+    workarounds: { type: 'boolean', help: '"can I drop my workaround?": lookups delayed by a timeout for this variant and after the backport, with and without each mitigation' },
+    after: { type: 'string', value: 'NAME', help: 'with --workarounds: the variant after the backport (default: both upstream fixes, or the variant itself for rework trees)' },
     'no-history': { type: 'boolean', help: 'with from-tree: source layer only' },
   },
   positionals: { min: 0, max: 1, names: 'a kernel tree (with --variant from-tree)' },
   conflicts: [['exhaustive', 'trials'], ['exhaustive', 'seed']],
   async run(a, io: Io) {
-    const { runSimulateCommand, modelVariantFromDetection, SCENARIO_NAMES, SCENARIOS, parseKnobSettings, knobHelp } = await import('../core/model');
+    const { runSimulateCommand, modelVariantFromDetection, SCENARIO_NAMES, SCENARIOS, parseKnobSettings, knobHelp, mitigationTable, renderMitigationTable, backportTarget, isModelVariantId, MODEL_VARIANT_IDS } = await import('../core/model');
     if (flag(a, 'knobs')) { io.out(knobHelp().join('\n')); return 0; }
     const scenario = str(a, 'scenario');
     let variant = str(a, 'variant');
@@ -48,9 +51,26 @@ export const simulate: Command = {
       variant = m.variant;
       caveats.push(`variant ${m.variant} detected from ${tree}`, ...m.caveats);
     } else if (a.positionals.length) throw new UsageError(`a tree argument is only read with --variant from-tree (got '${a.positionals[0]}')`);
+    if (flag(a, 'workarounds')) {
+      if (preset.kind !== 'race') throw new UsageError(`--workarounds needs a DNS race scenario, not ${scenario}`);
+      if (!isModelVariantId(variant)) throw new UsageError(`unknown variant "${variant}" (known: ${MODEL_VARIANT_IDS.join(', ')})`);
+      const after = str(a, 'after') ?? backportTarget(variant);
+      if (!isModelVariantId(after)) throw new UsageError(`unknown --after variant "${after}" (known: ${MODEL_VARIANT_IDS.join(', ')})`);
+      const t = mitigationTable(scenario, variant, after, settings.overrides, num(a, 'trials') ?? 50_000, num(a, 'seed') ?? 1);
+      if (flag(a, 'json')) io.out(JSON.stringify({ ...t, caveats }, null, 2));
+      else io.out([...caveats.map((c) => `note:     ${c}`), renderMitigationTable(t)].join('\n'));
+      return 0;
+    }
     let r;
     try {
+      const exhaustive = flag(a, 'exhaustive');
+      let mc;
+      if (!exhaustive && preset.kind === 'race' && isModelVariantId(variant)) {
+        const { monteCarloParallel } = await import('../core/model/pool');
+        mc = await monteCarloParallel(scenario, variant, { trials: num(a, 'trials') ?? 100_000, seed: num(a, 'seed') ?? 1, overrides: settings.overrides, threads: num(a, 'threads') });
+      }
       r = runSimulateCommand({
+        mc,
         scenario, variant, exhaustive: flag(a, 'exhaustive'), trials: num(a, 'trials'), seed: num(a, 'seed'), json: flag(a, 'json'),
         overrides: settings.overrides, table: settings.table,
       });

@@ -36,7 +36,7 @@ test('--set names each bad value with the reason', () => {
 });
 
 test('simulate --set ... --json carries clashes, merged, clash-inserted, dropped, P(drop|clash) and the two-backend share', async () => {
-  const r = await run('simulate', '--scenario', 'dns-vip', '--variant', 'rework2020', '--trials', '20000', '--seed', '3', '--set', 'endpoints=2', '--json');
+  const r = await run('simulate', '--scenario', 'dns-vip', '--variant', 'rework2020', '--trials', '20000', '--seed', '3', '--set', 'endpoints=2', '--set', 'skewUs=20', '--json');
   assert.equal(r.code, 0, r.err);
   const j = JSON.parse(r.out);
   for (const k of ['clashes', 'merged', 'clashInserted', 'dropped', 'dropGivenClash', 'twoBackendsShare', 'racedRounds', 'rules', 'counters']) assert.ok(k in j, k);

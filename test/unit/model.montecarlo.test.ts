@@ -12,8 +12,9 @@ test('DNS through SNAT, seed 42: drop rates per variant fall in stated bounds', 
   const ed = monteCarloScenario('dns-snat', 'ed07d9a', { trials: N, seed: 42 });
   const both = monteCarloScenario('dns-snat', 'both', { trials: N, seed: 42 });
   const rw = monteCarloScenario('dns-snat', 'rework2020', { trials: N, seed: 42 });
-  assert.ok(none.dropRate > 0.035 && none.dropRate < 0.065, `none ${none.dropRate}`);
-  assert.ok(ed.dropRate > 0.015 && ed.dropRate < 0.035, `ed07d9a ${ed.dropRate}`);
+  // With the timing knobs fitted on the netns kernel runs (MODEL.md: ~0.8 % of rounds clash).
+  assert.ok(none.dropRate > 0.003 && none.dropRate < 0.0055, `none ${none.dropRate}`);
+  assert.ok(ed.dropRate > 0.0013 && ed.dropRate < 0.0028, `ed07d9a ${ed.dropRate}`);
   assert.ok(ed.dropRate < none.dropRate);
   assert.deepEqual(Object.keys(ed.causes), ['race2']);
   assert.equal(both.dropped, 0);
@@ -21,8 +22,9 @@ test('DNS through SNAT, seed 42: drop rates per variant fall in stated bounds', 
   assert.equal(rw.dropped, 0);
   assert.equal(rw.counters.insert_failed, 0);
   assert.ok(rw.counters.clash_resolve > 0);
-  // 5 s per lost packet: mean lookup latency without fix is the resolver timeout times the delayed share.
-  assert.ok(none.latency.meanS > 0.3 && none.latency.p99S === 10, JSON.stringify(none.latency));
+  // 5 s per lost packet: mean lookup latency without fix is the resolver timeout times the delayed share (10 s when the retry is lost too).
+  const L = none.latency;
+  assert.ok(L.delayed > 0 && L.meanS >= 5 * L.delayedRate - 1e-12 && L.meanS <= 10 * L.delayedRate + 1e-12, JSON.stringify(L));
 });
 
 test('Monte Carlo is deterministic for a seed', () => {
@@ -36,7 +38,7 @@ test('Monte Carlo is deterministic for a seed', () => {
 test('DNS to a VIP with 2 endpoints: both fixes still drop (race 3), the rework does not', () => {
   const both = monteCarloScenario('dns-vip', 'both', { trials: N, seed: 3 });
   const rw = monteCarloScenario('dns-vip', 'rework2020', { trials: N, seed: 3 });
-  assert.ok(both.dropRate > 0.005, `${both.dropRate}`);
+  assert.ok(both.dropRate > 0.0004, `${both.dropRate}`);
   assert.deepEqual(Object.keys(both.causes), ['race3']);
   assert.equal(rw.dropped, 0);
   assert.ok(rw.counters.clash_resolve > 0);

@@ -19,6 +19,8 @@ export interface SimulateArgs {
   overrides?: Partial<ScenarioKnobs>;
   /** Overflow timed run: table size, buckets and pre-filled entries. */
   table?: TableKnobs;
+  /** A Monte Carlo result computed already (the CLI's parallel run over all cores). */
+  mc?: McResult & { threads?: number };
 }
 
 export interface SimulateOutput { text: string; json: object }
@@ -77,11 +79,11 @@ export function runSimulateCommand(args: SimulateArgs): SimulateOutput {
       json: { engine: 'overflow', scenario: preset.name, variant, rules: preset.rules, set: { ...args.overrides, table: args.table ?? {} }, label: info.label, seed, ...r, early_drop: r.counters.early_drop },
     };
   }
-  const r: McResult = monteCarloScenario(preset.name, variant, { trials, seed, overrides: args.overrides });
+  const r: McResult & { threads?: number } = args.mc ?? monteCarloScenario(preset.name, variant, { trials, seed, overrides: args.overrides });
   const L = r.latency;
   const lines = [
     ...head,
-    `engine:   Monte Carlo, seed ${seed}, ${r.trials} trials (${r.races} races), ${Math.round(r.trialsPerSec)} trials/s`,
+    `engine:   Monte Carlo, seed ${seed}, ${r.trials} trials (${r.races} races), ${Math.round(r.trialsPerSec)} trials/s${r.threads ? ` on ${r.threads} thread(s)` : ''}`,
     `packets dropped: ${r.dropped}/${r.packets} = ${pct(r.dropRate)} [95 % CI ${pct(r.dropCi[0])}, ${pct(r.dropCi[1])}]`,
     `causes:   ${Object.entries(r.causes).map(([k, v]) => `${k}=${v}`).join(' ') || 'none'}`,
     `clashes:  ${r.clashes} (merged ${r.merged}, clash-inserted NAT_CLASH ${r.clashInserted}, dropped ${r.droppedAtConfirm}); P(drop | clash) ${pct(r.dropGivenClash)}`

@@ -16,3 +16,5 @@ export type { CounterName, WhatIf, PortMode } from './state';
 export type { TraceEvent } from './steps';
 export { KNOB_SPECS, parseKnobSettings, knobHelp } from './knobs';
 export type { ParsedKnobs, TableKnobs } from './knobs';
+export { MITIGATIONS, mitigationTable, renderMitigationTable, backportTarget } from './mitigations';
+export type { Mitigation, MitigationRow, MitigationTable } from './mitigations';

@@ -35,6 +35,7 @@ export const KNOB_SPECS: Record<string, Spec> = {
   cpus: int(1, 8, 'CPUs'),
   skewUs: num(0, 1e6, 'send skew of later packets (us)'),
   stepCostUs: num(0.001, 1e6, 'mean cost of one step (us)'),
+  dnatCost: num(0, 100, 'cost of the DNAT step relative to the others'),
   resolver: oneOf(['default', 'single-request', 'single-request-reopen', 'use-vc'], 'glibc resolv.conf option'),
   libc: oneOf(['glibc', 'musl'], 'the client\'s resolver library'),
   nodeLocalDns: bool('NodeLocal DNSCache (NOTRACKed node-local address, no DNAT)'),

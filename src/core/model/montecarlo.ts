@@ -51,6 +51,8 @@ export interface McResult {
   /** Per-CPU rows as `conntrack -S` prints them. */
   perCpu: Record<CounterName, number>[];
   latency: LatencySummary;
+  /** Lookups (connects) by lost attempts 0..attempts: what the latency summary is made of. */
+  latencyHist: number[];
   /** Packets that met a clash at confirm (merged + clashInserted + dropped there). */
   clashes: number;
   merged: number;
@@ -70,7 +72,7 @@ export interface McResult {
   trialsPerSec: number;
 }
 
-const STEP_COST = [1, 0.5, 1, 1, 1, 1, 0]; // by phase: lookup dnat snat snat-pick confirm reply done
+const STEP_COST = [1, 0.5, 1, 1, 1, 1, 0]; // by phase: lookup dnat snat snat-pick confirm reply done (dnat from the knob)
 
 export function monteCarloBuilt(b: BuiltScenario, opts: McOptions): McResult {
   const t0 = performance.now();
@@ -90,6 +92,8 @@ export function monteCarloBuilt(b: BuiltScenario, opts: McOptions): McResult {
   const baseline = opts.naive ? b.state.clone() : null;
   const basePk = opts.naive ? b.packets.map((p) => p.clone()) : null;
   const stepCost = kn.stepCostUs;
+  const cost = STEP_COST.slice();
+  cost[PH_DNAT] = kn.dnatCost;
   const skew = kn.skewUs;
   const range = st.cfg.nat.portRange;
   let races = 0, packets = 0, dropped = 0, racedRounds = 0, twoBackends = 0;
@@ -134,7 +138,7 @@ export function monteCarloBuilt(b: BuiltScenario, opts: McOptions): McResult {
       if (best < 0) break;
       const p = pk[best];
       const ph = p.phase;
-      ready[best] = bestT + stepCost * STEP_COST[ph] * (0.5 + rng.next());
+      ready[best] = bestT + stepCost * cost[ph] * (0.5 + rng.next());
       runStep(st, p, ctx);
       if (p.done) { cpuFree[p.cpu] = ready[best]; gFree = ready[best]; }
     }
@@ -164,33 +168,20 @@ export function monteCarloBuilt(b: BuiltScenario, opts: McOptions): McResult {
   const attempts = Math.max(1, kn.attempts);
   // Latency histogram in units of lost attempts (0..attempts): resolver timeouts or SYN retransmissions.
   const hist = new Float64Array(attempts + 1);
-  let failed = 0, samples = 0;
+  let failed = 0;
   for (let t = 0; t < opts.trials; t++) {
     if (tcp) {
       // Each connect: a lost SYN is retransmitted after 1 s, 2 s, ... alone (its racing partner is long done).
       race();
-      for (let i = 0; i < np; i++) { samples++; hist[lost[i]]++; }
+      for (let i = 0; i < np; i++) hist[lost[i]]++;
     } else {
       // A lookup: the resolver waits `timeoutS` for a lost answer, then sends the queries again (racing again).
       let k = 0;
       while (k < attempts && race() > 0) k++;
-      samples++;
       hist[k]++;
       if (k === attempts) failed++;
     }
   }
-  const delayed = samples - hist[0];
-  // glibc waits the whole timeout per lost answer; musl resends every timeout/attempts.
-  const retry = kn.libc === 'musl' ? kn.timeoutS / attempts : kn.timeoutS;
-  const extra = tcp ? 0 : kn.tcDelayMs / 1000;
-  const lat = (k: number) => (tcp ? kn.timeoutS * (2 ** k - 1) : retry * k + extra);
-  const quant = (q: number) => {
-    let acc = 0;
-    for (let k = 0; k <= attempts; k++) { acc += hist[k]; if (acc >= q * samples) return lat(k); }
-    return lat(attempts);
-  };
-  let mean = 0;
-  for (let k = 0; k <= attempts; k++) mean += hist[k] * lat(k);
   const ms = performance.now() - t0;
   const counters = {} as Record<CounterName, number>;
   if (acc) st.stats.set(acc);
@@ -200,15 +191,34 @@ export function monteCarloBuilt(b: BuiltScenario, opts: McOptions): McResult {
   return {
     scenario: b.preset.name, variant: b.variant, seed, trials: opts.trials, races, packets, dropped,
     dropRate: packets ? dropped / packets : 0, dropCi: wilson(dropped, packets), outcomes: outc, causes, counters, perCpu: st.perCpu(),
-    latency: {
-      unit: tcp ? 'connect' : 'lookup', samples, delayed, delayedRate: samples ? delayed / samples : 0, delayedCi: wilson(delayed, samples),
-      failed, meanS: samples ? mean / samples : 0, p50S: quant(0.5), p99S: quant(0.99),
-    },
+    latency: summarizeLatency(Array.from(hist), kn, failed), latencyHist: Array.from(hist),
     clashes: outcomes[O_MERGED] + outcomes[O_CLASH_INSERTED] + outcomes[O_DROPPED], merged: outcomes[O_MERGED], clashInserted: outcomes[O_CLASH_INSERTED],
     droppedAtConfirm: outcomes[O_DROPPED],
     dropGivenClash: outcomes[O_DROPPED] / Math.max(1, outcomes[O_MERGED] + outcomes[O_CLASH_INSERTED] + outcomes[O_DROPPED]),
     racedRounds, twoBackends, twoBackendsShare: racedRounds ? twoBackends / racedRounds : 0,
     ms, trialsPerSec: opts.trials / (ms / 1000),
+  };
+}
+
+/** Latency summary of a histogram of lost attempts: glibc waits the whole timeout per lost answer, musl resends every timeout/attempts; TCP backs off 1, 2, 4 s. */
+export function summarizeLatency(hist: readonly number[], kn: ScenarioKnobs, failed: number): LatencySummary {
+  const tcp = kn.proto === 'tcp';
+  const attempts = hist.length - 1;
+  const samples = hist.reduce((a, b) => a + b, 0);
+  const retry = kn.libc === 'musl' ? kn.timeoutS / Math.max(1, attempts) : kn.timeoutS;
+  const extra = tcp ? 0 : kn.tcDelayMs / 1000;
+  const lat = (k: number) => (tcp ? kn.timeoutS * (2 ** k - 1) : retry * k + extra);
+  const quant = (q: number) => {
+    let acc = 0;
+    for (let k = 0; k <= attempts; k++) { acc += hist[k]; if (acc >= q * samples) return lat(k); }
+    return lat(attempts);
+  };
+  let mean = 0;
+  for (let k = 0; k <= attempts; k++) mean += hist[k] * lat(k);
+  const delayed = samples - hist[0];
+  return {
+    unit: tcp ? 'connect' : 'lookup', samples, delayed, delayedRate: samples ? delayed / samples : 0, delayedCi: wilson(delayed, samples),
+    failed, meanS: samples ? mean / samples : 0, p50S: quant(0.5), p99S: quant(0.99),
   };
 }
 

@@ -50,6 +50,8 @@ export interface ScenarioKnobs {
   skewUs: number;
   /** Mean cost of one step; each step costs uniform [0.5, 1.5) x mean. */
   stepCostUs: number;
+  /** Cost of the DNAT step relative to the others (fitted globally, see MODEL.md). */
+  dnatCost: number;
   resolver: ResolverMode;
   /** The client's resolver library: glibc honours the resolv.conf options and waits `timeoutS` per lost answer; musl ignores them and resends every timeoutS/attempts. */
   libc: 'glibc' | 'musl';
@@ -89,7 +91,7 @@ export interface ScenarioPreset {
 
 const base: ScenarioKnobs = {
   packets: 2, proto: 'udp', sameSocket: true, endpoints: 0, dnatMode: 'random', serial: false, natEra: 'auto', earlyDropEra: 'auto', toPorts: false, snat: 'masquerade', portMode: 'default', portRange: 64512,
-  occupiedPorts: 0, randomSourcePorts: false, zones: false, reverse: false, cpus: 2, skewUs: 20, stepCostUs: 1,
+  occupiedPorts: 0, randomSourcePorts: false, zones: false, reverse: false, cpus: 2, skewUs: 230, stepCostUs: 1, dnatCost: 0,
   resolver: 'default', libc: 'glibc', nodeLocalDns: false, tcDelayMs: 0, timeoutS: 5, attempts: 2, max: 0, buckets: 16,
   prefill: { assuredTcp: 0, udp: 0, timeWait: 0, idleTcp: 0 }, whatIf: NO_WHATIF,
   flowRate: 0, udpFraction: 0.5, durationS: 0, tcpLifetimeS: 60,

@@ -158,11 +158,22 @@ class MatrixPanel {
       const m = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Conntrack matrix', cancellable: true }, async (progress, token) => {
         token.onCancellationRequested(() => ac.abort());
         let last = 0;
+        let lastPost = 0;
         return sweep(this.repo, {
           refs: this.refs,
           overrides: readConfig(vscode.Uri.file(this.repo)).backport.commitOverrides,
           signal: ac.signal,
+          // Kept sweeps: the next sweep of this repository only pays for refs that moved.
+          keep: { dir: path.join(this.keepDir, 'sweeps') },
           onProgress: (p) => {
+            const now = Date.now();
+            if (now - lastPost >= 200 || p.message === 'done') {
+              lastPost = now;
+              const rate = p.refsPerSecond ? `, ${p.refsPerSecond.toFixed(0)} refs/s` : '';
+              this.post({ type: 'progress', phase: p.phase, message: p.message, refs: p.refs, refsDone: p.refsDone, refsPerSecond: p.refsPerSecond });
+              // The page shows the busy line; it carries the progress until the page renders `progress`.
+              this.post({ type: 'busy', message: `Sweeping: ${p.phase}${p.refs ? ` ${p.refsDone ?? 0}/${p.refs} refs${rate}` : ''} - ${p.message}` });
+            }
             const pct = p.phase === 'detect' && p.total ? Math.round((p.done / p.total) * 80) + 10 : p.phase === 'lines' ? 95 : p.phase === 'history' ? 92 : 5;
             progress.report({ message: p.message, increment: Math.max(0, pct - last) });
             last = Math.max(last, pct);
@@ -190,6 +201,7 @@ class MatrixPanel {
     const msg = parseToHost(raw);
     if (!msg) return;
     if (msg.type === 'ready') await this.onReady();
+    else if (msg.type === 'cancel') this.running?.abort();
     else if (msg.type === 'rerun') {
       if (!this.repo) return;
       this.refs = msg.refs;

@@ -15,6 +15,8 @@ export type ToPage =
   /** The repository and selection on show: the page keeps them in its state for a reload. */
   | { type: 'target'; repo: string; refs: string[] }
   | { type: 'busy'; message: string }
+  /** A running sweep: phase, refs answered so far (an estimate while blobs are detected) and refs/s. */
+  | { type: 'progress'; phase: string; message: string; refs?: number; refsDone?: number; refsPerSecond?: number }
   | { type: 'error'; message: string };
 
 /** Page -> host. */
@@ -22,7 +24,9 @@ export type ToHost =
   | { type: 'ready' }
   | { type: 'open'; pointer: EvidencePointer }
   | { type: 'export'; format: ExportFormat }
-  | { type: 'rerun'; refs: string[] };
+  | { type: 'rerun'; refs: string[] }
+  /** Stop the running sweep (it then answers with an error message "Sweep cancelled."). */
+  | { type: 'cancel' };
 
 const HEX = /^[0-9a-f]{7,40}$/;
 
@@ -38,6 +42,8 @@ export function parseToHost(raw: unknown): ToHost | null {
   switch (m.type) {
     case 'ready':
       return { type: 'ready' };
+    case 'cancel':
+      return { type: 'cancel' };
     case 'export':
       return m.format === 'markdown' || m.format === 'csv' || m.format === 'json' ? { type: 'export', format: m.format } : null;
     case 'rerun': {

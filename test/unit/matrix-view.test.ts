@@ -13,6 +13,7 @@ const SHA = 'a'.repeat(40);
 test('page messages are validated before the host acts on them', () => {
   assert.deepEqual(parseToHost({ type: 'ready' }), { type: 'ready' });
   assert.deepEqual(parseToHost({ type: 'export', format: 'csv' }), { type: 'export', format: 'csv' });
+  assert.deepEqual(parseToHost({ type: 'cancel', extra: 1 }), { type: 'cancel' });
   assert.equal(parseToHost({ type: 'export', format: 'exe' }), null);
   assert.deepEqual(parseToHost({ type: 'rerun', refs: ['v4.*', '--all', 3, ' tags '] }), { type: 'rerun', refs: ['v4.*', 'tags'] });
   const open = parseToHost({ type: 'open', pointer: { ref: 'v5.0', commit: SHA, path: 'net/netfilter/nf_conntrack_core.c', line: 12, endLine: 20, layer: 'source', site: 's', supports: true } });

@@ -181,7 +181,7 @@ export function lensPlan(r: DetectionResult, uri: string): FunctionLenses[] {
   const fns = Object.values(r.functions).sort((a, b) => a.startLine - b.startLine);
   const split = fns.some((f) => f.name === '__nf_ct_resolve_clash');
   // Line 1: every race at a glance (the first function lens of a real file is ~700 lines down).
-  const summary: LensItem[] = raceIds(r).map((race) => ({ title: `${VERDICT_ICON[r.races[race].verdict]} ${raceName(race)} ${r.races[race].verdict}`, command: CMD.showEvidence, args: [race, undefined, uri], tooltip: raceTooltip(race, r.races[race]) }));
+  const summary: LensItem[] = raceIds(r).map((race) => ({ title: `${VERDICT_ICON[r.races[race].verdict]} ${raceName(race)} ${r.races[race].verdict === 'not-applicable' ? 'not in this tree' : r.races[race].verdict}`, command: CMD.showEvidence, args: [race, undefined, uri], tooltip: raceTooltip(race, r.races[race]) }));
   summary.push({ title: 'Show report', command: CMD.detect, args: [], tooltip: 'Whole-tree report with every piece of evidence' });
   const out: FunctionLenses[] = [{ function: '', line: 1, items: summary }];
   for (const fn of fns) {

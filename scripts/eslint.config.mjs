@@ -13,7 +13,7 @@ const root = path.dirname(path.dirname(new URL(import.meta.url).pathname));
 const rel = (f) => path.relative(root, f).split(path.sep).join('/');
 const isCore = (f) => f.startsWith('src/core/');
 const isPage = (f) => /^src\/[^/]+\/page\//.test(f);
-const PURE_HOST = new Set(['src/presentation.ts', 'src/ids.ts', 'src/timings.ts']);
+const PURE_HOST = new Set(['src/detection/presentation.ts', 'src/ids.ts', 'src/timings.ts']);
 const SHARED_WITH_PAGE = /^src\/([^/]+)\/(protocol|state)\.ts$/;
 const NODE_BUILTIN = /^node:|^(fs|path|os|child_process|worker_threads|util|crypto|events|stream)$/;
 

@@ -4,17 +4,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { planBackport } from './backportCommands';
+import { planBackport } from './backport/commands';
 import { CORE_REL_PATH } from './core/detect/input';
 import { checkPatchText, PatchReport } from './core/patch/applied';
 import { formatDetection } from './core/report';
 import { RACES } from './core/types';
 import type { DetectionResult, Evidence, RaceId } from './core/types';
 import { Ctx, KernelTree } from './ctx';
-import { isCoreDocument } from './detectionService';
+import { isCoreDocument } from './detection/service';
 import { CMD, CORE_FILE_NAME } from './ids';
-import { evidencePickRows, hunkPickRows, patchSummary, racePickRows, RACE_NAMES, relativizePaths } from './presentation';
-import { importStats, openSimulation } from './simulationCommands';
+import { evidencePickRows, hunkPickRows, patchSummary, racePickRows, RACE_NAMES, relativizePaths } from './detection/presentation';
+import type { ImportStatsArgs, OpenSimulationArgs } from './simulation/commands';
 import { timings } from './timings';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- VS Code passes untyped arguments
@@ -191,8 +191,8 @@ export const COMMANDS: Record<string, Factory> = {
   [CMD.showEvidence]: showEvidence,
   [CMD.checkPatch]: checkPatch,
   [CMD.planBackport]: planBackport,
-  [CMD.openSimulation]: openSimulation,
-  [CMD.importStats]: importStats,
+  [CMD.openSimulation]: (ctx) => (args?: OpenSimulationArgs | vscode.Uri) => ctx.simulation.open(args instanceof vscode.Uri ? { uri: args } : args),
+  [CMD.importStats]: (ctx) => (args?: ImportStatsArgs) => ctx.simulation.importStats(args),
   [CMD.exportReport]: exportReport,
   [CMD.timings]: () => timings,
 };

@@ -5,9 +5,10 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CORE_REL_PATH } from './core/detect/input';
 import { readConfig, ExtensionConfig } from './config';
-import { DetectionService, isCoreDocument } from './detectionService';
+import { DetectionService, isCoreDocument } from './detection/service';
 import { CONTEXT_KERNEL_TREE, CORE_FILE_NAME } from './ids';
-import { ReportView } from './reportView';
+import { ReportView } from './detection/reportView';
+import { createSimulation, type Simulation } from './simulation/commands';
 
 export interface KernelTree {
   /** The folder handed to detectPath: the tree root, or the folder holding the file. */
@@ -24,6 +25,18 @@ export class Ctx {
     readonly detection: DetectionService,
     readonly reports: ReportView,
   ) {}
+
+  private sim?: Simulation;
+  /** The simulation panel's handlers, made on first use; its detection honours trust. */
+  get simulation(): Simulation {
+    this.sim ??= createSimulation(this.ext, async (uri) => {
+      const tree = await this.pickTree(uri);
+      if (!tree) return undefined;
+      const file = tree.coreFile.fsPath;
+      return this.detection.treeResult(file) ?? (this.mayReadGit ? this.detection.detectTree(tree.root.fsPath, { history: true }) : this.detection.detectQuick(file));
+    });
+    return this.sim;
+  }
 
   config(scope?: vscode.Uri): ExtensionConfig {
     return readConfig(scope);

@@ -3,19 +3,18 @@
 // detection.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { offerPendingRuns, registerBackport } from './backportCommands';
-import { registerCodeLens } from './codeLens';
+import { offerPendingRuns, registerBackport } from './backport/commands';
+import { registerCodeLens } from './detection/codeLens';
 import { registerCommands } from './commands';
 import { affectsUs } from './config';
 import { setWasmDirectory } from './core/parse/treesitter';
 import { Ctx } from './ctx';
-import { DetectionService } from './detectionService';
-import { registerDiagnostics } from './diagnostics';
-import { registerMatrix } from './matrixView';
+import { DetectionService } from './detection/service';
+import { registerDiagnostics } from './detection/diagnostics';
+import { registerMatrix } from './matrix/panel';
 import { createLog } from './output';
-import { ReportView } from './reportView';
-import { registerSimulation } from './simulationCommands';
-import { registerStatusBar } from './statusBar';
+import { ReportView } from './detection/reportView';
+import { registerStatusBar } from './detection/statusBar';
 import { mark } from './timings';
 
 /** The first status-bar detection waits for the workbench to settle. */
@@ -29,7 +28,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const ctx = new Ctx(context, log, detection, new ReportView());
   detection.historyAllowed = () => ctx.mayReadGit;
   context.subscriptions.push(log, detection, ctx.reports, ...registerCommands(ctx));
-  context.subscriptions.push(...registerCodeLens(ctx), ...registerStatusBar(ctx), ...registerDiagnostics(ctx), ...registerSimulation(ctx), ...registerBackport(), ...registerMatrix(context));
+  context.subscriptions.push(...registerCodeLens(ctx), ...registerStatusBar(ctx), ...registerDiagnostics(ctx), ...ctx.simulation.disposables, ...registerBackport(), ...registerMatrix(context));
 
   const reportSettings = (): void => {
     const { problems } = ctx.config();

@@ -2,12 +2,15 @@
 // variant detected in a tree).
 
 import { detectPath } from '../core/detect';
-import { Command, EXIT, flag, Io, num, str, UsageError } from './command';
+import { Command, EXIT, flag, Io, list, num, str, UsageError } from './command';
 
 export const simulate: Command = {
   name: 'simulate',
   summary: 'Run the bundled conntrack model (scenarios: dns-snat, dns-vip, tcp-masquerade, table-overflow, ...).',
-  synopsis: ['--scenario NAME --variant <NAME | from-tree> [--exhaustive] [--trials N] [--seed S] [--json] [<kernel-tree> with from-tree]'],
+  synopsis: [
+    '--scenario NAME --variant <NAME | from-tree> [--set KNOB=VALUE ...] [--exhaustive] [--trials N] [--seed S] [--json] [<kernel-tree> with from-tree]',
+    '--knobs   (list every knob --set accepts, with its range)',
+  ],
   options: {
     scenario: { type: 'string', value: 'NAME', help: 'the scenario to run' },
     variant: { type: 'string', value: 'NAME', help: 'a model variant, or from-tree to take it from the tree given after the options' },
@@ -15,16 +18,23 @@ export const simulate: Command = {
     trials: { type: 'string', value: 'N', help: 'Monte Carlo trials' },
     seed: { type: 'string', value: 'S', help: 'random seed (runs are reproducible per seed)' },
     json: { type: 'boolean', help: 'as JSON' },
+    set: { type: 'string', multiple: true, value: 'KNOB=VALUE', help: 'change one scenario knob (repeatable; see --knobs), e.g. --set portMode=random-fully --set endpoints=3' },
+    knobs: { type: 'boolean', help: 'list the knobs --set accepts and exit' },
     'no-history': { type: 'boolean', help: 'with from-tree: source layer only' },
   },
   positionals: { min: 0, max: 1, names: 'a kernel tree (with --variant from-tree)' },
   conflicts: [['exhaustive', 'trials'], ['exhaustive', 'seed']],
   async run(a, io: Io) {
-    const { runSimulateCommand, modelVariantFromDetection, SCENARIO_NAMES } = await import('../core/model');
+    const { runSimulateCommand, modelVariantFromDetection, SCENARIO_NAMES, SCENARIOS, parseKnobSettings, knobHelp } = await import('../core/model');
+    if (flag(a, 'knobs')) { io.out(knobHelp().join('\n')); return 0; }
     const scenario = str(a, 'scenario');
     let variant = str(a, 'variant');
     if (!scenario) throw new UsageError(`simulate needs --scenario (one of ${SCENARIO_NAMES.join(', ')})`);
     if (!variant) throw new UsageError('simulate needs --variant NAME or --variant from-tree PATH');
+    const preset = SCENARIOS.find((p) => p.name === scenario);
+    if (!preset) throw new UsageError(`unknown scenario "${scenario}" (known: ${SCENARIO_NAMES.join(', ')})`);
+    const settings = parseKnobSettings(list(a, 'set'), preset);
+    if (settings.errors.length) throw new UsageError(settings.errors.join('\n'));
     const caveats: string[] = [];
     if (variant === 'from-tree') {
       const tree = a.positionals[0];
@@ -40,7 +50,10 @@ export const simulate: Command = {
     } else if (a.positionals.length) throw new UsageError(`a tree argument is only read with --variant from-tree (got '${a.positionals[0]}')`);
     let r;
     try {
-      r = runSimulateCommand({ scenario, variant, exhaustive: flag(a, 'exhaustive'), trials: num(a, 'trials'), seed: num(a, 'seed'), json: flag(a, 'json') });
+      r = runSimulateCommand({
+        scenario, variant, exhaustive: flag(a, 'exhaustive'), trials: num(a, 'trials'), seed: num(a, 'seed'), json: flag(a, 'json'),
+        overrides: settings.overrides, table: settings.table,
+      });
     } catch (e) {
       if (e instanceof UsageError) throw e;
       throw new UsageError((e as Error).message);

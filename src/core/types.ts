@@ -120,5 +120,9 @@ export interface DetectionResult {
   /** Secondary files scanned (nf_nat_core.c for the azure 952939 hypothesis). */
   related?: { file: string; findings: Evidence[] }[];
   lines: number;
+  /** Regions whose braces or comments do not balance; function boundaries were recovered after them. */
+  damage?: { startLine: number; endLine: number; reason: string }[];
+  /** Lines no configuration compiles (`#if 0`, ...): fix sites there are shown, never counted. */
+  neverCompiled?: { startLine: number; endLine: number; condition: string }[];
   timingMs?: { parse: number; detect: number };
 }

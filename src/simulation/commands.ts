@@ -1,5 +1,5 @@
 // The simulation's entry points: the handlers of the two commands (registered by the one
-// command table, see src/simulationCommands.ts) and the serializer that restores the panel.
+// command table, src/commands.ts, through Ctx.simulation) and the serializer that restores the panel.
 
 import * as vscode from 'vscode';
 import { ConntrackStatsError } from '../core/conntrackStats';

@@ -3,7 +3,7 @@
 // model runs, and the model runs here (run.ts), in chunks so progress and cancel work.
 
 import * as vscode from 'vscode';
-import { newNonce, webviewPage } from '../webviewShell';
+import { newNonce, webviewPage } from '../webview/shell';
 import type { DetectionResult } from '../core/types';
 import {
   SIMULATION_VIEW_TYPE, type HostToPage, type ImportedStatsView, type PageToHost, type SavedState, type SourceLink,

@@ -31,7 +31,7 @@ test('page code imports only its folder and the feature protocol/state', async (
 });
 
 test('pure host helpers never import vscode; child_process only in the git port', async () => {
-  assert.match((await problems('src/presentation.ts', "import * as vscode from 'vscode';\nexport const a = vscode;\n")).join(), /must not import vscode/);
+  assert.match((await problems('src/detection/presentation.ts', "import * as vscode from 'vscode';\nexport const a = vscode;\n")).join(), /must not import vscode/);
   assert.match((await problems('src/detection/service.ts', "import { spawn } from 'node:child_process';\nexport const a = spawn;\n")).join(), /runs through the port/);
   assert.match((await problems('src/core/fixtures/x.ts', "import { spawn } from 'child_process';\nexport const a = spawn;\n")).join(), /runs through the port/);
   assert.deepEqual(await problems('src/core/git/x.ts', "import { spawn } from 'node:child_process';\nexport const a = spawn;\n"), []);

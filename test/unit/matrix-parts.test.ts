@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { batchCheck, CatFileBatch } from '../../src/core/git/catfile';
-import { commonBase, parentsOf, walkGraph } from '../../src/core/git/graph';
+import { CommitGraph, firstParentMerges, firstParentTags, walkPathGraph } from '../../src/core/git/graph';
 import { globToRegExp, listAllRefs, refMatcher } from '../../src/core/git/refs';
 import { FastImportWriter } from '../../src/core/fixtures/fastimport';
 import { generateConntrackCore } from '../../src/core/fixtures/generate';
@@ -106,17 +106,31 @@ describe('refs', () => {
 });
 
 describe('graph', () => {
-  test('marked ancestors through a merge, and first-parent chains', async () => {
+  test('the path-simplified graph: touching commits and ref commits, ancestry through a merge', async () => {
     const tips = ['master', 'side', 'v1.0'].map((r) => git('rev-parse', `${r}^{commit}`));
     const b = git('rev-parse', 'side');
-    const g = await walkGraph(small, tips, []);
+    const nodes = await walkPathGraph(small, tips, ['net/netfilter/nf_conntrack_core.c']);
+    const shas = nodes.map((n) => n.sha);
+    // a (root, touching, tagged), b (touching), c (tagged v1.1, not touching), the merge (touching, tagged).
+    assert.deepEqual(new Set(shas), new Set(['v1.0', 'side', 'v1.1', 'master'].map((r) => git('rev-parse', `${r}^{commit}`))));
+    assert.ok(nodes.find((n) => n.sha === git('rev-parse', 'v1.1^{commit}'))!.decorated);
+    assert.equal(nodes.find((n) => n.sha === b)!.record.subject, 'netfilter: nf_nat: skip nat clash resolution for same-origin entries');
+    const g = CommitGraph.of(nodes);
     g.mark([b]);
     assert.deepEqual(g.markedAncestors(git('rev-parse', 'master')), [b]);
     assert.deepEqual(g.markedAncestors(git('rev-parse', 'v1.1^{commit}')), []);
-    assert.deepEqual(g.firstParentChain(git('rev-parse', 'master')), [git('rev-parse', 'master'), git('rev-parse', 'master^'), git('rev-parse', 'master^^')]);
-    const base = await commonBase(small, [b, git('rev-parse', 'v1.1^{commit}')]);
-    assert.equal(base, git('rev-parse', 'v1.0^{commit}'));
-    assert.deepEqual(await parentsOf(small, base!), []);
+    // Parents come before children.
+    for (const n of nodes) for (const p of n.parents) assert.ok(shas.indexOf(p) < shas.indexOf(n.sha));
+  });
+
+  test('first-parent placement: tags on each chain, a chain joining an earlier one takes its rest', async () => {
+    const at = (r: string): string => git('rev-parse', `${r}^{commit}`);
+    const wanted = new Set([at('v1.0'), at('v1.1'), at('v1.2')]);
+    const chains = await firstParentTags(small, [{ name: 'side', commit: at('side') }, { name: 'master', commit: at('master') }], wanted);
+    assert.deepEqual(chains.get('side'), [at('v1.0')]);
+    assert.deepEqual(chains.get('master'), [at('v1.2'), at('v1.1'), at('v1.0')]);
+    assert.deepEqual(await firstParentMerges(small, at('v1.1'), at('master')), [at('master')]);
+    assert.deepEqual(await firstParentMerges(small, at('v1.2'), at('master')), []);
   });
 });
 

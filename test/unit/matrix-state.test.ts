@@ -12,8 +12,9 @@ import { FastImportWriter } from '../../src/core/fixtures/fastimport';
 import { generateConntrackCore } from '../../src/core/fixtures/generate';
 import { sweep } from '../../src/core/matrix';
 import { cacheFileName, loadMatrix, refsFingerprint, saveMatrix } from '../../src/core/matrix/cache';
-import { MATRIX_VIEW_TYPE, matrixHtml } from '../../src/matrixProtocol';
-import { cleanRefs, DEFAULT_PAGE_STATE, KIND_VALUES, normalizePageState, ONLY_VALUES, restoreTarget, SORT_KEYS } from '../../src/matrixState';
+import { matrixHtml } from '../../src/matrix/html';
+import { MATRIX_VIEW_TYPE } from '../../src/matrix/protocol';
+import { cleanRefs, DEFAULT_PAGE_STATE, KIND_VALUES, normalizePageState, ONLY_VALUES, restoreTarget, SORT_KEYS } from '../../src/matrix/state';
 
 const ROOT = path.join(__dirname, '../../..');
 const pageJs = fs.readFileSync(path.join(ROOT, 'media/matrix.js'), 'utf8');

@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { matrixHtml, parseRefDocumentQuery, parseToHost, refDocumentQuery, safeRepoPath, SHOW_MATRIX_COMMAND } from '../../src/matrixProtocol';
+import { matrixHtml } from '../../src/matrix/html';
+import { parseRefDocumentQuery, parseToHost, refDocumentQuery, safeRepoPath, SHOW_MATRIX_COMMAND } from '../../src/matrix/protocol';
 
 const SHA = 'a'.repeat(40);
 

@@ -4,7 +4,7 @@ import { detectText } from '../../src/core/detect';
 import { generateConntrackCore, FixtureSpec } from '../../src/core/fixtures/generate';
 import type { DetectionResult, RaceVerdict } from '../../src/core/types';
 import { CMD } from '../../src/ids';
-import { diagnosticPlan, evidencePickRows, hunkPickRows, lensPlan, raceTitle, relativizePaths, summarize, VERDICT_ICON } from '../../src/presentation';
+import { diagnosticPlan, evidencePickRows, hunkPickRows, lensPlan, raceTitle, relativizePaths, summarize, VERDICT_ICON } from '../../src/detection/presentation';
 
 const FILE = '/ws/net/netfilter/nf_conntrack_core.c';
 const detect = async (spec: FixtureSpec): Promise<DetectionResult> => detectText(generateConntrackCore({ fullSize: false, ...spec }).text, FILE);

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runProc, ProcError } from '../../src/core/git/proc';
 import {
-  checkConfig, configFragment, configResult, counterFigures, makefileRelease, makefileVersion, parseConfigList, parseRunLines, raceVerdicts,
+  checkConfig, configFragment, configResult, makefileRelease, makefileVersion, parseConfigList, parseRunLines, raceVerdicts,
   resolveTree, testPlanSection, formatTestPlan, assetDir, type TestPlanResult,
 } from '../../src/core/testplan';
 

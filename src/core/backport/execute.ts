@@ -102,7 +102,12 @@ export async function applyPlan(repo: string, plan: BackportPlan, opts: ExecuteO
 
   const pending = readJournal(gitDir);
   if (pending) return { ...base, backupRef: pending.backupRef, message: `a backport run is already pending here (${pending.state}, started ${pending.startedAt}): continue or abort it first; ${howBack(pending)}` };
-  if (plan.blocked) return { ...base, message: `plan blocked: ${plan.blocked}` };
+  if (plan.blocked) {
+    // A conflicted cherry-pick also blocks detection (markers in the file): name the operation first.
+    const ops = await git.inProgress();
+    if (ops.length) return { ...base, errorCode: 'in-progress', message: `a ${ops.join(' and ')} is in progress: finish or abort it first (the plan is blocked too: ${plan.blocked})` };
+    return { ...base, message: `plan blocked: ${plan.blocked}` };
+  }
   if (!plan.steps.length) return { ...base, status: 'nothing-to-do', message: plan.noop ?? 'nothing to do' };
 
   // The backup ref comes first, so every answer below can name it.

@@ -19,6 +19,63 @@ export interface FunctionSite {
   conditions?: (string | undefined)[];
 }
 
+/** Identifiers a definition declares: its parameters and local variables. */
+export const declaredNames = memo(new WeakMap<FunctionSite, Set<string>>(), (site) => {
+  const out = new Set<string>();
+  if (site.tree) {
+    const nameOf = (d: Node | null): void => {
+      while (d) {
+        if (d.type === 'identifier') {
+          out.add(d.text);
+          return;
+        }
+        if (d.type === 'function_declarator' || d.type === 'parenthesized_declarator') {
+          d = d.childForFieldName('declarator') ?? d.namedChild(0);
+          continue;
+        }
+        d = d.childForFieldName('declarator');
+      }
+    };
+    for (const t of ['parameter_declaration', 'declaration']) for (const decl of descendants(site.tree, t)) for (const d of decl.childrenForFieldName('declarator')) nameOf(d);
+  } else {
+    // No tree: a name counts as declared when it follows a type word, `*` or `,` in a declaration.
+    for (const m of site.tokens.matchAll(/(?:\b(?:struct \w+|int|bool|u8|u16|u32|u64|unsigned int|unsigned long|long|char|enum \w+|\w+_t)\s*\**|,\**)\s*([a-z_]\w*)\s*(?=[;,=)[])/g)) out.add(m[1]);
+  }
+  return out;
+});
+
+/**
+ * Every lower-case identifier an expression uses is declared in the function (enum and macro
+ * constants are upper case by kernel convention): a mangled name (`loser_cu`) is no fix.
+ */
+export function usesDeclaredOnly(site: FunctionSite, n: Node): boolean {
+  const names = declaredNames(site);
+  const ids = n.type === 'identifier' ? [n] : descendants(n, 'identifier');
+  return ids.every((id) => {
+    if (!/[a-z]/.test(id.text)) return true;
+    const parent = id.parent;
+    // the callee of a call is a function, not a variable
+    if (parent?.type === 'call_expression' && parent.childForFieldName('function')?.equals(id)) return true;
+    return names.has(id.text);
+  });
+}
+
+/** The statement a node sits in (for an `if`, its condition): what must be free of mangled names. */
+export function statementOf(n: Node): Node {
+  let p: Node = n;
+  while (p.parent && !/_statement$|^declaration$/.test(p.type)) p = p.parent;
+  if (p.type === 'if_statement' || p.type === 'while_statement') return p.childForFieldName('condition') ?? p;
+  return p;
+}
+
+const cleanCall = (site: FunctionSite, c: Node): boolean => usesDeclaredOnly(site, statementOf(c));
+
+/** Token fallback of usesDeclaredOnly over the identifiers of a matched fragment. */
+export function tokensUseDeclaredOnly(site: FunctionSite, ids: string[]): boolean {
+  const names = declaredNames(site);
+  return ids.every((id) => !/[a-z]/.test(id) || names.has(id));
+}
+
 /** The condition at a site's line: an in-body #ifdef as well as the function's own. */
 const condAt = (site: FunctionSite, line: number): string | undefined => site.conditions?.[line] ?? site.fn.condition;
 
@@ -74,16 +131,31 @@ function fromTokens(sig: string, site: FunctionSite, anchor: string, fragment: s
   return { signature: sig, function: site.fn.name, startLine: line, endLine: line, fragment: fragment.slice(0, 200), condition: condAt(site, line), how: 'tokens' };
 }
 
+/**
+ * A helper counts only when its definition is whole: it parsed without a syntax error in its
+ * return type, name or parameters, and has a return type.
+ */
+export function definitionIntact(site: FunctionSite): boolean {
+  if (site.fn.damaged) return false;
+  if (!site.tree) return !site.parseErrors;
+  const type = site.tree.childForFieldName('type');
+  const decl = site.tree.childForFieldName('declarator');
+  // A return type the compiler knows: a builtin, struct/enum/union, or a kernel scalar typedef.
+  const knownType = !!type && (/^(?:primitive_type|sized_type_specifier|struct_specifier|enum_specifier|union_specifier)$/.test(type.type) || (type.type === 'type_identifier' && /^(?:[us](?:8|16|32|64)|__[bl]e(?:16|32|64)|__u(?:8|16|32|64)|\w+_t)$/.test(type.text)));
+  return knownType && !!decl && !type!.hasError && !decl.hasError && !site.tree.children.some((c) => c && (c.isError || c.isMissing) && c.startIndex < (site.tree!.childForFieldName('body')?.startIndex ?? 0));
+}
+
 function wholeFunction(sig: string, site: FunctionSite): SiteMatch {
   return { signature: sig, function: site.fn.name, startLine: site.fn.startLine, endLine: site.fn.endLine, fragment: `${site.fn.name}() defined`, condition: site.fn.condition, how: site.tree ? 'structure' : 'tokens' };
 }
 
 /** "No NAT on this entry": `(x->status & IPS_NAT_DONE_MASK) == 0`, or `!nfct_nat(x)` (v4.6-4.8). */
-function isNatNotDoneTest(n: Node | null): boolean {
+function isNatNotDoneTest(n: Node | null, site?: FunctionSite): boolean {
   n = unwrap(n);
   if (!n) return false;
   const t = normalizeTokens(n.text);
-  return (n.type === 'binary_expression' && /^\(?\w+->status&IPS_NAT_DONE_MASK\)?==0$/.test(t)) || (n.type === 'unary_expression' && /^!nfct_nat\(\w+\)$/.test(t));
+  const shape = (n.type === 'binary_expression' && /^\(?\w+->status&IPS_NAT_DONE_MASK\)?==0$/.test(t)) || (n.type === 'unary_expression' && /^!nfct_nat\(\w+\)$/.test(t));
+  return shape && (!site || usesDeclaredOnly(site, n));
 }
 
 /** The same tests as token text, for functions that do not parse cleanly. */
@@ -110,8 +182,8 @@ const natTestJoins = memo(new WeakMap<FunctionSite, NatJoin[]>(), (site) => {
     if (op !== '&&' && op !== '||') continue;
     const left = b.childForFieldName('left');
     const right = b.childForFieldName('right');
-    if (isNatNotDoneTest(left) && right) out.push({ op, node: b, other: right });
-    else if (isNatNotDoneTest(right) && left) out.push({ op, node: b, other: left });
+    if (isNatNotDoneTest(left, site) && right) out.push({ op, node: b, other: right });
+    else if (isNatNotDoneTest(right, site) && left) out.push({ op, node: b, other: left });
   }
   return out;
 });
@@ -121,6 +193,9 @@ const callsTo = (n: Node, name: string): Node[] => [n, ...descendants(n, 'call_e
 
 const SAME_ORIGIN_TOKENS = /nf_ct_tuple_equal\(&ignored_conntrack->tuplehash\[IP_CT_DIR_ORIGINAL\]\.tuple,&\w+->tuplehash\[IP_CT_DIR_ORIGINAL\]\.tuple\)|nf_ct_tuple_equal\(&\w+->tuplehash\[IP_CT_DIR_ORIGINAL\]\.tuple,&ignored_conntrack->tuplehash\[IP_CT_DIR_ORIGINAL\]\.tuple\)/;
 
+/** The whole condition: the comparison, optionally gated (allow_clash) or zone-checked; nothing negated. */
+const SAME_ORIGIN_EXACT = new RegExp(`^\\((?:[\\w>-]*allow_clash&&)?(?:${SAME_ORIGIN_TOKENS.source})(?:&&nf_ct_zone_equal\\(\\w+,\\w+,IP_CT_DIR_ORIGINAL\\))?\\)$`);
+
 /** if-statements of tuple_taken whose condition compares our ORIGINAL tuple with the found entry's. */
 const sameOriginIfs = memo(new WeakMap<FunctionSite, SameOriginIf[]>(), (site) => {
   if (!site.tree) return [];
@@ -129,7 +204,7 @@ const sameOriginIfs = memo(new WeakMap<FunctionSite, SameOriginIf[]>(), (site) =
     const condNode = ifs.childForFieldName('condition');
     if (!condNode) continue;
     const cond = normalizeTokens(condNode.text);
-    if (!SAME_ORIGIN_TOKENS.test(cond)) continue;
+    if (!SAME_ORIGIN_EXACT.test(cond) || !usesDeclaredOnly(site, condNode)) continue;
     const cons = ifs.childForFieldName('consequence');
     const consTokens = cons ? normalizeTokens(cons.text) : '';
     const continues = consTokens === 'continue;' || consTokens === '{continue;}';
@@ -159,8 +234,16 @@ export const SIGNATURES: readonly SiteSignature[] = [
     functions: ['nf_ct_match'],
     describe: 'nf_ct_match() compares both tuples of two entries',
     match(site) {
-      const t = site.tokens;
-      return /IP_CT_DIR_ORIGINAL/.test(t) && /IP_CT_DIR_REPLY/.test(t) && /nf_ct_tuple_equal\(/.test(t) ? wholeFunction(this.id, site) : null;
+      // Both directions compared between the two parameters: a - b ORIGINAL and a - b REPLY.
+      const params = /^[^(]*\bnf_ct_match\(const struct nf_conn\*(\w+),const struct nf_conn\*(\w+)\)/.exec(site.tokens);
+      if (!params || !definitionIntact(site)) return null;
+      const [, a, b] = params;
+      const cmp = (dir: string): RegExp => new RegExp(`nf_ct_tuple_equal\\(&(${a}|${b})->tuplehash\\[${dir}\\]\\.tuple,&(${a}|${b})->tuplehash\\[${dir}\\]\\.tuple\\)`);
+      const both = (dir: string): boolean => {
+        const m = cmp(dir).exec(site.tokens);
+        return !!m && m[1] !== m[2];
+      };
+      return both('IP_CT_DIR_ORIGINAL') && both('IP_CT_DIR_REPLY') ? wholeFunction(this.id, site) : null;
     },
   },
   {
@@ -168,10 +251,14 @@ export const SIGNATURES: readonly SiteSignature[] = [
     functions: RESOLVERS,
     describe: 'merge when NAT was not done OR nf_ct_match(ct, loser) — the ed07d9a021df shape',
     match(site) {
-      for (const j of natTestJoins(site)) if (j.op === '||' && callsTo(j.other, 'nf_ct_match').length) return fromNode(this.id, site, j.node);
+      // The alternative must be the call itself (not `!nf_ct_match(...)`), with declared arguments.
+      for (const j of natTestJoins(site)) {
+        const other = unwrap(j.other);
+        if (j.op === '||' && other && callsTo(other, 'nf_ct_match')[0] === other && cleanCall(site, j.node)) return fromNode(this.id, site, j.node);
+      }
       if (site.parseErrors) {
-        const m = new RegExp(`${NAT_NOT_DONE}\\|\\|nf_ct_match\\(\\w+,\\w+\\)`).exec(site.tokens);
-        if (m) return fromTokens(this.id, site, m[0].includes('nfct_nat') ? 'nfct_nat' : 'IPS_NAT_DONE_MASK', m[0]);
+        const m = new RegExp(`${NAT_NOT_DONE}\\|\\|nf_ct_match\\((\\w+),(\\w+)\\)`).exec(site.tokens);
+        if (m && tokensUseDeclaredOnly(site, [m[1], m[2]])) return fromTokens(this.id, site, m[0].includes('nfct_nat') ? 'nfct_nat' : 'IPS_NAT_DONE_MASK', m[0]);
       }
       return null;
     },
@@ -262,7 +349,7 @@ export const SIGNATURES: readonly SiteSignature[] = [
     functions: ['__nf_ct_resolve_clash'],
     describe: '__nf_ct_resolve_clash() holds the merge (2020 rework)',
     match(site) {
-      return wholeFunction(this.id, site);
+      return definitionIntact(site) ? wholeFunction(this.id, site) : null;
     },
   },
   {
@@ -270,7 +357,47 @@ export const SIGNATURES: readonly SiteSignature[] = [
     functions: ['nf_ct_resolve_clash_harder'],
     describe: 'nf_ct_resolve_clash_harder() inserts the loser in the REPLY direction only, marked IPS_NAT_CLASH',
     match(site) {
-      return /IPS_NAT_CLASH/.test(site.tokens) ? wholeFunction(this.id, site) : null;
+      if (!definitionIntact(site)) return null;
+      const t = site.tokens;
+      // marked IPS_NAT_CLASH, ORIGINAL node only fake-added, hashed in the REPLY direction
+      const marks = /->status\|=[^;]*\bIPS_NAT_CLASH\b/.test(t);
+      const fakeOrig = /hlist_nulls_add_fake\(&\w+->tuplehash\[IP_CT_DIR_ORIGINAL\]\.hnnode\)/.test(t);
+      const reply = /\w+\(&\w+->tuplehash\[IP_CT_DIR_REPLY\]\.hnnode,|__nf_conntrack_hash_insert\(\w+,\w+,IP_CT_DIR_REPLY\)/.test(t);
+      if (!(marks && fakeOrig && reply)) return null;
+      if (site.tree) {
+        // the statements that do it use declared names only
+        const stmts = [...descendants(site.tree, 'expression_statement')].filter((st) => /IPS_NAT_CLASH|hlist_nulls_add_fake/.test(st.text));
+        if (!stmts.every((st) => usesDeclaredOnly(site, st))) return null;
+      }
+      return wholeFunction(this.id, site);
+    },
+  },
+  {
+    id: 'rework.resolver-calls-harder',
+    functions: ['nf_ct_resolve_clash'],
+    describe: 'nf_ct_resolve_clash() falls back to nf_ct_resolve_clash_harder() when the entries do not merge',
+    match(site) {
+      const call = site.tree ? callsTo(site.tree, 'nf_ct_resolve_clash_harder').find((c) => cleanCall(site, c)) : undefined;
+      if (call) return fromNode(this.id, site, call);
+      if (site.parseErrors) {
+        const m = /\bnf_ct_resolve_clash_harder\((\w+),(\w+)\)/.exec(site.tokens);
+        if (m && tokensUseDeclaredOnly(site, [m[1], m[2]])) return fromTokens(this.id, site, 'nf_ct_resolve_clash_harder', m[0]);
+      }
+      return null;
+    },
+  },
+  {
+    id: 'rework.resolver-calls-split',
+    functions: ['nf_ct_resolve_clash', 'nf_ct_resolve_clash_harder'],
+    describe: 'the resolver tries the merge in __nf_ct_resolve_clash()',
+    match(site) {
+      const call = site.tree ? callsTo(site.tree, '__nf_ct_resolve_clash').find((c) => cleanCall(site, c)) : undefined;
+      if (call) return fromNode(this.id, site, call);
+      if (site.parseErrors) {
+        const m = /\b__nf_ct_resolve_clash\((\w+),(\w+)\)/.exec(site.tokens);
+        if (m && tokensUseDeclaredOnly(site, [m[1], m[2]])) return fromTokens(this.id, site, '__nf_ct_resolve_clash', m[0]);
+      }
+      return null;
     },
   },
   {
@@ -278,7 +405,8 @@ export const SIGNATURES: readonly SiteSignature[] = [
     functions: ['nf_ct_can_merge'],
     describe: 'nf_ct_can_merge() = nf_ct_match() || nf_ct_match_reverse()',
     match(site) {
-      return /nf_ct_match\(/.test(site.tokens) && /nf_ct_match_reverse\(/.test(site.tokens) ? wholeFunction(this.id, site) : null;
+      if (!definitionIntact(site)) return null;
+      return /return ?\(?nf_ct_match\(\w+,\w+\)\|\|nf_ct_match_reverse\(\w+,\w+\)\)?;/.test(site.tokens) ? wholeFunction(this.id, site) : null;
     },
   },
   {
@@ -286,9 +414,11 @@ export const SIGNATURES: readonly SiteSignature[] = [
     functions: RESOLVERS,
     describe: 'the resolver merges when nf_ct_can_merge(ct, loser_ct)',
     match(site) {
-      const call = site.tree ? callsTo(site.tree, 'nf_ct_can_merge')[0] : undefined;
+      const call = site.tree ? callsTo(site.tree, 'nf_ct_can_merge').find((c) => cleanCall(site, c)) : undefined;
       if (call) return fromNode(this.id, site, call);
-      return /nf_ct_can_merge\(/.test(site.tokens) ? fromTokens(this.id, site, 'nf_ct_can_merge', 'nf_ct_can_merge(...)') : null;
+      if (!site.parseErrors) return null;
+      const m = /\bnf_ct_can_merge\((\w+),(\w+)\)/.exec(site.tokens);
+      return m && tokensUseDeclaredOnly(site, [m[1], m[2]]) ? fromTokens(this.id, site, 'nf_ct_can_merge', m[0]) : null;
     },
   },
 ];

@@ -1,18 +1,50 @@
-// One topological walk of the commit graph above a floor, answering "which of these few
-// marked commits are ancestors of each tip" for every tip at once (bit sets propagated from
-// parents to children), and giving first-parent chains for ordering tags along a branch.
+// The sweep's view of history without holding the commit graph:
+// - walkPathGraph: the graph git simplifies to the commits that touch the files plus every
+//   commit a ref points at (`--full-history --simplify-merges --simplify-by-decoration` with
+//   the paths): a few thousand nodes even in a million-commit repository, and ancestry among
+//   them is ancestry in the real graph (parent rewriting only skips commits that are neither).
+//   git answers it from the commit-graph and its changed-path Bloom filters when present.
+// - CommitGraph: that small graph in memory, answering "which of the marked commits are
+//   ancestors of each node" for every node at once (bit sets from parents to children).
+// - firstParentTags: which of a set of commits sit on each branch's first-parent chain, in
+//   order, streamed, stopping where a chain joins one already walked.
+// - commitGraphState: whether git has a commit-graph (and Bloom filters) to answer from.
 
-import { gitRun, gitText } from './run';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { type CommitRecord } from './reader';
+import { gitLines, gitRun, gitText } from './run';
+
+export interface PathGraphNode {
+  sha: string;
+  /** Rewritten parents: the nearest nodes of the same graph (or, in an incremental walk, boundary commits). */
+  parents: string[];
+  /** A ref points here (the node may then not touch the files). */
+  decorated: boolean;
+  record: CommitRecord;
+}
 
 export class CommitGraph {
-  /** Commits in the walk, parents before children. */
+  /** Commits, parents before children. */
   readonly order: string[] = [];
   readonly index = new Map<string, number>();
-  /** Parent indexes (only parents inside the walk); -1 marks a parent below the floor. */
+  /** Parent indexes (only parents inside the graph). */
   readonly parents: Int32Array[] = [];
   private masks: Uint32Array = new Uint32Array(0);
   private words = 0;
   marked: string[] = [];
+
+  /** Nodes in walk order (parents first); parents outside the list are dropped. */
+  static of(nodes: { sha: string; parents: string[] }[]): CommitGraph {
+    const g = new CommitGraph();
+    for (const n of nodes) {
+      if (g.index.has(n.sha)) continue;
+      g.index.set(n.sha, g.order.length);
+      g.order.push(n.sha);
+      g.parents.push(Int32Array.from(n.parents.map((p) => g.index.get(p) ?? -1).filter((i) => i >= 0)));
+    }
+    return g;
+  }
 
   has(sha: string): boolean {
     return this.index.has(sha);
@@ -26,10 +58,7 @@ export class CommitGraph {
     const m = new Uint32Array(this.order.length * w);
     const bit = new Map(this.marked.map((c, i) => [this.index.get(c)!, i]));
     for (let i = 0; i < this.order.length; i++) {
-      for (const p of this.parents[i]) {
-        if (p < 0) continue;
-        for (let k = 0; k < w; k++) m[i * w + k] |= m[p * w + k];
-      }
+      for (const p of this.parents[i]) for (let k = 0; k < w; k++) m[i * w + k] |= m[p * w + k];
       const b = bit.get(i);
       if (b !== undefined) m[i * w + (b >>> 5)] |= 1 << (b & 31);
     }
@@ -53,67 +82,111 @@ export class CommitGraph {
     if (i === undefined) return '-';
     return Array.from(this.masks.subarray(i * this.words, (i + 1) * this.words)).join('.');
   }
+}
 
-  /** First-parent chain from `tip` down to the floor, tip first. */
-  firstParentChain(tip: string): string[] {
-    const out: string[] = [];
-    let i = this.index.get(tip);
-    while (i !== undefined && i >= 0) {
-      out.push(this.order[i]);
-      const ps = this.parents[i];
-      i = ps.length ? ps[0] : undefined;
-    }
-    return out;
-  }
+const SEP = '\x1e';
+const FIELD = '\x1f';
+const FORMAT = `${SEP}%H${FIELD}%P${FIELD}%D${FIELD}%s${FIELD}%an <%ae>${FIELD}%aI${FIELD}%b`;
 
-  parentShas(sha: string): string[] {
-    const i = this.index.get(sha);
-    return i === undefined ? [] : Array.from(this.parents[i]).filter((p) => p >= 0).map((p) => this.order[p]);
+/**
+ * The path-simplified graph from `tips` (parents first), without the ancestors of `exclude`
+ * (an incremental walk above a kept one: parents may then name boundary commits).
+ */
+export async function walkPathGraph(repo: string, tips: string[], paths: string[], opts: { exclude?: string[]; signal?: AbortSignal } = {}): Promise<PathGraphNode[]> {
+  if (!tips.length) return [];
+  const input = [...new Set(tips), ...(opts.exclude ?? []).map((e) => `^${e}`)].join('\n') + '\n';
+  const args = ['rev-list', '--no-commit-header', `--format=${FORMAT}`, '--topo-order', '--reverse', '--full-history', '--simplify-merges', '--simplify-by-decoration', '--stdin', '--', ...paths];
+  const out = (await gitRun(repo, args, { input, signal: opts.signal })).toString('utf8');
+  const nodes: PathGraphNode[] = [];
+  for (const chunk of out.split(SEP)) {
+    if (!chunk.trim()) continue;
+    const [sha, parents, deco, subject, author, date, body] = chunk.split(FIELD);
+    nodes.push({ sha: sha.trim(), parents: parents ? parents.trim().split(' ').filter(Boolean) : [], decorated: !!deco?.trim(), record: { sha: sha.trim(), subject: subject ?? '', author: author ?? '', date: date ?? '', body: (body ?? '').trim() } });
   }
+  return nodes;
 }
 
 /**
- * Walks `git rev-list --topo-order --parents` from `tips`, excluding the ancestors of
- * `exclude` (a floor from floorFor). Parents below the floor are kept as -1.
+ * For each branch (in the order given), the commits of `wanted` on its first-parent chain, tip
+ * first. One streamed `rev-list --first-parent` per branch; a chain that reaches a wanted
+ * commit already placed on an earlier chain takes that chain's rest (first-parent chains below
+ * a commit are the same for everyone) and its process is stopped there.
  */
-export async function walkGraph(repo: string, tips: string[], exclude: string[], signal?: AbortSignal): Promise<CommitGraph> {
-  const g = new CommitGraph();
-  if (!tips.length) return g;
-  const input = [...new Set(tips), ...exclude.map((e) => `^${e}`)].join('\n') + '\n';
-  const out = await gitRun(repo, ['rev-list', '--topo-order', '--reverse', '--parents', '--stdin'], { input, signal });
-  const text = out.toString('latin1');
-  const rows: string[][] = [];
-  let start = 0;
-  for (;;) {
-    const nl = text.indexOf('\n', start);
-    if (nl < 0) break;
-    const parts = text.slice(start, nl).split(' ');
-    start = nl + 1;
-    g.index.set(parts[0], g.order.length);
-    g.order.push(parts[0]);
-    rows.push(parts);
+export async function firstParentTags(repo: string, branches: { name: string; commit: string }[], wanted: Set<string>, signal?: AbortSignal): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  /** wanted commit -> [chain it was found on, position]. */
+  const seen = new Map<string, [string[], number]>();
+  for (const b of branches) {
+    const chain: string[] = [];
+    let joined: [string[], number] | undefined;
+    await gitLines(
+      repo,
+      ['rev-list', '--first-parent', b.commit],
+      (line) => {
+        const c = line.trim();
+        if (!wanted.has(c)) return true;
+        joined = seen.get(c);
+        if (joined) return false;
+        chain.push(c);
+        return true;
+      },
+      { signal },
+    );
+    if (joined) chain.push(...joined[0].slice(joined[1]));
+    chain.forEach((c, i) => !seen.has(c) && seen.set(c, [chain, i]));
+    out.set(b.name, chain);
   }
-  for (const parts of rows) {
-    const ps = new Int32Array(parts.length - 1);
-    for (let k = 1; k < parts.length; k++) ps[k - 1] = g.index.get(parts[k]) ?? -1;
-    g.parents.push(ps);
-  }
-  return g;
+  return out;
 }
 
-/**
- * A common ancestor of `commits` (one of the octopus merge bases), or null when they share
- * none. The parents of such a base make a safe floor for walkGraph: no commit of the set can
- * be an ancestor of them (it would be its own ancestor), so every path from a tip down to any
- * of the set stays above the floor.
- */
-export async function commonBase(repo: string, commits: string[], signal?: AbortSignal): Promise<string | null> {
-  const set = [...new Set(commits)];
-  if (set.length <= 1) return set[0] ?? null;
-  const out = (await gitText(repo, ['merge-base', '--octopus', ...set], { signal, okCodes: [1] })).trim();
-  return out ? out.split('\n')[0] : null;
+/** Merges on `to`'s first-parent chain above `from`, oldest first. */
+export async function firstParentMerges(repo: string, from: string, to: string, signal?: AbortSignal): Promise<string[]> {
+  const text = await gitText(repo, ['rev-list', '--first-parent', '--merges', '--reverse', to, `^${from}`], { signal });
+  return text.split('\n').filter(Boolean);
 }
 
-export async function parentsOf(repo: string, commit: string, signal?: AbortSignal): Promise<string[]> {
-  return (await gitText(repo, ['rev-list', '--parents', '-n', '1', commit], { signal })).trim().split(' ').slice(1);
+export interface CommitGraphState {
+  present: boolean;
+  bloom: boolean;
+}
+
+/** Does git have a commit-graph (with changed-path Bloom filters) for this repository? */
+export async function commitGraphState(repo: string, signal?: AbortSignal): Promise<CommitGraphState> {
+  const common = (await gitText(repo, ['rev-parse', '--git-common-dir'], { signal })).trim();
+  const info = path.join(path.resolve(repo, common), 'objects', 'info');
+  const files = [path.join(info, 'commit-graph')];
+  try {
+    for (const l of fs.readFileSync(path.join(info, 'commit-graphs', 'commit-graph-chain'), 'utf8').split('\n')) if (/^[0-9a-f]{40,64}$/.test(l.trim())) files.push(path.join(info, 'commit-graphs', `graph-${l.trim()}.graph`));
+  } catch {
+    // no split graph
+  }
+  let present = false;
+  let bloom = false;
+  for (const f of files) {
+    const chunks = graphChunks(f);
+    if (!chunks) continue;
+    present = true;
+    if (chunks.includes('BIDX') && chunks.includes('BDAT')) bloom = true;
+  }
+  return { present, bloom };
+}
+
+/** Chunk ids of a commit-graph file (header `CGPH`, version, hash, chunk count, then the table). */
+function graphChunks(file: string): string[] | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const head = Buffer.alloc(8);
+    if (fs.readSync(fd, head, 0, 8, 0) !== 8 || head.toString('latin1', 0, 4) !== 'CGPH') return null;
+    const n = head[6];
+    const table = Buffer.alloc(n * 12);
+    fs.readSync(fd, table, 0, table.length, 8);
+    return Array.from({ length: n }, (_, i) => table.toString('latin1', i * 12, i * 12 + 4));
+  } finally {
+    fs.closeSync(fd);
+  }
 }

@@ -138,3 +138,48 @@ export function gitAvailable(): Promise<boolean> {
 export function gitErrorText(e: unknown): string {
   return e instanceof Error ? e.message.trim() : String(e);
 }
+
+/**
+ * Runs git and hands stdout to `onLine` line by line as it arrives (nothing is buffered
+ * beyond one line). `onLine` returning false stops the process early: the walk is over.
+ */
+export function gitLines(cwd: string, args: string[], onLine: (line: string) => boolean | void, opts: RunOptions = {}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let child: ChildProcessWithoutNullStreams;
+    try {
+      child = gitSpawn(cwd, args, opts);
+    } catch (e) {
+      reject(e as Error);
+      return;
+    }
+    const err: Buffer[] = [];
+    let rest = '';
+    let stopped = false;
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (s: string) => {
+      if (stopped) return;
+      const text = rest + s;
+      let start = 0;
+      for (;;) {
+        const nl = text.indexOf('\n', start);
+        if (nl < 0) break;
+        const line = text.slice(start, nl);
+        start = nl + 1;
+        if (onLine(line) === false) {
+          stopped = true;
+          child.kill();
+          return;
+        }
+      }
+      rest = text.slice(start);
+    });
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (!stopped && rest && onLine(rest) === false) stopped = true;
+      if (stopped || code === 0 || (code !== null && opts.okCodes?.includes(code))) resolve();
+      else reject(new GitError(args, code, Buffer.concat(err).toString('utf8')));
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}

@@ -1,10 +1,9 @@
-// The history layer over a whole graph: the commits touching the file are listed once (from
-// every swept commit at the same time), classified once, and each ref's share of them comes
-// from the graph's ancestor sets instead of one `git log` per ref.
+// The history layer over a whole sweep: the commits touching the file are listed once (one
+// path-simplified walk from every swept commit, git/graph.ts), classified once, and each ref's
+// share of them comes from that small graph's ancestor sets instead of one `git log` per ref.
 
 import { classifyCommit, isAzureMarker } from '../history/analyze';
-import { LOG_FORMAT, parseLog, type CommitRecord } from '../git/reader';
-import { gitText } from '../git/run';
+import type { CommitRecord } from '../git/reader';
 import type { CommitGraph } from '../git/graph';
 import type { HistoryCommitEvidence, HistoryReport } from '../types';
 
@@ -15,17 +14,6 @@ export interface ClassifiedCommit {
   plain: HistoryCommitEvidence | null;
   azure: HistoryCommitEvidence | null;
   azureMarker: boolean;
-}
-
-/**
- * Non-merge commits reachable from `commits` that change any of `paths`. --full-history keeps
- * commits whose change a merge later discarded: a fix dropped by a bad merge must still show
- * up, so the matrix can say "history has it, the source lost it".
- */
-export async function logTouching(repo: string, commits: string[], paths: string[], signal?: AbortSignal): Promise<CommitRecord[]> {
-  if (!commits.length) return [];
-  const out = await gitText(repo, ['log', '--stdin', '--full-history', '--no-merges', `--format=${LOG_FORMAT}`, '--', ...paths], { input: commits.join('\n') + '\n', signal });
-  return parseLog(out);
 }
 
 /** Commits the catalogue recognises (fixes, postings, reverts) and azure markers; the rest are dropped. */

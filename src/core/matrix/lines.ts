@@ -36,7 +36,11 @@ export function seriesOf(tag: string): string {
   return s && s !== tag ? s : tag;
 }
 
-export function buildLines(graph: CommitGraph, rows: MatrixRow[], lineBranches: RefInfo[]): MatrixLine[] {
+/**
+ * `chains`: per branch, the tag commits on its first-parent chain, tip first (firstParentTags);
+ * null when no topology is known (no walk): every tag is then placed by name series and date.
+ */
+export function buildLines(chains: Map<string, string[]> | null, rows: MatrixRow[], lineBranches: RefInfo[]): MatrixLine[] {
   const tagsAt = new Map<string, MatrixRow[]>();
   const byShort = new Map(rows.map((r) => [r.short, r]));
   for (const r of rows) {
@@ -47,11 +51,11 @@ export function buildLines(graph: CommitGraph, rows: MatrixRow[], lineBranches: 
   }
   const placed = new Set<string>();
   const lines: MatrixLine[] = [];
-  for (const b of [...lineBranches].sort((x, y) => natural(x.short, y.short))) {
-    if (!b.commit || !graph.has(b.commit)) continue;
-    const chain = graph.firstParentChain(b.commit).reverse();
+  for (const b of chains ? [...lineBranches].sort((x, y) => natural(x.short, y.short)) : []) {
+    const tagChain = b.commit ? chains!.get(b.short) : undefined;
+    if (!tagChain) continue;
     const refs: string[] = [];
-    for (const c of chain) {
+    for (const c of [...tagChain].reverse()) {
       const here = tagsAt.get(c);
       if (!here) continue;
       for (const t of [...here].sort((x, y) => (x.date ?? 0) - (y.date ?? 0) || natural(x.short, y.short))) {
@@ -66,7 +70,7 @@ export function buildLines(graph: CommitGraph, rows: MatrixRow[], lineBranches: 
   // Tags on no branch's chain: grouped by name series, ordered by date (no topology to use).
   const series = new Map<string, MatrixRow[]>();
   for (const r of rows) {
-    if (r.kind !== 'tag' || placed.has(r.short) || !decidable(r) || !r.commit || !graph.has(r.commit)) continue;
+    if (r.kind !== 'tag' || placed.has(r.short) || !decidable(r) || !r.commit) continue;
     const s = seriesOf(r.short);
     series.set(s, [...(series.get(s) ?? []), r]);
   }
@@ -78,7 +82,10 @@ export function buildLines(graph: CommitGraph, rows: MatrixRow[], lineBranches: 
 }
 
 export interface LossContext {
+  /** The path-simplified graph (history commits and ref commits), marked with the history commits. */
   graph: CommitGraph;
+  /** Merges on `to`'s first-parent chain above `from`, oldest first. */
+  firstParentMerges: (from: string, to: string) => Promise<string[]>;
   classified: Map<string, ClassifiedCommit>;
   /** Blob of the file at a commit's first parent vs at the commit, for merges (see sweep). */
   mergeChanged: (merge: string, path: string) => Promise<boolean>;
@@ -126,10 +133,7 @@ async function explainLoss(fix: FixKey, line: MatrixLine, from: MatrixRow, to: M
     .find((ev) => ev && ev.variant && FIX_VARIANTS[fix].includes(ev.variant));
   if (revert) return { ...base, cause: 'revert', commit: revert.sha, explain: `reverted by ${revert.sha.slice(0, 12)} ${revert.subject}` };
   // Otherwise look for a merge on the line between the two that changed the file.
-  const chain = graph.firstParentChain(to.commit);
-  const stop = chain.indexOf(from.commit);
-  const segment = stop < 0 ? chain : chain.slice(0, stop);
-  const merges = segment.filter((c) => graph.parentShas(c).length > 1).reverse();
+  const merges = await ctx.firstParentMerges(from.commit, to.commit);
   for (const m of merges) {
     if (await ctx.mergeChanged(m, to.path ?? from.path ?? '')) return { ...base, cause: 'merge', commit: m, explain: `merge ${m.slice(0, 12)} changed the file and the fix is gone (no revert in history: a bad merge resolution?)` };
   }

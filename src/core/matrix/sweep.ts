@@ -2,18 +2,22 @@
 // Refs -> commits (for-each-ref, tags peeled) -> blob ids (one cat-file --batch-check) ->
 // each DISTINCT blob read once through one long-lived cat-file --batch and detected once (and
 // nf_nat_core.c beside it: resolved in the same batch-check, each distinct blob scanned once
-// through the same cat-file) -> history joined per ref from one log over the graph (patch-ids
-// against upstream fixes present in the repository) -> lines and entered/lost.
+// through the same cat-file) -> history joined per ref from the path-simplified graph git
+// walks (commits touching the files plus ref commits, a few thousand nodes at any scale;
+// patch-ids against upstream fixes present in the repository) -> lines from first-parent
+// placement of tags (streamed, stopping where chains join) and entered/lost.
+// With `keep`, the sweep is kept on disk and the next one only pays for what moved (kept.ts).
 
 import * as path from 'node:path';
 import { CORE_REL_PATH } from '../detect/input';
 import { detectBuffer, joinHistory } from '../detect';
 import { batchCheck, CatFileBatch, CatFileObject } from '../git/catfile';
-import { CommitGraph, commonBase, parentsOf, walkGraph } from '../git/graph';
+import { CommitGraph, commitGraphState, firstParentMerges, firstParentTags, PathGraphNode, walkPathGraph } from '../git/graph';
 import { listAllRefs, refMatcher, RefInfo } from '../git/refs';
 import { gitText } from '../git/run';
 import type { DetectionResult } from '../types';
-import { classifyAll, ClassifiedCommit, historyForCommit, logTouching, mergeClassified } from './history';
+import { classifyAll, ClassifiedCommit, historyForCommit, mergeClassified } from './history';
+import { fingerprintOf, KEPT_VERSION, KeptSweep, keptKey, loadKept, saveKept } from './kept';
 import { natPathFor, NatScan, scanNatBlob, withNat } from './nat';
 import { patchIdMatches, upstreamIds } from './patchid';
 import { buildLines, scanLines } from './lines';
@@ -46,7 +50,15 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
   checkPath(primary);
   upstreamIds(opts.overrides); // refuses a non-hex override before any git runs
   const warnings: string[] = [];
-  const report = (p: SweepProgress): void => opts.onProgress?.(p);
+  const hints: string[] = [];
+  const history = opts.history !== false;
+  const wantLines = opts.lines !== false;
+  let refsTotal = 0;
+  const report = (p: SweepProgress): void => {
+    if (!opts.onProgress) return;
+    const secs = (performance.now() - t0) / 1000;
+    opts.onProgress({ ...p, refs: refsTotal, elapsedMs: secs * 1000, refsPerSecond: p.refsDone !== undefined && secs > 0 ? p.refsDone / secs : undefined });
+  };
   const cancelled = (): void => {
     if (signal?.aborted) throw new SweepCancelled();
   };
@@ -58,71 +70,100 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
     lap = now;
   };
 
-  // 1. refs
+  // 1. refs, and the kept sweep when the refs have not moved at all
   report({ phase: 'refs', done: 0, total: 1, message: 'listing refs' });
   const all = await listAllRefs(repo, signal);
   const selected = all.filter(refMatcher(opts.refs));
+  refsTotal = selected.length;
   if (!selected.length) warnings.push(`no ref matches ${JSON.stringify(opts.refs ?? [])}`);
   const commits = [...new Set(selected.map((r) => r.commit).filter((c): c is string => !!c))];
+  const key = opts.keep ? keptKey(repo, { refs: opts.refs ?? [], path: primary, overrides: opts.overrides, history, lines: wantLines }) : '';
+  const fingerprint = fingerprintOf(all);
+  const kept = opts.keep ? loadKept(opts.keep.dir, key) : null;
   tick('refs');
   cancelled();
-
-  // 2. blob ids at the primary path, then other paths the file has had for the misses
-  report({ phase: 'resolve', done: 0, total: commits.length, message: `resolving ${primary} at ${commits.length} commits` });
-  const located = new Map<string, Located>();
-  // One batch-check answers both files at every commit: the conntrack file, then the NAT file.
-  const natPrimary = natPathFor(primary);
-  const first = await batchCheck(repo, [...commits.map((c) => `${c}:${primary}`), ...commits.map((c) => `${c}:${natPrimary}`)], signal);
-  const missing: string[] = [];
-  commits.forEach((c, i) => (first[i].type === 'blob' ? located.set(c, { blob: first[i].sha, path: primary, status: 'ok' }) : missing.push(c)));
-  const pathsSeen = new Set([primary]);
-  if (missing.length) {
-    const moved = await findMoved(repo, missing, primary, signal);
-    for (const [c, loc] of moved) {
-      located.set(c, loc);
-      if (loc.path) pathsSeen.add(loc.path);
-    }
+  if (kept && kept.fingerprint === fingerprint) {
+    ms.total = performance.now() - t0;
+    report({ phase: 'lines', done: 1, total: 1, refsDone: kept.matrix.rows.length, message: 'done (kept sweep: no ref moved)' });
+    return { ...kept.matrix, stats: { ...kept.matrix.stats, reusedRefs: kept.matrix.rows.length, ms } };
   }
-  const natAt = await locateNat(repo, commits, located, first.slice(commits.length), natPrimary, signal);
+
+  // 2. blob ids at the primary path (then other paths the file has had) for commits not kept
+  const located = new Map<string, Located>();
+  const natAt = new Map<string, { blob: string; path: string }>();
+  for (const [c, k] of kept?.located ?? []) {
+    located.set(c, k.loc);
+    if (k.nat) natAt.set(c, k.nat);
+  }
+  const fresh = commits.filter((c) => !located.has(c));
+  report({ phase: 'resolve', done: 0, total: fresh.length, refsDone: 0, message: `resolving ${primary} at ${fresh.length} commits` });
+  const natPrimary = natPathFor(primary);
+  if (fresh.length) {
+    // One batch-check answers both files at every commit: the conntrack file, then the NAT file.
+    const first = await batchCheck(repo, [...fresh.map((c) => `${c}:${primary}`), ...fresh.map((c) => `${c}:${natPrimary}`)], signal);
+    const missing: string[] = [];
+    fresh.forEach((c, i) => (first[i].type === 'blob' ? located.set(c, { blob: first[i].sha, path: primary, status: 'ok' }) : missing.push(c)));
+    if (missing.length) for (const [c, loc] of await findMoved(repo, missing, primary, signal)) located.set(c, loc);
+    for (const [c, n] of await locateNat(repo, fresh, located, first.slice(fresh.length), natPrimary, signal)) natAt.set(c, n);
+  }
+  const pathsSeen = new Set([primary]);
+  for (const c of commits) {
+    const p = located.get(c)?.path;
+    if (p) pathsSeen.add(p);
+  }
   tick('resolve');
   cancelled();
 
-  // 3. detect each distinct blob once; scan each distinct NAT blob once, through the same process
+  // 3. detect each distinct blob once (kept detections reused); scan each distinct NAT blob once
   const blobs = new Map<string, string>(); // blob -> path it was found at (for the report's file field)
-  for (const l of located.values()) if (l.blob && l.path && !blobs.has(l.blob)) blobs.set(l.blob, l.path);
   const natBlobs = new Map<string, string>();
-  for (const n of natAt.values()) if (!natBlobs.has(n.blob)) natBlobs.set(n.blob, n.path);
+  for (const c of commits) {
+    const l = located.get(c);
+    if (l?.blob && l.path && !blobs.has(l.blob)) blobs.set(l.blob, l.path);
+    const n = natAt.get(c);
+    if (n && !natBlobs.has(n.blob)) natBlobs.set(n.blob, n.path);
+  }
   const results = new Map<string, DetectionResult>();
   const natScans = new Map<string, NatScan>();
-  const cat = new CatFileBatch(repo);
-  try {
-    const ids = [...blobs.keys(), ...natBlobs.keys()];
-    // A few requests ahead: git reads the next blobs while the detector works on this one.
-    const pending: Promise<CatFileObject | null>[] = [];
-    const ask = (k: number): void => {
-      if (k >= ids.length) return;
-      pending[k] = cat.read(ids[k]);
-      pending[k].catch(() => undefined); // a cancelled sweep leaves reads nobody awaits
-    };
-    for (let k = 0; k < PREFETCH; k++) ask(k);
-    for (let i = 0; i < ids.length; i++) {
-      const obj = await pending[i];
-      delete pending[i];
-      ask(i + PREFETCH);
-      cancelled();
-      const isNat = i >= blobs.size;
-      const file = isNat ? natBlobs.get(ids[i])! : blobs.get(ids[i])!;
-      if (!obj) {
-        warnings.push(`blob ${ids[i]} could not be read`);
-        continue;
+  for (const [b, r] of kept?.results ?? []) if (blobs.has(b)) results.set(b, r);
+  for (const [b, n] of kept?.natScans ?? []) if (natBlobs.has(b)) natScans.set(b, n);
+  const coreIds = [...blobs.keys()].filter((b) => !results.has(b));
+  const ids = [...coreIds, ...[...natBlobs.keys()].filter((b) => !natScans.has(b))];
+  const coreNew = coreIds.length;
+  let parsedNow = 0;
+  if (ids.length) {
+    const cat = new CatFileBatch(repo);
+    try {
+      // A few requests ahead: git reads the next blobs while the detector works on this one.
+      const pending: Promise<CatFileObject | null>[] = [];
+      const ask = (k: number): void => {
+        if (k >= ids.length) return;
+        pending[k] = cat.read(ids[k]);
+        pending[k].catch(() => undefined); // a cancelled sweep leaves reads nobody awaits
+      };
+      for (let k = 0; k < PREFETCH; k++) ask(k);
+      for (let i = 0; i < ids.length; i++) {
+        const obj = await pending[i];
+        delete pending[i];
+        ask(i + PREFETCH);
+        cancelled();
+        const isNat = i >= coreNew;
+        const file = isNat ? natBlobs.get(ids[i])! : blobs.get(ids[i])!;
+        if (!obj) {
+          warnings.push(`blob ${ids[i]} could not be read`);
+          continue;
+        }
+        if (isNat) natScans.set(ids[i], scanNatBlob(obj.content, file));
+        else {
+          results.set(ids[i], await detectBuffer(obj.content, file));
+          parsedNow++;
+        }
+        if (i % 16 === 0 || i === ids.length - 1) report({ phase: 'detect', done: i + 1, total: ids.length, refsDone: Math.round((selected.length * (i + 1)) / ids.length / 2), message: `detecting blob ${i + 1} of ${ids.length}` });
       }
-      if (isNat) natScans.set(ids[i], scanNatBlob(obj.content, file));
-      else results.set(ids[i], await detectBuffer(obj.content, file));
-      if (i % 16 === 0 || i === ids.length - 1) report({ phase: 'detect', done: i + 1, total: ids.length, message: `detecting blob ${i + 1} of ${ids.length}` });
+    } finally {
+      cat.close();
     }
-  } finally {
-    cat.close();
-  }
+  } else report({ phase: 'detect', done: 0, total: 0, refsDone: 0, message: 'every blob was detected before (kept sweep)' });
   tick('detect');
   cancelled();
   // The source layer with the NAT scan joined, per distinct (conntrack blob, NAT blob) pair.
@@ -132,30 +173,58 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
     const base = blob ? results.get(blob) : undefined;
     if (!base) return null;
     const nat = natAt.get(commit)?.blob;
-    const key = `${blob}|${nat ?? ''}`;
-    if (!sourceResults.has(key)) sourceResults.set(key, withNat(base, nat ? natScans.get(nat) : undefined));
-    return sourceResults.get(key)!;
+    const k = `${blob}|${nat ?? ''}`;
+    if (!sourceResults.has(k)) sourceResults.set(k, withNat(base, nat ? natScans.get(nat) : undefined));
+    return sourceResults.get(k)!;
   };
 
-  // 4. history: commits touching the file, classified once; ancestry from one walk
-  const history = opts.history !== false;
-  report({ phase: 'history', done: 0, total: 1, message: 'reading history of the file' });
+  // 4. history: the path-simplified graph (commits touching the files and ref commits), its
+  // touching commits classified once; each ref's share from the graph's ancestor sets.
+  report({ phase: 'history', done: 0, total: 1, refsDone: Math.round(selected.length / 2), message: 'reading history of the file' });
+  const lineBranches = pickLineBranches(all, selected);
+  let graph = new CommitGraph();
   let classified: ClassifiedCommit[] = [];
+  let keptHistory: KeptSweep['history'];
+  let walked = 'none';
   if (history && commits.length) {
     // detectPath reads the history of both files; so does the sweep where the NAT file exists.
-    const logPaths = [...pathsSeen, ...new Set([...natAt.values()].map((n) => n.path))];
-    const records = await logTouching(repo, commits, logPaths, signal);
-    classified = classifyAll(records);
-    classified = mergeClassified(classified, await patchIdMatches(repo, records, classified, logPaths, opts.overrides, signal));
+    const logPaths = [...pathsSeen, ...new Set(commits.map((c) => natAt.get(c)?.path).filter((p): p is string => !!p))];
+    const tips = [...new Set([...commits, ...lineBranches.map((b) => b.commit!).filter(Boolean)])];
+    const state = await commitGraphState(repo, signal).catch(() => ({ present: false, bloom: false }));
+    if (!state.bloom) hints.push(`git has no commit-graph${state.present ? ' with changed-path Bloom filters' : ''} here: history walks read every commit. \`git commit-graph write --reachable --changed-paths\` makes them several times faster.`);
+    const upstream = await presentUpstream(repo, opts.overrides, signal);
+    const h = kept?.history;
+    let nodes: [string, string[]][] | null = null;
+    if (h && sameList(h.paths, logPaths) && sameList(h.upstream, upstream)) {
+      const known = new Set(h.nodes.map((n) => n[0]));
+      const newTips = tips.filter((t) => !known.has(t));
+      if (!newTips.length) {
+        nodes = h.nodes;
+        classified = h.classified;
+        walked = 'kept';
+      } else {
+        // Only the commits above the kept tips; any boundary the kept graph does not know means
+        // the kept graph cannot take them, and the whole walk runs again.
+        const more = await walkPathGraph(repo, newTips, logPaths, { exclude: h.tips, signal }).catch(() => null);
+        const ids2 = new Set([...known, ...(more ?? []).map((n) => n.sha)]);
+        if (more && newTips.every((t) => ids2.has(t)) && more.every((n) => n.parents.every((p) => ids2.has(p)))) {
+          nodes = [...h.nodes, ...more.map((n) => [n.sha, n.parents] as [string, string[]])];
+          classified = [...h.classified, ...(await classifyNodes(repo, more, logPaths, opts.overrides, signal))];
+          walked = `incremental (${more.length} new nodes)`;
+        }
+      }
+    }
+    if (!nodes) {
+      const full = await walkPathGraph(repo, tips, logPaths, { signal });
+      cancelled();
+      nodes = full.map((n) => [n.sha, n.parents]);
+      classified = await classifyNodes(repo, full, logPaths, opts.overrides, signal);
+      walked = 'full';
+    }
+    graph = CommitGraph.of(nodes.map(([sha, parents]) => ({ sha, parents })));
+    keptHistory = { tips, paths: logPaths, upstream, nodes, classified };
   }
   const byId = new Map(classified.map((c) => [c.sha, c]));
-  const lineBranches = pickLineBranches(all, selected);
-  const carrying = commits.filter((c) => {
-    const r = sourceFor(c);
-    return !!r && r.kernelFile && (r.races.race1.verdict === 'fixed' || r.races.race2.verdict === 'fixed' || r.races.race3.verdict === 'fixed' || r.zoneFollowup.present === true);
-  });
-  const tips = [...commits, ...lineBranches.map((b) => b.commit!).filter(Boolean)];
-  const graph = await walkAbove(repo, tips, classified.map((c) => c.sha), carrying, selected, signal, warnings);
   graph.mark(classified.map((c) => c.sha));
   cancelled();
 
@@ -169,17 +238,17 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
     let marks: HistoryMark[] = [];
     if (base && history && ref.commit && base.kernelFile) {
       // Refs sharing a blob and the same set of history commits share the joined result.
-      const key = `${loc.blob}|${natBlob}|${graph.maskKey(ref.commit)}`;
-      let j = joined.get(key);
+      const k = `${loc.blob}|${natBlob}|${graph.maskKey(ref.commit)}`;
+      let j = joined.get(k);
       if (!j) {
-        const h = historyForCommit(graph, byId, ref.commit, loc.path ?? primary);
-        const r = h.commits.length ? structuredClone(base) : base;
-        if (h.commits.length) {
-          r.history = h;
-          joinHistory(r, h);
+        const hr = historyForCommit(graph, byId, ref.commit, loc.path ?? primary);
+        const r = hr.commits.length ? structuredClone(base) : base;
+        if (hr.commits.length) {
+          r.history = hr;
+          joinHistory(r, hr);
         }
-        j = { result: r, marks: [...h.commits].reverse().map((c) => ({ commit: c.sha, subject: c.subject, variant: c.variant, reverts: c.reverts, matchedBy: c.matchedBy })) };
-        joined.set(key, j);
+        j = { result: r, marks: [...hr.commits].reverse().map((c) => ({ commit: c.sha, subject: c.subject, variant: c.variant, reverts: c.reverts, matchedBy: c.matchedBy })) };
+        joined.set(k, j);
       }
       result = j.result;
       marks = j.marks;
@@ -190,15 +259,24 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
   tick('history');
   cancelled();
 
-  // 5. lines of development, where each fix entered and where it was lost
-  report({ phase: 'lines', done: 0, total: 1, message: 'placing tags on their branches' });
+  // 5. lines of development, where each fix entered and where it was lost. Without history no
+  // graph is walked at all: tags are then placed by name series and date.
+  report({ phase: 'lines', done: 0, total: 1, refsDone: selected.length, message: 'placing tags on their branches' });
   let lines: Matrix['lines'] = [];
   let scan: Pick<Matrix, 'entered' | 'lost' | 'restored'> = { entered: [], lost: [], restored: [] };
-  if (opts.lines !== false) {
-    lines = buildLines(graph, rows, lineBranches);
+  if (wantLines) {
+    let chains: Map<string, string[]> | null = null;
+    if (history) {
+      const wanted = new Set(rows.filter((r) => r.kind === 'tag' && r.commit && (r.status === 'ok' || r.status === 'moved')).map((r) => r.commit!));
+      const bs = [...lineBranches].sort((x, y) => natural(x.short, y.short)).map((b) => ({ name: b.short, commit: b.commit! }));
+      chains = await firstParentTags(repo, bs, wanted, signal);
+    }
+    cancelled();
+    lines = buildLines(chains, rows, lineBranches);
     scan = await scanLines(lines, rows, {
       graph,
       classified: byId,
+      firstParentMerges: (from, to) => firstParentMerges(repo, from, to, signal),
       mergeChanged: async (m, p) => {
         const [atMerge, atParent] = await batchCheck(repo, [`${m}:${p}`, `${m}^1:${p}`], signal);
         return atMerge.sha !== atParent.sha;
@@ -206,10 +284,11 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
     });
   }
   tick('lines');
+  cancelled();
   ms.total = performance.now() - t0;
-  report({ phase: 'lines', done: 1, total: 1, message: 'done' });
+  report({ phase: 'lines', done: 1, total: 1, refsDone: selected.length, message: 'done' });
 
-  return {
+  const matrix: Matrix = {
     repo: path.resolve(repo),
     path: primary,
     selection: opts.refs ?? [],
@@ -217,38 +296,70 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
     rows,
     lines,
     ...scan,
-    stats: { refs: rows.length, distinctCommits: commits.length, distinctBlobs: blobs.size, parsedBlobs: results.size, natBlobs: natScans.size, historyCommits: classified.length, graphCommits: graph.order.length, ms },
+    stats: { refs: rows.length, distinctCommits: commits.length, distinctBlobs: blobs.size, parsedBlobs: results.size, natBlobs: natScans.size, historyCommits: classified.length, graphCommits: graph.order.length, reusedRefs: 0, detectedNow: parsedNow, historyWalk: walked, ms },
     warnings,
+    hints,
   };
+  if (opts.keep) {
+    try {
+      saveKept(opts.keep, {
+        version: KEPT_VERSION,
+        key,
+        fingerprint,
+        matrix,
+        located: commits.filter((c) => located.has(c)).map((c) => [c, { loc: located.get(c)!, ...(natAt.has(c) ? { nat: natAt.get(c)! } : {}) }]),
+        results: [...results],
+        natScans: [...natScans],
+        history: keptHistory,
+      });
+    } catch (e) {
+      warnings.push(`the sweep could not be kept for next time: ${(e as Error).message}`);
+    }
+  }
+  return matrix;
+}
+
+const sameList = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** Upstream fix commits (catalogue ids or overrides) that exist here: patch-id matches depend on them. */
+async function presentUpstream(repo: string, overrides: SweepOptions['overrides'], signal?: AbortSignal): Promise<string[]> {
+  const wanted = upstreamIds(overrides);
+  const answers = await batchCheck(repo, wanted.map((w) => `${w.up}^{commit}`), signal);
+  return wanted.map((w, i) => (answers[i].type === 'commit' ? `${w.variant}=${answers[i].sha}` : '')).filter(Boolean);
+}
+
+/**
+ * The touching commits among graph nodes, classified (subjects, provenance, reverts, then
+ * patch-ids). Merges are never classified (as `log --no-merges`); a node that is there only
+ * because a ref points at it is kept only if it changes one of the files against its parent.
+ */
+async function classifyNodes(repo: string, nodes: PathGraphNode[], paths: string[], overrides: SweepOptions['overrides'], signal?: AbortSignal): Promise<ClassifiedCommit[]> {
+  const single = nodes.filter((n) => n.parents.length <= 1);
+  const decorated = single.filter((n) => n.decorated);
+  const touching = new Set(single.filter((n) => !n.decorated).map((n) => n.sha));
+  if (decorated.length) {
+    const names = decorated.flatMap((n) => paths.flatMap((p) => [`${n.sha}:${p}`, `${n.sha}^:${p}`]));
+    const a = await batchCheck(repo, names, signal);
+    decorated.forEach((n, i) => {
+      for (let k = 0; k < paths.length; k++) {
+        const at = a[(i * paths.length + k) * 2];
+        const before = a[(i * paths.length + k) * 2 + 1];
+        if (at.sha !== before.sha) {
+          touching.add(n.sha);
+          break;
+        }
+      }
+    });
+  }
+  const records = single.filter((n) => touching.has(n.sha)).map((n) => n.record);
+  const classified = classifyAll(records);
+  return mergeClassified(classified, await patchIdMatches(repo, records, classified, paths, overrides, signal));
 }
 
 /** Branches that define lines: the selected ones, or every branch when only tags were selected. */
 function pickLineBranches(all: RefInfo[], selected: RefInfo[]): RefInfo[] {
   const sel = selected.filter((r) => r.kind !== 'tag' && r.commit);
   return sel.length ? sel : all.filter((r) => r.kind !== 'tag' && r.commit);
-}
-
-/**
- * The graph above a floor low enough to hold every history commit and every ref that carries
- * a fix (refs below it carry nothing and so cannot follow a carrying ref on a line). Starts
- * from the history commits plus the oldest carrying ref and lowers the floor if a carrying ref
- * fell under it.
- */
-async function walkAbove(repo: string, tips: string[], historyCommits: string[], carrying: string[], refs: RefInfo[], signal: AbortSignal | undefined, warnings: string[]): Promise<CommitGraph> {
-  if (!historyCommits.length && !carrying.length) return new CommitGraph();
-  const dateOf = new Map(refs.filter((r) => r.commit).map((r) => [r.commit!, r.date ?? 0]));
-  const oldest = [...carrying].sort((a, b) => (dateOf.get(a) ?? 0) - (dateOf.get(b) ?? 0))[0];
-  let seeds = [...historyCommits, ...(oldest ? [oldest] : [])];
-  for (let round = 0; round < 4; round++) {
-    const base = await commonBase(repo, seeds, signal);
-    const floor = base ? await parentsOf(repo, base, signal) : [];
-    const g = await walkGraph(repo, tips, floor, signal);
-    const under = carrying.filter((c) => !g.has(c));
-    if (!under.length || !base) return g;
-    seeds = [base, ...under];
-  }
-  warnings.push('could not find a common floor for the graph walk: walked the whole history');
-  return walkGraph(repo, tips, [], signal);
 }
 
 /**
@@ -272,35 +383,50 @@ async function locateNat(repo: string, commits: string[], located: Map<string, L
 }
 
 /**
- * For commits without the file at `primary`: other paths a file of the same name had in their
- * history (a vendor tree that nests the kernel, a restructure), tried in order of frequency.
+ * For commits without the file at `primary`: other paths a file of the same name has in their
+ * trees (a vendor tree that nests the kernel, a restructure), tried in order of how many of
+ * these trees have it. Trees holding the pre-2.6.15 predecessor are answered without listing;
+ * the others are listed (`ls-tree -r`, streamed) only until a path found so far answers them:
+ * no history is walked.
  */
 async function findMoved(repo: string, missing: string[], primary: string, signal?: AbortSignal): Promise<Map<string, Located>> {
   const base = primary.split('/').pop()!;
   const out = new Map<string, Located>();
-  const log = await gitText(repo, ['log', '--stdin', '--full-history', '--format=', '--name-only', '--', `:(glob)**/${base}`], { input: missing.join('\n') + '\n', signal });
+  const old = await batchCheck(repo, missing.map((c) => `${c}:${PREDECESSOR}`), signal);
+  const predecessor = new Set(missing.filter((_, i) => old[i].type === 'blob'));
   const freq = new Map<string, number>();
-  for (const p of log.split('\n')) if (p && p !== primary && path.posix.basename(p) === base) freq.set(p, (freq.get(p) ?? 0) + 1);
-  const candidates = [...freq.keys()].sort((a, b) => freq.get(b)! - freq.get(a)!);
-  let left = missing;
-  for (const cand of candidates) {
-    if (!left.length) break;
-    const answers = await batchCheck(repo, left.map((c) => `${c}:${cand}`), signal);
-    const still: string[] = [];
-    answers.forEach((a, i) => (a.type === 'blob' ? out.set(left[i], { blob: a.sha, path: cand, status: 'moved', note: `not at ${primary}; found at ${cand}` }) : still.push(left[i])));
-    left = still;
+  const tried = new Set<string>();
+  let left = missing.filter((c) => !predecessor.has(c));
+  const tryPaths = async (cands: string[]): Promise<void> => {
+    for (const cand of cands) {
+      if (!left.length) return;
+      const answers = await batchCheck(repo, left.map((c) => `${c}:${cand}`), signal);
+      const still: string[] = [];
+      answers.forEach((a, i) => (a.type === 'blob' ? out.set(left[i], { blob: a.sha, path: cand, status: 'moved', note: `not at ${primary}; found at ${cand}` }) : still.push(left[i])));
+      left = still;
+    }
+  };
+  while (left.length) {
+    const c = left[0];
+    const here: string[] = [];
+    const listing = await gitText(repo, ['ls-tree', '-r', '--name-only', '-z', c], { signal });
+    for (const p of listing.split('\0')) if (p && p !== primary && path.posix.basename(p) === base) here.push(p);
+    for (const p of here) freq.set(p, (freq.get(p) ?? 0) + 1);
+    const cands = [...freq.keys()].filter((p) => !tried.has(p) || here.includes(p)).sort((x, y) => freq.get(y)! - freq.get(x)! || x.localeCompare(y));
+    for (const p of cands) tried.add(p);
+    await tryPaths(cands);
+    // Nothing of that name here (or only a non-file entry): absent, and on to the next tree.
+    if (left[0] === c) left = left.slice(1);
   }
-  if (left.length) {
-    const old = await batchCheck(repo, left.map((c) => `${c}:${PREDECESSOR}`), signal);
-    old.forEach((a, i) =>
-      out.set(left[i], {
-        blob: null,
-        path: null,
-        status: 'absent',
-        note: a.type === 'blob' ? `no ${base} here; only its pre-2.6.15 predecessor ${PREDECESSOR}` : `no ${base} in this tree${candidates.length ? ` (looked at ${[primary, ...candidates].join(', ')})` : ''}`,
-      }),
-    );
+  for (const c of missing) {
+    if (out.has(c)) continue;
+    out.set(c, {
+      blob: null,
+      path: null,
+      status: 'absent',
+      // Per tree, whatever else was swept with it (a kept sweep resolves only new commits).
+      note: predecessor.has(c) ? `no ${base} here; only its pre-2.6.15 predecessor ${PREDECESSOR}` : `no ${base} in this tree`,
+    });
   }
   return out;
 }
-

@@ -3,6 +3,7 @@
 
 import type { Layer, RaceId, Verdict, VariantId } from '../types';
 import type { RefKind } from '../git/refs';
+import type { KeepOptions } from './kept';
 
 export type { RefKind } from '../git/refs';
 
@@ -128,7 +129,14 @@ export interface MatrixStats {
   /** Distinct nf_nat_core.c blobs scanned for the azure 952939 hypothesis. */
   natBlobs: number;
   historyCommits: number;
+  /** Nodes of the path-simplified graph (commits touching the files, ref commits, joining merges). */
   graphCommits: number;
+  /** Refs answered from a kept sweep without any work (all of them when nothing moved). */
+  reusedRefs?: number;
+  /** Blobs run through the detector by this sweep (the rest came from the kept sweep). */
+  detectedNow?: number;
+  /** How the history graph was had: full walk, incremental above the kept tips, kept, none. */
+  historyWalk?: string;
   ms: { refs: number; resolve: number; detect: number; history: number; lines: number; total: number };
 }
 
@@ -144,6 +152,8 @@ export interface Matrix {
   restored: FixRestored[];
   stats: MatrixStats;
   warnings: string[];
+  /** Advice that changes no verdict (e.g. write a commit-graph to make history walks faster). */
+  hints?: string[];
 }
 
 export interface SweepProgress {
@@ -151,6 +161,11 @@ export interface SweepProgress {
   done: number;
   total: number;
   message: string;
+  /** Refs in the sweep, refs answered so far (an estimate while blobs are detected), and the rate. */
+  refs?: number;
+  refsDone?: number;
+  refsPerSecond?: number;
+  elapsedMs?: number;
 }
 
 export interface SweepOptions {
@@ -169,4 +184,6 @@ export interface SweepOptions {
   lines?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: SweepProgress) => void;
+  /** Keep the sweep in this directory and reuse what did not move (see kept.ts). */
+  keep?: KeepOptions;
 }

@@ -14,3 +14,5 @@ export type { SimulateArgs, SimulateOutput } from './cli';
 export { COUNTER_NAMES } from './state';
 export type { CounterName, WhatIf, PortMode } from './state';
 export type { TraceEvent } from './steps';
+export { KNOB_SPECS, parseKnobSettings, knobHelp } from './knobs';
+export type { ParsedKnobs, TableKnobs } from './knobs';

@@ -5,7 +5,7 @@
 
 import { Rng, RngChooser, wilson } from './rng';
 import { COUNTER_NAMES, NC, type CounterName } from './state';
-import { OUTCOME_NAMES, O_DROPPED, O_TABLE_FULL, Packet, PH_DNAT, type OutcomeName } from './packet';
+import { OUTCOME_NAMES, O_CLASH_INSERTED, O_DROPPED, O_MERGED, O_TABLE_FULL, Packet, PH_DNAT, type OutcomeName } from './packet';
 import { runStep, type StepCtx } from './steps';
 import { buildScenario, getScenario, type BuiltScenario, type ScenarioKnobs } from './scenarios';
 import { tDaddr, tDport, tProto, tSaddr, tuple, TCP } from './tuple';
@@ -51,6 +51,21 @@ export interface McResult {
   /** Per-CPU rows as `conntrack -S` prints them. */
   perCpu: Record<CounterName, number>[];
   latency: LatencySummary;
+  /** Packets that met a clash at confirm (merged + clashInserted + dropped there). */
+  clashes: number;
+  merged: number;
+  /** Clashes resolved by inserting the loser REPLY-only, NAT_CLASH (the 2020 rework). */
+  clashInserted: number;
+  /** Packets dropped at confirm (a clash not resolved); `dropped` also counts "table full". */
+  droppedAtConfirm: number;
+  /** P(drop | clash) = droppedAtConfirm / clashes. */
+  dropGivenClash: number;
+  /** Racing rounds with at least one clash. */
+  racedRounds: number;
+  /** Rounds whose packets were all answered, by two or more different endpoints (DNAT). */
+  twoBackends: number;
+  /** twoBackends / racedRounds. */
+  twoBackendsShare: number;
   ms: number;
   trialsPerSec: number;
 }
@@ -77,7 +92,8 @@ export function monteCarloBuilt(b: BuiltScenario, opts: McOptions): McResult {
   const stepCost = kn.stepCostUs;
   const skew = kn.skewUs;
   const range = st.cfg.nat.portRange;
-  let races = 0, packets = 0, dropped = 0;
+  let races = 0, packets = 0, dropped = 0, racedRounds = 0, twoBackends = 0;
+  const multi = kn.endpoints > 1;
   const lost = new Uint8Array(np);
   // Naive mode throws each state away: keep its counters here.
   const acc = opts.naive ? new Float64Array(st.stats.length) : null;
@@ -122,15 +138,21 @@ export function monteCarloBuilt(b: BuiltScenario, opts: McOptions): McResult {
       runStep(st, p, ctx);
       if (p.done) { cpuFree[p.cpu] = ready[best]; gFree = ready[best]; }
     }
-    let n = 0;
+    let n = 0, clashed = false, ep0 = -1, epDiff = false;
     for (let i = 0; i < np; i++) {
       const p = pk[i];
+      if (p.outcome === O_MERGED || p.outcome === O_CLASH_INSERTED || p.outcome === O_DROPPED) clashed = true;
+      if (multi && p.ct >= 0 && p.outcome !== O_DROPPED && p.outcome !== O_TABLE_FULL) {
+        const ep = tSaddr(st.entries[p.ct].reply);
+        if (ep0 < 0) ep0 = ep; else if (ep !== ep0) epDiff = true;
+      }
       outcomes[p.outcome]++;
       packets++;
       const l = p.outcome === O_DROPPED || p.outcome === O_TABLE_FULL;
       lost[i] = l ? 1 : 0;
       if (l) { n++; dropped++; causes[p.cause] = (causes[p.cause] ?? 0) + 1; }
     }
+    if (clashed) { racedRounds++; if (epDiff && n === 0) twoBackends++; }
     if (acc) for (let c = 0; c < acc.length; c++) acc[c] += st.stats[c];
     if (!baseline) {
       const ents = st.entries;
@@ -158,7 +180,10 @@ export function monteCarloBuilt(b: BuiltScenario, opts: McOptions): McResult {
     }
   }
   const delayed = samples - hist[0];
-  const lat = (k: number) => (tcp ? kn.timeoutS * (2 ** k - 1) : kn.timeoutS * k);
+  // glibc waits the whole timeout per lost answer; musl resends every timeout/attempts.
+  const retry = kn.libc === 'musl' ? kn.timeoutS / attempts : kn.timeoutS;
+  const extra = tcp ? 0 : kn.tcDelayMs / 1000;
+  const lat = (k: number) => (tcp ? kn.timeoutS * (2 ** k - 1) : retry * k + extra);
   const quant = (q: number) => {
     let acc = 0;
     for (let k = 0; k <= attempts; k++) { acc += hist[k]; if (acc >= q * samples) return lat(k); }
@@ -179,6 +204,10 @@ export function monteCarloBuilt(b: BuiltScenario, opts: McOptions): McResult {
       unit: tcp ? 'connect' : 'lookup', samples, delayed, delayedRate: samples ? delayed / samples : 0, delayedCi: wilson(delayed, samples),
       failed, meanS: samples ? mean / samples : 0, p50S: quant(0.5), p99S: quant(0.99),
     },
+    clashes: outcomes[O_MERGED] + outcomes[O_CLASH_INSERTED] + outcomes[O_DROPPED], merged: outcomes[O_MERGED], clashInserted: outcomes[O_CLASH_INSERTED],
+    droppedAtConfirm: outcomes[O_DROPPED],
+    dropGivenClash: outcomes[O_DROPPED] / Math.max(1, outcomes[O_MERGED] + outcomes[O_CLASH_INSERTED] + outcomes[O_DROPPED]),
+    racedRounds, twoBackends, twoBackendsShare: racedRounds ? twoBackends / racedRounds : 0,
     ms, trialsPerSec: opts.trials / (ms / 1000),
   };
 }

@@ -51,6 +51,12 @@ export interface ScenarioKnobs {
   /** Mean cost of one step; each step costs uniform [0.5, 1.5) x mean. */
   stepCostUs: number;
   resolver: ResolverMode;
+  /** The client's resolver library: glibc honours the resolv.conf options and waits `timeoutS` per lost answer; musl ignores them and resends every timeoutS/attempts. */
+  libc: 'glibc' | 'musl';
+  /** NodeLocal DNSCache: the pod queries a node-local address that is NOTRACKed, so no DNAT/SNAT (and no conntrack entry) is in its path. */
+  nodeLocalDns: boolean;
+  /** tc qdisc ... netem delay on the pod's egress (ms): one queue releases the datagrams one after the other, and each lookup waits this much more. */
+  tcDelayMs: number;
   /** Resolver timeout (s) per lost DNS packet; first SYN retransmission (s) for TCP. */
   timeoutS: number;
   attempts: number;
@@ -84,7 +90,7 @@ export interface ScenarioPreset {
 const base: ScenarioKnobs = {
   packets: 2, proto: 'udp', sameSocket: true, endpoints: 0, dnatMode: 'random', serial: false, natEra: 'auto', earlyDropEra: 'auto', toPorts: false, snat: 'masquerade', portMode: 'default', portRange: 64512,
   occupiedPorts: 0, randomSourcePorts: false, zones: false, reverse: false, cpus: 2, skewUs: 20, stepCostUs: 1,
-  resolver: 'default', timeoutS: 5, attempts: 2, max: 0, buckets: 16,
+  resolver: 'default', libc: 'glibc', nodeLocalDns: false, tcDelayMs: 0, timeoutS: 5, attempts: 2, max: 0, buckets: 16,
   prefill: { assuredTcp: 0, udp: 0, timeWait: 0, idleTcp: 0 }, whatIf: NO_WHATIF,
   flowRate: 0, udpFraction: 0.5, durationS: 0, tcpLifetimeS: 60,
 };
@@ -245,6 +251,10 @@ export interface BuiltScenario {
 /** Apply resolver options: they change what is sent, so they act on the packets, not on odds. */
 export function effectiveKnobs(kn: ScenarioKnobs): ScenarioKnobs {
   const o = { ...kn };
+  // musl has no single-request, single-request-reopen or use-vc: it always sends A and AAAA together on one socket.
+  if (o.libc === 'musl') o.resolver = 'default';
+  if (o.nodeLocalDns && o.proto === 'udp') { o.endpoints = 0; o.snat = 'none'; }
+  if (o.tcDelayMs > 0) o.serial = true;
   if (o.proto === 'udp' && o.resolver === 'single-request-reopen') o.sameSocket = false;
   if (o.proto === 'udp' && o.resolver === 'use-vc') { o.proto = 'tcp'; o.packets = 1; }
   return o;

@@ -9,6 +9,15 @@ export interface LocatedFunction extends FunctionInfo {
   headStart: number;
   /** The closing brace was never found (truncated file). */
   truncated: boolean;
+  /** Its braces do not balance (boundary recovered from the layout): why. */
+  damaged?: string;
+}
+
+/** A region whose braces or comments do not balance; the locator recovered after it. */
+export interface Damage {
+  startLine: number;
+  endLine: number;
+  reason: string;
 }
 
 interface CondFrame {
@@ -39,6 +48,7 @@ export class LineMap {
   }
 }
 
+const CONTROL_WORDS = new Set(['if', 'while', 'for', 'switch', 'return', 'sizeof', 'do', 'else', 'case', 'goto']);
 const KEYWORD_HEADS = /\b(?:struct|union|enum)\s+\w*\s*$|=\s*$|\b(?:extern\s+"C")\s*$/;
 
 export function conditionOf(stack: CondFrame[]): string | undefined {
@@ -46,14 +56,14 @@ export function conditionOf(stack: CondFrame[]): string | undefined {
   return parts.length ? parts.join(' && ') : undefined;
 }
 
-function directiveCondition(kind: string, rest: string): string {
+export function directiveCondition(kind: string, rest: string): string {
   const arg = rest.replace(/\/\*.*?\*\//g, '').replace(/\/\/.*$/, '').trim();
   if (kind === 'ifdef') return arg;
   if (kind === 'ifndef') return `!${arg}`;
   return arg.replace(/\s+/g, ' ');
 }
 
-const negate = (c: string): string => {
+export const negate = (c: string): string => {
   if (/^!\w+$/.test(c)) return c.slice(1);
   if (/^(?:\w+|defined\(\w+\))$/.test(c)) return `!${c}`;
   return `!(${c})`;
@@ -91,7 +101,15 @@ export function lineConditions(text: string): (string | undefined)[] {
   return out;
 }
 
-export function locateFunctions(text: string, lines: LineMap = new LineMap(text)): LocatedFunction[] {
+/** Kernel style puts nothing but labels, directives and `}` at column 0 inside a body. */
+const COL0_DEFINITION = /^[A-Za-z_]\w*(?!\w*\s*:(?!:))/;
+
+/**
+ * Every top-level function. One unbalanced brace does not hide the rest of the file: a body
+ * still open when a new top-level definition starts at column 0, or a `}` at column 0 that
+ * leaves braces open, ends the function there (marked `damaged`, region pushed to `damage`).
+ */
+export function locateFunctions(text: string, lines: LineMap = new LineMap(text), damage: Damage[] = []): LocatedFunction[] {
   const out: LocatedFunction[] = [];
   const stack: CondFrame[] = [];
   let depth = 0;
@@ -101,7 +119,23 @@ export function locateFunctions(text: string, lines: LineMap = new LineMap(text)
   let fnNameOffset = 0;
   let fnBody = 0;
   let fnCond: string | undefined;
+  let fnDamage: string | undefined;
   let atLineStart = true;
+  let blockOpen = -1; // offset of the `{` that opened a top-level block that is not a function
+  const closeDamaged = (end: number, reason: string): void => {
+    if (fnStart >= 0) {
+      const f = makeFn(fnName, fnStart, fnNameOffset, fnBody, end, fnCond, false, lines);
+      f.damaged = reason;
+      out.push(f);
+      damage.push({ startLine: f.startLine, endLine: f.endLine, reason: `${fnName}(): ${reason}` });
+    } else if (blockOpen >= 0) {
+      damage.push({ startLine: lines.lineOf(blockOpen), endLine: lines.lineOf(Math.max(blockOpen, end - 1)), reason: `a { at line ${lines.lineOf(blockOpen)} is never closed` });
+    }
+    fnStart = -1;
+    blockOpen = -1;
+    depth = 0;
+    stmtStart = -1;
+  };
   const n = text.length;
   let i = 0;
   while (i < n) {
@@ -156,13 +190,31 @@ export function locateFunctions(text: string, lines: LineMap = new LineMap(text)
       i = end;
       continue;
     }
+    const col0 = i === 0 || text.charCodeAt(i - 1) === 10;
+    if (col0 && depth > 0 && ((ch >= 65 && ch <= 90) || (ch >= 97 && ch <= 122) || ch === 95)) {
+      const eol = text.indexOf('\n', i);
+      const lineText = text.slice(i, eol < 0 ? n : eol);
+      if (COL0_DEFINITION.test(lineText) && !/^[A-Za-z_]\w*\s*:(?!:)/.test(lineText)) {
+        let end = i - 1;
+        while (end > 0 && /\s/.test(text[end - 1])) end--;
+        closeDamaged(end, `no closing brace before line ${lines.lineOf(i)}, where a new definition starts (an unbalanced { inside?)`);
+      }
+    }
     atLineStart = false;
     // comments
     if (ch === 47 /* / */) {
       const next = text.charCodeAt(i + 1);
       if (next === 42) {
         const close = text.indexOf('*/', i + 2);
-        i = close < 0 ? n : close + 2;
+        if (close < 0) {
+          // An unterminated comment would swallow the rest of the file: end it at its line.
+          const nl = text.indexOf('\n', i);
+          damage.push({ startLine: lines.lineOf(i), endLine: lines.lineOf(i), reason: `a /* comment at line ${lines.lineOf(i)} is never closed` });
+          if (fnStart >= 0) fnDamage ??= `a /* comment at line ${lines.lineOf(i)} is never closed`;
+          i = nl < 0 ? n : nl;
+          continue;
+        }
+        i = close + 2;
         continue;
       }
       if (next === 47) {
@@ -195,17 +247,36 @@ export function locateFunctions(text: string, lines: LineMap = new LineMap(text)
           fnNameOffset = stmtStart + name.offset;
           fnBody = i;
           fnCond = conditionOf(stack);
-        }
+          fnDamage = undefined;
+        } else blockOpen = i;
       }
       depth++;
     } else if (ch === 125 /* } */) {
-      depth = Math.max(0, depth - 1);
       if (depth === 0) {
-        if (fnStart >= 0) {
-          out.push(makeFn(fnName, fnStart, fnNameOffset, fnBody, i + 1, fnCond, false, lines));
-          fnStart = -1;
-        }
+        // An extra `}`: the last function closed early, at a brace inside its body.
+        const last = out[out.length - 1];
+        const reason = `an extra } at line ${lines.lineOf(i)}`;
+        if (last && !last.damaged && last.bodyEnd > (out[out.length - 2]?.bodyEnd ?? -1)) {
+          last.damaged = `${reason} (its body closed early at line ${last.endLine})`;
+          damage.push({ startLine: last.startLine, endLine: lines.lineOf(i), reason: `${last.name}(): ${last.damaged}` });
+          last.endLine = lines.lineOf(i);
+          last.bodyEnd = i + 1;
+        } else damage.push({ startLine: lines.lineOf(i), endLine: lines.lineOf(i), reason });
         stmtStart = -1;
+      } else if (col0 && depth > 1 && fnStart >= 0) {
+        closeDamaged(i + 1, `${depth - 1} { left open when its closing } at line ${lines.lineOf(i)} is reached`);
+      } else {
+        depth--;
+        if (depth === 0) {
+          if (fnStart >= 0) {
+            const f = makeFn(fnName, fnStart, fnNameOffset, fnBody, i + 1, fnCond, false, lines);
+            if (fnDamage) f.damaged = fnDamage;
+            out.push(f);
+            fnStart = -1;
+          }
+          blockOpen = -1;
+          stmtStart = -1;
+        }
       }
     } else if (ch === 59 /* ; */ && depth === 0) {
       stmtStart = -1;
@@ -213,6 +284,7 @@ export function locateFunctions(text: string, lines: LineMap = new LineMap(text)
     i++;
   }
   if (fnStart >= 0) out.push(makeFn(fnName, fnStart, fnNameOffset, fnBody, n, fnCond, true, lines));
+  else if (blockOpen >= 0) damage.push({ startLine: lines.lineOf(blockOpen), endLine: lines.lineOf(n), reason: `a { at line ${lines.lineOf(blockOpen)} is never closed` });
   return out;
 }
 
@@ -246,6 +318,7 @@ export function functionNameOfHead(head: string): { name: string; offset: number
         const m = /([A-Za-z_]\w*)\s*$/.exec(before);
         if (!m) return null;
         if (/=/.test(before)) return null;
+        if (CONTROL_WORDS.has(m[1])) return null;
         // `(*fn)(...)` style declarators and macros like `__attribute__` have been blanked.
         return { name: m[1], offset: m.index };
       }

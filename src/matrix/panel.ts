@@ -4,16 +4,17 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { newNonce } from './webviewShell';
+import { newNonce } from '../webview/shell';
 import * as fs from 'node:fs';
-import { exportMatrix, Matrix, sweep, SweepCancelled } from './core/matrix';
-import { loadMatrix, refsFingerprint, saveMatrix } from './core/matrix/cache';
-import { readConfig } from './config';
-import { restoreTarget } from './matrixState';
-import { gitText } from './core/git/run';
-import { MATRIX_VIEW_TYPE, matrixHtml, parseRefDocumentQuery, parseToHost, REF_SCHEME, RefDocument, refDocumentQuery, SHOW_MATRIX_COMMAND, ToPage } from './matrixProtocol';
+import { exportMatrix, Matrix, sweep, SweepCancelled } from '../core/matrix';
+import { loadMatrix, refsFingerprint, saveMatrix } from '../core/matrix/cache';
+import { readConfig } from '../config';
+import { restoreTarget } from './state';
+import { gitText } from '../core/git/run';
+import { matrixHtml } from './html';
+import { MATRIX_VIEW_TYPE, parseRefDocumentQuery, parseToHost, REF_SCHEME, RefDocument, refDocumentQuery, SHOW_MATRIX_COMMAND, ToPage } from './protocol';
 
-export { SHOW_MATRIX_COMMAND, REF_SCHEME } from './matrixProtocol';
+export { SHOW_MATRIX_COMMAND, REF_SCHEME } from './protocol';
 
 /** Serves `git show <commit>:<path>` (or the commit's patch to that file) as a read-only document. */
 class RefContentProvider implements vscode.TextDocumentContentProvider {
@@ -72,7 +73,8 @@ class MatrixPanel {
    */
   static revive(panel: vscode.WebviewPanel, context: vscode.ExtensionContext, state: unknown): void {
     panel.webview.options = panelOptions(context.extensionUri);
-    const target = restoreTarget(state);
+    const restored = restoreTarget(state);
+    const target = restored && { ...restored, repo: path.normalize(restored.repo) };
     MatrixPanel.current?.dispose();
     const p = new MatrixPanel(panel, context.extensionUri, keepDir(context), target?.repo ?? '', target?.refs ?? []);
     p.preferKept = true;

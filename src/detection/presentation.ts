@@ -2,10 +2,10 @@
 // quick-pick rows — as plain data. No vscode import, so node --test covers all of it and the
 // adapters only translate these records into editor objects.
 
-import type { HunkReport, PatchReport } from './core/patch/applied';
-import { RACES } from './core/types';
-import type { DetectionResult, Evidence, FunctionInfo, RaceId, RaceVerdict, VariantId, Verdict } from './core/types';
-import { CMD } from './ids';
+import type { HunkReport, PatchReport } from '../core/patch/applied';
+import { RACES } from '../core/types';
+import type { DetectionResult, Evidence, FunctionInfo, RaceId, RaceVerdict, VariantId, Verdict } from '../core/types';
+import { CMD } from '../ids';
 
 export const RACE_NAMES: Record<RaceId, string> = { race1: 'Race 1', race2: 'Race 2', race3: 'Race 3' };
 const RACE_ABOUT: Record<RaceId, string> = {

@@ -1,8 +1,7 @@
 // What the matrix page keeps with getState/setState, and what the host may take from it when a
 // window reload restores the panel. No `vscode` import: unit tests cover all of it. The state
 // comes back from the page, so it is validated like any page message before the host uses it.
-
-import * as path from 'node:path';
+// Shared with the page: no node modules.
 
 export const SORT_KEYS = ['ref', 'kind', 'date', 'race1', 'race2', 'race3', 'zone', 'rework', 'reverse', 'status'] as const;
 export const ONLY_VALUES = ['', 'race1:missing', 'race2:missing', 'race3:missing', 'any:not-fixed', 'azure', 'disagree', 'status:other'] as const;
@@ -57,6 +56,11 @@ export function restoreTarget(raw: unknown): { repo: string; refs: string[] } | 
   if (!raw || typeof raw !== 'object') return null;
   const r = raw as Record<string, unknown>;
   const repo = text(r.repo);
-  if (!repo || !path.isAbsolute(repo)) return null;
-  return { repo: path.normalize(repo), refs: cleanRefs(r.selection) };
+  if (!repo || !isAbsolutePath(repo)) return null;
+  return { repo, refs: cleanRefs(r.selection) };
+}
+
+/** POSIX `/…` or Windows `C:\…` (the host normalizes it before use). */
+function isAbsolutePath(p: string): boolean {
+  return p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p);
 }

@@ -1,7 +1,7 @@
 // The tree's overall state in the status bar; a click runs the detect command.
 import * as vscode from 'vscode';
-import { Ctx } from './ctx';
-import { CMD } from './ids';
+import { Ctx } from '../ctx';
+import { CMD } from '../ids';
 import { summarize } from './presentation';
 
 export function registerStatusBar(ctx: Ctx): vscode.Disposable[] {

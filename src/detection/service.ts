@@ -4,11 +4,11 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { applyContext, contextOf, detectPath, detectText, TreeContext } from './core/detect';
-import { gitAvailable } from './core/git/run';
-import type { DetectionResult } from './core/types';
-import { CORE_FILE_NAME } from './ids';
-import { mark } from './timings';
+import { applyContext, contextOf, detectPath, detectText, TreeContext } from '../core/detect';
+import { gitAvailable } from '../core/git/run';
+import type { DetectionResult } from '../core/types';
+import { CORE_FILE_NAME } from '../ids';
+import { mark } from '../timings';
 
 export interface DetectionEvent {
   uri: vscode.Uri;

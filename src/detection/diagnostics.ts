@@ -2,8 +2,8 @@
 // where a fix sits. The live document wins over a whole-tree run from disk.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { Ctx } from './ctx';
-import { DIAGNOSTIC_SOURCE } from './ids';
+import { Ctx } from '../ctx';
+import { DIAGNOSTIC_SOURCE } from '../ids';
 import { diagnosticPlan, RACE_NAMES } from './presentation';
 
 export function registerDiagnostics(ctx: Ctx): vscode.Disposable[] {

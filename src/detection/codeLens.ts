@@ -1,9 +1,9 @@
 // Verdict and action lenses above the relevant functions of nf_conntrack_core.c.
 import * as vscode from 'vscode';
-import { Ctx } from './ctx';
-import { isCoreDocument } from './detectionService';
+import { Ctx } from '../ctx';
+import { isCoreDocument } from './service';
 import { lensPlan } from './presentation';
-import { mark } from './timings';
+import { mark } from '../timings';
 
 export const CORE_SELECTOR: vscode.DocumentSelector = { language: 'c', scheme: 'file', pattern: '**/nf_conntrack_core.c' };
 

@@ -4,10 +4,10 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { abortRun, applyPlan, BackportPlan, continueRun, coverLetter, diffstat, formatPlan, parseIdentity, pendingRun, predictDiff, PredictedDiff, prepareBackport, resumeRun, RunResult } from './core/backport';
-import type { DetectionResult } from './core/types';
-import { resolveSignOff } from './config';
-import type { Ctx } from './ctx';
+import { abortRun, applyPlan, BackportPlan, continueRun, coverLetter, diffstat, formatPlan, parseIdentity, pendingRun, predictDiff, PredictedDiff, prepareBackport, resumeRun, RunResult } from '../core/backport';
+import type { DetectionResult } from '../core/types';
+import { resolveSignOff } from '../config';
+import type { Ctx } from '../ctx';
 
 const PREDICT_SCHEME = 'conntrack-predict';
 

@@ -1,0 +1,220 @@
+// Detection never says "fixed" for code that cannot run or cannot be read: fix sites under a
+// constant-false #if, a rework whose resolver never calls the clash-harder path, damaged
+// definitions; and one damaged function does not hide the others. Inputs come from the
+// project's generator; the fuzz part mutates generated files with a seeded generator.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { detectBuffer } from '../../src/core/detect';
+import { detectSource } from '../../src/core/detect/source';
+import { evaluateCondition } from '../../src/core/parse/compiled';
+import { ERA_TRAITS, ERAS, fixSiteSpans, generateConntrackCore, Span } from '../../src/core/fixtures/generate';
+import { Rng } from '../../src/core/fixtures/rng';
+import type { DetectionResult } from '../../src/core/types';
+
+type Race = 'race1' | 'race2' | 'race3';
+const RACE_IDS: Race[] = ['race1', 'race2', 'race3'];
+
+/** Every era with every fix it can carry. */
+function fullyFixed(): { era: (typeof ERAS)[number]; text: string }[] {
+  return ERAS.filter((e) => !ERA_TRAITS[e].noResolver).map((era) => ({ era, text: generateConntrackCore({ era, race1: 'upstream', race2: 'upstream', zone: true, fullSize: false }).text }));
+}
+
+const lineStart = (t: string, off: number): number => t.lastIndexOf('\n', off - 1) + 1;
+const lineEnd = (t: string, off: number): number => {
+  const i = t.indexOf('\n', off);
+  return i < 0 ? t.length : i + 1;
+};
+
+/** Wraps the whole lines holding [start, end) in `open` ... `#endif`. */
+function wrapLines(t: string, start: number, end: number, open: string): string {
+  const a = lineStart(t, start);
+  const b = lineEnd(t, end - 1);
+  return `${t.slice(0, a)}${open}\n${t.slice(a, b)}#endif\n${t.slice(b)}`;
+}
+
+test('constant-false conditions evaluate to 0; configuration stays open', () => {
+  assert.equal(evaluateCondition('0'), 0);
+  assert.equal(evaluateCondition('0 && CONFIG_X'), 0);
+  assert.equal(evaluateCondition('CONFIG_A && !(1)'), 0);
+  assert.equal(evaluateCondition('!(0 && X)'), 1);
+  assert.equal(evaluateCondition('CONFIG_X'), undefined);
+  assert.equal(evaluateCondition('IS_ENABLED(CONFIG_NF_NAT) || 0'), undefined);
+  assert.equal(evaluateCondition('X', new Set(['X'])), 0, '#ifdef of something the file #undef\'d');
+});
+
+test('#if 0 around every fix site of every race, in every era, is never fixed, and the verdict says so', async () => {
+  let n = 0;
+  for (const { era, text } of fullyFixed()) {
+    const spans = fixSiteSpans(text);
+    const before = await detectSource(text, 'x.c');
+    for (const race of RACE_IDS) {
+      if (!spans[race].length) continue;
+      assert.equal(before.races[race].verdict, 'fixed', `${era} ${race}: the unmutated file is fixed`);
+      for (const sp of spans[race])
+        for (const open of ['#if 0', '#if 0 && CONFIG_NF_CONNTRACK']) {
+          const r = await detectSource(wrapLines(text, sp.start, sp.end, open), 'x.c');
+          const v = r.races[race];
+          assert.notEqual(v.verdict, 'fixed', `${era} ${race}: ${sp.what} under ${open} must not be fixed`);
+          assert.match(v.explain, /never compiled/, `${era} ${race}: ${sp.what} under ${open}: ${v.explain}`);
+          n++;
+        }
+    }
+  }
+  assert.ok(n > 60, `only ${n} cases`);
+});
+
+test('an #if 0 with no #endif (unbalanced) kills everything after it; #ifdef of a macro the file #undefs is dead too', async () => {
+  const text = generateConntrackCore({ era: '4.19', race1: 'upstream', race2: 'upstream', fullSize: false }).text;
+  const at = text.indexOf('static int nf_ct_resolve_clash(');
+  const r = await detectSource(`${text.slice(0, at)}#if 0\n${text.slice(at)}`, 'x.c');
+  assert.notEqual(r.races.race1.verdict, 'fixed');
+  assert.notEqual(r.races.race2.verdict, 'fixed');
+  assert.ok(r.neverCompiled?.length);
+  const undef = `#undef CONFIG_CT_CLASH\n${wrapLines(text, at, at + 10, '#ifdef CONFIG_CT_CLASH')}`;
+  assert.notEqual((await detectSource(undef, 'x.c')).races.race1.verdict, 'fixed');
+  // #else of #if 0 is compiled
+  const elseBranch = `${text.slice(0, at)}#if 0\nstatic int unused;\n#else\n${text.slice(at)}`.replace('EXPORT_SYMBOL_GPL(nf_conntrack_tuple_taken);', 'EXPORT_SYMBOL_GPL(nf_conntrack_tuple_taken);\n#endif');
+  const e = await detectSource(elseBranch, 'x.c');
+  assert.equal(e.races.race1.verdict, 'fixed');
+  assert.equal(e.races.race2.verdict, 'fixed');
+});
+
+test('a rework whose resolver does not call nf_ct_resolve_clash_harder() is not race-3 fixed', async () => {
+  for (const era of ERAS.filter((e) => ERA_TRAITS[e].rework)) {
+    const text = generateConntrackCore({ era, race2: 'upstream', fullSize: false }).text;
+    const call = '\tret = nf_ct_resolve_clash_harder(skb, reply_hash);\n';
+    assert.ok(text.includes(call));
+    const r = await detectSource(text.replace(call, ''), 'x.c');
+    assert.equal(r.races.race3.verdict, 'partial', era);
+    assert.match(r.races.race3.explain, /never calls it|never reached/);
+    assert.equal(r.rework2020.present, false);
+    assert.equal(r.races.race1.verdict, 'fixed', `${era}: race 1 still merges through __nf_ct_resolve_clash()`);
+  }
+});
+
+test('a helper whose definition line is damaged but whose name survives does not count', async () => {
+  const text = generateConntrackCore({ era: '4.19', race1: 'upstream', fullSize: false }).text;
+  for (const bad of ['nf_ct_match(const struct nf_conn *ct1, const strXct nf_conn *ct2)', 'nf_ct_match(const struct nf_conn *ct1, const struct nf_conn *ct1)', 'nf_ct_match(const struct nf_conn *ct1 const struct nf_conn *ct2)']) {
+    const r = await detectSource(text.replace('nf_ct_match(const struct nf_conn *ct1, const struct nf_conn *ct2)', bad), 'x.c');
+    assert.notEqual(r.races.race1.verdict, 'fixed', bad);
+  }
+});
+
+test('one stray { keeps the other functions and their verdicts, and names the damaged region', async () => {
+  for (const era of ['4.19', '5.10', '6.13'] as const) {
+    const f = generateConntrackCore({ era, race1: 'upstream', race2: 'upstream', fullSize: false });
+    const clean = await detectSource(f.text, 'x.c');
+    // in nf_ct_key_equal (read by no race), and in the race-2 function
+    const inKey = f.text.replace('struct nf_conn *ct = nf_ct_tuplehash_to_ctrack(h);\n\n\treturn nf_ct_tuple_equal(tuple', 'struct nf_conn *ct = nf_ct_tuplehash_to_ctrack(h);\n\t{\n\treturn nf_ct_tuple_equal(tuple');
+    assert.notEqual(inKey, f.text);
+    const r = await detectSource(inKey, 'x.c');
+    assert.equal(r.kernelFile, true, era);
+    for (const race of RACE_IDS) assert.equal(r.races[race].verdict, clean.races[race].verdict, `${era} ${race}`);
+    assert.match(r.damage?.[0]?.reason ?? '', /nf_ct_key_equal\(\)/);
+    const inTaken = f.text.replace('\t\tif (ct == ignored_conntrack)\n', '\t\tif (ct == ignored_conntrack) {\n');
+    const t = await detectSource(inTaken, 'x.c');
+    assert.equal(t.races.race2.verdict, 'unknown', `${era}: the damaged race-2 function`);
+    assert.match(t.races.race2.explain, /nf_conntrack_tuple_taken\(\).*damaged/);
+    assert.equal(t.races.race1.verdict, clean.races.race1.verdict, `${era}: race 1 lives elsewhere`);
+    // an extra } closes a function early: the rest of the file is still read
+    const extra = f.text.replace('\t\tif (ct == ignored_conntrack)\n', '\t\t}\n\t\tif (ct == ignored_conntrack)\n');
+    const x = await detectSource(extra, 'x.c');
+    assert.equal(x.races.race2.verdict, 'unknown');
+    assert.equal(x.races.race1.verdict, clean.races.race1.verdict);
+  }
+});
+
+test('CR-only line endings are read as lines, also when the file starts with a // comment', async () => {
+  const f = generateConntrackCore({ era: '5.10', race2: 'upstream', zone: true, fullSize: false });
+  const text = f.text.replace(/\n/g, '\r');
+  assert.ok(text.startsWith('//'));
+  const r = await detectSource(text, 'x.c');
+  const clean = await detectSource(f.text, 'x.c');
+  assert.equal(r.kernelFile, true);
+  for (const race of RACE_IDS) assert.equal(r.races[race].verdict, clean.races[race].verdict, race);
+  assert.equal(r.functions.nf_conntrack_tuple_taken.startLine, clean.functions.nf_conntrack_tuple_taken.startLine);
+});
+
+// ---- fuzz --------------------------------------------------------------------------------
+
+type Mutation = { kind: string; apply(t: string): string; destroys(sp: Span, t: string): boolean };
+
+const PP_LINES = ['#if 0', '#endif', '#else', '#ifdef CONFIG_FUZZ', '#define FUZZ 1', '#undef FUZZ', '#if 0 && CONFIG_FUZZ'];
+const isWs = (c: string): boolean => /\s/.test(c);
+
+function mutation(rng: Rng, t: string, spans: Span[]): Mutation {
+  // Most mutations aim at a fix site, the rest anywhere.
+  const pickOff = (): number => {
+    if (!spans.length || rng.next() < 0.4) return rng.int(t.length);
+    const sp = spans[rng.int(spans.length)];
+    return sp.start + rng.int(sp.end - sp.start);
+  };
+  const lineOfOff = (o: number): number => t.slice(0, o).split('\n').length - 1;
+  const k = rng.int(4);
+  if (k === 0) {
+    const lines = t.split('\n');
+    const li = lineOfOff(pickOff());
+    const a = lines.slice(0, li).join('\n').length + (li ? 1 : 0);
+    const b = a + lines[li].length;
+    return { kind: `delete line ${li + 1}`, apply: () => [...lines.slice(0, li), ...lines.slice(li + 1)].join('\n'), destroys: (sp) => a < sp.end && b > sp.start && /\S/.test(t.slice(Math.max(a, sp.start), Math.min(b, sp.end))) };
+  }
+  if (k === 1) {
+    const o = pickOff();
+    const bit = 1 << rng.int(8);
+    const old = t[o];
+    const code = (t.charCodeAt(o) ^ bit) & 0xff;
+    const neu = String.fromCharCode(code);
+    return {
+      kind: `flip bit ${bit} at ${o}`,
+      apply: () => {
+        const buf = Buffer.from(t, 'latin1');
+        buf[o] = code;
+        return buf.toString('latin1');
+      },
+      destroys: (sp) => o >= sp.start && o < sp.end && !(isWs(old) && isWs(neu)),
+    };
+  }
+  if (k === 2) {
+    const lines = t.split('\n');
+    const li = lineOfOff(pickOff());
+    const pp = PP_LINES[rng.int(PP_LINES.length)];
+    const at = lines.slice(0, li).join('\n').length + (li ? 1 : 0);
+    // An unterminated #if 0 kills everything after it; other lines change no fix site on their own.
+    return { kind: `insert "${pp}" before line ${li + 1}`, apply: () => [...lines.slice(0, li), pp, ...lines.slice(li)].join('\n'), destroys: (sp) => pp.startsWith('#if 0') && at <= sp.start };
+  }
+  const o = pickOff();
+  return { kind: `truncate at ${o}`, apply: () => t.slice(0, o), destroys: (sp) => o < sp.end };
+}
+
+test('fuzz: mutated generated files never crash and never read fixed when a fix site was destroyed (seeded, time-bounded)', async () => {
+  const rng = new Rng(20261203);
+  const bases = fullyFixed().map((b) => ({ ...b, spans: fixSiteSpans(b.text) }));
+  const deadline = Date.now() + 8000;
+  let runs = 0;
+  let destroyed = 0;
+  const failures: string[] = [];
+  while (Date.now() < deadline && runs < 4000) {
+    const base = bases[rng.int(bases.length)];
+    const m = mutation(rng, base.text, [...base.spans.race1, ...base.spans.race2, ...base.spans.race3]);
+    const mutant = m.apply(base.text);
+    let r: DetectionResult;
+    try {
+      r = await detectBuffer(Buffer.from(mutant, 'latin1'), 'nf_conntrack_core.c');
+    } catch (e) {
+      failures.push(`${base.era} ${m.kind}: crash ${(e as Error).message}`);
+      runs++;
+      continue;
+    }
+    for (const race of RACE_IDS) {
+      const hit = base.spans[race].find((sp) => m.destroys(sp, base.text));
+      if (!hit) continue;
+      destroyed++;
+      if (r.races[race].verdict === 'fixed') failures.push(`${base.era} ${m.kind}: ${race} fixed although ${hit.what} was destroyed`);
+    }
+    runs++;
+  }
+  assert.deepEqual(failures.slice(0, 8), []);
+  assert.ok(runs >= 200, `only ${runs} mutants in the time bound`);
+  assert.ok(destroyed >= 20, `only ${destroyed} mutants destroyed a fix site`);
+});

@@ -14,7 +14,9 @@ cs() { XDG_CONFIG_HOME="$CACHE/xdg-config" "$CS_BIN" "$@"; }
 
 # --- apt ---------------------------------------------------------------------------------
 missing=()
-for pkg in chromium libkrb5-dev ripgrep; do
+# The test plan stage (scripts/testplan-ci.mjs): kernel build tools, qemu, the guest's binaries, a real tree.
+TESTPLAN_PKGS="gcc make flex bison bc libelf-dev libssl-dev cpio e2fsprogs qemu-system-x86 busybox-static iproute2 iptables linux-source-6.1"
+for pkg in chromium libkrb5-dev ripgrep $TESTPLAN_PKGS; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
 done
 if ((${#missing[@]})); then

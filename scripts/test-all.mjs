@@ -11,6 +11,8 @@ const stages = [
   { name: 'package', cmd: ['npm', 'run', '-s', 'vsix'], fatal: true },
   { name: 'ext', cmd: ['node', 'scripts/ext-host-test.mjs'] },
   { name: 'ui', cmd: ['node', 'test/ui/ui.test.mjs'] },
+  // The real kernel in a VM (linux-source-6.1): bounded by TESTPLAN_CI_MINUTES, build cached under ~/.cache.
+  { name: 'testplan', cmd: ['node', 'scripts/testplan-ci.mjs'] },
 ];
 
 // node --test's reporter ends with `ℹ pass N` / `ℹ fail N`; restate it in our format.

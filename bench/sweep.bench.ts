@@ -40,11 +40,11 @@ interface RunResult {
 }
 
 /** One variant in a child process (`node sweepRun.js`), under /usr/bin/time for the tree's peak RSS. */
-function runChild(dir: string): Promise<{ result: RunResult; treeMaxRssMB: number | null }> {
+function runChild(dir: string): Promise<{ result: RunResult; treeMaxRssMB: number | null; cpuS: number | null }> {
   const keep = fs.mkdtempSync(path.join(os.tmpdir(), 'ctb-sweep-keep-'));
   const script = path.join(__dirname, 'sweepRun.js');
   const useTime = fs.existsSync('/usr/bin/time');
-  const argv = useTime ? ['/usr/bin/time', '-f', 'MAXRSS %M', process.execPath, script, dir, keep] : [process.execPath, script, dir, keep];
+  const argv = useTime ? ['/usr/bin/time', '-f', 'MAXRSS %M CPU %U %S', process.execPath, script, dir, keep] : [process.execPath, script, dir, keep];
   return new Promise((resolve, reject) => {
     const c = spawn('nice', ['-n', '10', ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -55,8 +55,8 @@ function runChild(dir: string): Promise<{ result: RunResult; treeMaxRssMB: numbe
     c.on('close', (code) => {
       fs.rmSync(keep, { recursive: true, force: true });
       if (code !== 0) return reject(new Error(`sweep run failed (${code}): ${err.slice(-3000)}`));
-      const m = /MAXRSS (\d+)/.exec(err);
-      resolve({ result: JSON.parse(out) as RunResult, treeMaxRssMB: m ? Number(m[1]) / 1024 : null });
+      const m = /MAXRSS (\d+) CPU ([\d.]+) ([\d.]+)/.exec(err);
+      resolve({ result: JSON.parse(out) as RunResult, treeMaxRssMB: m ? Number(m[1]) / 1024 : null, cpuS: m ? Number(m[2]) + Number(m[3]) : null });
     });
   });
 }
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = { commits: repo.commits, tags: repo.tags };
   for (const [label, on] of [['without commit-graph', false], ['with commit-graph + Bloom', true]] as const) {
     useCommitGraph(repo.dir, on);
-    const { result: r, treeMaxRssMB } = await runChild(repo.dir);
+    const { result: r, treeMaxRssMB, cpuS } = await runChild(repo.dir);
     const nv = await naive(repo.dir, arg('naive-sample', 150), arg('naive-log-sample', 3));
     const st = r.first.stats as { ms: Record<string, number>; graphCommits: number; historyCommits: number; distinctBlobs: number };
     console.log(`\n${label}:`);
@@ -102,12 +102,13 @@ async function main(): Promise<void> {
     console.log(`    stages (ms): ${Object.entries(st.ms).map(([k, v]) => `${k} ${f0(v)}`).join(', ')}`);
     console.log(`  second sweep (nothing moved): ${f0(r.second.ms)} ms = ${f0(r.second.refsPerSecond)} refs/s`);
     console.log(`  one new tag on a new commit: ${f0(r.newTag.ms)} ms = ${f0(r.newTag.refsPerSecond)} refs/s (${(r.newTag.stats as { historyWalk?: string }).historyWalk}, ${(r.newTag.stats as { detectedNow?: number }).detectedNow} detected)`);
+    console.log(`  CPU (node + git, all three sweeps): ${cpuS?.toFixed(1) ?? '?'} s; load average now ${os.loadavg()[0].toFixed(1)}`);
     console.log(`  peak RSS: node ${f0(r.nodeMaxRssMB)} MB${treeMaxRssMB ? `, largest of node and its git processes ${f0(treeMaxRssMB)} MB` : ''}`);
     console.log(`  verdicts against the generator: ${r.verdicts.checked} tags, ${r.verdicts.wrong.length} wrong${r.verdicts.wrong.length ? `: ${r.verdicts.wrong.slice(0, 5).join('; ')}` : ''}`);
     if (r.hints.length) console.log(`  hint printed: ${r.hints.join(' ')}`);
     console.log(`  naive baseline (same run): git show + detect ${f0(nv.showDetectMs)} ms/ref (${nv.refs} refs), path-limited git log ${f0(nv.logMs)} ms/ref (${nv.logs} refs) = ${nv.refsPerSecond.toFixed(2)} refs/s; a full naive run ≈ ${f0(nv.of / nv.refsPerSecond)} s`);
     table.push(`| ${label} | ${f0(r.first.refsPerSecond)} refs/s | ${f0(r.second.refsPerSecond)} refs/s | ${f0(r.newTag.ms)} ms | ${f0(r.nodeMaxRssMB)} / ${treeMaxRssMB ? f0(treeMaxRssMB) : '?'} MB | ${f0(st.ms.history)} | ${nv.refsPerSecond.toFixed(2)} refs/s |`);
-    results[label] = { ...r, treeMaxRssMB, naive: nv };
+    results[label] = { ...r, treeMaxRssMB, cpuS, naive: nv };
   }
   useCommitGraph(repo.dir, true);
   console.log(`\n${repo.commits} commits, ${repo.tags} tags; targets: first >= 500 refs/s, second >= 5,000 refs/s, peak RSS <= 500 MB\n`);

@@ -107,33 +107,31 @@ export async function walkPathGraph(repo: string, tips: string[], paths: string[
 }
 
 /**
- * For each branch (in the order given), the commits of `wanted` on its first-parent chain, tip
- * first. One streamed `rev-list --first-parent` per branch; a chain that reaches a wanted
- * commit already placed on an earlier chain takes that chain's rest (first-parent chains below
- * a commit are the same for everyone) and its process is stopped there.
+ * For each branch, the commits of `wanted` on its first-parent chain, tip first. One streamed
+ * `rev-list --first-parent --simplify-by-decoration --parents` over every branch at once: git
+ * walks the union of the chains once and prints only commits a ref points at, each with the
+ * next such commit down its first-parent chain; each branch's list follows those links.
  */
 export async function firstParentTags(repo: string, branches: { name: string; commit: string }[], wanted: Set<string>, signal?: AbortSignal): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
-  /** wanted commit -> [chain it was found on, position]. */
-  const seen = new Map<string, [string[], number]>();
+  if (!branches.length) return out;
+  const next = new Map<string, string | null>();
+  await gitLines(
+    repo,
+    ['rev-list', '--first-parent', '--simplify-by-decoration', '--parents', '--stdin'],
+    (line) => {
+      const [c, p] = line.trim().split(' ');
+      if (c) next.set(c, p ?? null);
+    },
+    { signal, input: [...new Set(branches.map((b) => b.commit))].join('\n') + '\n' },
+  );
   for (const b of branches) {
     const chain: string[] = [];
-    let joined: [string[], number] | undefined;
-    await gitLines(
-      repo,
-      ['rev-list', '--first-parent', b.commit],
-      (line) => {
-        const c = line.trim();
-        if (!wanted.has(c)) return true;
-        joined = seen.get(c);
-        if (joined) return false;
-        chain.push(c);
-        return true;
-      },
-      { signal },
-    );
-    if (joined) chain.push(...joined[0].slice(joined[1]));
-    chain.forEach((c, i) => !seen.has(c) && seen.set(c, [chain, i]));
+    const seen = new Set<string>();
+    for (let c: string | null | undefined = b.commit; c && !seen.has(c); c = next.get(c)) {
+      seen.add(c);
+      if (wanted.has(c)) chain.push(c);
+    }
     out.set(b.name, chain);
   }
   return out;
@@ -189,4 +187,78 @@ function graphChunks(file: string): string[] | null {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * One graph from per-path walks (git of this era uses changed-path Bloom filters for a single
+ * pathspec only, so each file is walked on its own, in parallel). Every edge of each walk is
+ * real ancestry and every touching commit is reachable from each ref commit in its own walk,
+ * so the union answers "which touching commits does this ref contain" exactly. Order: parents
+ * before children, ties in the order the walks listed them (one walk's order is kept as is).
+ */
+export function combineNodes(parts: PathGraphNode[][]): PathGraphNode[] {
+  if (parts.length === 1) return parts[0];
+  const byId = new Map<string, PathGraphNode>();
+  const rank = new Map<string, number>();
+  for (const part of parts) {
+    for (const n of part) {
+      const known = byId.get(n.sha);
+      if (!known) {
+        byId.set(n.sha, { ...n, parents: [...n.parents] });
+        rank.set(n.sha, rank.size);
+      } else {
+        for (const p of n.parents) if (!known.parents.includes(p)) known.parents.push(p);
+        known.decorated ||= n.decorated;
+      }
+    }
+  }
+  // Kahn's algorithm, taking the lowest-ranked ready node first (a binary heap on rank).
+  const children = new Map<string, string[]>();
+  const waiting = new Map<string, number>();
+  for (const n of byId.values()) {
+    const inside = n.parents.filter((p) => byId.has(p));
+    waiting.set(n.sha, inside.length);
+    for (const p of inside) (children.get(p) ?? children.set(p, []).get(p)!).push(n.sha);
+  }
+  const heap: string[] = [];
+  const less = (a: string, b: string): boolean => rank.get(a)! < rank.get(b)!;
+  const push = (x: string): void => {
+    heap.push(x);
+    for (let i = heap.length - 1; i > 0; ) {
+      const up = (i - 1) >> 1;
+      if (!less(heap[i], heap[up])) break;
+      [heap[i], heap[up]] = [heap[up], heap[i]];
+      i = up;
+    }
+  };
+  const pop = (): string => {
+    const top = heap[0];
+    const last = heap.pop()!;
+    if (heap.length) {
+      heap[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && less(heap[l], heap[m])) m = l;
+        if (r < heap.length && less(heap[r], heap[m])) m = r;
+        if (m === i) break;
+        [heap[i], heap[m]] = [heap[m], heap[i]];
+        i = m;
+      }
+    }
+    return top;
+  };
+  for (const [sha, k] of waiting) if (k === 0) push(sha);
+  const out: PathGraphNode[] = [];
+  while (heap.length) {
+    const sha = pop();
+    out.push(byId.get(sha)!);
+    for (const c of children.get(sha) ?? []) {
+      const k = waiting.get(c)! - 1;
+      waiting.set(c, k);
+      if (k === 0) push(c);
+    }
+  }
+  return out;
 }

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { CORE_REL_PATH } from '../detect/input';
 import { detectBuffer, joinHistory } from '../detect';
 import { batchCheck, CatFileBatch, CatFileObject } from '../git/catfile';
-import { CommitGraph, commitGraphState, firstParentMerges, firstParentTags, PathGraphNode, walkPathGraph } from '../git/graph';
+import { combineNodes, CommitGraph, commitGraphState, firstParentMerges, firstParentTags, PathGraphNode, walkPathGraph } from '../git/graph';
 import { listAllRefs, refMatcher, RefInfo } from '../git/refs';
 import { gitText } from '../git/run';
 import type { DetectionResult } from '../types';
@@ -87,6 +87,27 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
     report({ phase: 'lines', done: 1, total: 1, refsDone: kept.matrix.rows.length, message: 'done (kept sweep: no ref moved)' });
     return { ...kept.matrix, stats: { ...kept.matrix.stats, reusedRefs: kept.matrix.rows.length, ms } };
   }
+
+  // The history walks start now, one per file (git uses Bloom filters for one path at a time),
+  // and run beside blob resolution and detection: on two cores git walks while node detects.
+  const lineBranches = pickLineBranches(all, selected);
+  const tips = [...new Set([...commits, ...lineBranches.map((b) => b.commit!).filter(Boolean)])];
+  const h = kept?.history;
+  const known = new Set((h?.nodes ?? []).map((n) => n[0]));
+  const newTips = tips.filter((t) => !known.has(t));
+  const walks = new Map<string, Promise<PathGraphNode[] | null>>();
+  const walk = (mode: 'full' | 'inc', p: string): Promise<PathGraphNode[] | null> => {
+    const k = `${mode} ${p}`;
+    let w = walks.get(k);
+    if (!w) {
+      // An incremental walk that fails (a kept tip is gone) just means the whole walk again.
+      w = mode === 'full' ? walkPathGraph(repo, tips, [p], { signal }) : walkPathGraph(repo, newTips, [p], { exclude: h!.tips, signal }).catch(() => null);
+      w.catch(() => undefined); // awaited below unless the sweep stops first
+      walks.set(k, w);
+    }
+    return w;
+  };
+  if (history && commits.length && !(h && !newTips.length)) for (const p of [primary, natPathFor(primary)]) void walk(h ? 'inc' : 'full', p);
 
   // 2. blob ids at the primary path (then other paths the file has had) for commits not kept
   const located = new Map<string, Located>();
@@ -181,7 +202,6 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
   // 4. history: the path-simplified graph (commits touching the files and ref commits), its
   // touching commits classified once; each ref's share from the graph's ancestor sets.
   report({ phase: 'history', done: 0, total: 1, refsDone: Math.round(selected.length / 2), message: 'reading history of the file' });
-  const lineBranches = pickLineBranches(all, selected);
   let graph = new CommitGraph();
   let classified: ClassifiedCommit[] = [];
   let keptHistory: KeptSweep['history'];
@@ -189,15 +209,11 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
   if (history && commits.length) {
     // detectPath reads the history of both files; so does the sweep where the NAT file exists.
     const logPaths = [...pathsSeen, ...new Set(commits.map((c) => natAt.get(c)?.path).filter((p): p is string => !!p))];
-    const tips = [...new Set([...commits, ...lineBranches.map((b) => b.commit!).filter(Boolean)])];
     const state = await commitGraphState(repo, signal).catch(() => ({ present: false, bloom: false }));
     if (!state.bloom) hints.push(`git has no commit-graph${state.present ? ' with changed-path Bloom filters' : ''} here: history walks read every commit. \`git commit-graph write --reachable --changed-paths\` makes them several times faster.`);
     const upstream = await presentUpstream(repo, opts.overrides, signal);
-    const h = kept?.history;
     let nodes: [string, string[]][] | null = null;
     if (h && sameList(h.paths, logPaths) && sameList(h.upstream, upstream)) {
-      const known = new Set(h.nodes.map((n) => n[0]));
-      const newTips = tips.filter((t) => !known.has(t));
       if (!newTips.length) {
         nodes = h.nodes;
         classified = h.classified;
@@ -205,7 +221,8 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
       } else {
         // Only the commits above the kept tips; any boundary the kept graph does not know means
         // the kept graph cannot take them, and the whole walk runs again.
-        const more = await walkPathGraph(repo, newTips, logPaths, { exclude: h.tips, signal }).catch(() => null);
+        const parts = await Promise.all(logPaths.map((p) => walk('inc', p)));
+        const more = parts.every((x): x is PathGraphNode[] => !!x) ? combineNodes(parts) : null;
         const ids2 = new Set([...known, ...(more ?? []).map((n) => n.sha)]);
         if (more && newTips.every((t) => ids2.has(t)) && more.every((n) => n.parents.every((p) => ids2.has(p)))) {
           nodes = [...h.nodes, ...more.map((n) => [n.sha, n.parents] as [string, string[]])];
@@ -215,7 +232,7 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
       }
     }
     if (!nodes) {
-      const full = await walkPathGraph(repo, tips, logPaths, { signal });
+      const full = combineNodes((await Promise.all(logPaths.map((p) => walk('full', p)))) as PathGraphNode[][]);
       cancelled();
       nodes = full.map((n) => [n.sha, n.parents]);
       classified = await classifyNodes(repo, full, logPaths, opts.overrides, signal);

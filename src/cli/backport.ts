@@ -29,7 +29,7 @@ export const backport: Command = {
   summary:
     'Revert the azure pre-upstream commits and cherry-pick ed07d9a021df and 4e35c1cb9460: --plan shows the steps and messages, --apply runs them on a new branch with a backup ref.',
   synopsis: [
-    '--plan | --apply [--json] <kernel-tree> [--remote R] [--patch FILE]... [--bug N] [--signoff "Name <mail>"] [--series Bionic] [--branch B | --in-place] [--stash] [--style sru|stable] [--commit ed07d9a021df=SHA] [--commit 4e35c1cb9460=SHA] [--revert azure-952939=SHA]... [--diff] [--cover-letter] [--no-verify]',
+    '--plan | --apply [--json] <kernel-tree> [--remote R] [--patch FILE]... [--bug N] [--signoff "Name <mail>"] [--series Bionic] [--branch B | --in-place] [--stash] [--style sru|stable] [--commit ed07d9a021df=SHA] [--commit 4e35c1cb9460=SHA] [--revert azure-952939=SHA]... [--diff] [--cover-letter] [--no-verify] [--keep-on-mismatch]',
     '--continue [--note TEXT] | --abort | --resume <kernel-tree>',
   ],
   options: {
@@ -53,8 +53,9 @@ export const backport: Command = {
     diff: { type: 'boolean', help: 'with --plan: the predicted diff' },
     'cover-letter': { type: 'boolean', help: 'with --plan: an SRU cover letter' },
     'test-plan': { type: 'string', value: 'FILE', help: "with --cover-letter: a saved `testplan --json` run; its commands and before/after table go into [Test Plan]" },
-    'no-verify': { type: 'boolean', help: 'skip the re-detection after each step' },
-    note: { type: 'string', value: 'TEXT', help: 'with --continue: a note for the resolved commit' },
+    'no-verify': { type: 'boolean', help: 'skip commit hooks (git commit --no-verify); the check after the run still happens' },
+    note: { type: 'string', value: 'TEXT', help: 'with --continue: a note for the resolved commit (pick or revert)' },
+    'keep-on-mismatch': { type: 'boolean', help: 'keep the result when detection afterwards does not read the upstream state (the run still fails)' },
   },
   positionals: { min: 1, max: 1, names: 'a kernel tree (a git checkout)' },
   conflicts: [['plan', 'apply', 'continue', 'abort', 'resume'], ['branch', 'in-place'], ['plan', 'stash']],
@@ -63,20 +64,23 @@ export const backport: Command = {
     const { abortRun, applyPlan, continueRun, coverLetter, diffstat, formatPlan, parseIdentity, predictDiff, prepareBackport, resumeRun, BackportError } = await import('../core/backport');
     const target = a.positionals[0];
     const progress = flag(a, 'json') ? undefined : (e: { phase: string; step?: number; total?: number; message: string }) => io.err(`${e.step ? `[${e.step}/${e.total}] ` : ''}${e.message}`);
-    if (flag(a, 'continue')) return printRun(await continueRun(target, { note: str(a, 'note'), onProgress: progress, noVerify: flag(a, 'no-verify') }), a, io);
+    const keepOnMismatch = flag(a, 'keep-on-mismatch') || undefined;
+    if (flag(a, 'continue')) return printRun(await continueRun(target, { note: str(a, 'note'), onProgress: progress, noVerify: flag(a, 'no-verify'), keepOnMismatch }), a, io);
     if (flag(a, 'abort')) return printRun(await abortRun(target, { onProgress: progress }), a, io);
-    if (flag(a, 'resume')) return printRun(await resumeRun(target, { onProgress: progress, noVerify: flag(a, 'no-verify') }), a, io);
+    if (flag(a, 'resume')) return printRun(await resumeRun(target, { onProgress: progress, noVerify: flag(a, 'no-verify'), keepOnMismatch }), a, io);
     if (!flag(a, 'plan') && !flag(a, 'apply')) throw new UsageError('backport needs one of --plan, --apply, --continue, --abort, --resume');
 
     const signoffText = str(a, 'signoff');
-    const signoff = signoffText ? parseIdentity(signoffText) : undefined;
-    if (signoffText && !signoff) throw new UsageError(`--signoff must look like "Name <mail>", got ${signoffText}`);
+    const signoff = signoffText !== undefined ? parseIdentity(signoffText) : undefined;
+    if (signoffText !== undefined && !signoff) throw new UsageError(`--signoff must be one line "Name <address>", got ${JSON.stringify(signoffText)}`);
     const style = str(a, 'style') ?? 'sru';
     if (style !== 'sru' && style !== 'stable') throw new UsageError('--style is sru or stable');
     const commits: Partial<Record<UpstreamId, string>> = {};
     for (const c of list(a, 'commit')) {
-      const [k, v] = c.split('=', 2);
-      if ((k !== 'ed07d9a021df' && k !== '4e35c1cb9460') || !v) throw new UsageError(`--commit takes ed07d9a021df=SHA or 4e35c1cb9460=SHA, got ${c}`);
+      const eq = c.indexOf('=');
+      const k = c.slice(0, eq);
+      const v = c.slice(eq + 1);
+      if ((k !== 'ed07d9a021df' && k !== '4e35c1cb9460') || eq < 0 || !/^[0-9a-f]{7,40}$/i.test(v)) throw new UsageError(`--commit takes ed07d9a021df=SHA or 4e35c1cb9460=SHA, got ${JSON.stringify(c)}`);
       commits[k] = v;
     }
     const reverts: Partial<Record<'azure-937963' | 'azure-952939', string[]>> = {};
@@ -84,7 +88,7 @@ export const backport: Command = {
       const eq = r.indexOf('=');
       const k = r.slice(0, eq);
       const v = r.slice(eq + 1);
-      if ((k !== 'azure-937963' && k !== 'azure-952939') || eq < 0 || !/^[0-9a-f]{7,40}$/i.test(v)) throw new UsageError(`--revert takes azure-937963=SHA or azure-952939=SHA, got ${r}`);
+      if ((k !== 'azure-937963' && k !== 'azure-952939') || eq < 0 || !/^[0-9a-f]{7,40}$/i.test(v)) throw new UsageError(`--revert takes azure-937963=SHA or azure-952939=SHA, got ${JSON.stringify(r)}`);
       (reverts[k] ??= []).push(v);
     }
     const bugText = str(a, 'bug');
@@ -145,6 +149,6 @@ export const backport: Command = {
       }
       return plan.blocked || problem ? EXIT.gate : EXIT.ok;
     }
-    return printRun(await applyPlan(treeRoot, plan, { stash: flag(a, 'stash'), onProgress: progress, noVerify: flag(a, 'no-verify') }), a, io);
+    return printRun(await applyPlan(treeRoot, plan, { stash: flag(a, 'stash'), onProgress: progress, noVerify: flag(a, 'no-verify'), keepOnMismatch }), a, io);
   },
 };

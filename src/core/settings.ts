@@ -32,7 +32,8 @@ const VARIANT_IDS = new Set<string>(CATALOGUE.map((c) => c.id));
 const SHA = /^[0-9a-f]{7,40}$/i;
 // git's own ref-name rules are wider; this keeps option-like and shell-ish names out.
 const REMOTE = /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/;
-const SIGN_OFF = /^[^<>]+ <[^<>\s]+@[^<>\s]+>$/;
+// One line: a newline in the name would write extra (forged) trailers into every commit.
+const SIGN_OFF = /^[^<>\x00-\x1f\x7f]+ <[^<>\s]+@[^<>\s]+>$/;
 
 const str = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
 
@@ -62,7 +63,7 @@ export function normalizeSettings(raw: Record<string, unknown>): { settings: Bac
 
   const signOff = str(raw.signOff);
   if (SIGN_OFF.test(signOff)) s.signOff = signOff;
-  else if (signOff) problems.push(`signOff "${signOff}" is not "Name <mail@host>"; git config is used instead`);
+  else if (signOff) problems.push(`signOff "${signOff}" is not one line "Name <mail@host>"; git config is used instead`);
 
   const series = str(raw.sruSeries);
   if (/^[A-Za-z][A-Za-z0-9 .-]{0,30}$/.test(series)) s.sruSeries = series[0].toUpperCase() + series.slice(1);

@@ -1,7 +1,9 @@
 // The run journal: a small JSON file in the git dir that says a backport is under way, where
-// the user was before it (branch, HEAD, stash, backup ref) and which steps are committed. It is
-// rewritten atomically after every step, so a run killed at any moment can be resumed or
-// rolled back by the next process.
+// the user was before it (branch, HEAD, stash, backup ref), which phase it is in and which
+// steps are committed. It is written atomically BEFORE each git action that changes the
+// repository (the intent: the phase, the stash message, the branch name), so a run killed at
+// any instant leaves a journal that, read together with what git shows (HEAD, branch, stash
+// list, index), says exactly how to go forward (resume) or back (abort).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,8 +11,22 @@ import type { ResolvedPlan } from './resolve';
 
 export type JournalState = 'running' | 'conflict';
 
+/**
+ * Where the run is: 'stash' (about to stash the user's changes), 'branch' (about to create the
+ * work branch), 'steps', 'verify' (detection must read the upstream state), 'restore' (about to
+ * give the stash back), 'abort' (rolling back). Journals without it (version 1) are in 'steps'.
+ */
+export type JournalPhase = 'stash' | 'branch' | 'steps' | 'verify' | 'restore' | 'abort';
+
 export interface Journal {
-  version: 1;
+  version: 1 | 2;
+  phase?: JournalPhase;
+  /** The unique message of the run's stash entry, written before `git stash push` (the intent). */
+  stashMessage?: string | null;
+  /** Keep the result when detection afterwards does not read the upstream state. */
+  keepOnMismatch?: boolean;
+  /** Verdict labels after the run, once verified (for the answer of a resumed 'restore'). */
+  after?: Record<string, string>;
   startedAt: string;
   pid: number;
   backupRef: string;

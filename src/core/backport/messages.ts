@@ -9,12 +9,17 @@ export interface Identity {
   email: string;
 }
 
+/** `Name <address>` on one line, or null. Control characters (a newline would forge trailers) are refused. */
 export function parseIdentity(s: string): Identity | null {
+  if (/[\x00-\x1f\x7f]/.test(s.trim())) return null;
   const m = /^\s*([^<>]*?)\s*<([^<>\s]+@[^<>\s]+)>\s*$/.exec(s);
   return m && m[1] ? { name: m[1], email: m[2] } : null;
 }
 
 export const formatIdentity = (i: Identity): string => `${i.name} <${i.email}>`;
+
+/** An identity that can be written as one trailer line. */
+export const isOneLineIdentity = (i: Identity): boolean => parseIdentity(formatIdentity(i)) !== null && !/[<>]/.test(i.name);
 
 /** The short handle reviewers use in `[name: …]` notes: the mail's local part. */
 export const noteHandle = (i: Identity): string => i.email.split('@')[0];
@@ -84,6 +89,8 @@ export interface RevertMessageInput {
   sha: string;
   /** Why, in one or two sentences. */
   reason: string;
+  /** What had to change when the revert did not apply cleanly (`[name: …]`). */
+  note?: BackportNote;
 }
 
 export function revertMessage(r: RevertMessageInput, ctx: MessageContext): string {
@@ -91,6 +98,7 @@ export function revertMessage(r: RevertMessageInput, ctx: MessageContext): strin
   if (ctx.style === 'sru' && ctx.bug !== undefined) lines.push(bugLink(ctx.bug), '');
   lines.push(`This reverts commit ${r.sha}.`, '');
   lines.push(...wrap(r.reason, 72));
+  if (r.note) lines.push('', `[${r.note.name ?? (ctx.signoff ? noteHandle(ctx.signoff) : 'backport')}: ${r.note.text}]`);
   const msg = withSignoff(lines, ctx);
   // A revert has no upstream trailer block: its sign-off stands apart from the prose.
   return ctx.signoff ? msg.replace(/\n(Signed-off-by: [^\n]*\n)$/, '\n\n$1') : msg;

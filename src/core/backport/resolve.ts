@@ -151,7 +151,7 @@ export function writePatchForAm(gitDir: string, text: string): string {
 /** The message of a pick that needed a hand-resolved conflict. */
 export function backportedMessage(rs: ResolvedStep, plan: BackportPlan, signoff: Identity, note: { text: string; name?: string }): string {
   const ctx = messageContext(plan, signoff);
-  if (rs.step.kind === 'revert') return rs.message;
+  if (rs.step.kind === 'revert') return revertMessage({ subject: rs.step.subject, sha: rs.step.sha, reason: revertReason(rs.step, plan), note }, ctx);
   const up = rs.upstream ?? { subject: rs.step.subject, body: '' };
   return pickMessage({ subject: up.subject, body: up.body, sha: rs.step.sha, backported: note }, ctx);
 }

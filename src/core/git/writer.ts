@@ -72,6 +72,12 @@ export interface GitWriter extends GitReader {
   resetHard(ref: string): Promise<void>;
   stashPush(message: string): Promise<string | null>;
   stashList(): Promise<string[]>;
+  /** Stash entries, newest first: commit id and subject (`On <branch>: <message>`). */
+  stashEntries(): Promise<{ sha: string; subject: string }[]>;
+  /** The full message of a commit, as git stores it. */
+  commitMessage(sha: string): Promise<string>;
+  /** Is this a shallow clone (history cut at a boundary commit)? */
+  isShallow(): Promise<boolean>;
   /** Restore a stash by its commit id (index included) and drop it. */
   stashRestore(sha: string): Promise<ApplyOutcome>;
   configGet(key: string): Promise<string | null>;
@@ -330,6 +336,23 @@ export class CliGitWriter extends CliGitReader implements GitWriter {
   async stashList(): Promise<string[]> {
     const out = await this.raw(['stash', 'list', '--format=%H']);
     return out.split('\n').filter(Boolean);
+  }
+
+  async stashEntries(): Promise<{ sha: string; subject: string }[]> {
+    const out = await this.raw(['stash', 'list', '--format=%H %s']);
+    return out
+      .split('\n')
+      .filter(Boolean)
+      .map((l: string) => ({ sha: l.slice(0, l.indexOf(' ')), subject: l.slice(l.indexOf(' ') + 1) }));
+  }
+
+  async commitMessage(sha: string): Promise<string> {
+    refusesOption(sha);
+    return this.raw(['show', '-s', '--format=%B', sha]);
+  }
+
+  async isShallow(): Promise<boolean> {
+    return (await this.raw(['rev-parse', '--is-shallow-repository'])).trim() === 'true';
   }
 
   async stashRestore(sha: string): Promise<ApplyOutcome> {

@@ -7,7 +7,9 @@
 # Downloads: code-server and its dependencies ~300 MB (npm), chromium ~100 MB (apt).
 set -euo pipefail
 # linux-source-6.1/6.12: real kernel sources the race-4 unit test reads (test/unit/debian-nfqueue.test.ts).
-APT_PKGS=(chromium libkrb5-dev ripgrep linux-source-6.1 linux-source-6.12)
+# The test plan stage (scripts/testplan-ci.mjs): kernel build tools, qemu, the guest's binaries.
+TESTPLAN_PKGS=(gcc make flex bison bc libelf-dev libssl-dev cpio e2fsprogs qemu-system-x86 busybox-static iproute2 iptables)
+APT_PKGS=(chromium libkrb5-dev ripgrep linux-source-6.1 linux-source-6.12 "${TESTPLAN_PKGS[@]}")
 [ "${1:-}" = "--editor" ] && APT_PKGS=(libkrb5-dev ripgrep)
 
 CS_VERSION=4.100.3

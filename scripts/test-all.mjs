@@ -12,6 +12,8 @@ const stages = [
   { name: 'ext', cmd: ['node', 'scripts/ext-host-test.mjs'] },
   { name: 'ext-rm', cmd: ['node', 'scripts/ext-host-test.mjs', '--restricted'] },
   { name: 'ui', cmd: ['node', 'test/ui/ui.test.mjs'] },
+  // The real kernel in a VM (linux-source-6.1): bounded by TESTPLAN_CI_MINUTES, build cached under ~/.cache.
+  { name: 'testplan', cmd: ['node', 'scripts/testplan-ci.mjs'] },
 ];
 
 // On a fresh clone `npm test` is the one line to run: it installs what the stages need first

@@ -1,9 +1,10 @@
 // `backport`: plan or run the SRU-style revert-then-cherry-pick (revert the azure pre-upstream
 // commits, pick ed07d9a021df and 4e35c1cb9460), and continue/abort/resume a stopped run.
 
+import * as fs from 'node:fs';
 import type { RunResult, UpstreamId } from '../core/backport';
 import { gitText } from '../core/git/run';
-import { Command, EXIT, flag, Io, list, Parsed, str, UsageError } from './command';
+import { Command, EXIT, flag, InputError, Io, list, Parsed, str, UsageError } from './command';
 
 async function configuredCommits(tree: string): Promise<Partial<Record<UpstreamId, string>>> {
   const out: Partial<Record<UpstreamId, string>> = {};
@@ -67,6 +68,7 @@ export const backport: Command = {
     revert: { type: 'string', multiple: true, value: 'ID=SHA', help: 'revert this commit as azure-937963 or azure-952939 when history hides it' },
     diff: { type: 'boolean', help: 'with --plan: the predicted diff' },
     'cover-letter': { type: 'boolean', help: 'with --plan: an SRU cover letter' },
+    'test-plan': { type: 'string', value: 'FILE', help: "with --cover-letter: a saved `testplan --json` run; its commands and before/after table go into [Test Plan]" },
     'no-verify': { type: 'boolean', help: 'skip commit hooks (git commit --no-verify); the check after the run still happens' },
     note: { type: 'string', value: 'TEXT', help: 'with --continue: a note for the resolved commit (pick or revert)' },
     'keep-on-mismatch': { type: 'boolean', help: 'keep the result when detection afterwards does not read the upstream state (the run still fails)' },
@@ -140,7 +142,20 @@ export const backport: Command = {
           problem = e instanceof BackportError ? e.message : (e as Error).message;
         }
       }
-      if (flag(a, 'cover-letter')) cover = coverLetter({ plan, detection, signoff: diff?.resolved.signoff ?? plan.options.signoff, diffstat: diff ? diffstat(diff.files) : undefined });
+      let testPlan: string[] | undefined;
+      const tpFile = str(a, 'test-plan');
+      if (tpFile) {
+        const { testPlanSection } = await import('../core/testplan');
+        let saved;
+        try {
+          saved = JSON.parse(fs.readFileSync(tpFile, 'utf8'));
+        } catch (e) {
+          throw new InputError(`${tpFile}: not a saved test plan run (${(e as Error).message.split('\n')[0]})`);
+        }
+        if (!saved || !Array.isArray(saved.runs) || typeof saved.command !== 'string') throw new InputError(`${tpFile}: not the JSON of conntrack-backport testplan --json`);
+        testPlan = testPlanSection(saved);
+      }
+      if (flag(a, 'cover-letter')) cover = coverLetter({ plan, detection, signoff: diff?.resolved.signoff ?? plan.options.signoff, diffstat: diff ? diffstat(diff.files) : undefined, testPlan });
       if (flag(a, 'json')) {
         io.out(JSON.stringify({ plan, messages, problem, conflict: diff?.conflict, diff: flag(a, 'diff') ? diff?.files.map(({ path, patch }) => ({ path, patch })) : undefined, coverLetter: cover }, null, 2));
       } else {

@@ -19,7 +19,7 @@ export const testplan: Command = {
     ref: { type: 'string', value: 'REF', help: 'the commit to build (default HEAD; uncommitted changes are never built)' },
     accel: { type: 'string', value: 'kvm|tcg|auto', help: 'qemu accelerator (default auto: KVM when /dev/kvm opens)' },
     iptables: { type: 'string', value: 'legacy|nft', help: 'iptables flavour in the VM (default legacy)' },
-    timeout: { type: 'string', value: 'MS', help: 'reply timeout per trial (default 10)' },
+    timeout: { type: 'string', value: 'MS', help: 'reply timeout per trial (default 30)' },
     'max-seconds': { type: 'string', value: 'S', help: 'upper bound of one configuration (default 120)' },
     cache: { type: 'string', value: 'DIR', help: 'cache folder (default ~/.cache/conntrack-backport)' },
     jobs: { type: 'string', value: 'N', help: 'make -j (default 2)' },

@@ -47,6 +47,8 @@ export interface CoverLetterInput {
   title?: string;
   /** Files and +/- counts (from predictDiff) for the diffstat line. */
   diffstat?: { path: string; added: number; removed: number }[];
+  /** Measured [Test Plan] lines (testPlanSection() of a test plan run): commands and the before/after table, kept verbatim. */
+  testPlan?: string[];
 }
 
 /** `[SRU][<Series>][PATCH 0/N] …` with [Impact], [Fix], [Test Plan], [Where problems could occur], [Other Info]. */
@@ -91,6 +93,7 @@ export function coverLetter(c: CoverLetterInput): string {
   if (!n) para(plan.noop ?? plan.blocked ?? 'Nothing to change.');
 
   lines.push('[Test Plan]', '');
+  if (c.testPlan?.length) lines.push(...c.testPlan, '');
   para('Build the kernel and boot it on a node that runs the reproducer: two threads send UDP datagrams from one socket to one destination through SNAT (for example DNS A and AAAA queries from a pod through kube-proxy), in a loop. Before the fix `conntrack -S` shows insert_failed and drop growing and the client sees 5 s timeouts; with the fix both stay flat and no query times out.');
   lines.push('');
   para('Check the source with conntrack-backport: `conntrack-backport detect <tree>` must report race 1 and race 2 fixed by ed07d9a021df and 4e35c1cb9460 and no azure variant.');

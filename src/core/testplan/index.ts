@@ -50,7 +50,7 @@ export interface VariantRun {
   variant: ModelVariantId;
   variantCaveats: string[];
   build?: Omit<BuildResult, 'dotConfig' | 'log'>;
-  boot?: Omit<BootResult, 'lines'> & { kernel?: string };
+  boot?: Omit<BootResult, 'lines' | 'diskLines'> & { kernel?: string };
   configs: ConfigResult[];
   error?: string;
 }
@@ -139,15 +139,17 @@ export async function runTestPlan(target: string, o: TestPlanOptions = {}): Prom
       progress('boot', `${v.label}: booting (${configs.length} configuration(s), ${trials} trials each)`);
       const boot = await bootVm({
         bzImage: b.bzImage, image: rootImage, accel: o.accel, signal: o.signal,
-        params: [`ctb.configs=${configs.join(',')}`, `ctb.trials=${trials}`, `ctb.timeout=${o.replyTimeoutMs ?? 10}`, `ctb.max=${maxS}`, `ctb.iptables=${iptables}`],
+        params: [`ctb.configs=${configs.join(',')}`, `ctb.trials=${trials}`, `ctb.timeout=${o.replyTimeoutMs ?? 30}`, `ctb.max=${maxS}`, `ctb.iptables=${iptables}`],
         timeoutMs: (180 + configs.length * (maxS + 30)) * 1000,
         onLine: (l, ms) => {
-          const m = /@@ctb (begin|end|boot|error) ?(.*)$/.exec(l);
+          const m = /@@ctb (begin|end|boot|error|note) ?(.*)$/.exec(l);
           if (m) progress(m[1] === 'boot' ? 'boot' : 'run', `${v.label}: ${m[1]} ${m[2]} (${(ms / 1000).toFixed(1)} s)`);
         },
       });
-      const parsed = parseRunLines(boot.lines);
-      const { lines: _x, ...bootRest } = boot;
+      // The disk copy is whole; the console is the fallback when the VM did not finish.
+      const parsed = parseRunLines(boot.diskLines ?? boot.lines);
+      if (!parsed.boot) parsed.boot = parseRunLines(boot.lines).boot;
+      const { lines: _x, diskLines: _y, ...bootRest } = boot;
       run.boot = { ...bootRest, kernel: parsed.boot };
       if (!parsed.boot) run.error = `the VM did not reach /init: ${boot.lines.filter((l) => /panic|Kernel|VFS|error/i.test(l)).slice(-3).join(' / ') || 'no output'}`;
       progress('model', `${v.label}: the model's prediction (${variant}) for each configuration`);

@@ -4,6 +4,8 @@
 // a time limit kills the process group if neither happens.
 
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { runProc } from '../git/proc';
 
 export type Accel = 'kvm' | 'tcg';
@@ -34,6 +36,8 @@ export interface BootOptions {
 export interface BootResult {
   accel: Accel;
   lines: string[];
+  /** The results as the guest wrote them to the second disk (null when it did not finish). */
+  diskLines: string[] | null;
   ms: number;
   /** Time from qemu's start to the first "@@ctb boot" line. */
   bootMs: number | null;
@@ -41,18 +45,50 @@ export interface BootResult {
   firstResultMs: number | null;
 }
 
+/**
+ * Boot once. With accel 'auto' and a /dev/kvm that opens, KVM is tried first; /dev/kvm can open
+ * and still not run a guest (nested virtualisation without MSR support, seen here), so a KVM
+ * boot that fails or prints no "@@ctb boot" within 40 s is retried under TCG.
+ */
 export async function bootVm(o: BootOptions): Promise<BootResult> {
-  const accel: Accel = o.accel === 'kvm' || o.accel === 'tcg' ? o.accel : kvmUsable() ? 'kvm' : 'tcg';
+  if ((o.accel ?? 'auto') === 'auto' && kvmUsable()) {
+    const ac = new AbortController();
+    const onAbort = () => ac.abort();
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    let booted = false;
+    const timer = setTimeout(() => { if (!booted) ac.abort(); }, 40_000);
+    try {
+      return await bootOnce({ ...o, signal: ac.signal, onLine: (l, ms) => { if (l.includes('@@ctb boot')) booted = true; o.onLine?.(l, ms); } }, 'kvm');
+    } catch (e) {
+      if (o.signal?.aborted || booted) throw e;
+      o.onLine?.(`@@ctb note KVM did not boot (${(e as Error).message.split('\n')[0].slice(0, 120)}): TCG instead`, 0);
+    } finally {
+      clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+    }
+    return bootOnce(o, 'tcg');
+  }
+  return bootOnce(o, o.accel === 'kvm' ? 'kvm' : 'tcg');
+}
+
+async function bootOnce(o: BootOptions, accel: Accel): Promise<BootResult> {
   const args = [
-    ...(accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,thread=multi']),
+    ...(accel === 'kvm' ? ['-accel', 'kvm'] : ['-accel', 'tcg,thread=multi']),
     '-smp', String(o.cpus ?? 2), '-m', String(o.memMb ?? 512), '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-nodefaults', '-no-reboot',
     '-kernel', o.bzImage, '-drive', `file=${o.image},format=raw,if=virtio,snapshot=on`,
     '-append', ['console=ttyS0', 'panic=-1', 'root=/dev/vda', 'rw', 'init=/init', 'quiet', ...o.params].join(' '),
   ];
+  // The guest writes its results raw to a second disk as well (serial consoles drop characters under load).
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conntrack-backport-vm-'));
+  const outImg = path.join(outDir, 'out.img');
+  fs.writeFileSync(outImg, Buffer.alloc(8 << 20));
+  args.splice(args.indexOf('-append'), 0, '-drive', `file=${outImg},format=raw,if=virtio`);
   const t0 = Date.now();
   const lines: string[] = [];
   let bootMs: number | null = null;
   let firstResultMs: number | null = null;
+  let diskLines: string[] | null = null;
+  try {
   await runProc('qemu-system-x86_64', args, {
     signal: o.signal, timeoutMs: o.timeoutMs, mergeStderr: true, maxBuffer: 1 << 20,
     onLine: (l) => {
@@ -63,5 +99,12 @@ export async function bootVm(o: BootOptions): Promise<BootResult> {
       o.onLine?.(l, ms);
     },
   });
-  return { accel, lines, ms: Date.now() - t0, bootMs, firstResultMs };
+  } finally {
+    const disk = fs.readFileSync(outImg).toString('latin1');
+    fs.rmSync(outDir, { recursive: true, force: true });
+    const end = disk.indexOf('\0');
+    const text = end < 0 ? disk : disk.slice(0, end);
+    if (text.includes('@@ctb done')) diskLines = text.split('\n');
+  }
+  return { accel, lines, diskLines, ms: Date.now() - t0, bootMs, firstResultMs };
 }

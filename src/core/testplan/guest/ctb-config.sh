@@ -7,14 +7,16 @@
 # Runs the same on the VM's busybox sh and on a host's sh (the probe); removes what it made.
 CFG=$1; TRIALS=$2; TMO=$3; MAXS=$4; BIN=$5; P=${6:-ctb}
 IPT=${CTB_IPTABLES:-iptables}
+# busybox sh runs its own applets before PATH: name iproute2 by path where it matters.
+IP=${CTB_IP:-ip}
 VIP=10.77.9.9; S1=10.77.2.2; S2=10.77.3.2
 say() { echo "@@ctb $*"; }
-ns() { n=$1; shift; ip netns exec "$P-$n" "$@"; }
+ns() { n=$1; shift; $IP netns exec "$P-$n" "$@"; }
 cleanup() {
 	[ -n "$SP1" ] && kill "$SP1" 2>/dev/null
 	[ -n "$SP2" ] && kill "$SP2" 2>/dev/null
 	wait 2>/dev/null
-	for n in cli rtr s1 s2; do ip netns del "$P-$n" 2>/dev/null; done
+	for n in cli rtr s1 s2; do $IP netns del "$P-$n" 2>/dev/null; done
 }
 trap cleanup EXIT
 fail() { say "error $CFG $*"; exit 1; }
@@ -33,19 +35,19 @@ stats() {
 }
 
 say "begin $CFG"
-for n in cli rtr s1 s2; do ip netns add "$P-$n" || fail "ip netns add"; ns $n ip link set lo up; done
-ip link add "${P}c0" netns "$P-cli" type veth peer name "${P}r0" netns "$P-rtr" || fail "veth (CONFIG_VETH?)"
-ip link add "${P}x1" netns "$P-s1" type veth peer name "${P}r1" netns "$P-rtr" || fail veth
-ip link add "${P}x2" netns "$P-s2" type veth peer name "${P}r2" netns "$P-rtr" || fail veth
-ns cli ip addr add 10.77.1.2/24 dev "${P}c0"; ns cli ip addr add 10.77.1.3/24 dev "${P}c0"; ns cli ip link set "${P}c0" up
-ns rtr ip addr add 10.77.1.1/24 dev "${P}r0"; ns rtr ip link set "${P}r0" up
-ns rtr ip addr add 10.77.2.1/24 dev "${P}r1"; ns rtr ip link set "${P}r1" up
-ns rtr ip addr add 10.77.3.1/24 dev "${P}r2"; ns rtr ip link set "${P}r2" up
-ns s1 ip addr add $S1/24 dev "${P}x1"; ns s1 ip link set "${P}x1" up
-ns s2 ip addr add $S2/24 dev "${P}x2"; ns s2 ip link set "${P}x2" up
-ns cli ip route add default via 10.77.1.1
-ns s1 ip route add default via 10.77.2.1
-ns s2 ip route add default via 10.77.3.1
+for n in cli rtr s1 s2; do $IP netns add "$P-$n" || fail "ip netns add"; ns $n $IP link set lo up; done
+$IP link add "${P}c0" netns "$P-cli" type veth peer name "${P}r0" netns "$P-rtr" || fail "veth (CONFIG_VETH?)"
+$IP link add "${P}x1" netns "$P-s1" type veth peer name "${P}r1" netns "$P-rtr" || fail veth
+$IP link add "${P}x2" netns "$P-s2" type veth peer name "${P}r2" netns "$P-rtr" || fail veth
+ns cli $IP addr add 10.77.1.2/24 dev "${P}c0"; ns cli $IP addr add 10.77.1.3/24 dev "${P}c0"; ns cli $IP link set "${P}c0" up
+ns rtr $IP addr add 10.77.1.1/24 dev "${P}r0"; ns rtr $IP link set "${P}r0" up
+ns rtr $IP addr add 10.77.2.1/24 dev "${P}r1"; ns rtr $IP link set "${P}r1" up
+ns rtr $IP addr add 10.77.3.1/24 dev "${P}r2"; ns rtr $IP link set "${P}r2" up
+ns s1 $IP addr add $S1/24 dev "${P}x1"; ns s1 $IP link set "${P}x1" up
+ns s2 $IP addr add $S2/24 dev "${P}x2"; ns s2 $IP link set "${P}x2" up
+ns cli $IP route add default via 10.77.1.1
+ns s1 $IP route add default via 10.77.2.1
+ns s2 $IP route add default via 10.77.3.1
 ns rtr sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'
 
 nat() { ns rtr $IPT -t nat "$@" || fail "iptables -t nat $*"; }
@@ -66,8 +68,8 @@ case "$CFG" in
 	*) fail "unknown configuration" ;;
 esac
 # Started directly (not through ns()), so $! is the server itself and cleanup can stop it.
-ip netns exec "$P-s1" "$BIN/ctb_srv" 1 53 "$MAXS" & SP1=$!
-ip netns exec "$P-s2" "$BIN/ctb_srv" 2 53 "$MAXS" & SP2=$!
+$IP netns exec "$P-s1" "$BIN/ctb_srv" 1 53 "$MAXS" & SP1=$!
+$IP netns exec "$P-s2" "$BIN/ctb_srv" 2 53 "$MAXS" & SP2=$!
 # The servers are up when a first datagram comes back (bounded: 50 x 0.1 s).
 i=0; while [ $i -lt 50 ]; do
 	ns cli "$BIN/ctb_race" serial $S1 53 1 100 2 2>/dev/null | grep -q 'replies=2' && ns cli "$BIN/ctb_race" serial $S2 53 1 100 2 2>/dev/null | grep -q 'replies=2' && break

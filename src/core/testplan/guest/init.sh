@@ -9,7 +9,7 @@ mkdir -p /tmp
 mount -t tmpfs tmp /tmp
 mount -t tmpfs run /run
 mkdir -p /run/netns
-CONFIGS=masq; TRIALS=100; TMO=10; MAXS=300; IPTV=legacy
+CONFIGS=masq; TRIALS=100; TMO=30; MAXS=300; IPTV=legacy
 for a in $(cat /proc/cmdline); do
 	case "$a" in
 		ctb.configs=*) CONFIGS=${a#ctb.configs=} ;;
@@ -19,12 +19,15 @@ for a in $(cat /proc/cmdline); do
 		ctb.iptables=*) IPTV=${a#ctb.iptables=} ;;
 	esac
 done
-export CTB_IPTABLES=iptables-$IPTV
-echo "@@ctb boot $(cat /proc/uptime | cut -d' ' -f1) $(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)"
+export CTB_IPTABLES=iptables-$IPTV CTB_IP=/sbin/ip
+echo "@@ctb boot $(cat /proc/uptime | cut -d' ' -f1) $(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)" | tee -a /tmp/ctb.out
+# Everything also goes to /tmp/ctb.out, written raw to the second disk at the end: the serial
+# console can lose characters on a loaded host, a disk does not.
 for c in $(echo "$CONFIGS" | tr , ' '); do
-	sh /ctb/ctb-config.sh "$c" "$TRIALS" "$TMO" "$MAXS" /ctb ctb
+	sh /ctb/ctb-config.sh "$c" "$TRIALS" "$TMO" "$MAXS" /ctb ctb 2>&1 | tee -a /tmp/ctb.out
 done
-echo "@@ctb done"
+echo "@@ctb done" | tee -a /tmp/ctb.out
+[ -b /dev/vdb ] && cat /tmp/ctb.out > /dev/vdb
 sync
 echo o > /proc/sysrq-trigger
 sleep 1

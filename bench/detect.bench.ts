@@ -78,8 +78,12 @@ async function main(): Promise<void> {
   console.log(`detection benchmark: generated nf_conntrack_core.c, ${lines} lines, era 6.13 + vendor/ifdef noise`);
   console.log('');
   console.log('                                   measured      baseline (full-file tree-sitter parse + same signatures)');
-  console.log(`warm median per file (200 runs)    ${fmt(warmMed).padEnd(13)} ${fmt(median(naive))}   target <= 5 ms: ${warmMed <= 5 ? 'met' : 'NOT met'}`);
-  console.log(`cold, new process (median of 5)    ${fmt(coldMed).padEnd(13)} node startup alone ${fmt(median(nodeOnly))}   target <= 300 ms: ${coldMed <= 300 ? 'met' : 'NOT met'}`);
+  console.log(
+    `warm median per file (200 runs)    ${fmt(warmMed).padEnd(13)} ${fmt(median(naive))}   target <= 5 ms: ${warmMed <= 5 ? 'met' : 'NOT met'}`,
+  );
+  console.log(
+    `cold, new process (median of 5)    ${fmt(coldMed).padEnd(13)} node startup alone ${fmt(median(nodeOnly))}   target <= 300 ms: ${coldMed <= 300 ? 'met' : 'NOT met'}`,
+  );
   console.log(`warm p90                           ${fmt([...warm].sort((a, b) => a - b)[Math.floor(warm.length * 0.9)])}`);
   fs.rmSync(dir, { recursive: true });
 }

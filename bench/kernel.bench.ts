@@ -14,7 +14,10 @@ import { KERNEL_SCENARIOS, kernelRatios, parseRaceOutput, type KernelRun, type K
 import { isModelVariantId, type ModelVariantId } from '../src/core/model/variants';
 
 const argv = process.argv.slice(2);
-const opt = (k: string) => { const i = argv.indexOf(`--${k}`); return i >= 0 ? argv[i + 1] : undefined; };
+const opt = (k: string) => {
+  const i = argv.indexOf(`--${k}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
 const rounds = Number(opt('rounds') ?? 4000);
 const only = opt('only')?.split(',');
 const here = path.resolve(__dirname, '../../bench/kernel');
@@ -30,20 +33,36 @@ function kernelVariant(release: string): ModelVariantId | undefined {
 
 function runKernel(s: KernelScenario, n: number): KernelRun {
   const out = execFileSync('bash', [path.join(here, 'race.sh'), s.client, s.dst, String(s.port), String(n)], {
-    input: s.router.join('\n') + '\n', encoding: 'utf8', stdio: ['pipe', 'pipe', 'inherit'], timeout: 600_000,
+    input: s.router.join('\n') + '\n',
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'inherit'],
+    timeout: 600_000,
   });
   return parseRaceOutput(out);
 }
 
-interface ModelRatios { clashPerRound: number; dropGivenClash: number; twoBackendsShare: number; missingPerRound: number; perRound: Record<string, number> }
+interface ModelRatios {
+  clashPerRound: number;
+  dropGivenClash: number;
+  twoBackendsShare: number;
+  missingPerRound: number;
+  perRound: Record<string, number>;
+}
 
 function runModel(s: KernelScenario, variant: ModelVariantId, extra: Partial<ScenarioKnobs> = {}, trials = 100_000): ModelRatios {
-  const r: McResult = monteCarloScenario(s.model.scenario, variant, { trials, seed: 7, overrides: { ...s.model.set, attempts: 1, ...extra } });
+  const r: McResult = monteCarloScenario(s.model.scenario, variant, {
+    trials,
+    seed: 7,
+    overrides: { ...s.model.set, attempts: 1, ...extra },
+  });
   const perRound: Record<string, number> = {};
   for (const [k, v] of Object.entries(r.counters)) perRound[k] = v / r.races;
   return {
-    clashPerRound: r.racedRounds / r.races, dropGivenClash: r.dropGivenClash, twoBackendsShare: r.twoBackendsShare,
-    missingPerRound: r.dropped / r.races, perRound,
+    clashPerRound: r.racedRounds / r.races,
+    dropGivenClash: r.dropGivenClash,
+    twoBackendsShare: r.twoBackendsShare,
+    missingPerRound: r.dropped / r.races,
+    perRound,
   };
 }
 
@@ -51,13 +70,22 @@ const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const cell = (k: number, m: number) => `${pct(k)} / ${pct(m)}`.padEnd(19);
 
 /** Bisection of one knob so that the model's clashes per round meet the kernel's. */
-function fit(s: KernelScenario, variant: ModelVariantId, target: number, knob: 'skewUs' | 'dnatCost', lo: number, hi: number, base: Partial<ScenarioKnobs>): number {
+function fit(
+  s: KernelScenario,
+  variant: ModelVariantId,
+  target: number,
+  knob: 'skewUs' | 'dnatCost',
+  lo: number,
+  hi: number,
+  base: Partial<ScenarioKnobs>,
+): number {
   // clashes per round fall as the skew grows, and rise with the DNAT step cost.
   const falls = knob === 'skewUs';
   for (let i = 0; i < 16; i++) {
     const mid = (lo + hi) / 2;
     const c = runModel(s, variant, { ...base, [knob]: mid }, 40_000).clashPerRound;
-    if ((c > target) === falls) lo = mid; else hi = mid;
+    if (c > target === falls) lo = mid;
+    else hi = mid;
   }
   return (lo + hi) / 2;
 }
@@ -66,12 +94,21 @@ function main(): void {
   const release = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
   const vArg = opt('variant');
   const variant = vArg && isModelVariantId(vArg) ? vArg : kernelVariant(release);
-  if (!variant) { console.error(`kernel ${release}: no model variant known for it; pass --variant NAME`); process.exit(2); }
+  if (!variant) {
+    console.error(`kernel ${release}: no model variant known for it; pass --variant NAME`);
+    process.exit(2);
+  }
   const knobs = getScenario('dns-snat').knobs;
-  console.log(`kernel ${release}, ${execFileSync('nproc', { encoding: 'utf8' }).trim()} CPUs; model variant ${variant}; ${rounds} rounds per scenario`);
-  console.log(`model timing knobs (committed, fitted once): skewUs=${knobs.skewUs} stepCostUs=${knobs.stepCostUs} dnatCost=${knobs.dnatCost}`);
+  console.log(
+    `kernel ${release}, ${execFileSync('nproc', { encoding: 'utf8' }).trim()} CPUs; model variant ${variant}; ${rounds} rounds per scenario`,
+  );
+  console.log(
+    `model timing knobs (committed, fitted once): skewUs=${knobs.skewUs} stepCostUs=${knobs.stepCostUs} dnatCost=${knobs.dnatCost}`,
+  );
   console.log('each cell: kernel / model');
-  console.log(`${'scenario'.padEnd(46)} ${'clashes/round'.padEnd(19)} ${'P(drop|clash)'.padEnd(19)} ${'two backends'.padEnd(19)} ${'lost/round'.padEnd(19)} counters per round (kernel | model)`);
+  console.log(
+    `${'scenario'.padEnd(46)} ${'clashes/round'.padEnd(19)} ${'P(drop|clash)'.padEnd(19)} ${'two backends'.padEnd(19)} ${'lost/round'.padEnd(19)} counters per round (kernel | model)`,
+  );
   const runs = new Map<string, KernelRun>();
   for (const s of KERNEL_SCENARIOS) {
     if (only && !only.includes(s.id)) continue;
@@ -83,7 +120,9 @@ function main(): void {
     const ks = ['clash_resolve', 'insert_failed', 'drop', 'found'] as const;
     const kc = ks.map((c) => `${c}=${((k.counters[c] ?? 0) / k.rounds).toFixed(4)}`).join(' ');
     const mc = ks.map((c) => `${c}=${(m.perRound[c] ?? 0).toFixed(4)}`).join(' ');
-    console.log(`${`${s.id}: ${s.title}`.padEnd(46)} ${cell(kr.clashPerRound, m.clashPerRound)} ${cell(kr.dropGivenClash, m.dropGivenClash)} ${cell(kr.twoBackendsShare, m.twoBackendsShare)} ${cell(kr.missingPerRound, m.missingPerRound)} ${kc} | ${mc}`);
+    console.log(
+      `${`${s.id}: ${s.title}`.padEnd(46)} ${cell(kr.clashPerRound, m.clashPerRound)} ${cell(kr.dropGivenClash, m.dropGivenClash)} ${cell(kr.twoBackendsShare, m.twoBackendsShare)} ${cell(kr.missingPerRound, m.missingPerRound)} ${kc} | ${mc}`,
+    );
   }
   if (argv.includes('--fit')) {
     const snat = KERNEL_SCENARIOS.find((s) => s.id === 'snat')!;
@@ -92,7 +131,9 @@ function main(): void {
     const kd = runs.get('dnat1-snat') ?? runKernel(d1, rounds);
     const skew = fit(snat, variant, kernelRatios(ks).clashPerRound, 'skewUs', 0.5, 2000, {});
     const dn = fit(d1, variant, kernelRatios(kd).clashPerRound, 'dnatCost', 0, 20, { skewUs: skew });
-    console.log(`fit on this run: skewUs=${skew.toFixed(2)} (snat clashes/round ${pct(kernelRatios(ks).clashPerRound)}), dnatCost=${dn.toFixed(3)} (dnat1-snat ${pct(kernelRatios(kd).clashPerRound)})`);
+    console.log(
+      `fit on this run: skewUs=${skew.toFixed(2)} (snat clashes/round ${pct(kernelRatios(ks).clashPerRound)}), dnatCost=${dn.toFixed(3)} (dnat1-snat ${pct(kernelRatios(kd).clashPerRound)})`,
+    );
   }
 }
 

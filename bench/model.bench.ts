@@ -29,8 +29,11 @@ async function parallel(): Promise<void> {
     const one = await monteCarloParallel('dns-snat', v, { trials, seed: 1, threads: 1, workerPath });
     const all = await monteCarloParallel('dns-snat', v, { trials, seed: 1, threads: cores, workerPath });
     if (one.dropped !== all.dropped) throw new Error('parallel result differs from the single-thread one');
-    row(`Monte Carlo dns-snat/${v}, ${cores} worker threads`, `${Math.round(all.trialsPerSec).toLocaleString('en')} trials/s (${(all.trialsPerSec / one.trialsPerSec).toFixed(2)}x)`,
-      `${Math.round(one.trialsPerSec).toLocaleString('en')} single thread`);
+    row(
+      `Monte Carlo dns-snat/${v}, ${cores} worker threads`,
+      `${Math.round(all.trialsPerSec).toLocaleString('en')} trials/s (${(all.trialsPerSec / one.trialsPerSec).toFixed(2)}x)`,
+      `${Math.round(one.trialsPerSec).toLocaleString('en')} single thread`,
+    );
   }
 }
 
@@ -44,7 +47,11 @@ function main(): void {
     monteCarloScenario('dns-snat', v, { trials: 200_000, seed: 9 }); // warm-up
     const mc = monteCarloScenario('dns-snat', v, { trials: 2_000_000, seed: 1 });
     const nv = monteCarloScenario('dns-snat', v, { trials: 200_000, seed: 1, naive: true });
-    row(`Monte Carlo dns-snat/${v} trials/s`, `${Math.round(mc.trialsPerSec).toLocaleString('en')} (${mc.trials} trials)`, `${Math.round(nv.trialsPerSec).toLocaleString('en')} (clone per race)`);
+    row(
+      `Monte Carlo dns-snat/${v} trials/s`,
+      `${Math.round(mc.trialsPerSec).toLocaleString('en')} (${mc.trials} trials)`,
+      `${Math.round(nv.trialsPerSec).toLocaleString('en')} (clone per race)`,
+    );
   }
   for (const n of [2, 3, 4]) {
     const over = { packets: n, cpus: n };
@@ -70,10 +77,20 @@ function main(): void {
   const cold = allPairs();
   const warm = allPairs();
   const pairs = SCENARIOS.length * MODEL_VARIANT_IDS.length;
-  row(`all ${SCENARIOS.length} scenarios x ${MODEL_VARIANT_IDS.length} variants, 2 packets (${pairs})`, `${f(warm)} warm, ${f(cold)} cold`, `target < 100 ms`);
+  row(
+    `all ${SCENARIOS.length} scenarios x ${MODEL_VARIANT_IDS.length} variants, 2 packets (${pairs})`,
+    `${f(warm)} warm, ${f(cold)} cold`,
+    `target < 100 ms`,
+  );
 
   console.log(`total ${f(t() - tStart)}`);
 }
 
 main();
-void parallel().then(() => console.log(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} (the machine is shared)`));
+void parallel().then(() =>
+  console.log(
+    `load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} (the machine is shared)`,
+  ),
+);

@@ -45,7 +45,11 @@ const SUBJECT = {
   rework: 'netfilter: conntrack: allow insertion of clashing entries',
   reverse: 'netfilter: conntrack: add clash resolution for reverse collisions',
 };
-const UP = { race1: 'ed07d9a021df6da53456663a76999189badc432a', race2: '4e35c1cb9460240e983a01745b5f29fe3a4d8e39', zone: '07998281c2686e2eb5b3fd4d9b4d8a3f0e5c7d1a' };
+const UP = {
+  race1: 'ed07d9a021df6da53456663a76999189badc432a',
+  race2: '4e35c1cb9460240e983a01745b5f29fe3a4d8e39',
+  zone: '07998281c2686e2eb5b3fd4d9b4d8a3f0e5c7d1a',
+};
 
 const MAINLINE: [number, number][] = [
   ...Array.from({ length: 12 }, (_, i) => [4, 9 + i] as [number, number]),
@@ -92,7 +96,9 @@ class Stream {
     this.child.stderr.on('data', (b: Buffer) => (err += b.toString()));
     this.done = new Promise((resolve, reject) => {
       this.child.on('error', reject);
-      this.child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`git fast-import failed (${code}): ${err.slice(-2000)}`))));
+      this.child.on('close', (code) =>
+        code === 0 ? resolve() : reject(new Error(`git fast-import failed (${code}): ${err.slice(-2000)}`)),
+      );
     });
   }
 
@@ -118,9 +124,18 @@ class Stream {
   }
 
   /** A commit on `ref`; returns its mark. `files`: path -> content, null deletes. */
-  async commit(ref: string, time: number, message: string, files: [string, string | null][], from?: number, merges: number[] = []): Promise<number> {
+  async commit(
+    ref: string,
+    time: number,
+    message: string,
+    files: [string, string | null][],
+    from?: number,
+    merges: number[] = [],
+  ): Promise<number> {
     const m = this.next++;
-    this.text(`commit ${ref}\nmark :${m}\nauthor Bench Author <bench@example.invalid> ${time} +0000\ncommitter Bench Author <bench@example.invalid> ${time} +0000\n`);
+    this.text(
+      `commit ${ref}\nmark :${m}\nauthor Bench Author <bench@example.invalid> ${time} +0000\ncommitter Bench Author <bench@example.invalid> ${time} +0000\n`,
+    );
     this.data(message);
     if (from) this.text(`from :${from}\n`);
     for (const p of merges) this.text(`merge :${p}\n`);
@@ -204,19 +219,52 @@ export async function buildScaleRepo(dir: string, opts: ScaleOptions): Promise<S
   let fillerRev = 0;
   // Tree shape like the kernel's: ~20 top-level directories, ~30 subdirectories each, and
   // net/netfilter/ holding ~150 files that change often (so its tree changes often too).
-  const TOP = ['arch', 'block', 'crypto', 'drivers', 'fs', 'include', 'init', 'ipc', 'kernel', 'lib', 'mm', 'net', 'samples', 'scripts', 'security', 'sound', 'tools', 'usr', 'virt', 'certs'];
+  const TOP = [
+    'arch',
+    'block',
+    'crypto',
+    'drivers',
+    'fs',
+    'include',
+    'init',
+    'ipc',
+    'kernel',
+    'lib',
+    'mm',
+    'net',
+    'samples',
+    'scripts',
+    'security',
+    'sound',
+    'tools',
+    'usr',
+    'virt',
+    'certs',
+  ];
   const filler = (dirIdx: number): [string, string] => {
     const r = ++fillerRev;
     const body = `/* bench filler ${r} */\nint bench_${r};\n`;
     if (rng.next() < 0.04) return [`net/netfilter/xt_bench${rng.int(150)}.c`, body];
     return [`${TOP[(dirIdx + rng.int(3)) % TOP.length]}/s${rng.int(30)}/f${rng.int(40)}.c`, body];
   };
-  let master = await s.commit('refs/heads/master', clock, 'Initial import\n', [...coreFiles(state, null), ['Makefile', '# start\n'], ['README', 'Linux kernel (bench)\n']]);
+  let master = await s.commit('refs/heads/master', clock, 'Initial import\n', [
+    ...coreFiles(state, null),
+    ['Makefile', '# start\n'],
+    ['README', 'Linux kernel (bench)\n'],
+  ]);
   const forks = new Map<string, { mark: number; state: CoreState; time: number }>();
 
   // A topic branch forked at `base`: `n` commits; `core` of them change the conntrack file
   // (the event, when given, is the first). Returns its tip, the files it changed and its state.
-  const topic = async (name: string, base: number, baseState: CoreState, n: number, core: number, dirIdx: number, event?: { next: Partial<CoreState>; message: string }): Promise<{ tip: number; files: Map<string, string>; state: CoreState }> => {
+  const topic = async (
+    name: string,
+    base: number,
+    baseState: CoreState,
+    n: number,
+    core: number,
+    dirIdx: number,
+    event?: { next: Partial<CoreState>; message: string },
+  ): Promise<{ tip: number; files: Map<string, string>; state: CoreState }> => {
     const files = new Map<string, string>();
     let st = baseState;
     let tip = base;
@@ -263,12 +311,25 @@ export async function buildScaleRepo(dir: string, opts: ScaleOptions): Promise<S
     const v = `v${maj}.${min}`;
     const era = eraOf(maj, min);
     const event =
-      v === 'v4.19' ? { next: { race1: 'upstream' as Race1State, era }, message: `${SUBJECT.race1}\n\nResolve clash when both entries match in both directions.\n` } :
-      v === 'v5.0' ? { next: { race2: 'upstream' as Race2State, era }, message: `${SUBJECT.race2}\n\nSkip entries whose ORIGINAL tuple equals ours.\n` } :
-      v === 'v5.6' ? { next: { era }, message: `${SUBJECT.rework}\n` } :
-      v === 'v5.12' ? { next: { zone: true }, message: `${SUBJECT.zone}\n\nFixes: 4e35c1cb9460 ("${SUBJECT.race2}")\n` } :
-      v === 'v6.13' ? { next: { era }, message: `${SUBJECT.reverse}\n` } :
-      era !== state.era ? { next: { era }, message: `netfilter: conntrack: ${v} merge window changes\n` } : undefined;
+      v === 'v4.19'
+        ? {
+            next: { race1: 'upstream' as Race1State, era },
+            message: `${SUBJECT.race1}\n\nResolve clash when both entries match in both directions.\n`,
+          }
+        : v === 'v5.0'
+          ? {
+              next: { race2: 'upstream' as Race2State, era },
+              message: `${SUBJECT.race2}\n\nSkip entries whose ORIGINAL tuple equals ours.\n`,
+            }
+          : v === 'v5.6'
+            ? { next: { era }, message: `${SUBJECT.rework}\n` }
+            : v === 'v5.12'
+              ? { next: { zone: true }, message: `${SUBJECT.zone}\n\nFixes: 4e35c1cb9460 ("${SUBJECT.race2}")\n` }
+              : v === 'v6.13'
+                ? { next: { era }, message: `${SUBJECT.reverse}\n` }
+                : era !== state.era
+                  ? { next: { era }, message: `netfilter: conntrack: ${v} merge window changes\n` }
+                  : undefined;
     // Merge window: topic branches forked at the last release, merged one after another.
     const base = master;
     const baseState = state;
@@ -286,7 +347,14 @@ export async function buildScaleRepo(dir: string, opts: ScaleOptions): Promise<S
       const fixes = Math.round((perCycle * 0.2) / 7);
       for (let f = 0; f < 3; f++) {
         const touch = f === 0 && rng.next() < 0.4;
-        const tp = await topic(touch ? 'nf' : `fixes-${f}`, master, state, Math.max(2, Math.round(fixes / 3)), touch ? 1 + rng.int(2) : 0, 32 + f);
+        const tp = await topic(
+          touch ? 'nf' : `fixes-${f}`,
+          master,
+          state,
+          Math.max(2, Math.round(fixes / 3)),
+          touch ? 1 + rng.int(2) : 0,
+          32 + f,
+        );
         master = await mergeInto(master, tp, `Merge tag '${touch ? 'nf' : `fixes-${f}`}-${v}-rc${rc}'\n`);
         if (touch) state = tp.state;
       }
@@ -299,9 +367,19 @@ export async function buildScaleRepo(dir: string, opts: ScaleOptions): Promise<S
 
   // Stable lines: backports on top of each release, a few touching the conntrack file.
   const backports: Record<string, [number, keyof typeof SUBJECT & ('race1' | 'race2' | 'zone'), Partial<CoreState>][]> = {
-    '4.9': [[0.5, 'race2', { race2: 'upstream' }], [0.85, 'zone', { zone: true }]],
-    '4.14': [[0.4, 'race2', { race2: 'upstream' }], [0.65, 'race1', { race1: 'upstream' }], [0.85, 'zone', { zone: true }]],
-    '4.19': [[0.3, 'race2', { race2: 'upstream' }], [0.85, 'zone', { zone: true }]],
+    '4.9': [
+      [0.5, 'race2', { race2: 'upstream' }],
+      [0.85, 'zone', { zone: true }],
+    ],
+    '4.14': [
+      [0.4, 'race2', { race2: 'upstream' }],
+      [0.65, 'race1', { race1: 'upstream' }],
+      [0.85, 'zone', { zone: true }],
+    ],
+    '4.19': [
+      [0.3, 'race2', { race2: 'upstream' }],
+      [0.85, 'zone', { zone: true }],
+    ],
     '5.4': [[0.7, 'zone', { zone: true }]],
     '5.10': [[0.5, 'zone', { zone: true }]],
   };
@@ -347,7 +425,11 @@ export async function buildScaleRepo(dir: string, opts: ScaleOptions): Promise<S
     s.reset(ref, tip);
   }
   await s.end();
-  const del = spawn('git', ['for-each-ref', '--format=delete %(refname)', 'refs/heads/topic-*', 'refs/heads/fixes-*', 'refs/heads/nf-next', 'refs/heads/nf'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] });
+  const del = spawn(
+    'git',
+    ['for-each-ref', '--format=delete %(refname)', 'refs/heads/topic-*', 'refs/heads/fixes-*', 'refs/heads/nf-next', 'refs/heads/nf'],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] },
+  );
   let dels = '';
   del.stdout.on('data', (b: Buffer) => (dels += b.toString()));
   await new Promise((r) => del.on('close', r));
@@ -391,7 +473,9 @@ export async function cachedScaleRepo(opts: ScaleOptions, log: (s: string) => vo
   fs.rmSync(root, { recursive: true, force: true });
   log(`building a ${opts.commits}-commit repository in ${root} (once; git fast-import under nice -n 10)`);
   const repo = await buildScaleRepo(`${root}/linux`, opts);
-  log(`  ${repo.commits} commits, ${repo.tags} tags in ${(repo.buildMs / 1000).toFixed(0)} s; writing the commit-graph with changed-path Bloom filters`);
+  log(
+    `  ${repo.commits} commits, ${repo.tags} tags in ${(repo.buildMs / 1000).toFixed(0)} s; writing the commit-graph with changed-path Bloom filters`,
+  );
   const gitDir = `${root}/linux/.git`;
   await git(`${root}/linux`, ['config', 'gc.auto', '0']);
   const t = performance.now();

@@ -16,7 +16,12 @@ async function timed(dir: string, keep: string): Promise<{ m: Matrix; ms: number
   return { m, ms: performance.now() - t };
 }
 
-const measured = (x: { m: Matrix; ms: number }): { refs: number; ms: number; refsPerSecond: number; stats: unknown } => ({ refs: x.m.rows.length, ms: x.ms, refsPerSecond: x.m.rows.length / (x.ms / 1000), stats: x.m.stats });
+const measured = (x: { m: Matrix; ms: number }): { refs: number; ms: number; refsPerSecond: number; stats: unknown } => ({
+  refs: x.m.rows.length,
+  ms: x.ms,
+  refsPerSecond: x.m.rows.length / (x.ms / 1000),
+  stats: x.m.stats,
+});
 
 async function main(): Promise<void> {
   const [dir, keep] = process.argv.slice(2);
@@ -24,7 +29,19 @@ async function main(): Promise<void> {
   const first = await timed(dir, keep);
   const second = await timed(dir, keep);
   // The next release of the newest long-term line: a commit on its tip, tagged.
-  const git = (...a: string[]): string => execFileSync('git', a, { cwd: dir, env: { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@example.invalid', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@example.invalid' } }).toString().trim();
+  const git = (...a: string[]): string =>
+    execFileSync('git', a, {
+      cwd: dir,
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'b',
+        GIT_AUTHOR_EMAIL: 'b@example.invalid',
+        GIT_COMMITTER_NAME: 'b',
+        GIT_COMMITTER_EMAIL: 'b@example.invalid',
+      },
+    })
+      .toString()
+      .trim();
   const tip = git('rev-parse', 'refs/heads/linux-6.6.y');
   const tree = git('rev-parse', `${tip}^{tree}`);
   const next = git('commit-tree', tree, '-p', tip, '-m', 'Linux 6.6.bench');
@@ -41,11 +58,25 @@ async function main(): Promise<void> {
     const t = meta.truth[r.short];
     if (!t) continue;
     checked++;
-    const got = { race1: r.race1.verdict, race2: r.race2.verdict, race3: r.race3.verdict, zone: r.zone.present, rework: r.rework.present, reverse: r.reverse.present };
+    const got = {
+      race1: r.race1.verdict,
+      race2: r.race2.verdict,
+      race3: r.race3.verdict,
+      zone: r.zone.present,
+      rework: r.rework.present,
+      reverse: r.reverse.present,
+    };
     const want = { race1: t.race1, race2: t.race2, race3: t.race3, zone: t.zoneFollowup, rework: t.rework2020, reverse: t.reverse2024 };
     if (JSON.stringify(got) !== JSON.stringify(want)) wrong.push(`${r.short}: ${JSON.stringify(got)} != ${JSON.stringify(want)}`);
   }
-  const out = { first: measured(first), second: measured(second), newTag: measured(newTag), nodeMaxRssMB: process.resourceUsage().maxRSS / 1024, verdicts: { checked, wrong }, hints: first.m.hints ?? [] };
+  const out = {
+    first: measured(first),
+    second: measured(second),
+    newTag: measured(newTag),
+    nodeMaxRssMB: process.resourceUsage().maxRSS / 1024,
+    verdicts: { checked, wrong },
+    hints: first.m.hints ?? [],
+  };
   process.stdout.write(JSON.stringify(out));
 }
 

@@ -11,9 +11,20 @@ export async function launchBrowser() {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
     viewport: { width: 1400, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
-  const close = async () => { await context.close().catch(() => {}); rmSync(userData, { recursive: true, force: true }); };
+  const close = async () => {
+    await context.close().catch(() => {});
+    rmSync(userData, { recursive: true, force: true });
+  };
   return { context, close };
 }

@@ -11,7 +11,7 @@ const require = createRequire(import.meta.url);
 const root = path.dirname(path.dirname(new URL(import.meta.url).pathname));
 const dist = path.join(root, 'dist');
 mkdirSync(dist, { recursive: true });
-const tsCjs = require.resolve('web-tree-sitter') /* the require condition: web-tree-sitter.cjs */;
+const tsCjs = require.resolve('web-tree-sitter'); /* the require condition: web-tree-sitter.cjs */
 const common = {
   bundle: true,
   platform: 'node',
@@ -28,12 +28,24 @@ execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', pat
 await Promise.all([
   build({ ...common, entryPoints: [path.join(root, 'src/extension.ts')], outfile: path.join(dist, 'extension.js'), external: ['vscode'] }),
   build({
-    entryPoints: [path.join(root, 'src/simulation/page/main.ts')], outfile: path.join(dist, 'panel.js'), bundle: true, platform: 'browser',
-    format: 'iife', target: 'es2022', sourcemap: true, minify: common.minify, logLevel: 'warning',
+    entryPoints: [path.join(root, 'src/simulation/page/main.ts')],
+    outfile: path.join(dist, 'panel.js'),
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    sourcemap: true,
+    minify: common.minify,
+    logLevel: 'warning',
   }),
   // The panel's runs execute in a worker thread (src/simulation/runner.ts) loaded from here.
   build({ ...common, entryPoints: [path.join(root, 'src/simulation/simWorker.ts')], outfile: path.join(dist, 'simWorker.js') }),
-  build({ ...common, entryPoints: [path.join(root, 'src/cli/main.ts')], outfile: path.join(dist, 'cli.js'), banner: { js: '#!/usr/bin/env node' } }),
+  build({
+    ...common,
+    entryPoints: [path.join(root, 'src/cli/main.ts')],
+    outfile: path.join(dist, 'cli.js'),
+    banner: { js: '#!/usr/bin/env node' },
+  }),
   // The parallel Monte Carlo's worker (src/core/model/pool.ts finds it beside the CLI bundle).
   build({ ...common, entryPoints: [path.join(root, 'src/core/model/mcWorker.ts')], outfile: path.join(dist, 'mcWorker.js') }),
 ]);

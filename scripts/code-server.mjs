@@ -35,34 +35,67 @@ export function makeProfile(prefix = 'cb-cs-', { trust = false } = {}) {
   for (const d of [dirs.userData, dirs.extensions, path.join(root, 'config'), path.join(root, 'data')]) mkdirSync(d, { recursive: true });
   // No welcome page over the editor in screenshots, no update checks against an unreachable gallery.
   mkdirSync(path.join(dirs.userData, 'User'), { recursive: true });
-  writeFileSync(path.join(dirs.userData, 'User/settings.json'), JSON.stringify({
-    'workbench.startupEditor': 'none', 'extensions.autoCheckUpdates': false, 'extensions.autoUpdate': false,
-    'telemetry.telemetryLevel': 'off', 'workbench.tips.enabled': false,
-    // With trust on, open the folder untrusted without the modal question (Restricted Mode runs).
-    ...(trust ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.untrustedFiles': 'open' } : {}),
-  }, null, 2));
+  writeFileSync(
+    path.join(dirs.userData, 'User/settings.json'),
+    JSON.stringify(
+      {
+        'workbench.startupEditor': 'none',
+        'extensions.autoCheckUpdates': false,
+        'extensions.autoUpdate': false,
+        'telemetry.telemetryLevel': 'off',
+        'workbench.tips.enabled': false,
+        // With trust on, open the folder untrusted without the modal question (Restricted Mode runs).
+        ...(trust
+          ? {
+              'security.workspace.trust.enabled': true,
+              'security.workspace.trust.startupPrompt': 'never',
+              'security.workspace.trust.untrustedFiles': 'open',
+            }
+          : {}),
+      },
+      null,
+      2,
+    ),
+  );
   dirs.trust = trust;
   // An empty gallery turns the marketplace off: otherwise the workbench asks open-vsx.org
   // about installed extensions and, offline, waits for DNS to fail (seconds, sometimes a
   // minute) before the extension host starts.
-  dirs.env = { ...process.env, XDG_CONFIG_HOME: path.join(root, 'config'), XDG_DATA_HOME: path.join(root, 'data'), EXTENSIONS_GALLERY: '{}' };
+  dirs.env = {
+    ...process.env,
+    XDG_CONFIG_HOME: path.join(root, 'config'),
+    XDG_DATA_HOME: path.join(root, 'data'),
+    EXTENSIONS_GALLERY: '{}',
+  };
   return dirs;
 }
 
 export function installExtension(profile, vsix) {
-  execFileSync(codeServerBin(), ['--extensions-dir', profile.extensions, '--user-data-dir', profile.userData, '--install-extension', vsix],
-    { env: profile.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync(
+    codeServerBin(),
+    ['--extensions-dir', profile.extensions, '--user-data-dir', profile.userData, '--install-extension', vsix],
+    { env: profile.env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
 }
 
 export function listExtensions(profile) {
-  return execFileSync(codeServerBin(), ['--extensions-dir', profile.extensions, '--user-data-dir', profile.userData, '--list-extensions', '--show-versions'],
-    { env: profile.env, encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+  return execFileSync(
+    codeServerBin(),
+    ['--extensions-dir', profile.extensions, '--user-data-dir', profile.userData, '--list-extensions', '--show-versions'],
+    { env: profile.env, encoding: 'utf8' },
+  )
+    .trim()
+    .split('\n')
+    .filter(Boolean);
 }
 
 export async function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer().once('error', reject);
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
   });
 }
 
@@ -74,20 +107,40 @@ export async function startCodeServer({ folder, profile = makeProfile(), timeout
   const port = wanted ?? (await freePort());
   const logFile = path.join(profile.root, 'code-server.log');
   const out = openSync(logFile, 'a');
-  const args = ['--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', profile.userData,
-    '--extensions-dir', profile.extensions, '--disable-telemetry', '--disable-update-check'];
+  const args = [
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--user-data-dir',
+    profile.userData,
+    '--extensions-dir',
+    profile.extensions,
+    '--disable-telemetry',
+    '--disable-update-check',
+  ];
   if (!profile.trust) args.push('--disable-workspace-trust');
   if (folder) args.push(folder);
   // detached = setsid(): code-server forks watchers and an extension host; killing the
   // whole process group is the only way to leave nothing behind.
   const child = spawn(codeServerBin(), args, { env: profile.env, detached: true, stdio: ['ignore', out, out] });
   let exited = false;
-  child.once('exit', () => { exited = true; });
+  child.once('exit', () => {
+    exited = true;
+  });
   const stop = async () => {
     if (!exited) {
-      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
       for (let i = 0; i < 50 && !exited; i++) await sleep(100);
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }
     if (!process.env.KEEP_PROFILE) rmSync(profile.root, { recursive: true, force: true });
   };
@@ -95,8 +148,15 @@ export async function startCodeServer({ folder, profile = makeProfile(), timeout
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (exited) throw new Error(`code-server exited early:\n${readFileSync(logFile, 'utf8')}`);
-    try { if ((await fetch(`${url}/healthz`)).ok) break; } catch { /* not listening yet */ }
-    if (Date.now() > deadline) { await stop(); throw new Error(`code-server not ready after ${timeoutMs} ms`); }
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`code-server not ready after ${timeoutMs} ms`);
+    }
     await sleep(200);
   }
   return { url, port, authority: `127.0.0.1:${port}`, profile, logFile, stop };

@@ -31,7 +31,8 @@ const boundaries = {
     const check = (node, spec) => {
       if (typeof spec !== 'string') return;
       const report = (why) => context.report({ node, messageId: 'broken', data: { why } });
-      if (spec === 'vscode' && (isCore(file) || PURE_HOST.has(file) || pageLike)) return report(`${file} must not import vscode (it is shared with the CLI, the tests or the webview)`);
+      if (spec === 'vscode' && (isCore(file) || PURE_HOST.has(file) || pageLike))
+        return report(`${file} must not import vscode (it is shared with the CLI, the tests or the webview)`);
       if (pageLike && NODE_BUILTIN.test(spec)) return report(`${file} runs in (or is shared with) the webview: no node module '${spec}'`);
       if (!spec.startsWith('.')) return;
       const target = resolveRel(context.filename, spec);
@@ -42,7 +43,8 @@ const boundaries = {
         const ok = target.startsWith(pageDir) || target === `${feature}protocol.ts` || target === `${feature}state.ts`;
         if (!ok) return report(`page code may import its page folder and ${feature}protocol.ts/state.ts only, not ${target}`);
       }
-      if (shared && !(isCore(target) || SHARED_WITH_PAGE.test(target) || PURE_HOST.has(target))) return report(`${file} is shared with the page: it may import only core, ids and other protocol/state files, not ${target}`);
+      if (shared && !(isCore(target) || SHARED_WITH_PAGE.test(target) || PURE_HOST.has(target)))
+        return report(`${file} is shared with the page: it may import only core, ids and other protocol/state files, not ${target}`);
     };
     return {
       ImportDeclaration: (n) => check(n, n.source.value),
@@ -59,7 +61,30 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     plugins: { layers: { rules: { boundaries } } },
-    languageOptions: { globals: { console: 'readonly', process: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly', __dirname: 'readonly', require: 'readonly', module: 'writable', URL: 'readonly', performance: 'readonly', structuredClone: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', TextDecoder: 'readonly', TextEncoder: 'readonly', queueMicrotask: 'readonly', fetch: 'readonly' } },
+    languageOptions: {
+      globals: {
+        console: 'readonly',
+        process: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        setImmediate: 'readonly',
+        __dirname: 'readonly',
+        require: 'readonly',
+        module: 'writable',
+        URL: 'readonly',
+        performance: 'readonly',
+        structuredClone: 'readonly',
+        AbortController: 'readonly',
+        AbortSignal: 'readonly',
+        TextDecoder: 'readonly',
+        TextEncoder: 'readonly',
+        queueMicrotask: 'readonly',
+        fetch: 'readonly',
+      },
+    },
     rules: {
       'layers/boundaries': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
@@ -70,11 +95,36 @@ export default tseslint.config(
   {
     files: ['src/**/*.ts'],
     ignores: ['src/core/git/**'],
-    rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'child_process', message: 'git runs through the port (src/core/git/run.ts)' }, { name: 'node:child_process', message: 'git runs through the port (src/core/git/run.ts)' }, { name: 'simple-git', message: 'dropped: use the git port' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'child_process', message: 'git runs through the port (src/core/git/run.ts)' },
+            { name: 'node:child_process', message: 'git runs through the port (src/core/git/run.ts)' },
+            { name: 'simple-git', message: 'dropped: use the git port' },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['src/**/page/**/*.ts'],
-    languageOptions: { globals: { window: 'readonly', document: 'readonly', HTMLElement: 'readonly', SVGElement: 'readonly', Element: 'readonly', Event: 'readonly', MessageEvent: 'readonly', acquireVsCodeApi: 'readonly', requestAnimationFrame: 'readonly', getComputedStyle: 'readonly', navigator: 'readonly' } },
+    languageOptions: {
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        HTMLElement: 'readonly',
+        SVGElement: 'readonly',
+        Element: 'readonly',
+        Event: 'readonly',
+        MessageEvent: 'readonly',
+        acquireVsCodeApi: 'readonly',
+        requestAnimationFrame: 'readonly',
+        getComputedStyle: 'readonly',
+        navigator: 'readonly',
+      },
+    },
   },
   {
     // Tests poke at shapes the types forbid, on purpose (bad input must give a clear message).

@@ -27,8 +27,12 @@ export async function runInExtensionHost({ folder, testsPath, profile, timeoutMs
   try {
     const page = await context.newPage();
     let exit;
-    const exited = new Promise((r) => { exit = r; });
-    await page.exposeFunction('codeAutomationExit', (code) => { exit(code); });
+    const exited = new Promise((r) => {
+      exit = r;
+    });
+    await page.exposeFunction('codeAutomationExit', (code) => {
+      exit(code);
+    });
     // Until the suite says EXT_BEGIN the console is the workbench's own chatter (offline
     // gallery errors and such): keep it, but only show it if the run fails.
     let begun = false;
@@ -36,21 +40,41 @@ export async function runInExtensionHost({ folder, testsPath, profile, timeoutMs
       const text = format(...(Array.isArray(args) ? args : [args]));
       for (const line of text.split('\n')) {
         const m = /^EXT_RESULT (\{.*\})$/.exec(line.trim());
-        if (m) { result = JSON.parse(m[1]); continue; }
-        if (line.trim() === 'EXT_BEGIN') { begun = true; continue; }
+        if (m) {
+          result = JSON.parse(m[1]);
+          continue;
+        }
+        if (line.trim() === 'EXT_BEGIN') {
+          begun = true;
+          continue;
+        }
         (begun ? lines : preamble).push(line);
         if (echo && begun) console.log(line);
       }
     });
     const remote = (p) => `vscode-remote://${cs.authority}${p}`;
-    const payload = [['extensionDevelopmentPath', remote(root)], ['extensionTestsPath', remote(testsPath)]];
+    const payload = [
+      ['extensionDevelopmentPath', remote(root)],
+      ['extensionTestsPath', remote(testsPath)],
+    ];
     if (env) payload.push(['extensionEnvironment', JSON.stringify(env)]);
     const url = `${cs.url}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
     await page.goto(url);
     let timer;
-    const code = await Promise.race([exited, new Promise((r) => { timer = setTimeout(() => r('timeout'), timeoutMs); })]);
+    const code = await Promise.race([
+      exited,
+      new Promise((r) => {
+        timer = setTimeout(() => r('timeout'), timeoutMs);
+      }),
+    ]);
     clearTimeout(timer);
-    const r = { code: code === 'timeout' ? 1 : code, timedOut: code === 'timeout', passed: result?.passed ?? 0, failed: result?.failed ?? 0, lines };
+    const r = {
+      code: code === 'timeout' ? 1 : code,
+      timedOut: code === 'timeout',
+      passed: result?.passed ?? 0,
+      failed: result?.failed ?? 0,
+      lines,
+    };
     if (echo && !result) console.log(`--- workbench console before the suite started ---\n${preamble.join('\n')}`);
     return r;
   } finally {
@@ -66,7 +90,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const started = Date.now();
   const folder = makeKernelWorkspace({ git: restricted });
   const r = await runInExtensionHost({
-    folder, testsPath: path.join(root, 'out/test/extension/suite/index.js'),
+    folder,
+    testsPath: path.join(root, 'out/test/extension/suite/index.js'),
     profile: restricted ? makeProfile('cb-cs-', { trust: true }) : undefined,
   });
   rmSync(folder, { recursive: true, force: true });

@@ -13,11 +13,18 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const say = (s) => console.log(`npm start: ${s}`);
-const fail = (s) => { console.error(`npm start: ${s}`); process.exit(1); };
+const fail = (s) => {
+  console.error(`npm start: ${s}`);
+  process.exit(1);
+};
 
 /** Runs quietly; on failure shows what the command printed, then stops. */
 function quiet(what, cmd, args) {
-  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' } });
+  const r = spawnSync(cmd, args, {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' },
+  });
   if (r.status !== 0) {
     process.stderr.write(`${r.stdout ?? ''}${r.stderr ?? ''}`);
     fail(`${what} failed (${cmd} ${args.join(' ')}, exit ${r.status ?? r.signal})`);
@@ -37,9 +44,12 @@ if (!existsSync(path.join(root, 'node_modules/.bin/tsc'))) {
 
 const cs = await import('./code-server.mjs');
 if (!cs.codeServerInstalled()) {
-  say(`code-server ${cs.CODE_SERVER_VERSION} is not installed yet: installing it into ${path.dirname(path.dirname(path.dirname(cs.codeServerPath())))} (once; ~300 MB download; apt packages libkrb5-dev and ripgrep need root)`);
+  say(
+    `code-server ${cs.CODE_SERVER_VERSION} is not installed yet: installing it into ${path.dirname(path.dirname(path.dirname(cs.codeServerPath())))} (once; ~300 MB download; apt packages libkrb5-dev and ripgrep need root)`,
+  );
   const r = spawnSync('bash', [path.join(root, 'scripts/install-ci-deps.sh'), '--editor'], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0 || !cs.codeServerInstalled()) fail('could not install code-server (see the lines above); once fixed, run npm start again');
+  if (r.status !== 0 || !cs.codeServerInstalled())
+    fail('could not install code-server (see the lines above); once fixed, run npm start again');
 }
 
 say('building and packaging the extension');
@@ -51,7 +61,12 @@ const dir = argv[0] ?? mkdtempSync(path.join(os.tmpdir(), 'conntrack-demo-'));
 say(`creating the demo kernel repository in ${dir}`);
 let demo;
 try {
-  demo = JSON.parse(execFileSync(process.execPath, [path.join(root, 'dist/cli.js'), 'demo-repo', '--json', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+  demo = JSON.parse(
+    execFileSync(process.execPath, [path.join(root, 'dist/cli.js'), 'demo-repo', '--json', dir], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
 } catch (e) {
   fail(`demo-repo failed: ${String(e.stderr ?? e.message).trim()}`);
 }
@@ -60,15 +75,28 @@ const profile = cs.makeProfile('conntrack-start-');
 try {
   cs.installExtension(profile, path.join(root, 'conntrack-backport.vsix'));
 } catch (e) {
-  fail(`installing the .vsix into code-server failed: ${String(e.stderr ?? e.message).trim().split('\n').slice(-3).join(' / ')}`);
+  fail(
+    `installing the .vsix into code-server failed: ${String(e.stderr ?? e.message)
+      .trim()
+      .split('\n')
+      .slice(-3)
+      .join(' / ')}`,
+  );
 }
 // The demo's upstream remote holds the fixes under ids of its own, as a mirror would.
 const settings = path.join(profile.userData, 'User/settings.json');
-writeFileSync(settings, JSON.stringify({
-  ...JSON.parse(readFileSync(settings, 'utf8')),
-  'conntrackBackport.commitOverrides': demo.upstreamShas,
-  'conntrackBackport.bugNumber': '1836816',
-}, null, 2));
+writeFileSync(
+  settings,
+  JSON.stringify(
+    {
+      ...JSON.parse(readFileSync(settings, 'utf8')),
+      'conntrackBackport.commitOverrides': demo.upstreamShas,
+      'conntrackBackport.bugNumber': '1836816',
+    },
+    null,
+    2,
+  ),
+);
 let server;
 try {
   server = await cs.startCodeServer({ folder: demo.tree, profile, port });
@@ -88,7 +116,10 @@ conntrack-backport demo (ready in ${((Date.now() - t0) / 1000).toFixed(0)} s)
     (then the same URL works in your local browser)
 
 open: ${url}`);
-const stop = async () => { await server.stop(); process.exit(0); };
+const stop = async () => {
+  await server.stop();
+  process.exit(0);
+};
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 setInterval(() => {}, 1 << 30);

@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 const stages = [
   { name: 'build', cmd: ['npm', 'run', '-s', 'build'], fatal: true },
   { name: 'lint', cmd: ['npm', 'run', '-s', 'lint'] },
+  { name: 'format', cmd: ['npm', 'run', '-s', 'format:check'] },
   { name: 'unit', cmd: ['npm', 'run', '-s', 'unit'], counts: nodeTestCounts },
   { name: 'package', cmd: ['npm', 'run', '-s', 'vsix'], fatal: true },
   { name: 'ext', cmd: ['node', 'scripts/ext-host-test.mjs'] },
@@ -19,7 +20,9 @@ const stages = [
 // On a fresh clone `npm test` is the one line to run: it installs what the stages need first
 // (node_modules when absent, then the apt packages and code-server; a second run only checks).
 stages.unshift(
-  ...(existsSync('node_modules/.bin/tsc') ? [] : [{ name: 'npm-ci', cmd: ['npm', 'ci', '--no-audit', '--no-fund', '--loglevel=error'], fatal: true }]),
+  ...(existsSync('node_modules/.bin/tsc')
+    ? []
+    : [{ name: 'npm-ci', cmd: ['npm', 'ci', '--no-audit', '--no-fund', '--loglevel=error'], fatal: true }]),
   { name: 'deps', cmd: ['bash', 'scripts/install-ci-deps.sh'], fatal: true },
 );
 
@@ -33,7 +36,10 @@ function run(cmd) {
   return new Promise((resolve) => {
     const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
+    child.stdout.on('data', (d) => {
+      out += d;
+      process.stdout.write(d);
+    });
     child.on('close', (code) => resolve({ code, out }));
   });
 }
@@ -51,11 +57,16 @@ for (const stage of stages) {
   if (counts) console.log(`${stage.name}: ${counts}`);
   let note = counts ?? /^(?:\w+: )?(\d+ passed, \d+ failed)$/m.exec(out)?.[1] ?? '';
   const m = /(\d+) passed, (\d+) failed/.exec(note);
-  if (m) { passed += Number(m[1]); failed += Number(m[2]); }
-  else if (code !== 0) failed += 1; // a stage that failed without counts (build, package, crash)
+  if (m) {
+    passed += Number(m[1]);
+    failed += Number(m[2]);
+  } else if (code !== 0) failed += 1; // a stage that failed without counts (build, package, crash)
   if (stage.name === 'package' && code === 0) note = `${(statSync('conntrack-backport.vsix').size / 1024).toFixed(0)} KB vsix`;
   summary.push(`${stage.name.padEnd(8)} ${secs.padStart(6)} s  ${code === 0 ? 'ok  ' : 'FAIL'}  ${note}`);
-  if (code !== 0) { ok = false; if (stage.fatal) break; }
+  if (code !== 0) {
+    ok = false;
+    if (stage.fatal) break;
+  }
 }
 console.log(`\n=== summary\n${summary.join('\n')}`);
 // One closing line over every suite, for whoever reads only the end.

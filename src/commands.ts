@@ -30,9 +30,8 @@ function openDocument(uri: vscode.Uri): vscode.TextDocument | undefined {
 
 /** Runs the whole-tree detection with progress; git history only in a trusted workspace. */
 async function detectTree(ctx: Ctx, tree: KernelTree): Promise<DetectionResult> {
-  return vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Window, title: 'Conntrack: detecting race fixes' },
-    () => ctx.detection.detectTree(tree.coreFile.fsPath, { history: ctx.mayReadGit }),
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Conntrack: detecting race fixes' }, () =>
+    ctx.detection.detectTree(tree.coreFile.fsPath, { history: ctx.mayReadGit }),
   );
 }
 
@@ -47,7 +46,9 @@ async function resultFor(ctx: Ctx, uri: vscode.Uri | undefined): Promise<{ resul
 }
 
 function verdictLine(r: DetectionResult): string {
-  return RACES.map((race) => `${RACE_NAMES[race]} ${r.races[race].verdict}${r.races[race].variant ? ` (${r.races[race].variant})` : ''}`).join(', ');
+  return RACES.map(
+    (race) => `${RACE_NAMES[race]} ${r.races[race].verdict}${r.races[race].variant ? ` (${r.races[race].variant})` : ''}`,
+  ).join(', ');
 }
 
 const detect: Factory = (ctx) => async (target?: vscode.Uri | string) => {
@@ -58,9 +59,14 @@ const detect: Factory = (ctx) => async (target?: vscode.Uri | string) => {
   const doc = openDocument(tree.coreFile);
   if (doc?.isDirty) notes.push('> The file has unsaved changes: this report reads the saved file; the code lens shows the unsaved text.');
   if (result.history && !result.history.available) notes.push(`> History layer: ${result.history.reason}.`);
-  await ctx.reports.show('conntrack-report', [formatDetection(relativizePaths(result, tree.root.fsPath), 'markdown'), ...notes].join('\n\n'));
+  await ctx.reports.show(
+    'conntrack-report',
+    [formatDetection(relativizePaths(result, tree.root.fsPath), 'markdown'), ...notes].join('\n\n'),
+  );
   if (!result.kernelFile) {
-    void vscode.window.showWarningMessage(`Conntrack: ${vscode.workspace.asRelativePath(tree.coreFile)} was not analysed: ${result.reason}`);
+    void vscode.window.showWarningMessage(
+      `Conntrack: ${vscode.workspace.asRelativePath(tree.coreFile)} was not analysed: ${result.reason}`,
+    );
     return result;
   }
   const actions = ['Show Evidence', 'Export Report'];
@@ -74,11 +80,18 @@ const detect: Factory = (ctx) => async (target?: vscode.Uri | string) => {
 async function revealEvidence(ctx: Ctx, e: Evidence, tree: KernelTree | undefined): Promise<void> {
   if (e.startLine === undefined) {
     const copy = 'Copy Commit Id';
-    const choice = await vscode.window.showInformationMessage(`[${e.layer}] ${e.site}${e.note ? ` (${e.note})` : ''}`, ...(e.commit ? [copy] : []));
+    const choice = await vscode.window.showInformationMessage(
+      `[${e.layer}] ${e.site}${e.note ? ` (${e.note})` : ''}`,
+      ...(e.commit ? [copy] : []),
+    );
     if (choice === copy && e.commit) await vscode.env.clipboard.writeText(e.commit);
     return;
   }
-  const file = path.isAbsolute(e.file) ? vscode.Uri.file(e.file) : tree ? vscode.Uri.joinPath(tree.root, e.file) : vscode.Uri.file(path.resolve(e.file));
+  const file = path.isAbsolute(e.file)
+    ? vscode.Uri.file(e.file)
+    : tree
+      ? vscode.Uri.joinPath(tree.root, e.file)
+      : vscode.Uri.file(path.resolve(e.file));
   const doc = await vscode.workspace.openTextDocument(file);
   const start = Math.max(e.startLine - 1, 0);
   const end = Math.min((e.endLine ?? e.startLine) - 1, doc.lineCount - 1);
@@ -99,18 +112,30 @@ const showEvidence: Factory = (ctx) => async (race?: RaceId | vscode.Uri, index?
     return undefined;
   }
   if (!race) {
-    const pick = await vscode.window.showQuickPick(racePickRows(result).map((r) => ({ ...r })), { placeHolder: 'Evidence for which race?', matchOnDetail: true });
+    const pick = await vscode.window.showQuickPick(
+      racePickRows(result).map((r) => ({ ...r })),
+      { placeHolder: 'Evidence for which race?', matchOnDetail: true },
+    );
     if (!pick) return undefined;
     race = pick.value;
   }
   const v = result.races[race];
   if (!v) throw new Error(`unknown race "${race}" (race1, race2 or race3)`);
   if (!v.evidence.length) {
-    void vscode.window.showInformationMessage(`${RACE_NAMES[race]}: ${v.verdict} — ${v.explain} (no evidence lines: nothing of the fix is in the file)`);
+    void vscode.window.showInformationMessage(
+      `${RACE_NAMES[race]}: ${v.verdict} — ${v.explain} (no evidence lines: nothing of the fix is in the file)`,
+    );
     return undefined;
   }
   if (index === undefined) {
-    const pick = await vscode.window.showQuickPick(evidencePickRows(v).map((r) => ({ ...r })), { placeHolder: `${RACE_NAMES[race]}: ${v.verdict} — pick a piece of evidence to open`, matchOnDescription: true, matchOnDetail: true });
+    const pick = await vscode.window.showQuickPick(
+      evidencePickRows(v).map((r) => ({ ...r })),
+      {
+        placeHolder: `${RACE_NAMES[race]}: ${v.verdict} — pick a piece of evidence to open`,
+        matchOnDescription: true,
+        matchOnDetail: true,
+      },
+    );
     if (!pick) return undefined;
     index = pick.value;
   }
@@ -124,7 +149,11 @@ const showEvidence: Factory = (ctx) => async (race?: RaceId | vscode.Uri, index?
 function treeReader(tree: KernelTree): (p: string) => string | null {
   const inTree = tree.coreFile.fsPath.endsWith(path.sep + CORE_REL_PATH.split('/').join(path.sep));
   return (p) => {
-    const file = inTree ? path.join(tree.root.fsPath, p) : path.basename(p) === path.basename(tree.coreFile.fsPath) ? tree.coreFile.fsPath : path.join(path.dirname(tree.coreFile.fsPath), path.basename(p));
+    const file = inTree
+      ? path.join(tree.root.fsPath, p)
+      : path.basename(p) === path.basename(tree.coreFile.fsPath)
+        ? tree.coreFile.fsPath
+        : path.join(path.dirname(tree.coreFile.fsPath), path.basename(p));
     const doc = openDocument(vscode.Uri.file(file));
     if (doc) return doc.getText();
     return fs.existsSync(file) ? fs.readFileSync(file, 'latin1') : null;
@@ -138,7 +167,12 @@ const checkPatch: Factory = (ctx) => async (patch?: vscode.Uri | string, target?
   const tree = await ctx.pickTree(asUri(target));
   if (!tree) return undefined;
   if (!patchUri) {
-    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Check Patch', defaultUri: tree.root, filters: { 'Patches and mailboxes': ['patch', 'diff', 'mbox', 'eml'], 'All files': ['*'] } });
+    const picked = await vscode.window.showOpenDialog({
+      canSelectMany: false,
+      openLabel: 'Check Patch',
+      defaultUri: tree.root,
+      filters: { 'Patches and mailboxes': ['patch', 'diff', 'mbox', 'eml'], 'All files': ['*'] },
+    });
     patchUri = picked?.[0];
     if (!patchUri) return undefined;
   }
@@ -146,7 +180,9 @@ const checkPatch: Factory = (ctx) => async (patch?: vscode.Uri | string, target?
   const reports: PatchReport[] = checkPatchText(text, treeReader(tree));
   const name = path.basename(patchUri.fsPath);
   ctx.log.info(`check-patch ${name}: ${patchSummary(reports)}`);
-  for (const r of reports) for (const f of r.files) for (const h of f.hunks) ctx.log.info(`  ${f.path} hunk ${h.index} ${h.state}${h.line ? ` @${h.line}` : ''}: ${h.reason}`);
+  for (const r of reports)
+    for (const f of r.files)
+      for (const h of f.hunks) ctx.log.info(`  ${f.path} hunk ${h.index} ${h.state}${h.line ? ` @${h.line}` : ''}: ${h.reason}`);
 
   // Not awaited: the report stays open for navigation while the command returns its data.
   const qp = vscode.window.createQuickPick<vscode.QuickPickItem & { value: { file: string; line?: number } }>();
@@ -160,7 +196,9 @@ const checkPatch: Factory = (ctx) => async (patch?: vscode.Uri | string, target?
     qp.hide();
     const file = vscode.Uri.file(path.isAbsolute(sel.value.file) ? sel.value.file : path.join(tree.root.fsPath, sel.value.file));
     const line = sel.value.line - 1;
-    await vscode.window.showTextDocument(file, { selection: new vscode.Range(line, 0, line, 0) }).then(undefined, () => vscode.window.showTextDocument(tree.coreFile, { selection: new vscode.Range(line, 0, line, 0) }));
+    await vscode.window
+      .showTextDocument(file, { selection: new vscode.Range(line, 0, line, 0) })
+      .then(undefined, () => vscode.window.showTextDocument(tree.coreFile, { selection: new vscode.Range(line, 0, line, 0) }));
   });
   qp.onDidHide(() => qp.dispose());
   qp.show();
@@ -172,7 +210,12 @@ const exportReport: Factory = (ctx) => async (dest?: vscode.Uri | string, format
   if (!tree) return undefined;
   let out = asUri(dest);
   if (!out) {
-    out = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(tree.root, 'conntrack-report.md'), filters: { Markdown: ['md'], JSON: ['json'] }, saveLabel: 'Export Report', title: 'Export the conntrack race-fix report' });
+    out = await vscode.window.showSaveDialog({
+      defaultUri: vscode.Uri.joinPath(tree.root, 'conntrack-report.md'),
+      filters: { Markdown: ['md'], JSON: ['json'] },
+      saveLabel: 'Export Report',
+      title: 'Export the conntrack race-fix report',
+    });
     if (!out) return undefined;
   }
   // Always fresh: the file may have changed since the last run.
@@ -202,7 +245,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
   [CMD.showEvidence]: { run: showEvidence },
   [CMD.checkPatch]: { run: checkPatch },
   [CMD.planBackport]: { run: planBackport, needs: { trust: 'Planning a backport reads git history and fetches the upstream commits' } },
-  [CMD.openSimulation]: { run: (ctx) => (args?: OpenSimulationArgs | vscode.Uri) => ctx.simulation.open(args instanceof vscode.Uri ? { uri: args } : args) },
+  [CMD.openSimulation]: {
+    run: (ctx) => (args?: OpenSimulationArgs | vscode.Uri) => ctx.simulation.open(args instanceof vscode.Uri ? { uri: args } : args),
+  },
   [CMD.importStats]: { run: (ctx) => (args?: ImportStatsArgs) => ctx.simulation.importStats(args) },
   [CMD.exportReport]: { run: exportReport },
   // Opens in Restricted Mode too: the panel then says why history is off (and runs no git).
@@ -223,7 +268,9 @@ export function registerCommands(ctx: Ctx): vscode.Disposable[] {
         const refused = restrictedMessage(spec.needs.trust);
         ctx.log.info(`${id} refused: Restricted Mode`);
         const manage = 'Manage Workspace Trust';
-        void vscode.window.showWarningMessage(refused, manage).then((c) => c === manage && vscode.commands.executeCommand('workbench.trust.manage'));
+        void vscode.window
+          .showWarningMessage(refused, manage)
+          .then((c) => c === manage && vscode.commands.executeCommand('workbench.trust.manage'));
         return { refused };
       }
       try {

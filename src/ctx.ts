@@ -33,7 +33,10 @@ export class Ctx {
       const tree = await this.pickTree(uri);
       if (!tree) return undefined;
       const file = tree.coreFile.fsPath;
-      return this.detection.treeResult(file) ?? (this.mayReadGit ? this.detection.detectTree(tree.root.fsPath, { history: true }) : this.detection.detectQuick(file));
+      return (
+        this.detection.treeResult(file) ??
+        (this.mayReadGit ? this.detection.detectTree(tree.root.fsPath, { history: true }) : this.detection.detectQuick(file))
+      );
     });
     return this.sim;
   }

@@ -37,7 +37,14 @@ export function activate(context: vscode.ExtensionContext): ConntrackBackportApi
   const ctx = new Ctx(context, log, detection, new ReportView());
   detection.historyAllowed = () => ctx.mayReadGit;
   context.subscriptions.push(log, detection, ctx.reports, ...registerCommands(ctx));
-  context.subscriptions.push(...registerCodeLens(ctx), ...registerStatusBar(ctx), ...registerDiagnostics(ctx), ...ctx.simulation.disposables, ...registerBackport(), ...registerMatrix(context));
+  context.subscriptions.push(
+    ...registerCodeLens(ctx),
+    ...registerStatusBar(ctx),
+    ...registerDiagnostics(ctx),
+    ...ctx.simulation.disposables,
+    ...registerBackport(),
+    ...registerMatrix(context),
+  );
 
   const reportSettings = (): void => {
     const { problems } = ctx.config();

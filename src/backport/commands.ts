@@ -5,7 +5,22 @@
 import { logRun } from '../output';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { abortRun, applyPlan, BackportPlan, continueRun, coverLetter, diffstat, formatPlan, parseIdentity, pendingRun, predictDiff, PredictedDiff, prepareBackport, resumeRun, RunResult } from '../core/backport';
+import {
+  abortRun,
+  applyPlan,
+  BackportPlan,
+  continueRun,
+  coverLetter,
+  diffstat,
+  formatPlan,
+  parseIdentity,
+  pendingRun,
+  predictDiff,
+  PredictedDiff,
+  prepareBackport,
+  resumeRun,
+  RunResult,
+} from '../core/backport';
 import type { DetectionResult } from '../core/types';
 import { resolveSignOff } from '../config';
 import type { Ctx } from '../ctx';
@@ -39,7 +54,14 @@ async function prepare(ctx: Ctx, treeRoot: vscode.Uri): Promise<Prepared | undef
   const cfg = ctx.config(treeRoot).backport;
   const signoff = parseIdentity(await resolveSignOff(cfg, treeRoot.fsPath)) ?? undefined;
   const commits = Object.fromEntries(Object.entries(cfg.commitOverrides).filter(([k]) => k === 'ed07d9a021df' || k === '4e35c1cb9460'));
-  const r = await prepareBackport(treeRoot.fsPath, { remote: cfg.upstreamRemote, commits, bug: cfg.bugNumber || undefined, signoff, series: cfg.sruSeries, style: cfg.messageStyle });
+  const r = await prepareBackport(treeRoot.fsPath, {
+    remote: cfg.upstreamRemote,
+    commits,
+    bug: cfg.bugNumber || undefined,
+    signoff,
+    series: cfg.sruSeries,
+    style: cfg.messageStyle,
+  });
   return { tree: r.treeRoot, detection: r.detection, plan: r.plan };
 }
 
@@ -48,7 +70,9 @@ async function showPrediction(p: Prepared, diff: PredictedDiff): Promise<void> {
     const key = `${Date.now()}/${f.path}`;
     const left = predicted.set(`before/${key}`, f.before ?? '');
     const right = predicted.set(`after/${key}`, f.after ?? '');
-    await vscode.commands.executeCommand('vscode.diff', left, right, `${path.basename(f.path)}: now ↔ after the backport (predicted)`, { preview: false });
+    await vscode.commands.executeCommand('vscode.diff', left, right, `${path.basename(f.path)}: now ↔ after the backport (predicted)`, {
+      preview: false,
+    });
   }
 }
 
@@ -57,20 +81,25 @@ export function planBackport(ctx: Ctx): (target?: vscode.Uri | string) => Promis
     const tree = await ctx.pickTree(typeof target === 'string' ? vscode.Uri.parse(target) : target);
     if (!tree) return;
     if (!ctx.mayReadGit) {
-      void vscode.window.showWarningMessage('Planning reads git history, which Restricted Mode does not allow. Trust the workspace to plan the backport; detection works without it.');
+      void vscode.window.showWarningMessage(
+        'Planning reads git history, which Restricted Mode does not allow. Trust the workspace to plan the backport; detection works without it.',
+      );
       return;
     }
     let p: Prepared | undefined;
     let diff: PredictedDiff | undefined;
     try {
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Conntrack backport: planning' }, async (progress) => {
-        progress.report({ message: 'detecting and reading history…' });
-        p = await prepare(ctx, tree.root);
-        if (p && p.plan.steps.length) {
-          progress.report({ message: 'predicting the diff (nothing in your tree changes)…' });
-          diff = await predictDiff(p.tree, p.plan, { fetch: vscode.workspace.isTrusted });
-        }
-      });
+      await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'Conntrack backport: planning' },
+        async (progress) => {
+          progress.report({ message: 'detecting and reading history…' });
+          p = await prepare(ctx, tree.root);
+          if (p && p.plan.steps.length) {
+            progress.report({ message: 'predicting the diff (nothing in your tree changes)…' });
+            diff = await predictDiff(p.tree, p.plan, { fetch: vscode.workspace.isTrusted });
+          }
+        },
+      );
     } catch (e) {
       ctx.log.error(`planBackport: ${(e as Error).message}`);
       void vscode.window.showErrorMessage(`Could not plan the backport: ${(e as Error).message}`);
@@ -78,7 +107,13 @@ export function planBackport(ctx: Ctx): (target?: vscode.Uri | string) => Promis
     }
     if (!p) return;
     const doc = formatPlan(p.plan, 'markdown', diff?.messages);
-    await ctx.reports.show('backport-plan', doc + (diff?.conflict ? `\n\n> ⚠ Step ${diff.conflict.step} (${diff.conflict.subject}) would conflict in ${diff.conflict.files.join(', ')}.` : ''));
+    await ctx.reports.show(
+      'backport-plan',
+      doc +
+        (diff?.conflict
+          ? `\n\n> ⚠ Step ${diff.conflict.step} (${diff.conflict.subject}) would conflict in ${diff.conflict.files.join(', ')}.`
+          : ''),
+    );
     if (!p.plan.steps.length) {
       void vscode.window.showInformationMessage(`Nothing to apply: ${p.plan.noop ?? p.plan.blocked ?? 'no steps'}`);
       return;
@@ -86,15 +121,27 @@ export function planBackport(ctx: Ctx): (target?: vscode.Uri | string) => Promis
     if (diff) await showPrediction(p, diff);
     const apply = 'Apply on a New Branch';
     const letter = 'Export Cover Letter';
-    const choice = await vscode.window.showInformationMessage(`Backport plan: ${p.plan.steps.length} steps on ${p.plan.options.branch ?? 'the current branch'}.`, apply, letter);
+    const choice = await vscode.window.showInformationMessage(
+      `Backport plan: ${p.plan.steps.length} steps on ${p.plan.options.branch ?? 'the current branch'}.`,
+      apply,
+      letter,
+    );
     if (choice === letter) await exportCoverLetter(p, diff);
     if (choice === apply) await runApply(ctx, p);
   };
 }
 
 async function exportCoverLetter(p: Prepared, diff?: PredictedDiff): Promise<void> {
-  const text = coverLetter({ plan: p.plan, detection: p.detection, signoff: p.plan.options.signoff, diffstat: diff ? diffstat(diff.files) : undefined });
-  const dest = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(path.join(p.tree, '0000-cover-letter.patch')), filters: { Mail: ['patch', 'txt', 'eml'] } });
+  const text = coverLetter({
+    plan: p.plan,
+    detection: p.detection,
+    signoff: p.plan.options.signoff,
+    diffstat: diff ? diffstat(diff.files) : undefined,
+  });
+  const dest = await vscode.window.showSaveDialog({
+    defaultUri: vscode.Uri.file(path.join(p.tree, '0000-cover-letter.patch')),
+    filters: { Mail: ['patch', 'txt', 'eml'] },
+  });
   if (!dest) return;
   await vscode.workspace.fs.writeFile(dest, Buffer.from(text));
   await vscode.window.showTextDocument(dest);
@@ -103,11 +150,18 @@ async function exportCoverLetter(p: Prepared, diff?: PredictedDiff): Promise<voi
 async function runApply(ctx: Ctx, p: Prepared, stash = false): Promise<void> {
   if (!(await ctx.requireTrust('Applying the backport'))) return;
   const t0 = performance.now();
-  const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Conntrack backport', cancellable: true }, async (progress, token) => {
-    const ac = new AbortController();
-    token.onCancellationRequested(() => ac.abort());
-    return applyPlan(p.tree, p.plan, { stash, signal: ac.signal, onProgress: (e) => progress.report({ message: e.message, increment: e.phase === 'step' && e.total ? 100 / e.total : undefined }) });
-  });
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: 'Conntrack backport', cancellable: true },
+    async (progress, token) => {
+      const ac = new AbortController();
+      token.onCancellationRequested(() => ac.abort());
+      return applyPlan(p.tree, p.plan, {
+        stash,
+        signal: ac.signal,
+        onProgress: (e) => progress.report({ message: e.message, increment: e.phase === 'step' && e.total ? 100 / e.total : undefined }),
+      });
+    },
+  );
   logRun(`backport ${p.tree}`, t0, `${result.status}${result.message ? ` (${result.message})` : ''}`);
   // Uncommitted work is never touched unless the user says so: offer the stash (restored afterwards).
   if (!stash && result.status === 'refused' && (result.errorCode === 'dirty' || result.errorCode === 'untracked')) {
@@ -140,12 +194,31 @@ async function handleResult(ctx: Ctx, tree: string, r: RunResult): Promise<void>
     void ctx.detection.detectTree(tree, { history: true }).catch(() => undefined);
   }
   if (r.status === 'done') {
-    const lines = r.before && r.after ? (['race1', 'race2', 'race3'] as const).map((k) => `| ${k} | ${r.before![k]} | ${r.after![k]} |`) : [];
-    await ctx.reports.show('backport-result', [`# Backport ${r.upstreamState ? 'done: upstream state reached' : 'done'}`, '', r.message, '', '| race | before | after |', '|---|---|---|', ...lines, '', `Backup of the previous state: \`${r.backupRef}\``].join('\n'));
-    void vscode.window.showInformationMessage(r.upstreamState ? 'Backport done: race 1 and race 2 fixed with the upstream commits, no azure variant left.' : `Backport done: ${r.message}`);
+    const lines =
+      r.before && r.after ? (['race1', 'race2', 'race3'] as const).map((k) => `| ${k} | ${r.before![k]} | ${r.after![k]} |`) : [];
+    await ctx.reports.show(
+      'backport-result',
+      [
+        `# Backport ${r.upstreamState ? 'done: upstream state reached' : 'done'}`,
+        '',
+        r.message,
+        '',
+        '| race | before | after |',
+        '|---|---|---|',
+        ...lines,
+        '',
+        `Backup of the previous state: \`${r.backupRef}\``,
+      ].join('\n'),
+    );
+    void vscode.window.showInformationMessage(
+      r.upstreamState
+        ? 'Backport done: race 1 and race 2 fixed with the upstream commits, no azure variant left.'
+        : `Backport done: ${r.message}`,
+    );
     return;
   }
-  const say = r.status === 'aborted' || r.status === 'nothing-to-do' ? vscode.window.showInformationMessage : vscode.window.showErrorMessage;
+  const say =
+    r.status === 'aborted' || r.status === 'nothing-to-do' ? vscode.window.showInformationMessage : vscode.window.showErrorMessage;
   void say(`Backport ${r.status}: ${r.message}${r.backupRef ? ` (backup: ${r.backupRef})` : ''}`);
 }
 
@@ -171,8 +244,17 @@ export async function offerPendingRuns(ctx: Ctx): Promise<void> {
     const cont = 'Continue';
     const abort = 'Abort and Restore';
     const stopped = j.state === 'conflict' ? 'stopped on a conflict' : 'was interrupted';
-    const choice = await vscode.window.showWarningMessage(`A conntrack backport in ${path.basename(t.root.fsPath)} ${stopped}. Continue it, or abort to restore the state before it (backup: ${j.backupRef}).`, cont, abort);
-    if (choice === cont) await handleResult(ctx, t.root.fsPath, j.state === 'conflict' ? await continueRun(t.root.fsPath, {}) : await resumeRun(t.root.fsPath));
+    const choice = await vscode.window.showWarningMessage(
+      `A conntrack backport in ${path.basename(t.root.fsPath)} ${stopped}. Continue it, or abort to restore the state before it (backup: ${j.backupRef}).`,
+      cont,
+      abort,
+    );
+    if (choice === cont)
+      await handleResult(
+        ctx,
+        t.root.fsPath,
+        j.state === 'conflict' ? await continueRun(t.root.fsPath, {}) : await resumeRun(t.root.fsPath),
+      );
     if (choice === abort) await handleResult(ctx, t.root.fsPath, await abortRun(t.root.fsPath));
   }
 }

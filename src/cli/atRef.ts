@@ -75,7 +75,9 @@ export async function detectAtRef(t: RefTree, opts: { history: boolean }): Promi
   if (!result.kernelFile) return result;
   const nat = await t.read(NAT_REL_PATH);
   const natDec = nat ? decodeSource(nat) : undefined;
-  const related = natDec?.ok ? [{ file: `${t.ref}:${NAT_REL_PATH}`, findings: scanNatCore(natDec.text, `${t.ref}:${NAT_REL_PATH}`) }] : undefined;
+  const related = natDec?.ok
+    ? [{ file: `${t.ref}:${NAT_REL_PATH}`, findings: scanNatCore(natDec.text, `${t.ref}:${NAT_REL_PATH}`) }]
+    : undefined;
   let history;
   if (opts.history) {
     const { analyzeHistory } = await import('../core/history/analyze');

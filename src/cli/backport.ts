@@ -35,7 +35,8 @@ function printRun(r: RunResult, a: Parsed, io: Io): number {
     io.out(`${r.status}: ${r.message}`);
     if (r.conflict) io.out(`conflicted files:\n${r.conflict.files.map((f) => `  ${f}`).join('\n')}`);
     if (r.commits.length) io.out(`commits:\n${r.commits.map((c) => `  ${c}`).join('\n')}`);
-    if (r.before && r.after) for (const race of Object.keys(r.before)) io.out(`  ${race}: ${r.before[race as 'race1']}  ->  ${r.after[race as 'race1']}`);
+    if (r.before && r.after)
+      for (const race of Object.keys(r.before)) io.out(`  ${race}: ${r.before[race as 'race1']}  ->  ${r.after[race as 'race1']}`);
   }
   return runExit(r);
 }
@@ -64,31 +65,76 @@ export const backport: Command = {
     'in-place': { type: 'boolean', help: 'commit on the current branch instead of a new one' },
     stash: { type: 'boolean', help: 'stash uncommitted changes first (otherwise they stop the run)' },
     style: { type: 'string', value: 'sru|stable', help: 'commit message convention (default sru)' },
-    commit: { type: 'string', multiple: true, value: 'ID=SHA', help: 'use SHA for upstream ed07d9a021df or 4e35c1cb9460 (mirrors; default: git config conntrack-backport.<id>.commit)' },
-    revert: { type: 'string', multiple: true, value: 'ID=SHA', help: 'revert this commit as azure-937963 or azure-952939 when history hides it' },
+    commit: {
+      type: 'string',
+      multiple: true,
+      value: 'ID=SHA',
+      help: 'use SHA for upstream ed07d9a021df or 4e35c1cb9460 (mirrors; default: git config conntrack-backport.<id>.commit)',
+    },
+    revert: {
+      type: 'string',
+      multiple: true,
+      value: 'ID=SHA',
+      help: 'revert this commit as azure-937963 or azure-952939 when history hides it',
+    },
     diff: { type: 'boolean', help: 'with --plan: the predicted diff' },
     'cover-letter': { type: 'boolean', help: 'with --plan: an SRU cover letter' },
-    'test-plan': { type: 'string', value: 'FILE', help: "with --cover-letter: a saved `testplan --json` run; its commands and before/after table go into [Test Plan]" },
+    'test-plan': {
+      type: 'string',
+      value: 'FILE',
+      help: 'with --cover-letter: a saved `testplan --json` run; its commands and before/after table go into [Test Plan]',
+    },
     'no-verify': { type: 'boolean', help: 'skip commit hooks (git commit --no-verify); the check after the run still happens' },
     note: { type: 'string', value: 'TEXT', help: 'with --continue: a note for the resolved commit (pick or revert)' },
-    'keep-on-mismatch': { type: 'boolean', help: 'keep the result when detection afterwards does not read the upstream state (the run still fails)' },
+    'keep-on-mismatch': {
+      type: 'boolean',
+      help: 'keep the result when detection afterwards does not read the upstream state (the run still fails)',
+    },
   },
   positionals: { min: 1, max: 1, names: 'a kernel tree (a git checkout)' },
-  conflicts: [['plan', 'apply', 'continue', 'abort', 'resume'], ['branch', 'in-place'], ['plan', 'stash']],
-  notes: ['exit: 0 done or nothing to do, 1 plan blocked or run failed, 3 not a kernel tree, 4 stopped at a conflict (resolve, git add, --continue)'],
+  conflicts: [
+    ['plan', 'apply', 'continue', 'abort', 'resume'],
+    ['branch', 'in-place'],
+    ['plan', 'stash'],
+  ],
+  notes: [
+    'exit: 0 done or nothing to do, 1 plan blocked or run failed, 3 not a kernel tree, 4 stopped at a conflict (resolve, git add, --continue)',
+  ],
   async run(a, io) {
-    const { abortRun, applyPlan, continueRun, coverLetter, diffstat, formatPlan, parseIdentity, predictDiff, prepareBackport, resumeRun, BackportError } = await import('../core/backport');
+    const {
+      abortRun,
+      applyPlan,
+      continueRun,
+      coverLetter,
+      diffstat,
+      formatPlan,
+      parseIdentity,
+      predictDiff,
+      prepareBackport,
+      resumeRun,
+      BackportError,
+    } = await import('../core/backport');
     const target = a.positionals[0];
-    const progress = flag(a, 'json') ? undefined : (e: { phase: string; step?: number; total?: number; message: string }) => io.err(`${e.step ? `[${e.step}/${e.total}] ` : ''}${e.message}`);
+    const progress = flag(a, 'json')
+      ? undefined
+      : (e: { phase: string; step?: number; total?: number; message: string }) =>
+          io.err(`${e.step ? `[${e.step}/${e.total}] ` : ''}${e.message}`);
     const keepOnMismatch = flag(a, 'keep-on-mismatch') || undefined;
-    if (flag(a, 'continue')) return printRun(await continueRun(target, { note: str(a, 'note'), onProgress: progress, noVerify: flag(a, 'no-verify'), keepOnMismatch }), a, io);
+    if (flag(a, 'continue'))
+      return printRun(
+        await continueRun(target, { note: str(a, 'note'), onProgress: progress, noVerify: flag(a, 'no-verify'), keepOnMismatch }),
+        a,
+        io,
+      );
     if (flag(a, 'abort')) return printRun(await abortRun(target, { onProgress: progress }), a, io);
-    if (flag(a, 'resume')) return printRun(await resumeRun(target, { onProgress: progress, noVerify: flag(a, 'no-verify'), keepOnMismatch }), a, io);
+    if (flag(a, 'resume'))
+      return printRun(await resumeRun(target, { onProgress: progress, noVerify: flag(a, 'no-verify'), keepOnMismatch }), a, io);
     if (!flag(a, 'plan') && !flag(a, 'apply')) throw new UsageError('backport needs one of --plan, --apply, --continue, --abort, --resume');
 
     const signoffText = str(a, 'signoff');
     const signoff = signoffText !== undefined ? parseIdentity(signoffText) : undefined;
-    if (signoffText !== undefined && !signoff) throw new UsageError(`--signoff must be one line "Name <address>", got ${JSON.stringify(signoffText)}`);
+    if (signoffText !== undefined && !signoff)
+      throw new UsageError(`--signoff must be one line "Name <address>", got ${JSON.stringify(signoffText)}`);
     const style = str(a, 'style') ?? 'sru';
     if (style !== 'sru' && style !== 'stable') throw new UsageError('--style is sru or stable');
     // Mirrors (and the demo repository) record their copies' ids in the tree's git config:
@@ -98,7 +144,8 @@ export const backport: Command = {
       const eq = c.indexOf('=');
       const k = c.slice(0, eq);
       const v = c.slice(eq + 1);
-      if ((k !== 'ed07d9a021df' && k !== '4e35c1cb9460') || eq < 0 || !/^[0-9a-f]{7,40}$/i.test(v)) throw new UsageError(`--commit takes ed07d9a021df=SHA or 4e35c1cb9460=SHA, got ${JSON.stringify(c)}`);
+      if ((k !== 'ed07d9a021df' && k !== '4e35c1cb9460') || eq < 0 || !/^[0-9a-f]{7,40}$/i.test(v))
+        throw new UsageError(`--commit takes ed07d9a021df=SHA or 4e35c1cb9460=SHA, got ${JSON.stringify(c)}`);
       commits[k] = v;
     }
     const reverts: Partial<Record<'azure-937963' | 'azure-952939', string[]>> = {};
@@ -106,7 +153,8 @@ export const backport: Command = {
       const eq = r.indexOf('=');
       const k = r.slice(0, eq);
       const v = r.slice(eq + 1);
-      if ((k !== 'azure-937963' && k !== 'azure-952939') || eq < 0 || !/^[0-9a-f]{7,40}$/i.test(v)) throw new UsageError(`--revert takes azure-937963=SHA or azure-952939=SHA, got ${JSON.stringify(r)}`);
+      if ((k !== 'azure-937963' && k !== 'azure-952939') || eq < 0 || !/^[0-9a-f]{7,40}$/i.test(v))
+        throw new UsageError(`--revert takes azure-937963=SHA or azure-952939=SHA, got ${JSON.stringify(r)}`);
       (reverts[k] ??= []).push(v);
     }
     const bugText = str(a, 'bug');
@@ -152,21 +200,47 @@ export const backport: Command = {
         } catch (e) {
           throw new InputError(`${tpFile}: not a saved test plan run (${(e as Error).message.split('\n')[0]})`);
         }
-        if (!saved || !Array.isArray(saved.runs) || typeof saved.command !== 'string') throw new InputError(`${tpFile}: not the JSON of conntrack-backport testplan --json`);
+        if (!saved || !Array.isArray(saved.runs) || typeof saved.command !== 'string')
+          throw new InputError(`${tpFile}: not the JSON of conntrack-backport testplan --json`);
         testPlan = testPlanSection(saved);
       }
-      if (flag(a, 'cover-letter')) cover = coverLetter({ plan, detection, signoff: diff?.resolved.signoff ?? plan.options.signoff, diffstat: diff ? diffstat(diff.files) : undefined, testPlan });
+      if (flag(a, 'cover-letter'))
+        cover = coverLetter({
+          plan,
+          detection,
+          signoff: diff?.resolved.signoff ?? plan.options.signoff,
+          diffstat: diff ? diffstat(diff.files) : undefined,
+          testPlan,
+        });
       if (flag(a, 'json')) {
-        io.out(JSON.stringify({ plan, messages, problem, conflict: diff?.conflict, diff: flag(a, 'diff') ? diff?.files.map(({ path, patch }) => ({ path, patch })) : undefined, coverLetter: cover }, null, 2));
+        io.out(
+          JSON.stringify(
+            {
+              plan,
+              messages,
+              problem,
+              conflict: diff?.conflict,
+              diff: flag(a, 'diff') ? diff?.files.map(({ path, patch }) => ({ path, patch })) : undefined,
+              coverLetter: cover,
+            },
+            null,
+            2,
+          ),
+        );
       } else {
         io.out(formatPlan(plan, 'text', messages));
         if (problem) io.out(`cannot preview: ${problem}`);
-        if (diff?.conflict) io.out(`predicted conflict at step ${diff.conflict.step} (${diff.conflict.subject}) in ${diff.conflict.files.join(', ')}`);
+        if (diff?.conflict)
+          io.out(`predicted conflict at step ${diff.conflict.step} (${diff.conflict.subject}) in ${diff.conflict.files.join(', ')}`);
         if (flag(a, 'diff') && diff) for (const f of diff.files) io.out(f.patch);
         if (cover) io.out(`\n${cover}`);
       }
       return plan.blocked || problem ? EXIT.gate : EXIT.ok;
     }
-    return printRun(await applyPlan(treeRoot, plan, { stash: flag(a, 'stash'), onProgress: progress, noVerify: flag(a, 'no-verify'), keepOnMismatch }), a, io);
+    return printRun(
+      await applyPlan(treeRoot, plan, { stash: flag(a, 'stash'), onProgress: progress, noVerify: flag(a, 'no-verify'), keepOnMismatch }),
+      a,
+      io,
+    );
   },
 };

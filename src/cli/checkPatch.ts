@@ -19,7 +19,11 @@ export async function checkPatchAgainst(patchFile: string, target: PatchTarget, 
   const patchText = readTextInput(patchFile, io, 'a patch or mbox');
   const msgs = parsePatchFile(patchText);
   if (!msgs.length) throw new InputError(`${patchFile === '-' ? 'stdin' : patchFile}: no diff found (not a patch or mbox)`);
-  const paths = [...new Set(msgs.flatMap((m) => m.files.map((f) => stripPrefix(f.newFileName && f.newFileName !== '/dev/null' ? f.newFileName : f.oldFileName))))];
+  const paths = [
+    ...new Set(
+      msgs.flatMap((m) => m.files.map((f) => stripPrefix(f.newFileName && f.newFileName !== '/dev/null' ? f.newFileName : f.oldFileName))),
+    ),
+  ];
   if (typeof target === 'object' && 'stdin' in target) {
     // One file on stdin stands for nf_conntrack_core.c, or for the only file the patch touches.
     const text = target.stdin;
@@ -35,7 +39,8 @@ export async function checkPatchAgainst(patchFile: string, target: PatchTarget, 
   const root = t.treeRoot;
   return checkPatchText(patchText, (p) => {
     const candidates = root ? [path.join(root, p)] : [t.file];
-    for (const c of candidates) if (fs.existsSync(c) && (root || path.basename(c) === path.basename(p))) return fs.readFileSync(c, 'latin1');
+    for (const c of candidates)
+      if (fs.existsSync(c) && (root || path.basename(c) === path.basename(p))) return fs.readFileSync(c, 'latin1');
     return null;
   });
 }
@@ -43,7 +48,10 @@ export async function checkPatchAgainst(patchFile: string, target: PatchTarget, 
 export const checkPatch: Command = {
   name: 'check-patch',
   summary: 'Is this patch applied here? Per hunk, robust to offsets and moved functions.',
-  synopsis: ['[--json] [--fail-on-missing] <patch-or-mbox | -> <kernel-tree | file | ->', '[--json] [--fail-on-missing] --ref REF <patch-or-mbox | -> <repository>'],
+  synopsis: [
+    '[--json] [--fail-on-missing] <patch-or-mbox | -> <kernel-tree | file | ->',
+    '[--json] [--fail-on-missing] --ref REF <patch-or-mbox | -> <repository>',
+  ],
   options: {
     json: { type: 'boolean', help: 'the per-patch, per-hunk reports as JSON' },
     'fail-on-missing': { type: 'boolean', help: 'exit 1 unless every patch is fully applied (a CI gate)' },
@@ -68,11 +76,19 @@ export const checkPatch: Command = {
         io.out(`${r.subject || '(no subject)'}: ${r.overall} — ${r.explain}`);
         for (const f of r.files) {
           if (!f.present) io.out(`  ${f.path}: not in this tree`);
-          for (const h of f.hunks) io.out(`  ${f.path} hunk ${h.index}${h.function ? ` (${h.function})` : ''}: ${h.state}${h.line ? ` near line ${h.line}` : ''} — ${h.reason}`);
+          for (const h of f.hunks)
+            io.out(
+              `  ${f.path} hunk ${h.index}${h.function ? ` (${h.function})` : ''}: ${h.state}${h.line ? ` near line ${h.line}` : ''} — ${h.reason}`,
+            );
         }
       }
     if (flag(a, 'fail-on-missing') && reports.some((r) => r.overall !== 'applied')) {
-      io.err(`conntrack-backport check-patch: not applied: ${reports.filter((r) => r.overall !== 'applied').map((r) => `${r.subject || '(no subject)'} (${r.overall})`).join(', ')}`);
+      io.err(
+        `conntrack-backport check-patch: not applied: ${reports
+          .filter((r) => r.overall !== 'applied')
+          .map((r) => `${r.subject || '(no subject)'} (${r.overall})`)
+          .join(', ')}`,
+      );
       return EXIT.gate;
     }
     return EXIT.ok;

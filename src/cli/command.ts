@@ -137,7 +137,8 @@ export function parseCommand(c: Command, argv: string[], all: Command[]): Parsed
     if (set.length > 1) throw new UsageError(`${set.map((f) => `--${f}`).join(' and ')} cannot be used together`);
   }
   const p = c.positionals;
-  if (r.positionals.length > p.max) throw new UsageError(`unexpected argument '${r.positionals[p.max]}' (${c.name} takes ${p.max ? p.names : 'no arguments'})`);
+  if (r.positionals.length > p.max)
+    throw new UsageError(`unexpected argument '${r.positionals[p.max]}' (${c.name} takes ${p.max ? p.names : 'no arguments'})`);
   if (r.positionals.length < p.min) throw new UsageError(`${c.name} needs ${p.names}`);
   return { values, positionals: r.positionals };
 }
@@ -156,7 +157,10 @@ function cleanParseError(e: Error): string {
 
 export function helpText(c: Command): string {
   const opts = optionsOf(c);
-  const rows = Object.entries(opts).map(([k, o]) => [`--${k}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}${o.multiple ? ' ...' : ''}`, o.help]);
+  const rows = Object.entries(opts).map(([k, o]) => [
+    `--${k}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}${o.multiple ? ' ...' : ''}`,
+    o.help,
+  ]);
   const w = Math.min(30, Math.max(...rows.map((r) => r[0].length)));
   return [
     ...c.synopsis.map((s, i) => `${i ? '       ' : 'usage: '}conntrack-backport ${c.name} ${s}`),

@@ -21,7 +21,13 @@ export const demoRepo: Command = {
     const { createDemoRepos } = await import('../core/fixtures/demoRepo');
     const scenario = (str(a, 'scenario') ?? 'azure') as RepoScenario;
     if (!SCENARIOS.includes(scenario)) throw new UsageError(`unknown scenario ${scenario} (one of ${SCENARIOS.join(', ')})`);
-    const r = await createDemoRepos({ dir: path.resolve(a.positionals[0]), scenario, conflict: flag(a, 'conflict'), lines: true, recordOverrides: true });
+    const r = await createDemoRepos({
+      dir: path.resolve(a.positionals[0]),
+      scenario,
+      conflict: flag(a, 'conflict'),
+      lines: true,
+      recordOverrides: true,
+    });
     // The tree's git config records the upstream ids (conntrack-backport.<id>.commit), so no --commit is needed.
     const cmd = `node dist/cli.js backport --plan ${r.tree} --remote ${r.remote} --bug 1836816`;
     if (flag(a, 'json')) io.out(JSON.stringify({ ...r, baseCore: undefined, fixedCore: undefined, planCommand: cmd }, null, 2));

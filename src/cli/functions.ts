@@ -11,8 +11,19 @@ export const functions: Command = {
   positionals: { min: 1, max: 1, names: 'a C file (or - for stdin)' },
   async run(a, io) {
     const fns = await indexFunctions(readTextInput(a.positionals[0], io, 'C source', 'latin1'));
-    if (flag(a, 'json')) io.out(JSON.stringify(fns.map(({ bodyStart, bodyEnd, ...f }) => (void bodyStart, void bodyEnd, f)), null, 2));
-    else for (const f of fns) io.out(`${String(f.startLine).padStart(5)}-${String(f.endLine).padEnd(5)} ${f.name}${f.condition ? `   [#if ${f.condition}]` : ''}`);
+    if (flag(a, 'json'))
+      io.out(
+        JSON.stringify(
+          fns.map(({ bodyStart, bodyEnd, ...f }) => (void bodyStart, void bodyEnd, f)),
+          null,
+          2,
+        ),
+      );
+    else
+      for (const f of fns)
+        io.out(
+          `${String(f.startLine).padStart(5)}-${String(f.endLine).padEnd(5)} ${f.name}${f.condition ? `   [#if ${f.condition}]` : ''}`,
+        );
     return 0;
   },
 };

@@ -47,7 +47,11 @@ export function usage(): string {
 
 /** One line, whatever the error carried (git's stderr, multi-line messages). */
 function oneLine(s: string): string {
-  const t = s.split('\n').map((l) => l.trim()).filter(Boolean).join(' / ');
+  const t = s
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' / ');
   return t.length > 400 ? `${t.slice(0, 397)}...` : t;
 }
 
@@ -75,7 +79,10 @@ export async function main(
   }
   const cmd = COMMANDS.find((c) => c.name === first);
   if (!cmd) {
-    const near = nearest(first.replace(/^-+/, ''), COMMANDS.map((c) => c.name));
+    const near = nearest(
+      first.replace(/^-+/, ''),
+      COMMANDS.map((c) => c.name),
+    );
     err(
       first.startsWith('-')
         ? `conntrack-backport: a command comes first (${COMMANDS.map((c) => c.name).join(', ')}), got option ${first}`

@@ -12,9 +12,18 @@ export const probe: Command = {
   synopsis: ['[--json] [--configs a,b] [--trials N] [--tree <kernel-tree>]'],
   options: {
     json: { type: 'boolean', help: 'as JSON' },
-    configs: { type: 'string', multiple: true, value: 'LIST', help: 'configurations (default all: serial,nonat,masq,dnat1,dnat2-random,dnat2-nth,snat-ports)' },
+    configs: {
+      type: 'string',
+      multiple: true,
+      value: 'LIST',
+      help: 'configurations (default all: serial,nonat,masq,dnat1,dnat2-random,dnat2-nth,snat-ports)',
+    },
     trials: { type: 'string', value: 'N', help: 'racing trials per configuration (default 3000)' },
-    tree: { type: 'string', value: 'PATH', help: "the running kernel's source tree: its static verdicts and model variant beside the measurement" },
+    tree: {
+      type: 'string',
+      value: 'PATH',
+      help: "the running kernel's source tree: its static verdicts and model variant beside the measurement",
+    },
     iptables: { type: 'string', value: 'CMD', help: 'iptables command to use (default iptables)' },
     timeout: { type: 'string', value: 'MS', help: 'reply timeout per trial (default 10)' },
   },
@@ -38,7 +47,16 @@ export const probe: Command = {
         /* a loose file */
       }
     }
-    const r = await runProbe({ configs: list(a, 'configs'), trials: num(a, 'trials'), iptables: str(a, 'iptables'), replyTimeoutMs: num(a, 'timeout'), detection, variant, treePath: tree, treeRelease });
+    const r = await runProbe({
+      configs: list(a, 'configs'),
+      trials: num(a, 'trials'),
+      iptables: str(a, 'iptables'),
+      replyTimeoutMs: num(a, 'timeout'),
+      detection,
+      variant,
+      treePath: tree,
+      treeRelease,
+    });
     io.out(flag(a, 'json') ? JSON.stringify(r, null, 2) : formatProbe(r));
     return EXIT.ok;
   },

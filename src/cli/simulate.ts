@@ -18,18 +18,52 @@ export const simulate: Command = {
     trials: { type: 'string', value: 'N', help: 'Monte Carlo trials' },
     seed: { type: 'string', value: 'S', help: 'random seed (runs are reproducible per seed)' },
     json: { type: 'boolean', help: 'as JSON' },
-    set: { type: 'string', multiple: true, value: 'KNOB=VALUE', help: 'change one scenario knob (repeatable; see --knobs), e.g. --set portMode=random-fully --set endpoints=3' },
+    set: {
+      type: 'string',
+      multiple: true,
+      value: 'KNOB=VALUE',
+      help: 'change one scenario knob (repeatable; see --knobs), e.g. --set portMode=random-fully --set endpoints=3',
+    },
     knobs: { type: 'boolean', help: 'list the knobs --set accepts and exit' },
-    threads: { type: 'string', value: 'N', help: 'Monte Carlo worker threads (default: every core; 1: this thread). Results do not depend on it' },
-    workarounds: { type: 'boolean', help: '"can I drop my workaround?": lookups delayed by a timeout for this variant and after the backport, with and without each mitigation' },
-    after: { type: 'string', value: 'NAME', help: 'with --workarounds: the variant after the backport (default: both upstream fixes, or the variant itself for rework trees)' },
+    threads: {
+      type: 'string',
+      value: 'N',
+      help: 'Monte Carlo worker threads (default: every core; 1: this thread). Results do not depend on it',
+    },
+    workarounds: {
+      type: 'boolean',
+      help: '"can I drop my workaround?": lookups delayed by a timeout for this variant and after the backport, with and without each mitigation',
+    },
+    after: {
+      type: 'string',
+      value: 'NAME',
+      help: 'with --workarounds: the variant after the backport (default: both upstream fixes, or the variant itself for rework trees)',
+    },
     'no-history': { type: 'boolean', help: 'with from-tree: source layer only' },
   },
   positionals: { min: 0, max: 1, names: 'a kernel tree (with --variant from-tree)' },
-  conflicts: [['exhaustive', 'trials'], ['exhaustive', 'seed']],
+  conflicts: [
+    ['exhaustive', 'trials'],
+    ['exhaustive', 'seed'],
+  ],
   async run(a, io: Io) {
-    const { runSimulateCommand, modelVariantFromDetection, SCENARIO_NAMES, SCENARIOS, parseKnobSettings, knobHelp, mitigationTable, renderMitigationTable, backportTarget, isModelVariantId, MODEL_VARIANT_IDS } = await import('../core/model');
-    if (flag(a, 'knobs')) { io.out(knobHelp().join('\n')); return 0; }
+    const {
+      runSimulateCommand,
+      modelVariantFromDetection,
+      SCENARIO_NAMES,
+      SCENARIOS,
+      parseKnobSettings,
+      knobHelp,
+      mitigationTable,
+      renderMitigationTable,
+      backportTarget,
+      isModelVariantId,
+      MODEL_VARIANT_IDS,
+    } = await import('../core/model');
+    if (flag(a, 'knobs')) {
+      io.out(knobHelp().join('\n'));
+      return 0;
+    }
     const scenario = str(a, 'scenario');
     let variant = str(a, 'variant');
     if (!scenario) throw new UsageError(`simulate needs --scenario (one of ${SCENARIO_NAMES.join(', ')})`);
@@ -50,7 +84,8 @@ export const simulate: Command = {
       const m = modelVariantFromDetection(d);
       variant = m.variant;
       caveats.push(`variant ${m.variant} detected from ${tree}`, ...m.caveats);
-    } else if (a.positionals.length) throw new UsageError(`a tree argument is only read with --variant from-tree (got '${a.positionals[0]}')`);
+    } else if (a.positionals.length)
+      throw new UsageError(`a tree argument is only read with --variant from-tree (got '${a.positionals[0]}')`);
     if (flag(a, 'workarounds')) {
       if (preset.kind !== 'race') throw new UsageError(`--workarounds needs a DNS race scenario, not ${scenario}`);
       if (!isModelVariantId(variant)) throw new UsageError(`unknown variant "${variant}" (known: ${MODEL_VARIANT_IDS.join(', ')})`);
@@ -67,12 +102,23 @@ export const simulate: Command = {
       let mc;
       if (!exhaustive && preset.kind === 'race' && isModelVariantId(variant)) {
         const { monteCarloParallel } = await import('../core/model/pool');
-        mc = await monteCarloParallel(scenario, variant, { trials: num(a, 'trials') ?? 100_000, seed: num(a, 'seed') ?? 1, overrides: settings.overrides, threads: num(a, 'threads') });
+        mc = await monteCarloParallel(scenario, variant, {
+          trials: num(a, 'trials') ?? 100_000,
+          seed: num(a, 'seed') ?? 1,
+          overrides: settings.overrides,
+          threads: num(a, 'threads'),
+        });
       }
       r = runSimulateCommand({
         mc,
-        scenario, variant, exhaustive: flag(a, 'exhaustive'), trials: num(a, 'trials'), seed: num(a, 'seed'), json: flag(a, 'json'),
-        overrides: settings.overrides, table: settings.table,
+        scenario,
+        variant,
+        exhaustive: flag(a, 'exhaustive'),
+        trials: num(a, 'trials'),
+        seed: num(a, 'seed'),
+        json: flag(a, 'json'),
+        overrides: settings.overrides,
+        table: settings.table,
       });
     } catch (e) {
       if (e instanceof UsageError) throw e;

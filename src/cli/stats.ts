@@ -16,7 +16,10 @@ export const stats: Command = {
       const s = parseConntrackStats(text);
       const verdict = interpretStats(s, {});
       if (flag(a, 'json')) io.out(JSON.stringify({ stats: s, interpretation: verdict }, null, 2));
-      else io.out([verdict.summary, ...verdict.sentences.filter((x: string) => x !== verdict.summary).map((x: string) => `  ${x}`)].join('\n'));
+      else
+        io.out(
+          [verdict.summary, ...verdict.sentences.filter((x: string) => x !== verdict.summary).map((x: string) => `  ${x}`)].join('\n'),
+        );
     } catch (e) {
       if (e instanceof ConntrackStatsError) throw new InputError(`${src === '-' ? 'stdin' : src}: ${e.message}`);
       throw e;

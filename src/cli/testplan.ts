@@ -6,15 +6,24 @@ import { Command, EXIT, flag, InputError, list, num, str, UsageError } from './c
 
 export const testplan: Command = {
   name: 'testplan',
-  summary: 'Prove the backport on this kernel tree: build it out of place, boot it in a VM, race UDP through NAT, counters beside the model.',
+  summary:
+    'Prove the backport on this kernel tree: build it out of place, boot it in a VM, race UDP through NAT, counters beside the model.',
   synopsis: ['[--json|--markdown] <kernel-tree> [--after-plan [--remote R] [--patch FILE]...] [--configs a,b] [--trials N] [--ref REF]'],
   options: {
     json: { type: 'boolean', help: 'the whole result as JSON' },
     markdown: { type: 'boolean', help: "the cover letter's [Test Plan] body (commands and table)" },
-    'after-plan': { type: 'boolean', help: 'also build and race the tree as the backport plan leaves it (applied in a throw-away repository)' },
+    'after-plan': {
+      type: 'boolean',
+      help: 'also build and race the tree as the backport plan leaves it (applied in a throw-away repository)',
+    },
     remote: { type: 'string', value: 'R', help: 'with --after-plan: remote the upstream commits are fetched from' },
     patch: { type: 'string', multiple: true, value: 'FILE', help: 'with --after-plan: mbox/patch files holding the upstream commits' },
-    configs: { type: 'string', multiple: true, value: 'LIST', help: 'configurations (default all: serial,nonat,masq,dnat1,dnat2-random,dnat2-nth,snat-ports)' },
+    configs: {
+      type: 'string',
+      multiple: true,
+      value: 'LIST',
+      help: 'configurations (default all: serial,nonat,masq,dnat1,dnat2-random,dnat2-nth,snat-ports)',
+    },
     trials: { type: 'string', value: 'N', help: 'racing trials per configuration (default 10000)' },
     ref: { type: 'string', value: 'REF', help: 'the commit to build (default HEAD; uncommitted changes are never built)' },
     accel: { type: 'string', value: 'kvm|tcg|auto', help: 'qemu accelerator (default auto: KVM when /dev/kvm opens)' },
@@ -38,14 +47,24 @@ export const testplan: Command = {
     if (!['kvm', 'tcg', 'auto'].includes(accel)) throw new UsageError(`--accel must be kvm, tcg or auto, got '${accel}'`);
     const ipt = str(a, 'iptables') ?? 'legacy';
     if (ipt !== 'legacy' && ipt !== 'nft') throw new UsageError(`--iptables must be legacy or nft, got '${ipt}'`);
-    if (!flag(a, 'after-plan') && (str(a, 'remote') || list(a, 'patch').length)) throw new UsageError('--remote and --patch are read only with --after-plan');
+    if (!flag(a, 'after-plan') && (str(a, 'remote') || list(a, 'patch').length))
+      throw new UsageError('--remote and --patch are read only with --after-plan');
     const t0 = Date.now();
     let r;
     try {
       r = await runTestPlan(a.positionals[0], {
-        afterPlan: flag(a, 'after-plan'), plan: { remote: str(a, 'remote'), patchFiles: list(a, 'patch') }, configs: list(a, 'configs'),
-        trials: num(a, 'trials'), ref: str(a, 'ref'), accel: accel as 'kvm' | 'tcg' | 'auto', iptables: ipt, replyTimeoutMs: num(a, 'timeout'),
-        maxSecondsPerConfig: num(a, 'max-seconds'), cache: str(a, 'cache'), jobs: num(a, 'jobs'), buildOnly: flag(a, 'build-only'),
+        afterPlan: flag(a, 'after-plan'),
+        plan: { remote: str(a, 'remote'), patchFiles: list(a, 'patch') },
+        configs: list(a, 'configs'),
+        trials: num(a, 'trials'),
+        ref: str(a, 'ref'),
+        accel: accel as 'kvm' | 'tcg' | 'auto',
+        iptables: ipt,
+        replyTimeoutMs: num(a, 'timeout'),
+        maxSecondsPerConfig: num(a, 'max-seconds'),
+        cache: str(a, 'cache'),
+        jobs: num(a, 'jobs'),
+        buildOnly: flag(a, 'build-only'),
         progress: flag(a, 'progress') ? (phase, m) => io.err(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${phase}: ${m}`) : undefined,
       });
     } catch (e) {

@@ -128,11 +128,33 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     sites: ['race4.update-without-clash-logic'],
     parentSite: 'race4.nfqueue-clash-logic',
     series: [
-      { commit: 'd8f84a9bc7c4', subject: "netfilter: nf_nat: don't try nat source port reallocation for reverse dir clash", changes: 'net/netfilter/nf_nat_core.c: the NAT tuple check also looks for a clash in the reverse direction' },
-      { commit: 'a4e6a1031e77', subject: 'netfilter: conntrack: add clash resolution for reverse collisions', changes: 'net/netfilter/nf_conntrack_core.c: nf_ct_match_reverse() and nf_ct_can_merge(); __nf_ct_resolve_clash() merges when nf_ct_can_merge() (catalogue entry reverse-2024)' },
-      { commit: 'a57856c0bbc2', subject: 'selftests: netfilter: add reverse-clash resolution test case', changes: 'tools/testing/selftests/net/netfilter/' },
-      { commit: '8af79d3edb5fd2dce35ea0a71595b6d4f9962350', subject: 'netfilter: nfnetlink_queue: remove old clash resolution logic', changes: 'net/netfilter/nf_conntrack_core.c: __nf_conntrack_update() deleted and nf_conntrack_update() keeps only the helper confirm; include/linux/netfilter.h: manip_pkt leaves struct nf_nat_hook; net/netfilter/nf_nat_core.c: its .manip_pkt initialiser goes' },
-      { commit: 'e306e3739d9a35c89176281f9ff6c600fcc859a4', subject: 'kselftest: add test for nfqueue induced conntrack race', changes: 'tools/testing/selftests/net/netfilter/nft_queue.sh' },
+      {
+        commit: 'd8f84a9bc7c4',
+        subject: "netfilter: nf_nat: don't try nat source port reallocation for reverse dir clash",
+        changes: 'net/netfilter/nf_nat_core.c: the NAT tuple check also looks for a clash in the reverse direction',
+      },
+      {
+        commit: 'a4e6a1031e77',
+        subject: 'netfilter: conntrack: add clash resolution for reverse collisions',
+        changes:
+          'net/netfilter/nf_conntrack_core.c: nf_ct_match_reverse() and nf_ct_can_merge(); __nf_ct_resolve_clash() merges when nf_ct_can_merge() (catalogue entry reverse-2024)',
+      },
+      {
+        commit: 'a57856c0bbc2',
+        subject: 'selftests: netfilter: add reverse-clash resolution test case',
+        changes: 'tools/testing/selftests/net/netfilter/',
+      },
+      {
+        commit: '8af79d3edb5fd2dce35ea0a71595b6d4f9962350',
+        subject: 'netfilter: nfnetlink_queue: remove old clash resolution logic',
+        changes:
+          'net/netfilter/nf_conntrack_core.c: __nf_conntrack_update() deleted and nf_conntrack_update() keeps only the helper confirm; include/linux/netfilter.h: manip_pkt leaves struct nf_nat_hook; net/netfilter/nf_nat_core.c: its .manip_pkt initialiser goes',
+      },
+      {
+        commit: 'e306e3739d9a35c89176281f9ff6c600fcc859a4',
+        subject: 'kselftest: add test for nfqueue induced conntrack race',
+        changes: 'tools/testing/selftests/net/netfilter/nft_queue.sh',
+      },
     ],
     note: "nfqueue's own clash handling on reinject (look up the clashing entry, swap it in, redo NAT via nf_nat_hook->manip_pkt) is removed; the core resolver (v5.6 rework, 6a757c07e51f) settles the clash at confirm. Must not be backported below v5.6",
   },
@@ -147,4 +169,13 @@ export function entry(id: VariantId): CatalogueEntry {
 /** Functions that hold the race-1 merge decision in some era. */
 export const RESOLVER_FUNCTIONS = ['nf_ct_resolve_clash', '__nf_ct_resolve_clash', 'nf_ct_can_merge'];
 /** Functions a file must define (at least one) to be taken for nf_conntrack_core.c. */
-export const CORE_ANCHORS = ['__nf_conntrack_confirm', 'nf_conntrack_tuple_taken', 'nf_ct_resolve_clash', 'nf_conntrack_in', 'nf_conntrack_alloc', 'nf_conntrack_find_get', 'nf_conntrack_hash_check_insert', 'init_conntrack'];
+export const CORE_ANCHORS = [
+  '__nf_conntrack_confirm',
+  'nf_conntrack_tuple_taken',
+  'nf_ct_resolve_clash',
+  'nf_conntrack_in',
+  'nf_conntrack_alloc',
+  'nf_conntrack_find_get',
+  'nf_conntrack_hash_check_insert',
+  'init_conntrack',
+];

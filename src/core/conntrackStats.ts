@@ -37,16 +37,25 @@ function finish(format: ConntrackStats['format'], cpus: CpuStats[], entries?: nu
   const totals = {} as Record<CounterName, number>;
   const present = new Set<CounterName>();
   for (const n of COUNTER_NAMES) totals[n] = 0;
-  for (const c of cpus) for (const [k, v] of Object.entries(c.counters)) { totals[k as CounterName] += v!; present.add(k as CounterName); }
+  for (const c of cpus)
+    for (const [k, v] of Object.entries(c.counters)) {
+      totals[k as CounterName] += v!;
+      present.add(k as CounterName);
+    }
   return { format, cpus, totals, present: COUNTER_NAMES.filter((n) => present.has(n)), entries, summary };
 }
 
 export function parseConntrackStats(text: string): ConntrackStats {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !/^\$ /.test(l) && l !== '[...]');
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !/^\$ /.test(l) && l !== '[...]');
   if (!lines.length) throw new ConntrackStatsError('empty input: paste the output of `conntrack -S` or /proc/net/stat/nf_conntrack');
   if (lines.some((l) => /^cpu=\d+/.test(l))) return parseNetlink(lines);
   if (/^entries\s/.test(lines[0]) || /^[a-z_]+(\s+[a-z_]+){3,}$/.test(lines[0])) return parseProc(lines);
-  throw new ConntrackStatsError(`not conntrack statistics: expected "cpu=N found=..." rows or a /proc/net/stat/nf_conntrack header, got "${lines[0].slice(0, 60)}"`);
+  throw new ConntrackStatsError(
+    `not conntrack statistics: expected "cpu=N found=..." rows or a /proc/net/stat/nf_conntrack header, got "${lines[0].slice(0, 60)}"`,
+  );
 }
 
 function parseNetlink(lines: string[]): ConntrackStats {
@@ -69,7 +78,8 @@ function parseNetlink(lines: string[]): ConntrackStats {
       for (const [k, v] of Object.entries(rec)) {
         if (k === 'cpu') continue;
         const name = counterName(k);
-        if (name) c.counters[name] = v; else c.extra[k] = v;
+        if (name) c.counters[name] = v;
+        else c.extra[k] = v;
       }
       cpus.push(c);
     } else summary = { ...summary, ...rec };
@@ -83,15 +93,20 @@ function parseProc(lines: string[]): ConntrackStats {
   let entries: number | undefined;
   lines.slice(1).forEach((line, i) => {
     const cols = line.split(/\s+/);
-    if (cols.length !== header.length) throw new ConntrackStatsError(`row ${i + 1} has ${cols.length} columns, header has ${header.length}`);
+    if (cols.length !== header.length)
+      throw new ConntrackStatsError(`row ${i + 1} has ${cols.length} columns, header has ${header.length}`);
     const c: CpuStats = { cpu: i, counters: {}, extra: {} };
     cols.forEach((h, j) => {
       if (!/^[0-9a-fA-F]+$/.test(h)) throw new ConntrackStatsError(`row ${i + 1}: "${h}" is not a hex value`);
       const v = parseInt(h, 16);
       const k = header[j];
-      if (k === 'entries') { entries = v; return; }
+      if (k === 'entries') {
+        entries = v;
+        return;
+      }
       const name = counterName(k);
-      if (name) c.counters[name] = v; else c.extra[k] = v;
+      if (name) c.counters[name] = v;
+      else c.extra[k] = v;
     });
     cpus.push(c);
   });
@@ -129,27 +144,38 @@ export function interpretStats(stats: ConntrackStats, prediction: ModelPredictio
   if (t.insert_failed > 0) {
     if (t.drop === t.insert_failed && !(hasClashCol && t.clash_resolve > 0)) {
       unresolved = true;
-      s.push(`insert_failed rises with drop equal (${t.insert_failed}): clashes are not resolved — race 1/2 unresolved (or TCP SNAT port collisions)`);
+      s.push(
+        `insert_failed rises with drop equal (${t.insert_failed}): clashes are not resolved — race 1/2 unresolved (or TCP SNAT port collisions)`,
+      );
     } else if (t.drop < t.insert_failed && !hasClashCol) {
-      s.push(`insert_failed=${t.insert_failed} > drop=${t.drop}: ${t.insert_failed - t.drop} clashes were merged (clash resolution for matching entries works), ${t.drop} were not`);
+      s.push(
+        `insert_failed=${t.insert_failed} > drop=${t.drop}: ${t.insert_failed - t.drop} clashes were merged (clash resolution for matching entries works), ${t.drop} were not`,
+      );
       unresolved = t.drop > 0;
     } else {
       unresolved = true;
-      s.push(`insert_failed=${t.insert_failed}: clashes still fail${hasClashCol ? ' after the rework (TCP port collisions or both directions clashing)' : ''}`);
+      s.push(
+        `insert_failed=${t.insert_failed}: clashes still fail${hasClashCol ? ' after the rework (TCP port collisions or both directions clashing)' : ''}`,
+      );
     }
   } else if (t.drop === 0) {
     s.push('insert_failed=0 and drop=0: no failed clashes');
   }
   const tableFull = t.early_drop > 0 || t.drop > t.insert_failed;
   if (t.early_drop > 0) s.push(`early_drop=${t.early_drop}: the table reached nf_conntrack_max and non-assured entries were evicted`);
-  if (t.drop > t.insert_failed) s.push(`drop=${t.drop} exceeds insert_failed=${t.insert_failed}: packets dropped for other reasons (table full)`);
+  if (t.drop > t.insert_failed)
+    s.push(`drop=${t.drop} exceeds insert_failed=${t.insert_failed}: packets dropped for other reasons (table full)`);
   if (prediction.counters) {
     const pd = prediction.counters.drop ?? 0;
     const who = prediction.variant ? `the model (${prediction.variant})` : 'the model';
-    if (pd === 0 && t.drop > 0) s.push(`${who} predicts no drops for this workload, the node shows drop=${t.drop}: the running kernel may not be the analysed tree, or another cause drops`);
-    else if (pd > 0 && t.drop === 0) s.push(`${who} predicts drops, the node shows none: the race may not be exercised, or the kernel carries more fixes than the tree`);
+    if (pd === 0 && t.drop > 0)
+      s.push(
+        `${who} predicts no drops for this workload, the node shows drop=${t.drop}: the running kernel may not be the analysed tree, or another cause drops`,
+      );
+    else if (pd > 0 && t.drop === 0)
+      s.push(`${who} predicts drops, the node shows none: the race may not be exercised, or the kernel carries more fixes than the tree`);
     else if (pd > 0 && t.drop > 0) s.push(`${who} also predicts drops: consistent`);
   }
-  const summary = unresolved ? s.find((x) => x.startsWith('insert_failed')) ?? s[0] : s[0];
+  const summary = unresolved ? (s.find((x) => x.startsWith('insert_failed')) ?? s[0]) : s[0];
   return { summary, sentences: s, rework2020: rework, unresolvedClashes: unresolved, tableFull };
 }

@@ -33,7 +33,9 @@ export function formatDetection(r: DetectionResult, style: 'text' | 'markdown'):
   for (const race of RACES) {
     const v = r.races[race];
     if (md) {
-      out.push(`\n## ${RACE_TITLES[race]}\n\n**${verdictLabel(v)}** — ${v.explain}${v.decidedBy ? ` _(decided by the ${v.decidedBy} layer)_` : ''}\n`);
+      out.push(
+        `\n## ${RACE_TITLES[race]}\n\n**${verdictLabel(v)}** — ${v.explain}${v.decidedBy ? ` _(decided by the ${v.decidedBy} layer)_` : ''}\n`,
+      );
       if (v.disagreement) out.push(`> ⚠ ${v.disagreement}\n`);
       for (const e of v.evidence) out.push(`- ${evidenceLine(e)}`);
     } else {
@@ -50,7 +52,9 @@ export function formatDetection(r: DetectionResult, style: 'text' | 'markdown'):
   out.push(md ? `\n## Other findings\n\n${extras.map((e) => `- ${e}`).join('\n')}` : `  ${extras.join('; ')}`);
   if (r.history) {
     const h = r.history;
-    const line = h.available ? `history: ${h.commitsTouchingFile} commit${h.commitsTouchingFile === 1 ? ' touches' : 's touch'} the file; ${h.commits.length} match${h.commits.length === 1 ? 'es' : ''} the catalogue` : `history: ${h.reason}`;
+    const line = h.available
+      ? `history: ${h.commitsTouchingFile} commit${h.commitsTouchingFile === 1 ? ' touches' : 's touch'} the file; ${h.commits.length} match${h.commits.length === 1 ? 'es' : ''} the catalogue`
+      : `history: ${h.reason}`;
     out.push(md ? `- ${line}` : `  ${line}`);
   }
   return out.join('\n');

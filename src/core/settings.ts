@@ -50,10 +50,12 @@ export function normalizeSettings(raw: Record<string, unknown>): { settings: Bac
   if (overrides && typeof overrides === 'object' && !Array.isArray(overrides)) {
     for (const [k, v] of Object.entries(overrides as Record<string, unknown>)) {
       if (!VARIANT_IDS.has(k)) problems.push(`commitOverrides: "${k}" is not a catalogue entry (one of ${[...VARIANT_IDS].join(', ')})`);
-      else if (typeof v !== 'string' || !SHA.test(v.trim())) problems.push(`commitOverrides.${k}: "${String(v)}" is not a commit id (7-40 hex digits)`);
+      else if (typeof v !== 'string' || !SHA.test(v.trim()))
+        problems.push(`commitOverrides.${k}: "${String(v)}" is not a commit id (7-40 hex digits)`);
       else s.commitOverrides[k as VariantId] = v.trim().toLowerCase();
     }
-  } else if (overrides !== undefined && overrides !== null) problems.push('commitOverrides must be an object of catalogue entry -> commit id');
+  } else if (overrides !== undefined && overrides !== null)
+    problems.push('commitOverrides must be an object of catalogue entry -> commit id');
 
   // Accept the forms people paste: "1836816", "#1836816", "LP: #1836816", a bug URL.
   const bug = str(raw.bugNumber);

@@ -18,14 +18,7 @@ export type Layer = 'source' | 'history' | 'patch';
 
 /** Identifiers of the catalogue entries (see catalogue.ts). */
 export type VariantId =
-  | 'ed07d9a021df'
-  | 'azure-937963'
-  | '4e35c1cb9460'
-  | '07998281c268'
-  | 'azure-952939'
-  | 'rework-2020'
-  | 'reverse-2024'
-  | 'nfqueue-2024';
+  'ed07d9a021df' | 'azure-937963' | '4e35c1cb9460' | '07998281c268' | 'azure-952939' | 'rework-2020' | 'reverse-2024' | 'nfqueue-2024';
 
 export interface Evidence {
   layer: Layer;

@@ -33,14 +33,21 @@ export class VerdictLensProvider implements vscode.CodeLensProvider, vscode.Disp
       result = await this.ctx.detection.forDocument(doc);
     } catch (err) {
       const first = new vscode.Range(0, 0, 0, 0);
-      return [new vscode.CodeLens(first, { title: '$(question) Conntrack: detection failed — see the Conntrack Backport output', command: 'workbench.action.output.toggleOutput', arguments: [] })];
+      return [
+        new vscode.CodeLens(first, {
+          title: '$(question) Conntrack: detection failed — see the Conntrack Backport output',
+          command: 'workbench.action.output.toggleOutput',
+          arguments: [],
+        }),
+      ];
     }
     if (token.isCancellationRequested) return [];
     const lenses: vscode.CodeLens[] = [];
     for (const group of lensPlan(result, doc.uri.toString())) {
       const line = Math.min(Math.max(group.line - 1, 0), doc.lineCount - 1);
       const range = new vscode.Range(line, 0, line, 0);
-      for (const item of group.items) lenses.push(new vscode.CodeLens(range, { title: item.title, command: item.command, arguments: item.args, tooltip: item.tooltip }));
+      for (const item of group.items)
+        lenses.push(new vscode.CodeLens(range, { title: item.title, command: item.command, arguments: item.args, tooltip: item.tooltip }));
     }
     if (lenses.length) mark('lenses:first');
     return lenses;

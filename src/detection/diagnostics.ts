@@ -12,15 +12,23 @@ export function registerDiagnostics(ctx: Ctx): vscode.Disposable[] {
     const open = vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri.toString());
     if (trigger === 'tree' && open) return;
     const items = diagnosticPlan(result, path.resolve(result.file) === uri.fsPath ? result.file : uri.fsPath).map((p) => {
-      const d = new vscode.Diagnostic(new vscode.Range(p.startLine - 1, 0, p.endLine - 1, Number.MAX_SAFE_INTEGER), p.message, p.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information);
+      const d = new vscode.Diagnostic(
+        new vscode.Range(p.startLine - 1, 0, p.endLine - 1, Number.MAX_SAFE_INTEGER),
+        p.message,
+        p.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information,
+      );
       d.source = DIAGNOSTIC_SOURCE;
       d.code = `${RACE_NAMES[p.race].toLowerCase().replace(' ', '')}/${p.code}`;
       return d;
     });
     collection.set(uri, items);
   });
-  return [collection, sub, vscode.workspace.onDidCloseTextDocument((d) => {
-    // A closed file's live diagnostics would go stale; a tree run sets them again.
-    if (collection.has(d.uri)) collection.delete(d.uri);
-  })];
+  return [
+    collection,
+    sub,
+    vscode.workspace.onDidCloseTextDocument((d) => {
+      // A closed file's live diagnostics would go stale; a tree run sets them again.
+      if (collection.has(d.uri)) collection.delete(d.uri);
+    }),
+  ];
 }

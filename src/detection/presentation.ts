@@ -26,7 +26,14 @@ export const VERDICT_ICON: Record<Verdict, string> = {
 };
 
 /** One-character marks for the status bar. */
-export const VERDICT_MARK: Record<Verdict, string> = { fixed: '✓', missing: '✗', partial: '◐', conditional: '⇄', unknown: '?', 'not-applicable': '–' };
+export const VERDICT_MARK: Record<Verdict, string> = {
+  fixed: '✓',
+  missing: '✗',
+  partial: '◐',
+  conditional: '⇄',
+  unknown: '?',
+  'not-applicable': '–',
+};
 
 const VARIANT_WORDS: Record<VariantId, string> = {
   ed07d9a021df: 'ed07d9a021df',
@@ -40,7 +47,7 @@ const VARIANT_WORDS: Record<VariantId, string> = {
 };
 
 export function variantWords(v: VariantId | null | undefined): string {
-  return v ? VARIANT_WORDS[v] ?? v : '';
+  return v ? (VARIANT_WORDS[v] ?? v) : '';
 }
 
 /** The races of a result in catalogue order (races the core adds later come after). */
@@ -60,7 +67,9 @@ type Fn = Pick<FunctionInfo, 'name' | 'startLine' | 'endLine' | 'nameLine' | 'co
 
 /** Source evidence of `v` that sits inside `fn`. */
 function evidenceIn(v: RaceVerdict, fn: Fn): Evidence[] {
-  return v.evidence.filter((e) => e.layer === 'source' && e.startLine !== undefined && e.startLine >= fn.startLine && e.startLine <= fn.endLine);
+  return v.evidence.filter(
+    (e) => e.layer === 'source' && e.startLine !== undefined && e.startLine >= fn.startLine && e.startLine <= fn.endLine,
+  );
 }
 
 /**
@@ -73,7 +82,10 @@ export function raceTitle(race: RaceId, v: RaceVerdict, fn?: Fn): string {
   switch (v.verdict) {
     case 'fixed':
       // The 2020 rework is race 3's own fix; for races 1 and 2 it replaced the older fixes.
-      text = race === 'race3' && v.variant === 'rework-2020' ? 'fixed — by the 2020 rework' : `fixed — ${variantWords(v.variant) || 'fix present'}`;
+      text =
+        race === 'race3' && v.variant === 'rework-2020'
+          ? 'fixed — by the 2020 rework'
+          : `fixed — ${variantWords(v.variant) || 'fix present'}`;
       break;
     case 'missing':
       text = 'missing — packets drop';
@@ -110,7 +122,8 @@ export interface StatusSummary {
 }
 
 export function summarize(r: DetectionResult): StatusSummary {
-  if (!r.kernelFile) return { text: '$(shield) conntrack: not analysed', tooltip: r.reason ?? 'not an nf_conntrack_core.c', level: 'warning' };
+  if (!r.kernelFile)
+    return { text: '$(shield) conntrack: not analysed', tooltip: r.reason ?? 'not an nf_conntrack_core.c', level: 'warning' };
   const marks = RACES.map((race, i) => `R${i + 1} ${VERDICT_MARK[r.races[race].verdict]}`).join(' ');
   let level: StatusSummary['level'] = 'ok';
   for (const race of RACES) {
@@ -125,7 +138,10 @@ export function summarize(r: DetectionResult): StatusSummary {
     if (v === 'missing' && race !== 'race3' && race !== 'race4') level = 'error';
     else if (level === 'ok') level = 'warning';
   }
-  const tooltip = RACES.map((race) => `${RACE_NAMES[race]}: ${r.races[race].verdict}${r.races[race].variant ? ` (${r.races[race].variant})` : ''} — ${r.races[race].explain}`).join('\n');
+  const tooltip = RACES.map(
+    (race) =>
+      `${RACE_NAMES[race]}: ${r.races[race].verdict}${r.races[race].variant ? ` (${r.races[race].variant})` : ''} — ${r.races[race].explain}`,
+  ).join('\n');
   return { text: `$(shield) conntrack: ${marks}`, tooltip, level };
 }
 
@@ -176,12 +192,23 @@ function needsBackport(race: RaceId, v: RaceVerdict): boolean {
 export function lensPlan(r: DetectionResult, uri: string): FunctionLenses[] {
   if (!r.kernelFile) {
     const reason = (r.reason ?? 'not an nf_conntrack_core.c').slice(0, 100);
-    return [{ function: '', line: 1, items: [{ title: `$(question) Conntrack: not analysed — ${reason}`, command: CMD.detect, args: [], tooltip: r.reason }] }];
+    return [
+      {
+        function: '',
+        line: 1,
+        items: [{ title: `$(question) Conntrack: not analysed — ${reason}`, command: CMD.detect, args: [], tooltip: r.reason }],
+      },
+    ];
   }
   const fns = Object.values(r.functions).sort((a, b) => a.startLine - b.startLine);
   const split = fns.some((f) => f.name === '__nf_ct_resolve_clash');
   // Line 1: every race at a glance (the first function lens of a real file is ~700 lines down).
-  const summary: LensItem[] = raceIds(r).map((race) => ({ title: `${VERDICT_ICON[r.races[race].verdict]} ${raceName(race)} ${r.races[race].verdict === 'not-applicable' ? 'not in this tree' : r.races[race].verdict}`, command: CMD.showEvidence, args: [race, undefined, uri], tooltip: raceTooltip(race, r.races[race]) }));
+  const summary: LensItem[] = raceIds(r).map((race) => ({
+    title: `${VERDICT_ICON[r.races[race].verdict]} ${raceName(race)} ${r.races[race].verdict === 'not-applicable' ? 'not in this tree' : r.races[race].verdict}`,
+    command: CMD.showEvidence,
+    args: [race, undefined, uri],
+    tooltip: raceTooltip(race, r.races[race]),
+  }));
   summary.push({ title: 'Show report', command: CMD.detect, args: [], tooltip: 'Whole-tree report with every piece of evidence' });
   const out: FunctionLenses[] = [{ function: '', line: 1, items: summary }];
   for (const fn of fns) {
@@ -190,14 +217,31 @@ export function lensPlan(r: DetectionResult, uri: string): FunctionLenses[] {
     const items: LensItem[] = [];
     if (role === 'summary') {
       const s = summarize(r);
-      items.push({ title: `$(shield) Clash path: ${s.text.replace('$(shield) conntrack: ', '')}`, command: CMD.detect, args: [], tooltip: s.tooltip });
+      items.push({
+        title: `$(shield) Clash path: ${s.text.replace('$(shield) conntrack: ', '')}`,
+        command: CMD.detect,
+        args: [],
+        tooltip: s.tooltip,
+      });
       items.push({ title: 'Show evidence', command: CMD.showEvidence, args: [undefined, undefined, uri] });
     } else {
-      for (const race of role) items.push({ title: raceTitle(race, r.races[race], fn), command: CMD.showEvidence, args: [race, undefined, uri], tooltip: raceTooltip(race, r.races[race]) });
+      for (const race of role)
+        items.push({
+          title: raceTitle(race, r.races[race], fn),
+          command: CMD.showEvidence,
+          args: [race, undefined, uri],
+          tooltip: raceTooltip(race, r.races[race]),
+        });
       const helper = fn.name === 'nf_ct_match' || fn.name === 'nf_ct_can_merge';
       items.push({ title: 'Show evidence', command: CMD.showEvidence, args: [role[0], undefined, uri] });
-      if (!helper && role.some((race) => needsBackport(race, r.races[race]))) items.push({ title: 'Plan backport', command: CMD.planBackport, args: [uri] });
-      if (!helper) items.push({ title: 'Simulate', command: CMD.openSimulation, args: [{ race: role[role.length - 1], scenario: scenarioFor(role[role.length - 1]), uri }] });
+      if (!helper && role.some((race) => needsBackport(race, r.races[race])))
+        items.push({ title: 'Plan backport', command: CMD.planBackport, args: [uri] });
+      if (!helper)
+        items.push({
+          title: 'Simulate',
+          command: CMD.openSimulation,
+          args: [{ race: role[role.length - 1], scenario: scenarioFor(role[role.length - 1]), uri }],
+        });
     }
     out.push({ function: fn.name, line: fn.startLine, items });
   }
@@ -251,9 +295,20 @@ export function diagnosticPlan(r: DetectionResult, file: string): DiagnosticPlan
     const v = r.races[race];
     if ((v.verdict !== 'missing' && v.verdict !== 'partial') || out.some((d) => d.race === race && d.severity === 'warning')) continue;
     if (file !== r.file) break;
-    const at = fns.find((f) => { const role = racesOf(f.name, split); return Array.isArray(role) && role.includes(race); }) ?? fns.find((f) => f.name === '__nf_conntrack_confirm');
+    const at =
+      fns.find((f) => {
+        const role = racesOf(f.name, split);
+        return Array.isArray(role) && role.includes(race);
+      }) ?? fns.find((f) => f.name === '__nf_conntrack_confirm');
     if (!at) continue;
-    out.push({ race, startLine: at.nameLine, endLine: at.nameLine, severity: 'warning', message: `${raceName(race)} drops here: ${v.explain}`, code: `${race}.${v.verdict}` });
+    out.push({
+      race,
+      startLine: at.nameLine,
+      endLine: at.nameLine,
+      severity: 'warning',
+      message: `${raceName(race)} drops here: ${v.explain}`,
+      code: `${race}.${v.verdict}`,
+    });
   }
   return out.sort((a, b) => a.startLine - b.startLine);
 }
@@ -268,7 +323,12 @@ export interface PickRow<T> {
 export function racePickRows(r: DetectionResult): PickRow<RaceId>[] {
   return RACES.map((race) => {
     const v = r.races[race];
-    return { label: `${VERDICT_ICON[v.verdict]} ${RACE_NAMES[race]}: ${v.verdict}${v.variant ? ` (${v.variant})` : ''}`, description: `${v.evidence.length} evidence item${v.evidence.length === 1 ? '' : 's'}`, detail: v.explain, value: race };
+    return {
+      label: `${VERDICT_ICON[v.verdict]} ${RACE_NAMES[race]}: ${v.verdict}${v.variant ? ` (${v.variant})` : ''}`,
+      description: `${v.evidence.length} evidence item${v.evidence.length === 1 ? '' : 's'}`,
+      detail: v.explain,
+      value: race,
+    };
   });
 }
 
@@ -277,7 +337,11 @@ export function evidencePickRows(v: RaceVerdict): PickRow<number>[] {
   const order = v.evidence.map((e, i) => ({ e, i }));
   if (v.verdict !== 'fixed') order.sort((a, b) => Number(a.e.supports) - Number(b.e.supports));
   return order.map(({ e, i }) => {
-    const where = e.startLine ? `${e.function ? `${e.function}() ` : ''}lines ${e.startLine}-${e.endLine ?? e.startLine}` : e.commit ? `commit ${e.commit.slice(0, 12)}` : e.file;
+    const where = e.startLine
+      ? `${e.function ? `${e.function}() ` : ''}lines ${e.startLine}-${e.endLine ?? e.startLine}`
+      : e.commit
+        ? `commit ${e.commit.slice(0, 12)}`
+        : e.file;
     return {
       label: `${e.supports ? '$(check)' : '$(x)'} ${where}`,
       description: `[${e.layer}] ${e.file.split(/[\\/]/).pop()}${e.condition ? ` #if ${e.condition}` : ''}`,

@@ -34,7 +34,10 @@ export class DetectionService implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[];
   readonly onDidDetect = this.emitter.event;
 
-  constructor(private readonly log: vscode.LogOutputChannel, private readonly debounceMs = 300) {
+  constructor(
+    private readonly log: vscode.LogOutputChannel,
+    private readonly debounceMs = 300,
+  ) {
     this.subscriptions = [
       this.emitter,
       vscode.workspace.onDidChangeTextDocument((e) => {
@@ -68,7 +71,7 @@ export class DetectionService implements vscode.Disposable {
       return r;
     });
     result.catch((err) => {
-      this.log.error(`detection failed on ${doc.uri.fsPath}: ${err instanceof Error ? err.stack ?? err.message : err}`);
+      this.log.error(`detection failed on ${doc.uri.fsPath}: ${err instanceof Error ? (err.stack ?? err.message) : err}`);
       if (this.cache.get(key)?.version === version) this.cache.delete(key);
     });
     this.cache.set(key, { version, result });
@@ -94,10 +97,13 @@ export class DetectionService implements vscode.Disposable {
   private schedule(doc: vscode.TextDocument): void {
     const key = doc.uri.toString();
     clearTimeout(this.timers.get(key));
-    this.timers.set(key, setTimeout(() => {
-      this.timers.delete(key);
-      if (!doc.isClosed) void this.forDocument(doc, 'edit').catch(() => undefined);
-    }, this.debounceMs));
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        if (!doc.isClosed) void this.forDocument(doc, 'edit').catch(() => undefined);
+      }, this.debounceMs),
+    );
   }
 
   /**
@@ -108,8 +114,22 @@ export class DetectionService implements vscode.Disposable {
     const t0 = performance.now();
     const history = opts.history && (await gitAvailable());
     const r = await detectPath(target, { history });
-    if (opts.history && !history) r.history = { available: false, reason: 'git is not installed (not on PATH): source layer only', commitsTouchingFile: 0, commits: [], net: {} };
-    else if (!opts.history) r.history = { available: false, reason: 'Restricted Mode: git history is not read in an untrusted workspace (source layer only)', commitsTouchingFile: 0, commits: [], net: {} };
+    if (opts.history && !history)
+      r.history = {
+        available: false,
+        reason: 'git is not installed (not on PATH): source layer only',
+        commitsTouchingFile: 0,
+        commits: [],
+        net: {},
+      };
+    else if (!opts.history)
+      r.history = {
+        available: false,
+        reason: 'Restricted Mode: git history is not read in an untrusted workspace (source layer only)',
+        commitsTouchingFile: 0,
+        commits: [],
+        net: {},
+      };
     this.log.info(`detected ${r.file} (tree, history ${history ? 'on' : 'off'}) in ${(performance.now() - t0).toFixed(0)} ms`);
     this.trees.set(path.resolve(r.file), r);
     this.setContext(path.resolve(r.file), contextOf(r));

@@ -18,8 +18,18 @@ export function registerStatusBar(ctx: Ctx): vscode.Disposable[] {
   const sub = ctx.detection.onDidDetect(({ uri, result }) => {
     const s = summarize(result);
     item.text = s.text;
-    item.tooltip = new vscode.MarkdownString(`**${vscode.workspace.asRelativePath(uri)}**\n\n${s.tooltip.split('\n').map((l) => `- ${l}`).join('\n')}\n\n_Click for the full report._`);
-    item.backgroundColor = s.level === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : s.level === 'warning' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    item.tooltip = new vscode.MarkdownString(
+      `**${vscode.workspace.asRelativePath(uri)}**\n\n${s.tooltip
+        .split('\n')
+        .map((l) => `- ${l}`)
+        .join('\n')}\n\n_Click for the full report._`,
+    );
+    item.backgroundColor =
+      s.level === 'error'
+        ? new vscode.ThemeColor('statusBarItem.errorBackground')
+        : s.level === 'warning'
+          ? new vscode.ThemeColor('statusBarItem.warningBackground')
+          : undefined;
     show();
   });
   show();

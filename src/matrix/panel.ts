@@ -67,7 +67,12 @@ class MatrixPanel {
       void MatrixPanel.current.run();
       return MatrixPanel.current;
     }
-    const panel = vscode.window.createWebviewPanel(MATRIX_VIEW_TYPE, `Conntrack matrix: ${path.basename(repo)}`, vscode.ViewColumn.Active, panelOptions(context.extensionUri));
+    const panel = vscode.window.createWebviewPanel(
+      MATRIX_VIEW_TYPE,
+      `Conntrack matrix: ${path.basename(repo)}`,
+      vscode.ViewColumn.Active,
+      panelOptions(context.extensionUri),
+    );
     MatrixPanel.current = new MatrixPanel(panel, context.extensionUri, keepDir(context), repo, refs);
     return MatrixPanel.current;
   }
@@ -113,7 +118,10 @@ class MatrixPanel {
   private async onReady(): Promise<void> {
     if (!vscode.workspace.isTrusted) return this.post({ type: 'error', message: MATRIX_RESTRICTED });
     if (!this.repo || !fs.existsSync(this.repo)) {
-      this.post({ type: 'error', message: this.repo ? `${this.repo} is gone: run "Show Backport Matrix" again.` : 'Nothing to restore: run "Show Backport Matrix".' });
+      this.post({
+        type: 'error',
+        message: this.repo ? `${this.repo} is gone: run "Show Backport Matrix" again.` : 'Nothing to restore: run "Show Backport Matrix".',
+      });
       return;
     }
     this.postTarget();
@@ -124,7 +132,11 @@ class MatrixPanel {
       const m = await this.kept();
       if (m) {
         this.matrix = m;
-        return this.post({ type: 'matrix', matrix: m, note: `Kept sweep from ${m.generatedAt.slice(0, 16).replace('T', ' ')} UTC (no ref has moved since); Sweep to run it again.` });
+        return this.post({
+          type: 'matrix',
+          matrix: m,
+          note: `Kept sweep from ${m.generatedAt.slice(0, 16).replace('T', ' ')} UTC (no ref has moved since); Sweep to run it again.`,
+        });
       }
     }
     void this.run();
@@ -155,38 +167,62 @@ class MatrixPanel {
     const t0 = performance.now();
     const what = `sweep ${this.repo} ${this.refs.join(' ') || '(all branches and tags)'}`;
     try {
-      const m = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Conntrack matrix', cancellable: true }, async (progress, token) => {
-        token.onCancellationRequested(() => ac.abort());
-        let last = 0;
-        let lastPost = 0;
-        return sweep(this.repo, {
-          refs: this.refs,
-          overrides: readConfig(vscode.Uri.file(this.repo)).backport.commitOverrides,
-          signal: ac.signal,
-          // Kept sweeps: the next sweep of this repository only pays for refs that moved.
-          keep: { dir: path.join(this.keepDir, 'sweeps') },
-          onProgress: (p) => {
-            const now = Date.now();
-            if (now - lastPost >= 200 || p.message === 'done') {
-              lastPost = now;
-              const rate = p.refsPerSecond ? `, ${p.refsPerSecond.toFixed(0)} refs/s` : '';
-              this.post({ type: 'progress', phase: p.phase, message: p.message, refs: p.refs, refsDone: p.refsDone, refsPerSecond: p.refsPerSecond });
-              // The page shows the busy line; it carries the progress until the page renders `progress`.
-              this.post({ type: 'busy', message: `Sweeping: ${p.phase}${p.refs ? ` ${p.refsDone ?? 0}/${p.refs} refs${rate}` : ''} - ${p.message}` });
-            }
-            const pct = p.phase === 'detect' && p.total ? Math.round((p.done / p.total) * 80) + 10 : p.phase === 'lines' ? 95 : p.phase === 'history' ? 92 : 5;
-            progress.report({ message: p.message, increment: Math.max(0, pct - last) });
-            last = Math.max(last, pct);
-          },
-        });
-      });
+      const m = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'Conntrack matrix', cancellable: true },
+        async (progress, token) => {
+          token.onCancellationRequested(() => ac.abort());
+          let last = 0;
+          let lastPost = 0;
+          return sweep(this.repo, {
+            refs: this.refs,
+            overrides: readConfig(vscode.Uri.file(this.repo)).backport.commitOverrides,
+            signal: ac.signal,
+            // Kept sweeps: the next sweep of this repository only pays for refs that moved.
+            keep: { dir: path.join(this.keepDir, 'sweeps') },
+            onProgress: (p) => {
+              const now = Date.now();
+              if (now - lastPost >= 200 || p.message === 'done') {
+                lastPost = now;
+                const rate = p.refsPerSecond ? `, ${p.refsPerSecond.toFixed(0)} refs/s` : '';
+                this.post({
+                  type: 'progress',
+                  phase: p.phase,
+                  message: p.message,
+                  refs: p.refs,
+                  refsDone: p.refsDone,
+                  refsPerSecond: p.refsPerSecond,
+                });
+                // The page shows the busy line; it carries the progress until the page renders `progress`.
+                this.post({
+                  type: 'busy',
+                  message: `Sweeping: ${p.phase}${p.refs ? ` ${p.refsDone ?? 0}/${p.refs} refs${rate}` : ''} - ${p.message}`,
+                });
+              }
+              const pct =
+                p.phase === 'detect' && p.total
+                  ? Math.round((p.done / p.total) * 80) + 10
+                  : p.phase === 'lines'
+                    ? 95
+                    : p.phase === 'history'
+                      ? 92
+                      : 5;
+              progress.report({ message: p.message, increment: Math.max(0, pct - last) });
+              last = Math.max(last, pct);
+            },
+          });
+        },
+      );
       if (this.running !== ac) return;
       this.matrix = m;
       logRun(what, t0, `${m.rows.length} refs`);
       this.post({ type: 'matrix', matrix: m });
       void this.keep(m);
     } catch (e) {
-      logRun(what, t0, e instanceof SweepCancelled || (e as Error).name === 'AbortError' ? 'cancelled' : `failed: ${(e as Error).message ?? e}`);
+      logRun(
+        what,
+        t0,
+        e instanceof SweepCancelled || (e as Error).name === 'AbortError' ? 'cancelled' : `failed: ${(e as Error).message ?? e}`,
+      );
       if (e instanceof SweepCancelled || (e as Error).name === 'AbortError') this.post({ type: 'error', message: 'Sweep cancelled.' });
       else {
         this.post({ type: 'error', message: String((e as Error).message ?? e) });
@@ -209,9 +245,16 @@ class MatrixPanel {
       void this.run();
     } else if (msg.type === 'open') {
       const p = msg.pointer;
-      const uri = refDocumentUri({ repo: this.repo, commit: p.commit, path: p.path, ref: p.ref, show: p.layer === 'history' ? 'commit' : 'file' });
+      const uri = refDocumentUri({
+        repo: this.repo,
+        commit: p.commit,
+        path: p.path,
+        ref: p.ref,
+        show: p.layer === 'history' ? 'commit' : 'file',
+      });
       const doc = await vscode.workspace.openTextDocument(uri);
-      if (p.layer !== 'history' && doc.languageId !== 'c') await vscode.languages.setTextDocumentLanguage(doc, 'c').then(undefined, () => undefined);
+      if (p.layer !== 'history' && doc.languageId !== 'c')
+        await vscode.languages.setTextDocumentLanguage(doc, 'c').then(undefined, () => undefined);
       const selection = p.line ? new vscode.Range(p.line - 1, 0, (p.endLine ?? p.line) - 1, Number.MAX_SAFE_INTEGER) : undefined;
       await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true, selection });
     } else if (msg.type === 'export' && this.matrix) {
@@ -256,9 +299,18 @@ async function pickRepo(arg?: unknown): Promise<string | undefined> {
 }
 
 /** Command handler: `conntrackBackport.showMatrix [repo] [refPatterns]`. */
-export async function showMatrix(context: vscode.ExtensionContext, repoArg?: unknown, refsArg?: unknown): Promise<{ restricted: string } | void> {
+export async function showMatrix(
+  context: vscode.ExtensionContext,
+  repoArg?: unknown,
+  refsArg?: unknown,
+): Promise<{ restricted: string } | void> {
   if (!vscode.workspace.isTrusted) {
-    const folder = typeof repoArg === 'string' ? repoArg : repoArg instanceof vscode.Uri ? repoArg.fsPath : (vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '');
+    const folder =
+      typeof repoArg === 'string'
+        ? repoArg
+        : repoArg instanceof vscode.Uri
+          ? repoArg.fsPath
+          : (vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '');
     MatrixPanel.show(context, folder, []);
     return { restricted: MATRIX_RESTRICTED };
   }
@@ -270,7 +322,10 @@ export async function showMatrix(context: vscode.ExtensionContext, repoArg?: unk
   let refs: string[];
   if (Array.isArray(refsArg)) refs = refsArg.filter((r): r is string => typeof r === 'string');
   else {
-    const typed = await vscode.window.showInputBox({ prompt: 'Refs to sweep (globs on branch/tag names, or branches, tags, remotes, all); empty = all branches and tags', placeHolder: 'v4.19.* Ubuntu-* linux-*.y' });
+    const typed = await vscode.window.showInputBox({
+      prompt: 'Refs to sweep (globs on branch/tag names, or branches, tags, remotes, all); empty = all branches and tags',
+      placeHolder: 'v4.19.* Ubuntu-* linux-*.y',
+    });
     if (typed === undefined) return;
     refs = typed.split(/\s+/).filter(Boolean);
   }
@@ -296,7 +351,9 @@ export function registerMatrix(context: vscode.ExtensionContext): vscode.Disposa
   return [
     vscode.workspace.registerTextDocumentContentProvider(REF_SCHEME, new RefContentProvider()),
     // A reload restores the panel from the page's getState() (see matrixState.ts).
-    vscode.window.registerWebviewPanelSerializer(MATRIX_VIEW_TYPE, { deserializeWebviewPanel: async (panel, state) => MatrixPanel.revive(panel, context, state) }),
+    vscode.window.registerWebviewPanelSerializer(MATRIX_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel, state) => MatrixPanel.revive(panel, context, state),
+    }),
     { dispose: () => MatrixPanel.current?.dispose() },
   ];
 }

@@ -32,7 +32,15 @@ const HEX = /^[0-9a-f]{7,40}$/;
 
 /** A path inside a repository: relative, no `..`, no option-like or control characters. */
 export function safeRepoPath(p: unknown): p is string {
-  return typeof p === 'string' && p.length > 0 && p.length < 4096 && !p.startsWith('/') && !p.startsWith('-') && !/[\0-\x1f]/.test(p) && !p.split('/').includes('..');
+  return (
+    typeof p === 'string' &&
+    p.length > 0 &&
+    p.length < 4096 &&
+    !p.startsWith('/') &&
+    !p.startsWith('-') &&
+    !/[\0-\x1f]/.test(p) &&
+    !p.split('/').includes('..')
+  );
 }
 
 /** Validates a page message: the page is untrusted input like any other. */
@@ -47,7 +55,9 @@ export function parseToHost(raw: unknown): ToHost | null {
     case 'export':
       return m.format === 'markdown' || m.format === 'csv' || m.format === 'json' ? { type: 'export', format: m.format } : null;
     case 'rerun': {
-      const refs = Array.isArray(m.refs) ? m.refs.filter((r): r is string => typeof r === 'string' && r.trim() !== '' && !r.startsWith('-')).map((r) => r.trim()) : [];
+      const refs = Array.isArray(m.refs)
+        ? m.refs.filter((r): r is string => typeof r === 'string' && r.trim() !== '' && !r.startsWith('-')).map((r) => r.trim())
+        : [];
       return { type: 'rerun', refs };
     }
     case 'open': {
@@ -55,7 +65,19 @@ export function parseToHost(raw: unknown): ToHost | null {
       if (!p || typeof p.commit !== 'string' || !HEX.test(p.commit) || !safeRepoPath(p.path)) return null;
       const line = typeof p.line === 'number' && p.line > 0 ? Math.floor(p.line) : undefined;
       const endLine = typeof p.endLine === 'number' && p.endLine >= (line ?? 1) ? Math.floor(p.endLine) : undefined;
-      return { type: 'open', pointer: { ref: String(p.ref ?? p.commit).slice(0, 200), commit: p.commit, path: p.path, line, endLine, layer: p.layer === 'history' ? 'history' : 'source', site: String(p.site ?? ''), supports: !!p.supports } };
+      return {
+        type: 'open',
+        pointer: {
+          ref: String(p.ref ?? p.commit).slice(0, 200),
+          commit: p.commit,
+          path: p.path,
+          line,
+          endLine,
+          layer: p.layer === 'history' ? 'history' : 'source',
+          site: String(p.site ?? ''),
+          supports: !!p.supports,
+        },
+      };
     }
     default:
       return null;
@@ -82,7 +104,13 @@ export function refDocumentQuery(d: RefDocument): string {
 
 export function parseRefDocumentQuery(query: string): RefDocument | null {
   const q = new URLSearchParams(query);
-  const d = { repo: q.get('repo') ?? '', commit: q.get('commit') ?? '', path: q.get('path') ?? '', ref: q.get('ref') ?? '', show: q.get('show') === 'commit' ? ('commit' as const) : ('file' as const) };
+  const d = {
+    repo: q.get('repo') ?? '',
+    commit: q.get('commit') ?? '',
+    path: q.get('path') ?? '',
+    ref: q.get('ref') ?? '',
+    show: q.get('show') === 'commit' ? ('commit' as const) : ('file' as const),
+  };
   if (!d.repo || !HEX.test(d.commit) || !safeRepoPath(d.path)) return null;
   return d;
 }

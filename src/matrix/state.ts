@@ -4,7 +4,16 @@
 // Shared with the page: no node modules.
 
 export const SORT_KEYS = ['ref', 'kind', 'date', 'race1', 'race2', 'race3', 'zone', 'rework', 'reverse', 'status'] as const;
-export const ONLY_VALUES = ['', 'race1:missing', 'race2:missing', 'race3:missing', 'any:not-fixed', 'azure', 'disagree', 'status:other'] as const;
+export const ONLY_VALUES = [
+  '',
+  'race1:missing',
+  'race2:missing',
+  'race3:missing',
+  'any:not-fixed',
+  'azure',
+  'disagree',
+  'status:other',
+] as const;
 export const KIND_VALUES = ['', 'branch', 'tag', 'remote'] as const;
 
 export interface MatrixPageState {
@@ -24,12 +33,17 @@ export const DEFAULT_PAGE_STATE: MatrixPageState = { filter: '', only: '', kind:
 
 const MAX_TEXT = 1000;
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v.length <= MAX_TEXT && !/[\0-\x1f]/.test(v) ? v : undefined);
-const oneOf = <T extends string>(v: unknown, allowed: readonly T[]): T | undefined => (allowed as readonly unknown[]).includes(v) ? (v as T) : undefined;
+const oneOf = <T extends string>(v: unknown, allowed: readonly T[]): T | undefined =>
+  (allowed as readonly unknown[]).includes(v) ? (v as T) : undefined;
 
 /** Ref patterns as the sweep accepts them: non-empty, trimmed, never option-like. */
 export function cleanRefs(v: unknown): string[] {
   if (!Array.isArray(v)) return [];
-  return v.filter((r): r is string => typeof r === 'string').map((r) => r.trim()).filter((r) => r !== '' && !r.startsWith('-') && r.length <= 200 && !/[\0-\x1f]/.test(r)).slice(0, 200);
+  return v
+    .filter((r): r is string => typeof r === 'string')
+    .map((r) => r.trim())
+    .filter((r) => r !== '' && !r.startsWith('-') && r.length <= 200 && !/[\0-\x1f]/.test(r))
+    .slice(0, 200);
 }
 
 /** The page's state with every field checked; anything unknown falls back to the default. */

@@ -9,9 +9,12 @@ import { SimulationPanel, type PanelHost } from './panel';
 import { SIMULATION_VIEW_TYPE, type ImportedStatsView } from './protocol';
 import { summarizeDetection } from './shape';
 
-
 /** From a code lens: the file whose variant configures the model (other fields are ignored). */
-export interface OpenSimulationArgs { uri?: string | vscode.Uri; race?: string; scenario?: string }
+export interface OpenSimulationArgs {
+  uri?: string | vscode.Uri;
+  race?: string;
+  scenario?: string;
+}
 
 /** Text given directly (tests, other commands), or where to read it from. */
 export type ImportStatsArgs = string | { text: string; source?: string } | { from: 'clipboard' | 'file' | 'input' | 'editor' };
@@ -32,11 +35,15 @@ export function createSimulation(
 ): Simulation {
   const host: PanelHost = { getDetection };
   return {
-    open: (args) => { SimulationPanel.createOrShow(context, host, toUri(args?.uri), typeof args?.scenario === 'string' ? args.scenario : undefined); },
+    open: (args) => {
+      SimulationPanel.createOrShow(context, host, toUri(args?.uri), typeof args?.scenario === 'string' ? args.scenario : undefined);
+    },
     importStats: (args) => importStats(context, host, args),
     disposables: [
       vscode.window.registerWebviewPanelSerializer(SIMULATION_VIEW_TYPE, {
-        deserializeWebviewPanel: async (panel) => { SimulationPanel.revive(panel, context, host); },
+        deserializeWebviewPanel: async (panel) => {
+          SimulationPanel.revive(panel, context, host);
+        },
       }),
     ],
   };
@@ -59,31 +66,54 @@ async function readStats(args: ImportStatsArgs | undefined): Promise<{ text: str
       { label: '$(file) From a file…', description: 'a saved conntrack -S or /proc/net/stat/nf_conntrack', from: 'file' },
       { label: '$(edit) Paste into an input box', from: 'input' },
     ];
-    if (editor) picks.push({ label: '$(go-to-file) From the active editor', description: editor.selection.isEmpty ? 'whole document' : 'selection', from: 'editor' });
+    if (editor)
+      picks.push({
+        label: '$(go-to-file) From the active editor',
+        description: editor.selection.isEmpty ? 'whole document' : 'selection',
+        from: 'editor',
+      });
     from = (await vscode.window.showQuickPick(picks, { title: 'Import conntrack -S output' }))?.from;
   }
   switch (from) {
-    case 'clipboard': return { text: await vscode.env.clipboard.readText(), source: 'clipboard' };
+    case 'clipboard':
+      return { text: await vscode.env.clipboard.readText(), source: 'clipboard' };
     case 'input': {
-      const t = await vscode.window.showInputBox({ title: 'Import conntrack -S output', prompt: 'Paste the rows of `conntrack -S` (cpu=0 found=… cpu=1 …)', ignoreFocusOut: true });
+      const t = await vscode.window.showInputBox({
+        title: 'Import conntrack -S output',
+        prompt: 'Paste the rows of `conntrack -S` (cpu=0 found=… cpu=1 …)',
+        ignoreFocusOut: true,
+      });
       return t === undefined ? undefined : { text: unjoinRows(t), source: 'input box' };
     }
     case 'file': {
-      const [uri] = (await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Import', title: 'conntrack -S output or /proc/net/stat/nf_conntrack' })) ?? [];
+      const [uri] =
+        (await vscode.window.showOpenDialog({
+          canSelectMany: false,
+          openLabel: 'Import',
+          title: 'conntrack -S output or /proc/net/stat/nf_conntrack',
+        })) ?? [];
       if (!uri) return undefined;
       return { text: new TextDecoder().decode(await vscode.workspace.fs.readFile(uri)), source: vscode.workspace.asRelativePath(uri) };
     }
     case 'editor': {
       const ed = vscode.window.activeTextEditor;
       if (!ed) return undefined;
-      return { text: ed.document.getText(ed.selection.isEmpty ? undefined : ed.selection), source: vscode.workspace.asRelativePath(ed.document.uri) };
+      return {
+        text: ed.document.getText(ed.selection.isEmpty ? undefined : ed.selection),
+        source: vscode.workspace.asRelativePath(ed.document.uri),
+      };
     }
-    default: return undefined;
+    default:
+      return undefined;
   }
 }
 
 /** Parses, predicts for the detected variant, shows both in the panel; returns the view (tests use it). */
-async function importStats(context: vscode.ExtensionContext, host: PanelHost, args?: ImportStatsArgs): Promise<ImportedStatsView | undefined> {
+async function importStats(
+  context: vscode.ExtensionContext,
+  host: PanelHost,
+  args?: ImportStatsArgs,
+): Promise<ImportedStatsView | undefined> {
   const input = await readStats(args);
   if (!input) return undefined;
   const panel = SimulationPanel.createOrShow(context, host);
@@ -92,7 +122,10 @@ async function importStats(context: vscode.ExtensionContext, host: PanelHost, ar
   try {
     view = importStatsText(input.text, input.source, { variant: detection?.variant, scenario: panel.scenario });
   } catch (err) {
-    if (err instanceof ConntrackStatsError) { void vscode.window.showErrorMessage(`Import conntrack -S output: ${err.message}`); return undefined; }
+    if (err instanceof ConntrackStatsError) {
+      void vscode.window.showErrorMessage(`Import conntrack -S output: ${err.message}`);
+      return undefined;
+    }
     throw err;
   }
   panel.showStats(view);

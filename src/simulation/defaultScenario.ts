@@ -11,13 +11,14 @@ export function droppingScenario(variant?: ModelVariantId): string {
   if (!variant) return ORDER[0];
   let s = memo.get(variant);
   if (!s) {
-    s = ORDER.find((name) => {
-      try {
-        return exploreScenario(name, variant).dropSchedules > 0;
-      } catch {
-        return false;
-      }
-    }) ?? ORDER[0];
+    s =
+      ORDER.find((name) => {
+        try {
+          return exploreScenario(name, variant).dropSchedules > 0;
+        } catch {
+          return false;
+        }
+      }) ?? ORDER[0];
     memo.set(variant, s);
   }
   return s;

@@ -32,7 +32,10 @@ export interface EvidenceOptions {
 export function importStatsText(text: string, source: string, opts: EvidenceOptions = {}): ImportedStatsView {
   const stats: ConntrackStats = parseConntrackStats(text); // throws ConntrackStatsError with a readable message
   const columns = stats.present.length ? stats.present : [];
-  const node = counterTable(stats.cpus.map((c) => c.counters), columns);
+  const node = counterTable(
+    stats.cpus.map((c) => c.counters),
+    columns,
+  );
   let model: ImportedStatsView['model'];
   let prediction: Parameters<typeof interpretStats>[1] = {};
   const extra: string[] = [];
@@ -42,15 +45,23 @@ export function importStatsText(text: string, source: string, opts: EvidenceOpti
     const info = variantInfo(opts.variant);
     model = { variant: opts.variant, label: info.label, scenario, table: counterTable(r.perCpu, columns), dropRate: r.dropRate };
     prediction = { variant: opts.variant, counters: r.counters };
-    const races = Object.entries(r.causes).sort((a, b) => b[1] - a[1]).map(([c]) => c);
+    const races = Object.entries(r.causes)
+      .sort((a, b) => b[1] - a[1])
+      .map(([c]) => c);
     if (races.length && stats.totals.drop > 0) {
-      extra.push(`with ${opts.variant}, the model's drops on ${scenario} come from ${races.map((c) => RACE_WORDS[c] ?? c).join('; ')}: if the node runs this tree, that is the race still open`);
+      extra.push(
+        `with ${opts.variant}, the model's drops on ${scenario} come from ${races.map((c) => RACE_WORDS[c] ?? c).join('; ')}: if the node runs this tree, that is the race still open`,
+      );
     }
     const era = info.behaviour.counterEra;
     if (stats.present.includes('clash_resolve') && era === 'pre2020') {
-      extra.push(`the node prints clash_resolve (a 5.6+ kernel with the 2020 rework) but the analysed tree is pre-rework (${opts.variant}): the node may not run this tree`);
+      extra.push(
+        `the node prints clash_resolve (a 5.6+ kernel with the 2020 rework) but the analysed tree is pre-rework (${opts.variant}): the node may not run this tree`,
+      );
     } else if (!stats.present.includes('clash_resolve') && era === 'post2020' && stats.format === 'netlink') {
-      extra.push(`the analysed tree has the 2020 rework but the node shows no clash_resolve column: an old conntrack-tools, or the node runs an older kernel`);
+      extra.push(
+        `the analysed tree has the 2020 rework but the node shows no clash_resolve column: an old conntrack-tools, or the node runs an older kernel`,
+      );
     }
   }
   const reading = interpretStats(stats, prediction);

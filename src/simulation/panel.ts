@@ -7,7 +7,12 @@ import * as vscode from 'vscode';
 import { newNonce, webviewPage } from '../webview/shell';
 import type { DetectionResult } from '../core/types';
 import {
-  SIMULATION_VIEW_TYPE, type HostToPage, type ImportedStatsView, type PageToHost, type SavedState, type SourceLink,
+  SIMULATION_VIEW_TYPE,
+  type HostToPage,
+  type ImportedStatsView,
+  type PageToHost,
+  type SavedState,
+  type SourceLink,
 } from './protocol';
 import { droppingScenario } from './defaultScenario';
 import { RANGES, defaultRequest, scenarioSummaries, summarizeDetection, validateRunRequest, variantSummaries } from './shape';
@@ -49,7 +54,12 @@ export class SimulationPanel {
       if (uri) SimulationPanel.current.refreshDetection(uri);
       return SimulationPanel.current;
     }
-    const panel = vscode.window.createWebviewPanel(SIMULATION_VIEW_TYPE, 'Conntrack Simulation', column, webviewOptions(context.extensionUri));
+    const panel = vscode.window.createWebviewPanel(
+      SIMULATION_VIEW_TYPE,
+      'Conntrack Simulation',
+      column,
+      webviewOptions(context.extensionUri),
+    );
     SimulationPanel.current = new SimulationPanel(panel, context, host, uri);
     SimulationPanel.current.requestedScenario = scenario;
     return SimulationPanel.current;
@@ -74,7 +84,9 @@ export class SimulationPanel {
     this.refreshDetection(uri);
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((m: PageToHost) => void this.onMessage(m).catch((err) => this.post({ type: 'error', message: String(err?.message ?? err) }))),
+      panel.webview.onDidReceiveMessage(
+        (m: PageToHost) => void this.onMessage(m).catch((err) => this.post({ type: 'error', message: String(err?.message ?? err) })),
+      ),
     );
   }
 
@@ -105,16 +117,29 @@ export class SimulationPanel {
   }
 
   private refreshDetection(uri?: vscode.Uri): void {
-    this.detectionLoaded = this.host.getDetection(uri).then(
-      (d) => { this.detection = d; },
-      (err) => { this.detection = undefined; void vscode.window.showWarningMessage(`Conntrack simulation: detection failed: ${err?.message ?? err}`); },
-    ).then(() => { if (this.ready) this.post({ type: 'detection', detection: summarizeDetection(this.detection) }); });
+    this.detectionLoaded = this.host
+      .getDetection(uri)
+      .then(
+        (d) => {
+          this.detection = d;
+        },
+        (err) => {
+          this.detection = undefined;
+          void vscode.window.showWarningMessage(`Conntrack simulation: detection failed: ${err?.message ?? err}`);
+        },
+      )
+      .then(() => {
+        if (this.ready) this.post({ type: 'detection', detection: summarizeDetection(this.detection) });
+      });
   }
 
   /** Messages wait until the page said ready (a post before that is lost). */
   private post(msg: HostToPage): void {
     if (this.disposed) return;
-    if (!this.ready && msg.type !== 'init') { this.queue.push(msg); return; }
+    if (!this.ready && msg.type !== 'init') {
+      this.queue.push(msg);
+      return;
+    }
     void this.panel.webview.postMessage(msg);
   }
 
@@ -126,7 +151,10 @@ export class SimulationPanel {
         this.post({
           type: 'init',
           init: {
-            scenarios: scenarioSummaries(), variants: variantSummaries(), ranges: RANGES, detection,
+            scenarios: scenarioSummaries(),
+            variants: variantSummaries(),
+            ranges: RANGES,
+            detection,
             defaults: defaultRequest(this.requestedScenario ?? this.scenario ?? droppingScenario(detection?.variant), detection),
             saved: this.requestedScenario ? undefined : this.context.workspaceState.get<SavedState>(STATE_KEY),
           },
@@ -137,17 +165,21 @@ export class SimulationPanel {
         if (reload && this.lastStats) this.post({ type: 'stats', stats: this.lastStats });
         return;
       }
-      case 'run': return this.startRun(m.runId, m.request);
+      case 'run':
+        return this.startRun(m.runId, m.request);
       case 'cancel':
         if (this.run && this.run.id === m.runId) this.run.handle.cancel();
         return;
-      case 'open-source-location': return this.openSource(m.fn);
+      case 'open-source-location':
+        return this.openSource(m.fn);
       case 'import-stats':
-        if (m.from === 'clipboard' || m.from === 'file' || m.from === 'input') await vscode.commands.executeCommand('conntrackBackport.importStats', { from: m.from });
+        if (m.from === 'clipboard' || m.from === 'file' || m.from === 'input')
+          await vscode.commands.executeCommand('conntrackBackport.importStats', { from: m.from });
         return;
       case 'state-changed':
         // Only what the page itself would restore; the page is not trusted to write anything else.
-        if (m.state && typeof m.state === 'object') await this.context.workspaceState.update(STATE_KEY, { request: m.state.request, result: m.state.result, stats: m.state.stats });
+        if (m.state && typeof m.state === 'object')
+          await this.context.workspaceState.update(STATE_KEY, { request: m.state.request, result: m.state.result, stats: m.state.stats });
         return;
       default:
         return;
@@ -158,7 +190,10 @@ export class SimulationPanel {
     if (typeof runId !== 'number' || !Number.isSafeInteger(runId)) return;
     const detection = summarizeDetection(await this.detectionResult);
     const v = validateRunRequest(raw, !!detection);
-    if (!v.ok) { this.post({ type: 'error', runId, message: v.errors.join('; ') }); return; }
+    if (!v.ok) {
+      this.post({ type: 'error', runId, message: v.errors.join('; ') });
+      return;
+    }
     this.run?.handle.cancel();
     let last = 0;
     let cancelled = false;
@@ -171,7 +206,16 @@ export class SimulationPanel {
         this.post({ type: 'progress', runId, done, total, phase });
       },
     });
-    const run = { id: runId, handle: { ...handle, cancel: () => { cancelled = true; handle.cancel(); } } };
+    const run = {
+      id: runId,
+      handle: {
+        ...handle,
+        cancel: () => {
+          cancelled = true;
+          handle.cancel();
+        },
+      },
+    };
     this.run = run;
     const t0 = performance.now();
     const what = `simulation ${v.value.scenario}`;
@@ -194,7 +238,10 @@ export class SimulationPanel {
   private async openSource(fn: unknown): Promise<void> {
     if (typeof fn !== 'string' || !IDENTIFIER.test(fn)) return;
     const link = this.sources[fn];
-    if (!link) { void vscode.window.showInformationMessage(`${fn}: not found in the analysed tree`); return; }
+    if (!link) {
+      void vscode.window.showInformationMessage(`${fn}: not found in the analysed tree`);
+      return;
+    }
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(link.file));
     const pos = new vscode.Position(Math.max(0, link.line - 1), 0);
     await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(pos, pos) });

@@ -62,9 +62,7 @@ export interface OverflowKnobs {
   compare: 'whatif' | 'backport';
 }
 
-export type VariantChoice =
-  | { mode: 'detected' }
-  | { mode: 'manual'; before: ModelVariantId; after: ModelVariantId };
+export type VariantChoice = { mode: 'detected' } | { mode: 'manual'; before: ModelVariantId; after: ModelVariantId };
 
 export interface RunRequest {
   scenario: string;
@@ -78,7 +76,13 @@ export interface RunRequest {
 }
 
 /** Inclusive numeric ranges the host enforces (the page uses them for min/max only). */
-export interface NumericRange { min: number; max: number; integer: boolean; label: string; unit?: string }
+export interface NumericRange {
+  min: number;
+  max: number;
+  integer: boolean;
+  label: string;
+  unit?: string;
+}
 
 export interface ScenarioSummary {
   name: string;
@@ -91,7 +95,11 @@ export interface ScenarioSummary {
   overflow?: OverflowKnobs;
 }
 
-export interface VariantSummary { id: ModelVariantId; label: string; hypothesis?: string }
+export interface VariantSummary {
+  id: ModelVariantId;
+  label: string;
+  hypothesis?: string;
+}
 
 export interface DetectionSummary {
   file: string;
@@ -148,13 +156,19 @@ export interface LatencyView extends LatencySummary {
 }
 
 /** The model's Monte Carlo figures as the page shows them. */
-export interface MonteCarloView extends Pick<McResult, 'trials' | 'races' | 'packets' | 'dropped' | 'dropRate' | 'dropCi' | 'causes' | 'trialsPerSec'> {
+export interface MonteCarloView extends Pick<
+  McResult,
+  'trials' | 'races' | 'packets' | 'dropped' | 'dropRate' | 'dropCi' | 'causes' | 'trialsPerSec'
+> {
   latency: LatencyView;
   counters: CounterTable;
 }
 
 /** The model's overflow figures as the page shows them (counters become a table). */
-export interface OverflowView extends Pick<OverflowResult, 'flows' | 'dropped' | 'dropRate' | 'dropCi' | 'droppedUdp' | 'droppedTcp' | 'earlyDrops' | 'fullFraction' | 'peak' | 'max'> {
+export interface OverflowView extends Pick<
+  OverflowResult,
+  'flows' | 'dropped' | 'dropRate' | 'dropCi' | 'droppedUdp' | 'droppedTcp' | 'earlyDrops' | 'fullFraction' | 'peak' | 'max'
+> {
   /** fullFraction in seconds of the run. */
   fullSeconds: number;
   whatIf: WhatIf;
@@ -176,7 +190,12 @@ export interface VariantColumn {
   overflow?: OverflowView;
 }
 
-export interface SweepPoint { x: number; rate: number; lo: number; hi: number }
+export interface SweepPoint {
+  x: number;
+  rate: number;
+  lo: number;
+  hi: number;
+}
 
 export interface SweepView {
   knob: Exclude<SweepKnob, 'none'>;
@@ -184,7 +203,10 @@ export interface SweepView {
   series: { role: 'before' | 'after'; variant: ModelVariantId; whatIf: WhatIf; points: SweepPoint[] }[];
 }
 
-export interface SourceLink { file: string; line: number }
+export interface SourceLink {
+  file: string;
+  line: number;
+}
 
 export interface PanelResult {
   runId: number;
@@ -245,7 +267,12 @@ export type HostToPage =
   | { type: 'detection'; detection?: DetectionSummary };
 
 /** Host -> worker: one run; a cancel terminates the worker, so there is no cancel message. */
-export interface WorkerRun { type: 'run'; runId: number; request: RunRequest; detection?: DetectionSummary }
+export interface WorkerRun {
+  type: 'run';
+  runId: number;
+  request: RunRequest;
+  detection?: DetectionSummary;
+}
 
 export type WorkerToHost =
   | { type: 'progress'; runId: number; done: number; total: number; phase: string }

@@ -15,15 +15,31 @@ import { COUNTER_NAMES, type CounterName } from '../core/model/state';
 import { variantInfo, type ModelVariantId } from '../core/model/variants';
 import type { DetectionSummary, MonteCarloView, PanelResult, RunRequest, SweepView, VariantColumn } from './protocol';
 import {
-  columnSpecs, counterTable, eraColumns, exhaustiveOverrides, exhaustiveView, latencyView, mcOverrides, overflowOptions, overflowView,
-  scenarioSummary, sweepSpec, sweepTrials, whatIfLabel, type ColumnSpec,
+  columnSpecs,
+  counterTable,
+  eraColumns,
+  exhaustiveOverrides,
+  exhaustiveView,
+  latencyView,
+  mcOverrides,
+  overflowOptions,
+  overflowView,
+  scenarioSummary,
+  sweepSpec,
+  sweepTrials,
+  whatIfLabel,
+  type ColumnSpec,
 } from './shape';
 
 export const CHUNK = 10_000;
 /** Bounds the explorer: it runs synchronously on the host, and 50k states take about a second. */
 export const EXHAUSTIVE_NODE_BUDGET = 50_000;
 
-export class RunCancelled extends Error { constructor() { super('cancelled'); } }
+export class RunCancelled extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}
 
 export interface RunHooks {
   signal: { cancelled: boolean };
@@ -36,7 +52,11 @@ export function chunkSeed(seed: number, i: number): number {
   return i === 0 ? seed >>> 0 : (seed + Math.imul(i, 0x9e3779b9)) >>> 0;
 }
 
-interface Progress { done: number; total: number; hooks: RunHooks }
+interface Progress {
+  done: number;
+  total: number;
+  hooks: RunHooks;
+}
 
 function tick(p: Progress, n: number, phase: string): void {
   p.done += n;
@@ -44,7 +64,10 @@ function tick(p: Progress, n: number, phase: string): void {
 }
 
 export interface MergedMc {
-  trials: number; races: number; packets: number; dropped: number;
+  trials: number;
+  races: number;
+  packets: number;
+  dropped: number;
   causes: Record<string, number>;
   perCpu: Record<CounterName, number>[];
   latency: LatencySummary;
@@ -66,23 +89,41 @@ export function mergeLatency(parts: LatencySummary[], timeoutS: number, attempts
   const hist = new Array<number>(a + 1).fill(0);
   hist[0] = samples - delayed;
   if (unit === 'connect') hist[1] += delayed;
-  else { hist[a] += failed; hist[1] += delayed - failed; }
+  else {
+    hist[a] += failed;
+    hist[1] += delayed - failed;
+  }
   const lat = (k: number) => (unit === 'connect' ? timeoutS * (2 ** k - 1) : timeoutS * k);
   const quant = (q: number) => {
     let acc = 0;
-    for (let k = 0; k <= a; k++) { acc += hist[k]; if (acc >= q * samples) return lat(k); }
+    for (let k = 0; k <= a; k++) {
+      acc += hist[k];
+      if (acc >= q * samples) return lat(k);
+    }
     return lat(a);
   };
   return {
-    unit, samples, delayed, delayedRate: samples ? delayed / samples : 0, delayedCi: wilson(delayed, samples), failed,
-    meanS, p50S: quant(0.5), p99S: quant(0.99),
+    unit,
+    samples,
+    delayed,
+    delayedRate: samples ? delayed / samples : 0,
+    delayedCi: wilson(delayed, samples),
+    failed,
+    meanS,
+    p50S: quant(0.5),
+    p99S: quant(0.99),
   };
 }
 
 /** Monte Carlo in chunks over one built scenario; counters are the state's increments. */
 export async function chunkedMonteCarlo(
-  preset: ScenarioPreset, variant: ModelVariantId, overrides: Partial<ScenarioKnobs>, trials: number, seed: number,
-  prog: Progress, phase: string,
+  preset: ScenarioPreset,
+  variant: ModelVariantId,
+  overrides: Partial<ScenarioKnobs>,
+  trials: number,
+  seed: number,
+  prog: Progress,
+  phase: string,
 ): Promise<MergedMc> {
   const t0 = performance.now();
   const b = buildScenario(preset, variant, overrides, seed);
@@ -95,7 +136,10 @@ export async function chunkedMonteCarlo(
     if (prog.hooks.signal.cancelled) throw new RunCancelled();
     const n = Math.min(CHUNK, trials - out.trials);
     const r = monteCarloBuilt(b, { trials: n, seed: chunkSeed(seed, i) });
-    out.trials += n; out.races += r.races; out.packets += r.packets; out.dropped += r.dropped;
+    out.trials += n;
+    out.races += r.races;
+    out.packets += r.packets;
+    out.dropped += r.dropped;
     for (const [c, v] of Object.entries(r.causes)) out.causes[c] = (out.causes[c] ?? 0) + v;
     lats.push(r.latency);
     last = r;
@@ -115,8 +159,13 @@ export async function chunkedMonteCarlo(
 
 function mcView(m: MergedMc, era: 'pre2020' | 'post2020', timeoutS: number, attempts: number): MonteCarloView {
   return {
-    trials: m.trials, races: m.races, packets: m.packets, dropped: m.dropped,
-    dropRate: m.packets ? m.dropped / m.packets : 0, dropCi: wilson(m.dropped, m.packets), causes: m.causes,
+    trials: m.trials,
+    races: m.races,
+    packets: m.packets,
+    dropped: m.dropped,
+    dropRate: m.packets ? m.dropped / m.packets : 0,
+    dropCi: wilson(m.dropped, m.packets),
+    causes: m.causes,
     latency: latencyView(m.latency, timeoutS, attempts),
     counters: counterTable(m.perCpu, eraColumns(era)),
     trialsPerSec: m.ms > 0 ? m.trials / (m.ms / 1000) : 0,
@@ -141,10 +190,20 @@ async function column(spec: ColumnSpec, req: RunRequest, preset: ScenarioPreset,
     const b = buildScenario(preset, variant, overrides, req.seed);
     exhaustive = exhaustiveView(exploreBuilt(b, { maxTraces: 6, nodeBudget: EXHAUSTIVE_NODE_BUDGET }), shrunk);
   } catch (err) {
-    const message = err instanceof ExhaustiveBudgetError
-      ? `more than ${EXHAUSTIVE_NODE_BUDGET.toLocaleString('en-US')} states: lower racing packets or endpoints to enumerate`
-      : String((err as Error).message ?? err);
-    exhaustive = { packets: req.knobs.packets, schedules: 0, dropSchedules: 0, dropProbability: 0, causes: {}, traces: [], shrunk, error: message };
+    const message =
+      err instanceof ExhaustiveBudgetError
+        ? `more than ${EXHAUSTIVE_NODE_BUDGET.toLocaleString('en-US')} states: lower racing packets or endpoints to enumerate`
+        : String((err as Error).message ?? err);
+    exhaustive = {
+      packets: req.knobs.packets,
+      schedules: 0,
+      dropSchedules: 0,
+      dropProbability: 0,
+      causes: {},
+      traces: [],
+      shrunk,
+      error: message,
+    };
   }
   tick(prog, 1, `exhaustive, ${label}`);
   await nextTurn();
@@ -157,7 +216,13 @@ async function column(spec: ColumnSpec, req: RunRequest, preset: ScenarioPreset,
     const phase = `timed overflow run, ${label}`;
     const o = runOverflow(variant, {
       ...overflowOptions(req, whatIf),
-      onProgress: (t, d) => { const u = Math.floor((units * t) / d); if (u > reported) { tick(prog, u - reported, phase); reported = u; } },
+      onProgress: (t, d) => {
+        const u = Math.floor((units * t) / d);
+        if (u > reported) {
+          tick(prog, u - reported, phase);
+          reported = u;
+        }
+      },
     });
     if (reported < units) tick(prog, units - reported, phase);
     overflow = overflowView(o, req.overflow.durationS, era);
@@ -166,12 +231,25 @@ async function column(spec: ColumnSpec, req: RunRequest, preset: ScenarioPreset,
   // The knobs the packets actually ran with (resolver options rewrite some, see effectiveKnobs).
   const knobs = effectiveKnobs({ ...preset.knobs, ...mcOverrides(req) });
   return {
-    role, variant, label: info.label, commits: info.commits, hypothesis: info.hypothesis, counterEra: era, whatIf,
-    mc: mcView(mc, era, knobs.timeoutS, knobs.attempts), exhaustive, overflow,
+    role,
+    variant,
+    label: info.label,
+    commits: info.commits,
+    hypothesis: info.hypothesis,
+    counterEra: era,
+    whatIf,
+    mc: mcView(mc, era, knobs.timeoutS, knobs.attempts),
+    exhaustive,
+    overflow,
   };
 }
 
-export async function runSweep(req: RunRequest, preset: ScenarioPreset, specs: [ColumnSpec, ColumnSpec], prog: Progress): Promise<SweepView | undefined> {
+export async function runSweep(
+  req: RunRequest,
+  preset: ScenarioPreset,
+  specs: [ColumnSpec, ColumnSpec],
+  prog: Progress,
+): Promise<SweepView | undefined> {
   const spec = sweepSpec(req.sweep, req);
   if (!spec) return undefined;
   const n = sweepTrials(req.trials);
@@ -179,7 +257,15 @@ export async function runSweep(req: RunRequest, preset: ScenarioPreset, specs: [
   for (const col of specs) {
     const points = [];
     for (const x of spec.values) {
-      const m = await chunkedMonteCarlo(preset, col.variant, { ...mcOverrides(req, col.whatIf), [spec.knob]: x }, n, req.seed, prog, `sweep ${spec.label} = ${x}`);
+      const m = await chunkedMonteCarlo(
+        preset,
+        col.variant,
+        { ...mcOverrides(req, col.whatIf), [spec.knob]: x },
+        n,
+        req.seed,
+        prog,
+        `sweep ${spec.label} = ${x}`,
+      );
       const [lo, hi] = wilson(m.dropped, m.packets);
       points.push({ x, rate: m.packets ? m.dropped / m.packets : 0, lo, hi });
     }
@@ -189,7 +275,12 @@ export async function runSweep(req: RunRequest, preset: ScenarioPreset, specs: [
 }
 
 /** Everything but source links (the host resolves those against the tree's files). */
-export async function runSimulation(runId: number, req: RunRequest, detection: DetectionSummary | undefined, hooks: RunHooks): Promise<Omit<PanelResult, 'sources'>> {
+export async function runSimulation(
+  runId: number,
+  req: RunRequest,
+  detection: DetectionSummary | undefined,
+  hooks: RunHooks,
+): Promise<Omit<PanelResult, 'sources'>> {
   const t0 = performance.now();
   const preset = getScenario(req.scenario);
   // A validated request carries overflow knobs only for an overflow preset; be strict anyway.
@@ -204,8 +295,13 @@ export async function runSimulation(runId: number, req: RunRequest, detection: D
   const after = await column(columns[1], req, preset, prog);
   const sweep = await runSweep(req, preset, columns, prog);
   return {
-    runId, request: req, scenario: scenarioSummary(preset),
+    runId,
+    request: req,
+    scenario: scenarioSummary(preset),
     detection: req.variants.mode === 'detected' ? detection : undefined,
-    columns: [before, after], comparison, sweep, ms: performance.now() - t0,
+    columns: [before, after],
+    comparison,
+    sweep,
+    ms: performance.now() - t0,
   };
 }

@@ -25,7 +25,8 @@ export interface StartOptions {
 }
 
 export function startRun(runId: number, request: RunRequest, detection: DetectionSummary | undefined, opts: StartOptions): RunHandle {
-  if (!opts.workerPath || !existsSync(opts.workerPath)) return inProcess(runId, request, detection, opts, opts.workerPath ? `no worker at ${opts.workerPath}` : 'no worker path');
+  if (!opts.workerPath || !existsSync(opts.workerPath))
+    return inProcess(runId, request, detection, opts, opts.workerPath ? `no worker at ${opts.workerPath}` : 'no worker path');
   let worker: Worker;
   try {
     worker = new Worker(opts.workerPath);
@@ -35,24 +36,43 @@ export function startRun(runId: number, request: RunRequest, detection: Detectio
   return inWorker(worker, runId, request, detection, opts);
 }
 
-function inProcess(runId: number, request: RunRequest, detection: DetectionSummary | undefined, opts: StartOptions, reason: string): RunHandle {
+function inProcess(
+  runId: number,
+  request: RunRequest,
+  detection: DetectionSummary | undefined,
+  opts: StartOptions,
+  reason: string,
+): RunHandle {
   const signal = { cancelled: false };
   return {
     result: runSimulation(runId, request, detection, { signal, onProgress: opts.onProgress }),
-    cancel: () => { signal.cancelled = true; },
+    cancel: () => {
+      signal.cancelled = true;
+    },
     where: 'in-process',
     fallbackReason: reason,
   };
 }
 
-function inWorker(worker: Worker, runId: number, request: RunRequest, detection: DetectionSummary | undefined, opts: StartOptions): RunHandle {
+function inWorker(
+  worker: Worker,
+  runId: number,
+  request: RunRequest,
+  detection: DetectionSummary | undefined,
+  opts: StartOptions,
+): RunHandle {
   let settled = false;
   let heard = false;
   let cancelled = false;
   let fallback: RunHandle | undefined;
   const handle: { -readonly [K in keyof RunHandle]: RunHandle[K] } = { where: 'worker', result: undefined!, cancel: () => {} };
   handle.result = new Promise<RunOutput>((resolve, reject) => {
-    const finish = (f: () => void) => { if (settled) return; settled = true; f(); void worker.terminate(); };
+    const finish = (f: () => void) => {
+      if (settled) return;
+      settled = true;
+      f();
+      void worker.terminate();
+    };
     worker.on('message', (m: WorkerToHost) => {
       heard = true;
       if (m?.runId !== runId) return;
@@ -74,9 +94,14 @@ function inWorker(worker: Worker, runId: number, request: RunRequest, detection:
       }
       finish(() => reject(err));
     });
-    worker.on('exit', (code) => finish(() => reject(cancelled ? new RunCancelled() : new Error(`simulation worker exited (code ${code}) before a result`))));
+    worker.on('exit', (code) =>
+      finish(() => reject(cancelled ? new RunCancelled() : new Error(`simulation worker exited (code ${code}) before a result`))),
+    );
     handle.cancel = () => {
-      if (fallback) { fallback.cancel(); return; }
+      if (fallback) {
+        fallback.cancel();
+        return;
+      }
       cancelled = true;
       finish(() => reject(new RunCancelled()));
     };

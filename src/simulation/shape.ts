@@ -10,8 +10,19 @@ import type { LatencySummary } from '../core/model/montecarlo';
 import type { OverflowOptions, OverflowResult } from '../core/model/overflow';
 import type { DetectionResult } from '../core/types';
 import type {
-  CounterTable, DetectionSummary, EditableKnobs, ExhaustiveView, LaneTrace, LatencyView, NumericRange, OverflowKnobs, OverflowView,
-  RunRequest, ScenarioSummary, SweepKnob, VariantSummary,
+  CounterTable,
+  DetectionSummary,
+  EditableKnobs,
+  ExhaustiveView,
+  LaneTrace,
+  LatencyView,
+  NumericRange,
+  OverflowKnobs,
+  OverflowView,
+  RunRequest,
+  ScenarioSummary,
+  SweepKnob,
+  VariantSummary,
 } from './protocol';
 
 export const RANGES: Record<string, NumericRange> = {
@@ -49,7 +60,18 @@ const RESOLVERS = ['default', 'single-request', 'single-request-reopen', 'use-vc
 export const SWEEP_KNOBS: readonly SweepKnob[] = ['skewUs', 'packets', 'cpus', 'none'];
 
 const EDITABLE: (keyof EditableKnobs)[] = [
-  'packets', 'cpus', 'skewUs', 'stepCostUs', 'endpoints', 'snat', 'portMode', 'portRange', 'occupiedPorts', 'resolver', 'timeoutS', 'attempts',
+  'packets',
+  'cpus',
+  'skewUs',
+  'stepCostUs',
+  'endpoints',
+  'snat',
+  'portMode',
+  'portRange',
+  'occupiedPorts',
+  'resolver',
+  'timeoutS',
+  'attempts',
 ];
 
 export function editableKnobs(k: ScenarioKnobs): EditableKnobs {
@@ -69,13 +91,27 @@ export function overflowDefaults(preset: ScenarioPreset): OverflowKnobs | undefi
   if (preset.kind !== 'overflow') return undefined;
   const k = preset.knobs;
   return {
-    max: 4096, buckets: 1024, flowRate: k.flowRate, udpFraction: k.udpFraction, durationS: k.durationS, tcpLifetimeS: k.tcpLifetimeS,
-    whatIf: { ...PAPER_WHATIF }, compare: 'whatif',
+    max: 4096,
+    buckets: 1024,
+    flowRate: k.flowRate,
+    udpFraction: k.udpFraction,
+    durationS: k.durationS,
+    tcpLifetimeS: k.tcpLifetimeS,
+    whatIf: { ...PAPER_WHATIF },
+    compare: 'whatif',
   };
 }
 
 export function scenarioSummary(s: ScenarioPreset): ScenarioSummary {
-  return { name: s.name, title: s.title, description: s.description, races: [...s.races], kind: s.kind, knobs: editableKnobs(s.knobs), overflow: overflowDefaults(s) };
+  return {
+    name: s.name,
+    title: s.title,
+    description: s.description,
+    races: [...s.races],
+    kind: s.kind,
+    knobs: editableKnobs(s.knobs),
+    overflow: overflowDefaults(s),
+  };
 }
 
 export function scenarioSummaries(): ScenarioSummary[] {
@@ -83,7 +119,10 @@ export function scenarioSummaries(): ScenarioSummary[] {
 }
 
 export function variantSummaries(): VariantSummary[] {
-  return MODEL_VARIANT_IDS.map((id) => { const v = variantInfo(id); return { id, label: v.label, hypothesis: v.hypothesis }; });
+  return MODEL_VARIANT_IDS.map((id) => {
+    const v = variantInfo(id);
+    return { id, label: v.label, hypothesis: v.hypothesis };
+  });
 }
 
 /**
@@ -105,9 +144,12 @@ export function defaultRequest(scenario = 'dns-snat', detection?: DetectionSumma
   const preset = getScenario(scenario);
   const overflow = overflowDefaults(preset);
   return {
-    scenario, knobs: editableKnobs(preset.knobs),
+    scenario,
+    knobs: editableKnobs(preset.knobs),
     variants: detection ? { mode: 'detected' } : { mode: 'manual', before: 'none', after: 'both' },
-    trials: 100_000, seed: 1, sweep: 'skewUs',
+    trials: 100_000,
+    seed: 1,
+    sweep: 'skewUs',
     ...(overflow ? { overflow } : {}),
   };
 }
@@ -116,7 +158,10 @@ export type Validated<T> = { ok: true; value: T } | { ok: false; errors: string[
 
 function num(errors: string[], name: string, v: unknown): number {
   const r = RANGES[name];
-  if (typeof v !== 'number' || !Number.isFinite(v)) { errors.push(`${r.label}: not a number`); return r.min; }
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    errors.push(`${r.label}: not a number`);
+    return r.min;
+  }
   if (r.integer && !Number.isInteger(v)) errors.push(`${r.label}: must be a whole number`);
   if (v < r.min || v > r.max) errors.push(`${r.label}: ${v} outside ${r.min}..${r.max}`);
   return v;
@@ -154,18 +199,27 @@ export function validateRunRequest(raw: unknown, hasDetection: boolean): Validat
     timeoutS: num(errors, 'timeoutS', k.timeoutS),
     attempts: num(errors, 'attempts', k.attempts),
   };
-  if (knobs.occupiedPorts >= knobs.portRange && knobs.occupiedPorts > 0) errors.push(`Ports already held (${knobs.occupiedPorts}) must be below the port range (${knobs.portRange})`);
+  if (knobs.occupiedPorts >= knobs.portRange && knobs.occupiedPorts > 0)
+    errors.push(`Ports already held (${knobs.occupiedPorts}) must be below the port range (${knobs.portRange})`);
   let variants: RunRequest['variants'] = { mode: 'detected' };
   const v = isObj(raw.variants) ? raw.variants : {};
   if (v.mode === 'detected') {
     if (!hasDetection) errors.push('variants: no detected tree (open nf_conntrack_core.c or choose variants by hand)');
   } else if (v.mode === 'manual') {
-    const before = typeof v.before === 'string' && isModelVariantId(v.before) ? v.before : (errors.push(`variant "${String(v.before)}" unknown`), 'none' as const);
-    const after = typeof v.after === 'string' && isModelVariantId(v.after) ? v.after : (errors.push(`variant "${String(v.after)}" unknown`), 'none' as const);
+    const before =
+      typeof v.before === 'string' && isModelVariantId(v.before)
+        ? v.before
+        : (errors.push(`variant "${String(v.before)}" unknown`), 'none' as const);
+    const after =
+      typeof v.after === 'string' && isModelVariantId(v.after)
+        ? v.after
+        : (errors.push(`variant "${String(v.after)}" unknown`), 'none' as const);
     variants = { mode: 'manual', before, after };
   } else errors.push('variants: mode must be detected or manual');
   const value: RunRequest = {
-    scenario, knobs, variants,
+    scenario,
+    knobs,
+    variants,
     trials: num(errors, 'trials', raw.trials),
     seed: num(errors, 'seed', raw.seed),
     sweep: oneOf(errors, 'sweep', raw.sweep, SWEEP_KNOBS),
@@ -173,7 +227,8 @@ export function validateRunRequest(raw: unknown, hasDetection: boolean): Validat
   // Overflow knobs only matter (and are only kept) for an overflow preset; a missing block
   // there means the preset's defaults, so an older saved request still runs.
   const preset = SCENARIOS.find((p) => p.name === scenario);
-  if (preset?.kind === 'overflow') value.overflow = raw.overflow === undefined ? overflowDefaults(preset) : validateOverflow(errors, raw.overflow);
+  if (preset?.kind === 'overflow')
+    value.overflow = raw.overflow === undefined ? overflowDefaults(preset) : validateOverflow(errors, raw.overflow);
   return errors.length ? { ok: false, errors } : { ok: true, value };
 }
 
@@ -204,7 +259,9 @@ export function validateOverflow(errors: string[], raw: unknown): OverflowKnobs 
   };
   const flows = v.flowRate * v.durationS;
   if (Number.isFinite(flows) && flows > MAX_OVERFLOW_FLOWS) {
-    errors.push(`New flows × duration = ${Math.round(flows).toLocaleString('en-US')} flows; at most ${MAX_OVERFLOW_FLOWS.toLocaleString('en-US')} per run (lower the rate or the duration)`);
+    errors.push(
+      `New flows × duration = ${Math.round(flows).toLocaleString('en-US')} flows; at most ${MAX_OVERFLOW_FLOWS.toLocaleString('en-US')} per run (lower the rate or the duration)`,
+    );
   }
   return v;
 }
@@ -221,21 +278,47 @@ export function whatIfLabel(w: WhatIf): string {
 }
 
 /** One column of the comparison: which variant, under which table policy. */
-export interface ColumnSpec { role: 'before' | 'after'; variant: ModelVariantId; whatIf: WhatIf }
+export interface ColumnSpec {
+  role: 'before' | 'after';
+  variant: ModelVariantId;
+  whatIf: WhatIf;
+}
 
 /**
  * The two columns of a validated request. Race scenarios compare variants; an overflow
  * scenario in 'whatif' mode runs the first variant twice, without and with the what-ifs,
  * because the backport does not touch early drop or timeouts.
  */
-export function columnSpecs(req: RunRequest, detection?: DetectionSummary): { comparison: 'backport' | 'whatif'; columns: [ColumnSpec, ColumnSpec] } {
+export function columnSpecs(
+  req: RunRequest,
+  detection?: DetectionSummary,
+): { comparison: 'backport' | 'whatif'; columns: [ColumnSpec, ColumnSpec] } {
   const [before, after] = resolveVariants(req, detection);
   const ov = req.overflow;
-  if (!ov) return { comparison: 'backport', columns: [{ role: 'before', variant: before, whatIf: NO_WHATIF }, { role: 'after', variant: after, whatIf: NO_WHATIF }] };
+  if (!ov)
+    return {
+      comparison: 'backport',
+      columns: [
+        { role: 'before', variant: before, whatIf: NO_WHATIF },
+        { role: 'after', variant: after, whatIf: NO_WHATIF },
+      ],
+    };
   if (ov.compare === 'whatif') {
-    return { comparison: 'whatif', columns: [{ role: 'before', variant: before, whatIf: NO_WHATIF }, { role: 'after', variant: before, whatIf: { ...ov.whatIf } }] };
+    return {
+      comparison: 'whatif',
+      columns: [
+        { role: 'before', variant: before, whatIf: NO_WHATIF },
+        { role: 'after', variant: before, whatIf: { ...ov.whatIf } },
+      ],
+    };
   }
-  return { comparison: 'backport', columns: [{ role: 'before', variant: before, whatIf: { ...ov.whatIf } }, { role: 'after', variant: after, whatIf: { ...ov.whatIf } }] };
+  return {
+    comparison: 'backport',
+    columns: [
+      { role: 'before', variant: before, whatIf: { ...ov.whatIf } },
+      { role: 'after', variant: after, whatIf: { ...ov.whatIf } },
+    ],
+  };
 }
 
 /** The timed run's options for one column. */
@@ -243,17 +326,36 @@ export function overflowOptions(req: RunRequest, whatIf: WhatIf): OverflowOption
   const ov = req.overflow;
   if (!ov) throw new Error('not an overflow request');
   return {
-    seed: req.seed, max: ov.max, buckets: ov.buckets,
-    overrides: { cpus: req.knobs.cpus, flowRate: ov.flowRate, udpFraction: ov.udpFraction, durationS: ov.durationS, tcpLifetimeS: ov.tcpLifetimeS, whatIf },
+    seed: req.seed,
+    max: ov.max,
+    buckets: ov.buckets,
+    overrides: {
+      cpus: req.knobs.cpus,
+      flowRate: ov.flowRate,
+      udpFraction: ov.udpFraction,
+      durationS: ov.durationS,
+      tcpLifetimeS: ov.tcpLifetimeS,
+      whatIf,
+    },
   };
 }
 
 export function overflowView(o: OverflowResult, durationS: number, era: 'pre2020' | 'post2020'): OverflowView {
   const columns = eraColumns(era);
   return {
-    flows: o.flows, dropped: o.dropped, dropRate: o.dropRate, dropCi: o.dropCi, droppedUdp: o.droppedUdp, droppedTcp: o.droppedTcp,
-    earlyDrops: o.earlyDrops, fullFraction: o.fullFraction, fullSeconds: o.fullFraction * durationS, peak: o.peak, max: o.max,
-    whatIf: o.whatIf, counters: { columns, totals: columns.map((c) => o.counters[c] ?? 0) },
+    flows: o.flows,
+    dropped: o.dropped,
+    dropRate: o.dropRate,
+    dropCi: o.dropCi,
+    droppedUdp: o.droppedUdp,
+    droppedTcp: o.droppedTcp,
+    earlyDrops: o.earlyDrops,
+    fullFraction: o.fullFraction,
+    fullSeconds: o.fullFraction * durationS,
+    peak: o.peak,
+    max: o.max,
+    whatIf: o.whatIf,
+    counters: { columns, totals: columns.map((c) => o.counters[c] ?? 0) },
   };
 }
 
@@ -273,7 +375,11 @@ export function mcOverrides(req: RunRequest, whatIf?: WhatIf): Partial<ScenarioK
  * The exhaustive engine branches on every port pick, so presets with a 64k port range carry a
  * small stand-in (preset.exhaustive); it wins over the edited knobs and the page says so.
  */
-export function exhaustiveOverrides(req: RunRequest, preset: ScenarioPreset, whatIf?: WhatIf): { overrides: Partial<ScenarioKnobs>; shrunk: string[] } {
+export function exhaustiveOverrides(
+  req: RunRequest,
+  preset: ScenarioPreset,
+  whatIf?: WhatIf,
+): { overrides: Partial<ScenarioKnobs>; shrunk: string[] } {
   const ex = preset.exhaustive ?? {};
   const shrunk: string[] = [];
   for (const [key, val] of Object.entries(ex)) {
@@ -303,29 +409,44 @@ export function laneTraces(traces: ExhaustiveResult['traces']): LaneTrace[] {
   return traces.map((t) => {
     const cpus = [...new Set(t.events.map((e) => e.cpu))].sort((a, b) => a - b);
     return {
-      schedule: t.schedule, outcome: t.outcome, cpus,
-      events: t.events.map((e) => ({ cpu: e.cpu, packet: e.packet, step: e.step, fn: e.fn, symbol: symbolOf(e.fn), note: e.note, decisive: !!e.decisive })),
+      schedule: t.schedule,
+      outcome: t.outcome,
+      cpus,
+      events: t.events.map((e) => ({
+        cpu: e.cpu,
+        packet: e.packet,
+        step: e.step,
+        fn: e.fn,
+        symbol: symbolOf(e.fn),
+        note: e.note,
+        decisive: !!e.decisive,
+      })),
     };
   });
 }
 
 export function exhaustiveView(r: ExhaustiveResult, shrunk: string[]): ExhaustiveView {
   return {
-    packets: r.packets, schedules: r.schedules, dropSchedules: r.dropSchedules, dropProbability: r.dropProbability,
-    causes: r.causes, traces: laneTraces(r.traces), shrunk,
+    packets: r.packets,
+    schedules: r.schedules,
+    dropSchedules: r.dropSchedules,
+    dropProbability: r.dropProbability,
+    causes: r.causes,
+    traces: laneTraces(r.traces),
+    shrunk,
   };
 }
 
-const pct = (x: number) => (x >= 0.1 ? `${(x * 100).toFixed(1)} %` : x >= 0.001 ? `${(x * 100).toFixed(2)} %` : `${(x * 100).toFixed(3)} %`);
+const pct = (x: number) =>
+  x >= 0.1 ? `${(x * 100).toFixed(1)} %` : x >= 0.001 ? `${(x * 100).toFixed(2)} %` : `${(x * 100).toFixed(3)} %`;
 
 /** What the drops mean to a user: a lost DNS packet costs the resolver timeout, a lost SYN the RTO. */
 export function latencySentence(l: LatencySummary, timeoutS: number, attempts: number): string {
   if (l.samples === 0) return 'no samples';
   if (l.delayed === 0) return `no ${l.unit} was delayed`;
   const oneIn = l.delayedRate > 0 ? Math.max(1, Math.round(1 / l.delayedRate)) : 0;
-  const what = l.unit === 'lookup'
-    ? `waits at least ${timeoutS} s for a resolver retry`
-    : `waits at least ${timeoutS} s for a SYN retransmission`;
+  const what =
+    l.unit === 'lookup' ? `waits at least ${timeoutS} s for a resolver retry` : `waits at least ${timeoutS} s for a SYN retransmission`;
   const fail = l.failed ? `; ${pct(l.failed / l.samples)} fail after ${attempts} attempts` : '';
   return `${pct(l.delayedRate)} of ${l.unit}s (about 1 in ${oneIn.toLocaleString('en-US')}) ${what}; mean ${l.meanS.toFixed(3)} s, p99 ${l.p99S} s${fail}`;
 }
@@ -334,15 +455,23 @@ export function latencyView(l: LatencySummary, timeoutS: number, attempts: numbe
   return { ...l, sentence: latencySentence(l, timeoutS, attempts) };
 }
 
-export interface SweepSpec { knob: Exclude<SweepKnob, 'none'>; label: string; values: number[] }
+export interface SweepSpec {
+  knob: Exclude<SweepKnob, 'none'>;
+  label: string;
+  values: number[];
+}
 
 /** A few values of the swept knob around the ones that matter for 2-4 racing packets. */
 export function sweepSpec(knob: SweepKnob, req: RunRequest): SweepSpec | undefined {
   switch (knob) {
-    case 'skewUs': return { knob, label: 'send skew (µs)', values: [0, 1, 2, 5, 10, 20, 50, 100] };
-    case 'packets': return { knob, label: 'racing packets (concurrency)', values: [1, 2, 3, 4] };
-    case 'cpus': return { knob, label: 'CPUs', values: [1, 2, 3, 4].filter((c) => c <= Math.max(4, req.knobs.packets)) };
-    default: return undefined;
+    case 'skewUs':
+      return { knob, label: 'send skew (µs)', values: [0, 1, 2, 5, 10, 20, 50, 100] };
+    case 'packets':
+      return { knob, label: 'racing packets (concurrency)', values: [1, 2, 3, 4] };
+    case 'cpus':
+      return { knob, label: 'CPUs', values: [1, 2, 3, 4].filter((c) => c <= Math.max(4, req.knobs.packets)) };
+    default:
+      return undefined;
   }
 }
 

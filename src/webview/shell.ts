@@ -19,7 +19,13 @@ export interface ShellOptions {
 }
 
 export function webviewPage(o: ShellOptions): string {
-  const csp = [`default-src 'none'`, `script-src 'nonce-${o.nonce}'`, `style-src ${o.cspSource}`, `img-src ${o.cspSource}${o.dataImages ? ' data:' : ''}`, `font-src ${o.cspSource}`].join('; ');
+  const csp = [
+    `default-src 'none'`,
+    `script-src 'nonce-${o.nonce}'`,
+    `style-src ${o.cspSource}`,
+    `img-src ${o.cspSource}${o.dataImages ? ' data:' : ''}`,
+    `font-src ${o.cspSource}`,
+  ].join('; ');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -18,7 +18,10 @@ const keep = process.argv.includes('--keep');
 const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
 const section = /^## Set up and run\n([\s\S]*?)^## /m.exec(readme)?.[1] ?? '';
 const line = /^ {4}(\S.*)$/m.exec(section)?.[1];
-if (!line) { console.error('fresh-clone: no set-up line found under "## Set up and run" in README.md'); process.exit(1); }
+if (!line) {
+  console.error('fresh-clone: no set-up line found under "## Set up and run" in README.md');
+  process.exit(1);
+}
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ctb-fresh-'));
 const home = path.join(tmp, 'home');
@@ -26,7 +29,13 @@ mkdirSync(home);
 const clone = path.join(tmp, 'conntrack-backport');
 execFileSync('git', ['clone', '--quiet', '--no-hardlinks', root, clone], { stdio: 'inherit' });
 
-const env = { ...process.env, HOME: home, XDG_CACHE_HOME: path.join(home, '.cache'), XDG_CONFIG_HOME: path.join(home, '.config'), npm_config_cache: path.join(home, '.npm') };
+const env = {
+  ...process.env,
+  HOME: home,
+  XDG_CACHE_HOME: path.join(home, '.cache'),
+  XDG_CONFIG_HOME: path.join(home, '.config'),
+  npm_config_cache: path.join(home, '.npm'),
+};
 for (const k of ['CONNTRACK_CACHE', 'npm_config_prefix', 'npm_config_userconfig', 'CONNTRACK_PORT']) delete env[k];
 for (const k of Object.keys(env)) if (k.startsWith('npm_') && k !== 'npm_config_cache') delete env[k];
 
@@ -41,9 +50,14 @@ child.stdout.on('data', (d) => {
   process.stdout.write(d);
   if (npmCiDone === undefined && /^npm start: /m.test(out)) npmCiDone = Date.now();
 });
-child.stderr.on('data', (d) => { err += d; process.stderr.write(d); });
+child.stderr.on('data', (d) => {
+  err += d;
+  process.stderr.write(d);
+});
 let exited = null;
-child.on('exit', (code, signal) => { exited = { code, signal }; });
+child.on('exit', (code, signal) => {
+  exited = { code, signal };
+});
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const failures = [];
@@ -56,20 +70,34 @@ while (Date.now() < deadline && !exited) {
     try {
       const r = await fetch(url);
       const body = await r.text();
-      if (r.ok && /vscode|workbench/i.test(body)) { answered = Date.now(); break; }
-    } catch { /* not yet */ }
+      if (r.ok && /vscode|workbench/i.test(body)) {
+        answered = Date.now();
+        break;
+      }
+    } catch {
+      /* not yet */
+    }
   }
   await sleep(1000);
 }
-if (!url) failures.push(exited ? `the set-up line exited (${exited.code ?? exited.signal}) before printing a URL` : `no URL within ${timeoutS} s`);
+if (!url)
+  failures.push(exited ? `the set-up line exited (${exited.code ?? exited.signal}) before printing a URL` : `no URL within ${timeoutS} s`);
 else if (!answered) failures.push(`the URL ${url} did not answer with the workbench`);
 if (/^\s+at .+:\d+:\d+\)?$/m.test(out + err)) failures.push('a stack trace was printed');
 if (/[├└]──/.test(out)) failures.push("vsce's file list was printed");
 if (url && out.trimEnd().split('\n').pop() !== `open: ${url}`) failures.push('the URL is not the last line printed');
 
-try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+try {
+  process.kill(-child.pid, 'SIGTERM');
+} catch {
+  /* already gone */
+}
 for (let i = 0; i < 100 && !exited; i++) await sleep(100);
-try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+try {
+  process.kill(-child.pid, 'SIGKILL');
+} catch {
+  /* already gone */
+}
 const secs = (t) => (t ? `${((t - t0) / 1000).toFixed(0)} s` : '-');
 console.log(`\nfresh-clone: npm ci ${secs(npmCiDone)}; set-up line to a URL that answers ${secs(answered)}`);
 for (const f of failures) console.log(`fresh-clone: FAIL: ${f}`);

@@ -27,7 +27,8 @@ export function makeKernelWorkspace({ git = false, prefix = 'cb-ws-', spec = { e
   writeFileSync(file, coreSource(spec));
   writeFileSync(path.join(dir, 'Makefile'), 'VERSION = 4\nPATCHLEVEL = 15\nSUBLEVEL = 0\n');
   if (git) {
-    const g = (...a) => execFileSync('git', ['-C', dir, '-c', 'user.name=Test', '-c', 'user.email=test@example.invalid', ...a], { stdio: 'ignore' });
+    const g = (...a) =>
+      execFileSync('git', ['-C', dir, '-c', 'user.name=Test', '-c', 'user.email=test@example.invalid', ...a], { stdio: 'ignore' });
     g('init', '-q', '-b', 'master');
     g('add', '-A');
     g('commit', '-q', '-m', 'Linux 4.15');
@@ -44,7 +45,8 @@ export async function makeDemoWorkspace({ dir = mkdtempSync(path.join(os.tmpdir(
   const demoModule = path.resolve(path.dirname(generator), 'demoRepo.js');
   if (!existsSync(demoModule)) throw new Error(`${demoModule} missing: run npm run compile-tests`);
   const repo = await require(demoModule).createDemoRepos({ dir, scenario: 'azure' });
-  const g = (...a) => execFileSync('git', ['-C', repo.tree, '-c', 'user.name=Demo', '-c', 'user.email=demo@example.invalid', ...a], { stdio: 'ignore' });
+  const g = (...a) =>
+    execFileSync('git', ['-C', repo.tree, '-c', 'user.name=Demo', '-c', 'user.email=demo@example.invalid', ...a], { stdio: 'ignore' });
   const first = execFileSync('git', ['-C', repo.tree, 'rev-list', '--max-parents=0', 'HEAD'], { encoding: 'utf8' }).trim();
   g('tag', '-a', '-m', 'Ubuntu-azure-4.15.0-1000.1', 'Ubuntu-azure-4.15.0-1000.1', first);
   g('tag', '-a', '-m', 'Ubuntu-azure-4.15.0-1030.31', 'Ubuntu-azure-4.15.0-1030.31', 'HEAD');

@@ -27,86 +27,119 @@ export { goToLine, quickOpen, runFromPalette } from './helpers.mjs';
 //     await page.locator('.codelens-decoration a', { hasText: 'race' }).first().waitFor(); } });
 export const steps = [];
 
-steps.push({ name: 'workbench loads', run: async (page) => {
-  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-  // Settled = the explorer lists the tree and the git extension found the repository.
-  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'net' }).first().waitFor({ timeout: 30_000 });
-  await page.locator('.part.statusbar', { hasText: 'master' }).waitFor({ timeout: 30_000 });
-} });
+steps.push({
+  name: 'workbench loads',
+  run: async (page) => {
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    // Settled = the explorer lists the tree and the git extension found the repository.
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'net' }).first().waitFor({ timeout: 30_000 });
+    await page.locator('.part.statusbar', { hasText: 'master' }).waitFor({ timeout: 30_000 });
+  },
+});
 
-steps.push({ name: 'the vsix is installed', run: async (page, ctx) => {
-  assert.ok(ctx.installed.some((e) => e.startsWith(`${EXTENSION_ID}@${pkg.version}`)), `--list-extensions: ${ctx.installed.join(', ')}`);
-  // And the workbench sees it (Extensions view, installed filter).
-  await runFromPalette(page, 'View: Show Extensions');
-  const search = page.locator('.extensions-viewlet .suggest-input-container');
-  await search.click();
-  await page.keyboard.type(`@installed ${pkg.displayName}`);
-  await page.locator('.extensions-viewlet .extension-list-item', { hasText: pkg.displayName }).first().waitFor({ timeout: 20_000 });
-} });
+steps.push({
+  name: 'the vsix is installed',
+  run: async (page, ctx) => {
+    assert.ok(
+      ctx.installed.some((e) => e.startsWith(`${EXTENSION_ID}@${pkg.version}`)),
+      `--list-extensions: ${ctx.installed.join(', ')}`,
+    );
+    // And the workbench sees it (Extensions view, installed filter).
+    await runFromPalette(page, 'View: Show Extensions');
+    const search = page.locator('.extensions-viewlet .suggest-input-container');
+    await search.click();
+    await page.keyboard.type(`@installed ${pkg.displayName}`);
+    await page.locator('.extensions-viewlet .extension-list-item', { hasText: pkg.displayName }).first().waitFor({ timeout: 20_000 });
+  },
+});
 
-steps.push({ name: `${path.basename(CORE_FILE)} opens in an editor`, run: async (page) => {
-  await runFromPalette(page, 'View: Show Explorer'); // the view a user has beside the file
-  await quickOpen(page, CORE_FILE);
-  await page.locator('.editor-instance .view-lines', { hasText: 'SPDX-License-Identifier' }).waitFor();
-} });
+steps.push({
+  name: `${path.basename(CORE_FILE)} opens in an editor`,
+  run: async (page) => {
+    await runFromPalette(page, 'View: Show Explorer'); // the view a user has beside the file
+    await quickOpen(page, CORE_FILE);
+    await page.locator('.editor-instance .view-lines', { hasText: 'SPDX-License-Identifier' }).waitFor();
+  },
+});
 
-steps.push({ name: 'code lenses show the race verdicts', run: async (page, ctx) => {
-  // The resolver sits far down the file; monaco only renders lines near the viewport, so go
-  // to it first (there is no C symbol provider in a bare code-server, hence Go to Line).
-  const lines = readFileSync(path.join(ctx.folder, CORE_FILE), 'utf8').split('\n');
-  await goToLine(page, lines.findIndex((l) => /^nf_ct_resolve_clash\(|^static int nf_ct_resolve_clash\(/.test(l)) + 1);
-  // The demo tree carries the azure postings: race 1 has the ed07d9a021df code, race 2 the
-  // non-upstream 952939 shape, race 3 nothing.
-  // History names the posting: the code equals ed07d9a021df, the commit is the azure one.
-  await page.locator('.codelens-decoration a:visible', { hasText: 'Race 1: fixed — azure 937963 (pre-upstream' }).first().waitFor({ timeout: 20_000 });
-  await page.locator('.codelens-decoration a:visible', { hasText: 'Race 3: missing' }).first().waitFor();
-} });
+steps.push({
+  name: 'code lenses show the race verdicts',
+  run: async (page, ctx) => {
+    // The resolver sits far down the file; monaco only renders lines near the viewport, so go
+    // to it first (there is no C symbol provider in a bare code-server, hence Go to Line).
+    const lines = readFileSync(path.join(ctx.folder, CORE_FILE), 'utf8').split('\n');
+    await goToLine(page, lines.findIndex((l) => /^nf_ct_resolve_clash\(|^static int nf_ct_resolve_clash\(/.test(l)) + 1);
+    // The demo tree carries the azure postings: race 1 has the ed07d9a021df code, race 2 the
+    // non-upstream 952939 shape, race 3 nothing.
+    // History names the posting: the code equals ed07d9a021df, the commit is the azure one.
+    await page
+      .locator('.codelens-decoration a:visible', { hasText: 'Race 1: fixed — azure 937963 (pre-upstream' })
+      .first()
+      .waitFor({ timeout: 20_000 });
+    await page.locator('.codelens-decoration a:visible', { hasText: 'Race 3: missing' }).first().waitFor();
+  },
+});
 
-steps.push({ name: 'palette: Detect Race Fixes shows a report', run: async (page) => {
-  await runFromPalette(page, 'Conntrack Backport: Detect Race Fixes in This Tree');
-  await page.locator('.notifications-toasts', { hasText: 'Race 3 missing' }).waitFor({ timeout: 20_000 });
-  await page.locator('.tabs-container .tab.active', { hasText: 'conntrack-report' }).waitFor();
-  // The report renders in the Markdown preview, a webview (iframe in an iframe).
-  const preview = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-  await preview.locator('body', { hasText: 'azure-937963' }).waitFor({ timeout: 20_000 });
-} });
+steps.push({
+  name: 'palette: Detect Race Fixes shows a report',
+  run: async (page) => {
+    await runFromPalette(page, 'Conntrack Backport: Detect Race Fixes in This Tree');
+    await page.locator('.notifications-toasts', { hasText: 'Race 3 missing' }).waitFor({ timeout: 20_000 });
+    await page.locator('.tabs-container .tab.active', { hasText: 'conntrack-report' }).waitFor();
+    // The report renders in the Markdown preview, a webview (iframe in an iframe).
+    const preview = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    await preview.locator('body', { hasText: 'azure-937963' }).waitFor({ timeout: 20_000 });
+  },
+});
 
-steps.push({ name: 'palette: Plan Revert-then-Cherry-Pick shows the plan and the predicted diff', run: async (page) => {
-  await page.keyboard.press('Escape');
-  await runFromPalette(page, 'Conntrack Backport: Plan Revert-then-Cherry-Pick');
-  // The predicted diff opens in VS Code's diff editor (nothing in the tree changes)...
-  await page.locator('.tabs-container .tab.active', { hasText: 'after the backport (predicted)' }).waitFor({ timeout: 60_000 });
-  await page.locator('.monaco-diff-editor').first().waitFor();
-  await page.locator('.notifications-toasts', { hasText: 'Backport plan' }).waitFor({ timeout: 20_000 });
-  await page.screenshot({ path: path.join(SHOTS, 'backport-diff.png') });
-  // ...beside the plan document: reverts of the azure commits, then the two upstream picks.
-  await page.locator('.tabs-container .tab', { hasText: 'backport-plan' }).click();
-  const preview = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-  await preview.locator('body', { hasText: 'Revert' }).first().waitFor({ timeout: 20_000 });
-  await preview.locator('body', { hasText: 'ed07d9a021df' }).first().waitFor();
-} });
+steps.push({
+  name: 'palette: Plan Revert-then-Cherry-Pick shows the plan and the predicted diff',
+  run: async (page) => {
+    await page.keyboard.press('Escape');
+    await runFromPalette(page, 'Conntrack Backport: Plan Revert-then-Cherry-Pick');
+    // The predicted diff opens in VS Code's diff editor (nothing in the tree changes)...
+    await page.locator('.tabs-container .tab.active', { hasText: 'after the backport (predicted)' }).waitFor({ timeout: 60_000 });
+    await page.locator('.monaco-diff-editor').first().waitFor();
+    await page.locator('.notifications-toasts', { hasText: 'Backport plan' }).waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: path.join(SHOTS, 'backport-diff.png') });
+    // ...beside the plan document: reverts of the azure commits, then the two upstream picks.
+    await page.locator('.tabs-container .tab', { hasText: 'backport-plan' }).click();
+    const preview = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    await preview.locator('body', { hasText: 'Revert' }).first().waitFor({ timeout: 20_000 });
+    await preview.locator('body', { hasText: 'ed07d9a021df' }).first().waitFor();
+  },
+});
 
-steps.push({ name: 'simulation panel renders without CSP violations', run: async (page, ctx) => {
-  await page.keyboard.press('Escape');
-  // In the azure demo tree races 1 and 2 are closed already; race 3 (DNAT to a Service VIP) is
-  // what still drops before and after the backport.
-  await simulationSteps(page, { ...ctx, scenario: 'dns-vip', scenarioTitle: 'Service VIP' });
-} });
+steps.push({
+  name: 'simulation panel renders without CSP violations',
+  run: async (page, ctx) => {
+    await page.keyboard.press('Escape');
+    // In the azure demo tree races 1 and 2 are closed already; race 3 (DNAT to a Service VIP) is
+    // what still drops before and after the backport.
+    await simulationSteps(page, { ...ctx, scenario: 'dns-vip', scenarioTitle: 'Service VIP' });
+  },
+});
 
-steps.push({ name: 'palette: Show Backport Matrix sweeps branches and tags', run: async (page) => {
-  await page.locator('.part.statusbar').click({ position: { x: 700, y: 5 } }); // focus back to the workbench
-  await runFromPalette(page, 'Conntrack Backport: Show Backport Matrix');
-  await page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
-  await page.keyboard.press('Enter'); // empty = all branches and tags
-  const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-  await frame.locator('tbody tr', { hasText: 'Ubuntu-azure-4.15.0-1030.31' }).first().waitFor({ timeout: 60_000 });
-  await frame.locator('tbody tr', { hasText: 'Ubuntu-azure-4.15.0-1000.1' }).first().waitFor();
-} });
+steps.push({
+  name: 'palette: Show Backport Matrix sweeps branches and tags',
+  run: async (page) => {
+    await page.locator('.part.statusbar').click({ position: { x: 700, y: 5 } }); // focus back to the workbench
+    await runFromPalette(page, 'Conntrack Backport: Show Backport Matrix');
+    await page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
+    await page.keyboard.press('Enter'); // empty = all branches and tags
+    const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    await frame.locator('tbody tr', { hasText: 'Ubuntu-azure-4.15.0-1030.31' }).first().waitFor({ timeout: 60_000 });
+    await frame.locator('tbody tr', { hasText: 'Ubuntu-azure-4.15.0-1000.1' }).first().waitFor();
+  },
+});
 
-steps.push({ name: 'the extension is running (palette: Show Running Extensions)', run: async (page) => {
-  await runFromPalette(page, 'Developer: Show Running Extensions');
-  await page.locator('.runtime-extensions-editor .monaco-list-row', { hasText: pkg.displayName }).first().waitFor({ timeout: 20_000 });
-} });
+steps.push({
+  name: 'the extension is running (palette: Show Running Extensions)',
+  run: async (page) => {
+    await runFromPalette(page, 'Developer: Show Running Extensions');
+    await page.locator('.runtime-extensions-editor .monaco-list-row', { hasText: pkg.displayName }).first().waitFor({ timeout: 20_000 });
+  },
+});
 
 async function main() {
   assert.ok(existsSync(VSIX), `${VSIX} missing: run npm run package`);
@@ -119,11 +152,24 @@ async function main() {
   const folder = demo.folder;
   // What a user with an upstream mirror sets: the remote's ids of the two upstream commits.
   const settingsFile = path.join(profile.userData, 'User/settings.json');
-  writeFileSync(settingsFile, JSON.stringify({ ...JSON.parse(readFileSync(settingsFile, 'utf8')), 'conntrackBackport.commitOverrides': demo.overrides, 'conntrackBackport.bugNumber': '1836816', 'conntrackBackport.signOff': 'Demo Maintainer <maintainer@example.invalid>' }, null, 2));
+  writeFileSync(
+    settingsFile,
+    JSON.stringify(
+      {
+        ...JSON.parse(readFileSync(settingsFile, 'utf8')),
+        'conntrackBackport.commitOverrides': demo.overrides,
+        'conntrackBackport.bugNumber': '1836816',
+        'conntrackBackport.signOff': 'Demo Maintainer <maintainer@example.invalid>',
+      },
+      null,
+      2,
+    ),
+  );
   const cs = await startCodeServer({ folder, profile });
   const { context, close } = await launchBrowser();
   const ctx = { folder, cs, installed: listExtensions(profile) };
-  let passed = 0, failed = 0;
+  let passed = 0,
+    failed = 0;
   try {
     const page = await context.newPage();
     await page.goto(`${cs.url}/?folder=${encodeURIComponent(folder)}`);
@@ -135,9 +181,19 @@ async function main() {
         console.log(`  ✔ ${step.name} (${Date.now() - t} ms)`);
       } catch (err) {
         failed++;
-        console.log(`  ✘ ${step.name}\n    ${String(err?.message ?? err).split('\n').join('\n    ')}`);
+        console.log(
+          `  ✘ ${step.name}\n    ${String(err?.message ?? err)
+            .split('\n')
+            .join('\n    ')}`,
+        );
       }
-      const shot = path.join(SHOTS, `${String(i + 1).padStart(2, '0')}-${step.name.replace(/[^a-z0-9]+/gi, '-').replace(/-$/, '').toLowerCase()}.png`);
+      const shot = path.join(
+        SHOTS,
+        `${String(i + 1).padStart(2, '0')}-${step.name
+          .replace(/[^a-z0-9]+/gi, '-')
+          .replace(/-$/, '')
+          .toLowerCase()}.png`,
+      );
       await page.screenshot({ path: shot }).catch(() => {});
       await page.keyboard.press('Escape').catch(() => {}); // leave no quick input open for the next step
     }
@@ -152,5 +208,12 @@ async function main() {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  main().then((code) => process.exit(code), (err) => { console.error(err); console.log('ui: 0 passed, 1 failed'); process.exit(1); });
+  main().then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(err);
+      console.log('ui: 0 passed, 1 failed');
+      process.exit(1);
+    },
+  );
 }

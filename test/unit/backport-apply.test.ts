@@ -23,13 +23,22 @@ test('azure tree: apply gives base + exactly the two upstream changes, SRU messa
   assert.equal(res.after?.race1, 'FIXED (ed07d9a021df)');
   assert.equal(res.after?.race2, 'FIXED (4e35c1cb9460)');
   assert.ok(!res.afterDetection?.variantsPresent.some((v) => v.startsWith('azure')));
-  assert.deepEqual(events.filter((e) => e.phase === 'step').map((e) => `${e.step}/${e.total}`), ['1/4', '2/4', '3/4', '4/4']);
+  assert.deepEqual(
+    events.filter((e) => e.phase === 'step').map((e) => `${e.step}/${e.total}`),
+    ['1/4', '2/4', '3/4', '4/4'],
+  );
   assert.equal(await pendingRun(r.tree), null, 'journal removed');
 
   // Messages, newest first: pick 4e35, pick ed07, revert 937963, revert 952939.
-  const msgs = git(r.tree, ['log', '--format=%x1e%B', '-4']).split('\x1e').filter((m) => m.trim()).map((m) => m.trim().split('\n'));
+  const msgs = git(r.tree, ['log', '--format=%x1e%B', '-4'])
+    .split('\x1e')
+    .filter((m) => m.trim())
+    .map((m) => m.trim().split('\n'));
   const [p2, p1, rv1, rv2] = msgs;
-  for (const [m, sha] of [[p2, r.upstreamShas['4e35c1cb9460']], [p1, r.upstreamShas.ed07d9a021df]] as const) {
+  for (const [m, sha] of [
+    [p2, r.upstreamShas['4e35c1cb9460']],
+    [p1, r.upstreamShas.ed07d9a021df],
+  ] as const) {
     assert.equal(m[2], 'BugLink: https://bugs.launchpad.net/bugs/1836816');
     assert.equal(m.at(-2), `(cherry picked from commit ${sha})`);
     assert.equal(m.at(-1), 'Signed-off-by: Sam Submitter <sam@example.com>');
@@ -37,7 +46,10 @@ test('azure tree: apply gives base + exactly the two upstream changes, SRU messa
   }
   assert.equal(rv2[0], 'Revert "UBUNTU: SAUCE: netfilter: nf_nat: return the same reply tuple for matching CTs"');
   assert.equal(rv1[0], 'Revert "UBUNTU: SAUCE: netfilter: nf_conntrack: resolve clash for matching conntracks"');
-  for (const [m, sha] of [[rv1, r.azureShas['azure-937963']], [rv2, r.azureShas['azure-952939']]] as const) {
+  for (const [m, sha] of [
+    [rv1, r.azureShas['azure-937963']],
+    [rv2, r.azureShas['azure-952939']],
+  ] as const) {
     assert.equal(m[2], 'BugLink: https://bugs.launchpad.net/bugs/1836816');
     assert.ok(m.includes(`This reverts commit ${sha}.`));
     assert.equal(m.at(-1), 'Signed-off-by: Sam Submitter <sam@example.com>');
@@ -112,7 +124,10 @@ test('a conflict resolved by hand: continue commits it as a backport and finishe
   assert.equal(res.status, 'conflict');
   // Continue refuses while markers or unmerged paths remain.
   assert.equal((await continueRun(r.tree)).status, 'conflict');
-  const resolved = r.fixedCore.replace('\t\t\tNF_CT_STAT_INC_ATOMIC(net, found);\n', '\t\t\tNF_CT_STAT_INC_ATOMIC(net, found); /* vendor */\n');
+  const resolved = r.fixedCore.replace(
+    '\t\t\tNF_CT_STAT_INC_ATOMIC(net, found);\n',
+    '\t\t\tNF_CT_STAT_INC_ATOMIC(net, found); /* vendor */\n',
+  );
   fs.writeFileSync(path.join(r.tree, CORE), resolved);
   git(r.tree, ['add', CORE]);
   const done = await continueRun(r.tree, { note: 'kept the vendor comment on the found counter' });
@@ -129,9 +144,18 @@ test('a conflict resolved by hand: continue commits it as a backport and finishe
 test('patch files: picks come from an mbox via git am -3', async () => {
   const r = await demo({ scenario: 'azure' });
   const mbox = path.join(r.tree, '..', 'fixes.mbox');
-  fs.writeFileSync(mbox, git(r.upstream, ['format-patch', '--stdout', `${r.upstreamShas.ed07d9a021df}~1..${r.upstreamShas['4e35c1cb9460']}`]) + '\n');
+  fs.writeFileSync(
+    mbox,
+    git(r.upstream, ['format-patch', '--stdout', `${r.upstreamShas.ed07d9a021df}~1..${r.upstreamShas['4e35c1cb9460']}`]) + '\n',
+  );
   const { plan } = await prepare(r, { remote: undefined, patchFiles: [mbox] });
-  assert.deepEqual(plan.steps.filter((s) => s.kind === 'cherry-pick').map((s) => s.source), [{ patchFile: mbox, index: 0 }, { patchFile: mbox, index: 1 }]);
+  assert.deepEqual(
+    plan.steps.filter((s) => s.kind === 'cherry-pick').map((s) => s.source),
+    [
+      { patchFile: mbox, index: 0 },
+      { patchFile: mbox, index: 1 },
+    ],
+  );
   const res = await applyPlan(r.tree, plan);
   assert.equal(res.status, 'done', res.message);
   assert.equal(read(r), r.fixedCore);
@@ -147,7 +171,10 @@ test('a conflict inside git am -3: abort closes the am session and restores the 
   for (const finish of ['no-base-blobs', 'abort', 'continue'] as const) {
     const r = await demo({ scenario: 'none', conflict: true });
     const mbox = path.join(r.tree, '..', 'fixes.mbox');
-    fs.writeFileSync(mbox, git(r.upstream, ['format-patch', '--stdout', `${r.upstreamShas.ed07d9a021df}~1..${r.upstreamShas['4e35c1cb9460']}`]) + '\n');
+    fs.writeFileSync(
+      mbox,
+      git(r.upstream, ['format-patch', '--stdout', `${r.upstreamShas.ed07d9a021df}~1..${r.upstreamShas['4e35c1cb9460']}`]) + '\n',
+    );
     // git am -3 needs the patch's pre-image blobs to merge; without them it can only fail.
     if (finish !== 'no-base-blobs') git(r.tree, ['fetch', '--quiet', r.remote]);
     const before = snapshot(r.tree);
@@ -193,13 +220,25 @@ test('azure code with no recognisable commit: blocked, then planned and applied 
   assert.match(blocked.blocked ?? '', /--revert azure-952939=SHA/);
 
   const { plan } = await prepare(r, { reverts: { 'azure-952939': [hidden.slice(0, 12)] } });
-  assert.deepEqual(plan.steps.map((s) => `${s.kind}:${s.variant}`).sort(), ['cherry-pick:4e35c1cb9460', 'cherry-pick:ed07d9a021df', 'revert:azure-937963', 'revert:azure-952939']);
+  assert.deepEqual(plan.steps.map((s) => `${s.kind}:${s.variant}`).sort(), [
+    'cherry-pick:4e35c1cb9460',
+    'cherry-pick:ed07d9a021df',
+    'revert:azure-937963',
+    'revert:azure-952939',
+  ]);
   const res = await applyPlan(r.tree, plan);
   assert.equal(res.status, 'done', res.message);
   assert.equal(read(r), r.fixedCore);
   // Newest first: the named (newer) commit is reverted before the 937963 posting below it.
   const subjects = git(r.tree, ['log', '--format=%s', '-4']).trim().split('\n');
-  assert.deepEqual(subjects.slice(2), ['Revert "UBUNTU: SAUCE: netfilter: nf_conntrack: resolve clash for matching conntracks"', 'Revert "vendor: import networking updates"']);
-  assert.match(git(r.tree, ['log', '--format=%B', '-1', 'HEAD~3']), new RegExp(`This reverts commit ${hidden}\\.`), 'the full id is read from git');
+  assert.deepEqual(subjects.slice(2), [
+    'Revert "UBUNTU: SAUCE: netfilter: nf_conntrack: resolve clash for matching conntracks"',
+    'Revert "vendor: import networking updates"',
+  ]);
+  assert.match(
+    git(r.tree, ['log', '--format=%B', '-1', 'HEAD~3']),
+    new RegExp(`This reverts commit ${hidden}\\.`),
+    'the full id is read from git',
+  );
   await assert.rejects(prepare(r, { reverts: { 'azure-952939': ['-rf'] } }));
 });

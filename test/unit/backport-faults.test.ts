@@ -18,7 +18,11 @@ import { CLI, CORE, demo, git, optionsFor, prepare, read, snapshot } from './hel
 const BACKUP = /refs\/conntrack-backport\/backup\/\S+/;
 
 /** A refusal: nothing changed, not even a backup ref, and no "reset --hard" to paste. */
-function assertRefusedClean(res: { status: string; message: string; backupRef?: string }, dir: string, before: ReturnType<typeof snapshot>): void {
+function assertRefusedClean(
+  res: { status: string; message: string; backupRef?: string },
+  dir: string,
+  before: ReturnType<typeof snapshot>,
+): void {
   assert.equal(res.status, 'refused', res.message);
   assert.match(res.message, /nothing was changed$/);
   assert.doesNotMatch(res.message, /reset --hard/);
@@ -107,7 +111,7 @@ test('a hook that fails only on the third commit: two commits made, all rolled b
   assert.equal(res.status, 'failed', res.message + fs.readFileSync(hook, 'utf8'));
   assert.match(res.message, /step 3/);
   assert.deepEqual(snapshot(r.tree, { ignoreBackupRefs: true }), before);
-  assert.equal(git(r.tree, ['branch', '--list', 'conntrack-backport/*']), '', 'the run\'s branch is gone');
+  assert.equal(git(r.tree, ['branch', '--list', 'conntrack-backport/*']), '', "the run's branch is gone");
 });
 
 test('a missing remote: refused before any change', async () => {
@@ -178,10 +182,30 @@ test('names starting with - never reach git', async () => {
 
 function cliArgs(r: Awaited<ReturnType<typeof demo>>): string[] {
   const o = optionsFor(r);
-  return ['backport', '--apply', r.tree, '--remote', r.remote, '--commit', `ed07d9a021df=${o.commits?.ed07d9a021df}`, '--commit', `4e35c1cb9460=${o.commits?.['4e35c1cb9460']}`, '--bug', '1836816', '--series', 'Bionic', '--signoff', 'Sam Submitter <sam@example.com>'];
+  return [
+    'backport',
+    '--apply',
+    r.tree,
+    '--remote',
+    r.remote,
+    '--commit',
+    `ed07d9a021df=${o.commits?.ed07d9a021df}`,
+    '--commit',
+    `4e35c1cb9460=${o.commits?.['4e35c1cb9460']}`,
+    '--bug',
+    '1836816',
+    '--series',
+    'Bionic',
+    '--signoff',
+    'Sam Submitter <sam@example.com>',
+  ];
 }
 
-function runCli(args: string[], env: Record<string, string> = {}, killOn?: RegExp): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  killOn?: RegExp,
+): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

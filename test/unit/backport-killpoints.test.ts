@@ -65,7 +65,25 @@ async function template(): Promise<Template & { before: Snapshot }> {
   return {
     dir,
     before: snapshot(t),
-    args: (tree) => ['backport', '--apply', tree, '--stash', '--remote', r.remote, '--commit', `ed07d9a021df=${shas.ed07d9a021df}`, '--commit', `4e35c1cb9460=${shas['4e35c1cb9460']}`, '--bug', '1836816', '--series', 'Bionic', '--signoff', 'Sam Submitter <sam@example.com>', '--json'],
+    args: (tree) => [
+      'backport',
+      '--apply',
+      tree,
+      '--stash',
+      '--remote',
+      r.remote,
+      '--commit',
+      `ed07d9a021df=${shas.ed07d9a021df}`,
+      '--commit',
+      `4e35c1cb9460=${shas['4e35c1cb9460']}`,
+      '--bug',
+      '1836816',
+      '--series',
+      'Bionic',
+      '--signoff',
+      'Sam Submitter <sam@example.com>',
+      '--json',
+    ],
   };
 }
 
@@ -80,7 +98,10 @@ function copyOf(dir: string): string {
 function runShimmed(args: string[], env: Record<string, string>): Promise<{ code: number | null; signal: string | null; stdout: string }> {
   return new Promise((resolve) => {
     const tmp = fs.mkdtempSync(path.join(ROOT, 'tmp-'));
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, PATH: `${SHIM_DIR}:${process.env.PATH}`, TMPDIR: tmp, ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, PATH: `${SHIM_DIR}:${process.env.PATH}`, TMPDIR: tmp, ...env },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.on('close', (code, signal) => {
@@ -108,65 +129,75 @@ function plannedView(tree: string): Record<string, string> {
   };
 }
 
-test('kill before/after every git process of a normal apply, then resume or abort: always exactly planned or exactly original', { timeout: 1_800_000 }, async () => {
-  writeShim();
-  const tpl = await template();
-  const counter = path.join(ROOT, 'count-ref');
-  // The reference run: how many git processes, and the planned end state.
-  const refTree = copyOf(tpl.dir);
-  const log = path.join(ROOT, 'count-ref.log');
-  const ref = await runShimmed(tpl.args(refTree), { SHIM_COUNTER: counter, SHIM_LOG: log });
-  assert.equal(ref.code, 0, ref.stdout);
-  const total = Number(fs.readFileSync(counter, 'utf8').trim());
-  const planned = plannedView(refTree);
-  assert.equal(planned.branch, 'refs/heads/conntrack-backport/bionic');
-  assert.equal(git(refTree, ['stash', 'list', '--format=%s']), 'On master: my own experiment');
-  assert.ok(fs.readFileSync(path.join(refTree, CORE), 'latin1').includes('ignored_conntrack->tuplehash[IP_CT_DIR_ORIGINAL]'));
+test(
+  'kill before/after every git process of a normal apply, then resume or abort: always exactly planned or exactly original',
+  { timeout: 1_800_000 },
+  async () => {
+    writeShim();
+    const tpl = await template();
+    const counter = path.join(ROOT, 'count-ref');
+    // The reference run: how many git processes, and the planned end state.
+    const refTree = copyOf(tpl.dir);
+    const log = path.join(ROOT, 'count-ref.log');
+    const ref = await runShimmed(tpl.args(refTree), { SHIM_COUNTER: counter, SHIM_LOG: log });
+    assert.equal(ref.code, 0, ref.stdout);
+    const total = Number(fs.readFileSync(counter, 'utf8').trim());
+    const planned = plannedView(refTree);
+    assert.equal(planned.branch, 'refs/heads/conntrack-backport/bionic');
+    assert.equal(git(refTree, ['stash', 'list', '--format=%s']), 'On master: my own experiment');
+    assert.ok(fs.readFileSync(path.join(refTree, CORE), 'latin1').includes('ignored_conntrack->tuplehash[IP_CT_DIR_ORIGINAL]'));
 
-  const outcomes: Record<string, number> = {};
-  const count = (k: string): void => void (outcomes[k] = (outcomes[k] ?? 0) + 1);
-  const failures: string[] = [];
-  const check = async (label: string, tree: string, how: 'resume' | 'abort'): Promise<void> => {
-    const pending = await pendingRun(tree);
-    const res = how === 'resume' ? await resumeRun(tree) : await abortRun(tree);
-    const original = JSON.stringify(snapshot(tree)) === JSON.stringify(tpl.before);
-    const isPlanned = JSON.stringify(plannedView(tree)) === JSON.stringify(planned);
-    if (how === 'resume' && isPlanned && res.status === 'done') count('resume: planned');
-    else if (how === 'resume' && !pending && original && res.status === 'refused') count('resume: original (killed before the journal)');
-    else if (how === 'abort' && original && (res.status === 'aborted' || (!pending && res.status === 'refused'))) count(`abort: original${pending ? '' : ' (no journal)'}`);
-    else {
-      const what = `${label} [${lines[Number(label.split('#')[1]) - 1]}] ${how}: status ${res.status} (${res.message}); original=${original} planned=${isPlanned}\n${JSON.stringify({ got: plannedView(tree), want: planned }, null, 1).slice(0, 3000)}`;
-      failures.push(what);
-      console.log(`FAILED ${what}`);
+    const outcomes: Record<string, number> = {};
+    const count = (k: string): void => void (outcomes[k] = (outcomes[k] ?? 0) + 1);
+    const failures: string[] = [];
+    const check = async (label: string, tree: string, how: 'resume' | 'abort'): Promise<void> => {
+      const pending = await pendingRun(tree);
+      const res = how === 'resume' ? await resumeRun(tree) : await abortRun(tree);
+      const original = JSON.stringify(snapshot(tree)) === JSON.stringify(tpl.before);
+      const isPlanned = JSON.stringify(plannedView(tree)) === JSON.stringify(planned);
+      if (how === 'resume' && isPlanned && res.status === 'done') count('resume: planned');
+      else if (how === 'resume' && !pending && original && res.status === 'refused') count('resume: original (killed before the journal)');
+      else if (how === 'abort' && original && (res.status === 'aborted' || (!pending && res.status === 'refused')))
+        count(`abort: original${pending ? '' : ' (no journal)'}`);
+      else {
+        const what = `${label} [${lines[Number(label.split('#')[1]) - 1]}] ${how}: status ${res.status} (${res.message}); original=${original} planned=${isPlanned}\n${JSON.stringify({ got: plannedView(tree), want: planned }, null, 1).slice(0, 3000)}`;
+        failures.push(what);
+        console.log(`FAILED ${what}`);
+      }
+    };
+
+    const points: { label: string; env: Record<string, string> }[] = [];
+    const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
+    const lastPreview = Math.max(
+      0,
+      ...lines.filter((l) => /\/tmp-[^/ ]+\//.test(l.split(' ')[1] + '/')).map((l) => Number(l.split(' ')[0])),
+    );
+    assert.ok(lastPreview > 0 && lastPreview < total, `planning ends at #${lastPreview} of ${total}`);
+    const all = process.env.CONNTRACK_BACKPORT_KILLPOINTS === 'all';
+    for (let n = 1; n <= total; n++) {
+      if (!all && n <= lastPreview && n % 6 !== 1) continue;
+      points.push({ label: `before #${n}`, env: { SHIM_KILL_BEFORE: String(n) } });
+      points.push({ label: `after #${n}`, env: { SHIM_KILL_AFTER: String(n) } });
     }
-  };
-
-  const points: { label: string; env: Record<string, string> }[] = [];
-  const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
-  const lastPreview = Math.max(0, ...lines.filter((l) => /\/tmp-[^/ ]+\//.test(l.split(' ')[1] + '/')).map((l) => Number(l.split(' ')[0])));
-  assert.ok(lastPreview > 0 && lastPreview < total, `planning ends at #${lastPreview} of ${total}`);
-  const all = process.env.CONNTRACK_BACKPORT_KILLPOINTS === 'all';
-  for (let n = 1; n <= total; n++) {
-    if (!all && n <= lastPreview && n % 6 !== 1) continue;
-    points.push({ label: `before #${n}`, env: { SHIM_KILL_BEFORE: String(n) } });
-    points.push({ label: `after #${n}`, env: { SHIM_KILL_AFTER: String(n) } });
-  }
-  let killedRuns = 0;
-  const one = async (p: (typeof points)[number], i: number): Promise<void> => {
-    const tree = copyOf(tpl.dir);
-    const out = await runShimmed(tpl.args(tree), { SHIM_COUNTER: path.join(ROOT, `count-${i}`), ...p.env });
-    if (out.signal === 'SIGKILL') killedRuns++;
-    else count(`not killed (exit ${out.code})`);
-    const twin = path.join(path.dirname(tree) + '-twin', 'tree');
-    fs.cpSync(path.dirname(tree), path.dirname(twin), { recursive: true });
-    await check(p.label, tree, 'resume');
-    await check(p.label, twin, 'abort');
-    fs.rmSync(path.dirname(tree), { recursive: true, force: true });
-    fs.rmSync(path.dirname(twin), { recursive: true, force: true });
-  };
-  // Two CLI runs at a time (the machine has two cores).
-  for (let i = 0; i < points.length; i += 2) await Promise.all(points.slice(i, i + 2).map((p, k) => one(p, i + k)));
-  console.log(`kill points: ${total} git processes in a normal apply (planning #1-#${lastPreview}${all ? '' : ', sampled every 6th'}); ${points.length} kill runs (${killedRuns} killed), ${points.length * 2} recoveries: ${JSON.stringify(outcomes)}`);
-  assert.deepEqual(failures, []);
-  assert.equal(killedRuns, points.length, 'every run was killed at its point');
-});
+    let killedRuns = 0;
+    const one = async (p: (typeof points)[number], i: number): Promise<void> => {
+      const tree = copyOf(tpl.dir);
+      const out = await runShimmed(tpl.args(tree), { SHIM_COUNTER: path.join(ROOT, `count-${i}`), ...p.env });
+      if (out.signal === 'SIGKILL') killedRuns++;
+      else count(`not killed (exit ${out.code})`);
+      const twin = path.join(path.dirname(tree) + '-twin', 'tree');
+      fs.cpSync(path.dirname(tree), path.dirname(twin), { recursive: true });
+      await check(p.label, tree, 'resume');
+      await check(p.label, twin, 'abort');
+      fs.rmSync(path.dirname(tree), { recursive: true, force: true });
+      fs.rmSync(path.dirname(twin), { recursive: true, force: true });
+    };
+    // Two CLI runs at a time (the machine has two cores).
+    for (let i = 0; i < points.length; i += 2) await Promise.all(points.slice(i, i + 2).map((p, k) => one(p, i + k)));
+    console.log(
+      `kill points: ${total} git processes in a normal apply (planning #1-#${lastPreview}${all ? '' : ', sampled every 6th'}); ${points.length} kill runs (${killedRuns} killed), ${points.length * 2} recoveries: ${JSON.stringify(outcomes)}`,
+    );
+    assert.deepEqual(failures, []);
+    assert.equal(killedRuns, points.length, 'every run was killed at its point');
+  },
+);

@@ -11,7 +11,12 @@ import { shellQuote } from '../../src/core/backport/quote';
 import { normalizeSettings } from '../../src/core/settings';
 import { CLI, CORE, demo, git, prepare, read, ROOT, snapshot } from './helpers/backport';
 
-function assertRefused(res: { status: string; message: string; errorCode?: string; backupRef?: string }, code: string, dir: string, before: ReturnType<typeof snapshot>): void {
+function assertRefused(
+  res: { status: string; message: string; errorCode?: string; backupRef?: string },
+  code: string,
+  dir: string,
+  before: ReturnType<typeof snapshot>,
+): void {
   assert.equal(res.status, 'refused', res.message);
   assert.equal(res.errorCode, code, res.message);
   assert.equal(res.message.split('\n').length, 1, 'one line');
@@ -67,7 +72,22 @@ test('--in-place on a detached HEAD: refused unless a branch is named; with a br
   const before = snapshot(r.tree);
   const { plan } = await prepare(r, { branch: null });
   assertRefused(await applyPlan(r.tree, plan), 'detached', r.tree, before);
-  const out = cli(['backport', '--apply', r.tree, '--in-place', '--remote', r.remote, '--commit', `ed07d9a021df=${r.upstreamShas.ed07d9a021df}`, '--commit', `4e35c1cb9460=${r.upstreamShas['4e35c1cb9460']}`, '--bug', '1', '--signoff', 'Sam <sam@example.com>']);
+  const out = cli([
+    'backport',
+    '--apply',
+    r.tree,
+    '--in-place',
+    '--remote',
+    r.remote,
+    '--commit',
+    `ed07d9a021df=${r.upstreamShas.ed07d9a021df}`,
+    '--commit',
+    `4e35c1cb9460=${r.upstreamShas['4e35c1cb9460']}`,
+    '--bug',
+    '1',
+    '--signoff',
+    'Sam <sam@example.com>',
+  ]);
   assert.equal(out.code, 1);
   assert.match(out.stdout, /^refused: working in place on a detached HEAD would leave the commits on no branch: name a branch/);
   const res = await applyPlan(r.tree, (await prepare(r, { branch: 'sru/fix' })).plan);
@@ -88,7 +108,10 @@ test('sign-off forgery: a newline in the identity is refused in the CLI, the set
   assert.equal(s.settings.signOff, '');
   assert.match(s.problems.join('\n'), /not one line/);
   const { detection } = await prepare(r);
-  assert.throws(() => buildPlan(detection, detection.history, { signoff: { name: 'Sam\nAcked-by: X', email: 'sam@example.com' } }), /sign-off must be one line/);
+  assert.throws(
+    () => buildPlan(detection, detection.history, { signoff: { name: 'Sam\nAcked-by: X', email: 'sam@example.com' } }),
+    /sign-off must be one line/,
+  );
   // git config with a newline in user.name: the run refuses before changing anything.
   git(r.tree, ['config', 'user.name', 'Sam\nAcked-by: Maint <m@example.org>']);
   const before = snapshot(r.tree);
@@ -109,7 +132,7 @@ test('--commit A=B=C is refused quoting the whole value', async () => {
 });
 
 test('recovery hints are shell-quoted: pasting them runs git with the exact names, nothing else', async () => {
-  for (const w of ["wip;touch pwned", "it's", '$(touch pwned)', 'plain/name-1.2', '`id`']) {
+  for (const w of ['wip;touch pwned', "it's", '$(touch pwned)', 'plain/name-1.2', '`id`']) {
     const echoed = execFileSync('sh', ['-c', `printf %s ${shellQuote(w)}`], { cwd: ROOT, encoding: 'utf8' });
     assert.equal(echoed, w);
   }
@@ -133,7 +156,10 @@ test('--note works on a revert step that needed a hand-resolved conflict', async
   // Resolve: the vendor edit stays, 952939's lines go.
   const text = git(r.tree, ['show', `${r.azureShas['azure-937963']}:${CORE}`]) + '\n';
   const resolved = text
-    .replace('\t\tif (nf_ct_key_equal(h, tuple, zone, net)) {\n', '\t\tif (nf_ct_key_equal(h, tuple, zone, net)) {\n\t\t\tvendor_note_taken(ct);\n')
+    .replace(
+      '\t\tif (nf_ct_key_equal(h, tuple, zone, net)) {\n',
+      '\t\tif (nf_ct_key_equal(h, tuple, zone, net)) {\n\t\t\tvendor_note_taken(ct);\n',
+    )
     .replace('\t\t\tNF_CT_STAT_INC_ATOMIC(net, found);\n', '\t\t\tNF_CT_STAT_INC_ATOMIC(net, found); /* vendor */\n');
   fs.writeFileSync(path.join(r.tree, CORE), resolved);
   git(r.tree, ['add', CORE]);

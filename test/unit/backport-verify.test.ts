@@ -10,7 +10,11 @@ import * as path from 'node:path';
 import { applyPlan, pendingRun, resumeRun } from '../../src/core/backport';
 import { CLI, demo, git, prepare, snapshot } from './helpers/backport';
 
-function runCli(args: string[], env: Record<string, string> = {}, killOn?: RegExp): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  killOn?: RegExp,
+): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -48,7 +52,11 @@ test('a forced mismatch (race-2 pick left out): the run fails, says what is wron
   assert.match(res.message, /^verification failed: after the last step race 2 is MISSING \(expected 4e35c1cb9460\)/);
   assert.equal(res.upstreamState, false);
   assert.deepEqual(snapshot(r.tree, { ignoreBackupRefs: true }), before, 'HEAD, branches, index, files, untracked, stash as before');
-  assert.equal(git(r.tree, ['for-each-ref', '--format=%(refname)', 'refs/conntrack-backport/']).split('\n').filter(Boolean).length, 1, 'only the documented backup ref is left');
+  assert.equal(
+    git(r.tree, ['for-each-ref', '--format=%(refname)', 'refs/conntrack-backport/']).split('\n').filter(Boolean).length,
+    1,
+    'only the documented backup ref is left',
+  );
   assert.equal(await pendingRun(r.tree), null);
 });
 
@@ -69,7 +77,23 @@ test('CLI: a decoy commit passed as 4e35c1cb9460 exits non-zero and restores the
   const r = await demo({ scenario: 'azure' });
   const sha = decoy(r.tree);
   const before = snapshot(r.tree);
-  const args = ['backport', '--apply', r.tree, '--remote', r.remote, '--commit', `ed07d9a021df=${r.upstreamShas.ed07d9a021df}`, '--commit', `4e35c1cb9460=${sha}`, '--bug', '1836816', '--series', 'Bionic', '--signoff', 'Sam Submitter <sam@example.com>'];
+  const args = [
+    'backport',
+    '--apply',
+    r.tree,
+    '--remote',
+    r.remote,
+    '--commit',
+    `ed07d9a021df=${r.upstreamShas.ed07d9a021df}`,
+    '--commit',
+    `4e35c1cb9460=${sha}`,
+    '--bug',
+    '1836816',
+    '--series',
+    'Bionic',
+    '--signoff',
+    'Sam Submitter <sam@example.com>',
+  ];
   const out = await runCli(args);
   assert.equal(out.code, 1, out.stdout + out.stderr);
   assert.match(out.stdout, /^failed: verification failed: after the last step race 2 is MISSING/);

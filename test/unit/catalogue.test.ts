@@ -67,9 +67,28 @@ test('verdicts equal the generated state for every era x state x noise combinati
           for (const noise of NOISE_SETS) {
             const f = generateConntrackCore({ era, race1, race2, zone, noise, seed: n + 1, fullSize: false });
             const r = await detectSource(f.text, 'nf_conntrack_core.c');
-            const got = [r.races.race1.verdict, r.races.race1.variant, r.races.race2.verdict, r.races.race2.variant, r.races.race3.verdict, r.zoneFollowup.present, r.rework2020.present, r.reverse2024.present];
-            const want = [f.expect.race1, f.expect.race1Variant, f.expect.race2, f.expect.race2Variant, f.expect.race3, f.expect.zoneFollowup, f.expect.rework2020, f.expect.reverse2024];
-            if (JSON.stringify(got) !== JSON.stringify(want)) failures.push(`${era}/${race1}/${race2}/zone=${zone}/[${noise}]: got ${JSON.stringify(got)} want ${JSON.stringify(want)}`);
+            const got = [
+              r.races.race1.verdict,
+              r.races.race1.variant,
+              r.races.race2.verdict,
+              r.races.race2.variant,
+              r.races.race3.verdict,
+              r.zoneFollowup.present,
+              r.rework2020.present,
+              r.reverse2024.present,
+            ];
+            const want = [
+              f.expect.race1,
+              f.expect.race1Variant,
+              f.expect.race2,
+              f.expect.race2Variant,
+              f.expect.race3,
+              f.expect.zoneFollowup,
+              f.expect.rework2020,
+              f.expect.reverse2024,
+            ];
+            if (JSON.stringify(got) !== JSON.stringify(want))
+              failures.push(`${era}/${race1}/${race2}/zone=${zone}/[${noise}]: got ${JSON.stringify(got)} want ${JSON.stringify(want)}`);
             n++;
           }
     }
@@ -101,11 +120,20 @@ test('an #ifdef inside the resolver body makes race 1 conditional on that branch
   const base = generateConntrackCore({ era: '4.15', race1: 'upstream', fullSize: false }).text;
   const fixed = '\t\tif (((ct->status & IPS_NAT_DONE_MASK) == 0) ||\n\t\t    nf_ct_match(ct, loser_ct)) {';
   assert.ok(base.includes(fixed));
-  const split = base.replace(fixed, `#ifdef CONFIG_VENDOR_CLASH_FIX\n${fixed}\n#else\n\t\tif (((ct->status & IPS_NAT_DONE_MASK) == 0) &&\n\t\t    !nf_ct_is_dying(ct)) {\n#endif`);
+  const split = base.replace(
+    fixed,
+    `#ifdef CONFIG_VENDOR_CLASH_FIX\n${fixed}\n#else\n\t\tif (((ct->status & IPS_NAT_DONE_MASK) == 0) &&\n\t\t    !nf_ct_is_dying(ct)) {\n#endif`,
+  );
   const r = await detectSource(split, 'x.c');
   assert.equal(r.races.race1.verdict, 'conditional');
   assert.equal(r.races.race1.condition, 'CONFIG_VENDOR_CLASH_FIX');
-  assert.deepEqual(r.races.race1.evidence.filter((e) => e.layer === 'source' && e.site.startsWith('race1.resolver')).map((e) => [e.supports, e.condition]), [[true, 'CONFIG_VENDOR_CLASH_FIX'], [false, '!CONFIG_VENDOR_CLASH_FIX']]);
+  assert.deepEqual(
+    r.races.race1.evidence.filter((e) => e.layer === 'source' && e.site.startsWith('race1.resolver')).map((e) => [e.supports, e.condition]),
+    [
+      [true, 'CONFIG_VENDOR_CLASH_FIX'],
+      [false, '!CONFIG_VENDOR_CLASH_FIX'],
+    ],
+  );
 });
 
 test('v4.6-4.8 resolvers that test !nfct_nat(ct) are the unfixed shape, not unknown', async () => {

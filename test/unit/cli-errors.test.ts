@@ -16,7 +16,12 @@ const CLI = path.resolve(__dirname, '../../../dist/cli.js');
 async function run(argv: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(argv, (s) => out.push(s), (s) => err.push(s), () => Buffer.from(stdin));
+  const code = await main(
+    argv,
+    (s) => out.push(s),
+    (s) => err.push(s),
+    () => Buffer.from(stdin),
+  );
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -40,7 +45,11 @@ interface Case {
 const CASES: Case[] = [
   { argv: ['detect', '--jsn', tree], code: EXIT.usage, msg: /unknown option --jsn .*did you mean --json\?/ },
   { argv: ['sweep', '--no-histroy', plain], code: EXIT.usage, msg: /unknown option --no-histroy .*did you mean --no-history\?/ },
-  { argv: ['detect', '--trials', '5', tree], code: EXIT.usage, msg: /unknown option --trials for detect \(it is an option of 'simulate'\)/ },
+  {
+    argv: ['detect', '--trials', '5', tree],
+    code: EXIT.usage,
+    msg: /unknown option --trials for detect \(it is an option of 'simulate'\)/,
+  },
   { argv: ['detect', '--json', '--markdown', tree], code: EXIT.usage, msg: /--json and --markdown cannot be used together/ },
   { argv: ['sweep', '--json', '--csv', plain], code: EXIT.usage, msg: /--json and --csv cannot be used together/ },
   { argv: ['backport', '--plan', '--apply', tree], code: EXIT.usage, msg: /--plan and --apply cannot be used together/ },
@@ -48,8 +57,16 @@ const CASES: Case[] = [
   { argv: ['detect', tree, tree], code: EXIT.usage, msg: /unexpected argument/ },
   { argv: ['detect', '--json=yes', tree], code: EXIT.usage, msg: /--json is a switch and takes no value/ },
   { argv: ['sweep', '--refs'], code: EXIT.usage, msg: /--refs needs a value/ },
-  { argv: ['simulate', '--scenario', 'dns-snat', '--variant', 'none', '--trials', 'many'], code: EXIT.usage, msg: /--trials must be a non-negative number/ },
-  { argv: ['simulate', '--scenario', 'dns-snat', '--variant', 'none', '--exhaustive', '--trials', '9'], code: EXIT.usage, msg: /--exhaustive and --trials cannot be used together/ },
+  {
+    argv: ['simulate', '--scenario', 'dns-snat', '--variant', 'none', '--trials', 'many'],
+    code: EXIT.usage,
+    msg: /--trials must be a non-negative number/,
+  },
+  {
+    argv: ['simulate', '--scenario', 'dns-snat', '--variant', 'none', '--exhaustive', '--trials', '9'],
+    code: EXIT.usage,
+    msg: /--exhaustive and --trials cannot be used together/,
+  },
   { argv: ['detecct', tree], code: EXIT.usage, msg: /unknown command 'detecct'; did you mean 'detect'\?/ },
   { argv: ['--json', '--markdown'], code: EXIT.usage, msg: /a command comes first/ },
   { argv: ['detect', '-x', tree], code: EXIT.usage, msg: /unknown option -x/ },
@@ -113,7 +130,11 @@ test('--fail-on-missing is the opt-in gate: exit 1 when a race is not fixed, 0 w
   assert.equal(gated.code, EXIT.gate);
   assert.match(gated.err, /not fixed: race1 missing/);
   const fixed = tmpDir();
-  writeFile(fixed, 'net/netfilter/nf_conntrack_core.c', generateConntrackCore({ era: '5.10', race1: 'upstream', race2: 'upstream', zone: true, fullSize: false }).text);
+  writeFile(
+    fixed,
+    'net/netfilter/nf_conntrack_core.c',
+    generateConntrackCore({ era: '5.10', race1: 'upstream', race2: 'upstream', zone: true, fullSize: false }).text,
+  );
   const ok = await run(['detect', '--no-history', '--fail-on-missing', fixed]);
   assert.equal(ok.code, 0, ok.err + ok.out);
 });
@@ -122,7 +143,12 @@ test('the bundled CLI in a real process: exit codes and no stack on stderr', () 
   const p = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
   const v = execFileSync(process.execPath, [CLI, '--version'], { encoding: 'utf8' });
   assert.match(v, /^conntrack-backport \d+\.\d+\.\d+\n$/);
-  for (const [args, code] of [[['stats', '/nonexistent'], 3], [['detect', '--jsn', tree], 2], [['sweep', '--refs', '*', plain], 3], [['check-patch', binary, tree], 3]] as const) {
+  for (const [args, code] of [
+    [['stats', '/nonexistent'], 3],
+    [['detect', '--jsn', tree], 2],
+    [['sweep', '--refs', '*', plain], 3],
+    [['check-patch', binary, tree], 3],
+  ] as const) {
     const r = p([...args]);
     assert.equal(r.status, code, `${args.join(' ')}: ${r.stderr}`);
     assertOneCleanLine(r.stderr, args.join(' '));

@@ -13,7 +13,12 @@ import { git, tmpDir } from './helpers';
 async function run(argv: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(argv, (s) => out.push(s), (s) => err.push(s), () => Buffer.from(stdin, 'latin1'));
+  const code = await main(
+    argv,
+    (s) => out.push(s),
+    (s) => err.push(s),
+    () => Buffer.from(stdin, 'latin1'),
+  );
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -39,7 +44,8 @@ test('detect --ref on a bare repository reads the blob and the history up to tha
   assert.equal(j.file, `master:${CORE_REL_PATH}`);
   assert.equal(j.history.available, true);
   assert.equal(j.races.race1.variant, 'azure-937963');
-  for (const race of ['race1', 'race2', 'race3']) assert.deepEqual([j.races[race].verdict, j.races[race].variant], [onTree.races[race].verdict, onTree.races[race].variant], race);
+  for (const race of ['race1', 'race2', 'race3'])
+    assert.deepEqual([j.races[race].verdict, j.races[race].variant], [onTree.races[race].verdict, onTree.races[race].variant], race);
   // At the base commit nothing is fixed, and the history there has no azure commits.
   const old = JSON.parse((await run(['detect', '--json', '--ref', base, bare])).out);
   assert.equal(old.races.race1.verdict, 'missing');

@@ -7,7 +7,11 @@ import { tmpDir, writeFile } from './helpers';
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(argv, (s) => out.push(s), (s) => err.push(s));
+  const code = await main(
+    argv,
+    (s) => out.push(s),
+    (s) => err.push(s),
+  );
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -18,7 +22,8 @@ test('detect --json keeps the documented keys', async () => {
   assert.equal(r.code, 0, r.err);
   const j = JSON.parse(r.out);
   for (const k of ['file', 'kernelFile', 'races', 'zoneFollowup', 'rework2020', 'reverse2024']) assert.ok(k in j, k);
-  for (const race of ['race1', 'race2', 'race3']) for (const k of ['verdict', 'variant', 'evidence', 'explain']) assert.ok(k in j.races[race], `${race}.${k}`);
+  for (const race of ['race1', 'race2', 'race3'])
+    for (const k of ['verdict', 'variant', 'evidence', 'explain']) assert.ok(k in j.races[race], `${race}.${k}`);
   assert.equal(j.races.race1.verdict, 'fixed');
   assert.equal(j.races.race2.verdict, 'missing');
 });

@@ -16,13 +16,22 @@ const FILES = ['net/netfilter/nf_conntrack_core.c', 'net/netfilter/nf_nat_core.c
 /** The tree root of an extracted linux-source-<v> tarball (cached by the tarball's size and mtime). */
 function debianTree(version: string): string {
   const tarball = `/usr/src/linux-source-${version}.tar.xz`;
-  assert.ok(fs.existsSync(tarball), `${tarball} is missing: install it with apt-get install linux-source-${version} (scripts/install-ci-deps.sh does)`);
+  assert.ok(
+    fs.existsSync(tarball),
+    `${tarball} is missing: install it with apt-get install linux-source-${version} (scripts/install-ci-deps.sh does)`,
+  );
   const st = fs.statSync(tarball);
-  const cache = path.join(process.env.CONNTRACK_CACHE ?? path.join(os.homedir(), '.cache', 'conntrack-backport'), 'linux-source', `${version}-${st.size}-${Math.floor(st.mtimeMs)}`);
+  const cache = path.join(
+    process.env.CONNTRACK_CACHE ?? path.join(os.homedir(), '.cache', 'conntrack-backport'),
+    'linux-source',
+    `${version}-${st.size}-${Math.floor(st.mtimeMs)}`,
+  );
   const root = path.join(cache, `linux-source-${version}`);
   if (!FILES.every((f) => fs.existsSync(path.join(root, f)))) {
     fs.mkdirSync(cache, { recursive: true });
-    execFileSync('tar', ['-xJf', tarball, '-C', cache, '--wildcards', ...FILES.map((f) => `*/${f}`)], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('tar', ['-xJf', tarball, '-C', cache, '--wildcards', ...FILES.map((f) => `*/${f}`)], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
   }
   for (const f of FILES) assert.ok(fs.existsSync(path.join(root, f)), `${f} not found in ${tarball}`);
   return root;
@@ -33,7 +42,10 @@ test('Debian linux-source-6.1: race 4 present (nfqueue clash logic in __nf_connt
   assert.equal(r.races.race4.verdict, 'missing', r.races.race4.explain);
   const site = r.races.race4.evidence.find((e) => e.site.startsWith('race4.nfqueue-clash-logic'));
   assert.equal(site?.function, '__nf_conntrack_update');
-  assert.ok(r.races.race4.evidence.some((e) => e.file.endsWith('nfnetlink_queue.c') && /nf_ct_hook->update\(\) on reinject/.test(e.site)), 'the nfqueue reinject path is read');
+  assert.ok(
+    r.races.race4.evidence.some((e) => e.file.endsWith('nfnetlink_queue.c') && /nf_ct_hook->update\(\) on reinject/.test(e.site)),
+    'the nfqueue reinject path is read',
+  );
   for (const race of ['race1', 'race2', 'race3'] as const) assert.equal(r.races[race].verdict, 'fixed', race);
 });
 

@@ -57,12 +57,18 @@ test('every process is seen by a watcher: one-shot, pipe, batch and reader/write
   assert.equal(seen.length, after, 'a stopped watcher hears nothing');
 });
 
-test('one error type, with git\'s words; okCodes and timeouts', async () => {
+test("one error type, with git's words; okCodes and timeouts", async () => {
   const d = await repo();
-  await assert.rejects(gitRun(d, ['rev-parse', '--verify', 'no-such-ref']), (e: unknown) => e instanceof GitError && e.code === 128 && /no-such-ref|Needed a single revision/.test(e.message));
+  await assert.rejects(
+    gitRun(d, ['rev-parse', '--verify', 'no-such-ref']),
+    (e: unknown) => e instanceof GitError && e.code === 128 && /no-such-ref|Needed a single revision/.test(e.message),
+  );
   assert.equal(await gitText(d, ['merge-base', '--is-ancestor', 'HEAD', 'HEAD']), '');
   await assert.rejects(gitPipe(d, ['cat-file', '-p', 'nope'], ['patch-id']), GitError);
-  await assert.rejects(gitRun(d, ['-c', 'alias.nap=!exec sleep 1', 'nap'], { timeoutMs: 50 }), (e: unknown) => e instanceof GitError && e.code === null);
+  await assert.rejects(
+    gitRun(d, ['-c', 'alias.nap=!exec sleep 1', 'nap'], { timeoutMs: 50 }),
+    (e: unknown) => e instanceof GitError && e.code === null,
+  );
   await assert.rejects(gitRun(d, ['merge-base', 'HEAD', '4b825dc642cb6eb9a060e54bf8d69288fbee4904']), GitError);
   await assert.rejects(gitRun(path.join(tmp, 'does-not-exist'), ['status']));
   assert.equal(await gitAvailable(), true);

@@ -32,7 +32,10 @@ function regexes(node: unknown, out: string[] = []): string[] {
 async function tokenizer() {
   await onig();
   const registry = new vsctm.Registry({
-    onigLib: Promise.resolve({ createOnigScanner: (p: string[]) => new oniguruma.OnigScanner(p), createOnigString: (s: string) => new oniguruma.OnigString(s) }),
+    onigLib: Promise.resolve({
+      createOnigScanner: (p: string[]) => new oniguruma.OnigScanner(p),
+      createOnigString: (s: string) => new oniguruma.OnigString(s),
+    }),
     loadGrammar: async (scope: string) => (scope === 'source.conntrack' ? vsctm.parseRawGrammar(raw, grammarPath) : null),
   });
   const grammar = (await registry.loadGrammar('source.conntrack'))!;
@@ -54,7 +57,13 @@ test('the grammar is contributed for the conntrack-output language and is valid 
   assert.deepEqual(lang.extensions, ['.conntrack', '.ctstat']);
   // VS Code matches firstLine with a JS RegExp.
   const first = new RegExp(lang.firstLine);
-  for (const l of ['cpu=0   \tfound=4601 invalid=2157', 'entries  searched found new invalid', 'tcp      6 431999 ESTABLISHED src=10.0.0.1', '    [NEW] udp      17 30 src=10.0.0.1']) assert.ok(first.test(l), l);
+  for (const l of [
+    'cpu=0   \tfound=4601 invalid=2157',
+    'entries  searched found new invalid',
+    'tcp      6 431999 ESTABLISHED src=10.0.0.1',
+    '    [NEW] udp      17 30 src=10.0.0.1',
+  ])
+    assert.ok(first.test(l), l);
   assert.ok(!first.test('#include <linux/netfilter.h>'));
 });
 
@@ -73,10 +82,17 @@ test('conntrack -S: cpu rows, loss counters emphasised (red when non-zero), clas
   const old = 'cpu=1   \tfound=7545 invalid=3952 ignore=0 insert=0 insert_failed=175 drop=175 early_drop=0 error=0 search_restart=159';
   assert.ok(scopes(old, 'cpu').includes('entity.name.section.cpu.conntrack'));
   assert.ok(scopes(old, 'insert_failed').includes('keyword.other.counter.loss.conntrack markup.bold.conntrack'.split(' ')[0]));
-  assert.ok(scopes(old, '175 drop').some((s) => s.startsWith('markup.deleted')), 'non-zero insert_failed is red');
-  assert.ok(scopes(old, '0 error').some((s) => s.startsWith('constant.numeric.zero')), 'early_drop=0 is not');
+  assert.ok(
+    scopes(old, '175 drop').some((s) => s.startsWith('markup.deleted')),
+    'non-zero insert_failed is red',
+  );
+  assert.ok(
+    scopes(old, '0 error').some((s) => s.startsWith('constant.numeric.zero')),
+    'early_drop=0 is not',
+  );
   assert.ok(scopes(old, 'found').includes('variable.other.counter.conntrack'));
-  const neu = 'cpu=0 found=0 invalid=12 insert=0 insert_failed=0 drop=0 early_drop=0 error=0 search_restart=0 clash_resolve=3 chaintoolong=0';
+  const neu =
+    'cpu=0 found=0 invalid=12 insert=0 insert_failed=0 drop=0 early_drop=0 error=0 search_restart=0 clash_resolve=3 chaintoolong=0';
   assert.ok(scopes(neu, '3 chaintoolong').some((s) => s.startsWith('markup.inserted')));
 });
 
@@ -90,7 +106,8 @@ test('/proc/net/stat/nf_conntrack header and hex rows', async () => {
 
 test('conntrack -L and -E: protocol, state, tuples, flags, mark/use/zone, events', async () => {
   const scopes = await tokenizer();
-  const l = 'tcp      6 431999 ESTABLISHED src=10.0.0.1 dst=10.0.0.2 sport=51234 dport=443 src=10.0.0.2 dst=10.0.0.1 sport=443 dport=51234 [ASSURED] mark=0 zone=3 use=1';
+  const l =
+    'tcp      6 431999 ESTABLISHED src=10.0.0.1 dst=10.0.0.2 sport=51234 dport=443 src=10.0.0.2 dst=10.0.0.1 sport=443 dport=51234 [ASSURED] mark=0 zone=3 use=1';
   assert.ok(scopes(l, 'tcp').includes('storage.type.proto.conntrack'));
   assert.ok(scopes(l, '431999').includes('constant.numeric.timeout.conntrack'));
   assert.ok(scopes(l, 'ESTABLISHED').includes('constant.language.state.conntrack'));
@@ -99,7 +116,8 @@ test('conntrack -L and -E: protocol, state, tuples, flags, mark/use/zone, events
   assert.ok(scopes(l, '51234').includes('constant.numeric.port.conntrack'));
   assert.ok(scopes(l, 'ASSURED').includes('constant.language.flag.conntrack'));
   for (const f of ['mark', 'zone', 'use']) assert.ok(scopes(l, `${f}=`).includes('support.type.property-name.conntrack'), f);
-  const u = 'udp      17 29 src=10.244.1.5 dst=10.96.0.10 sport=40000 dport=53 [UNREPLIED] src=10.96.0.10 dst=10.244.1.5 sport=53 dport=40000 mark=0 use=1';
+  const u =
+    'udp      17 29 src=10.244.1.5 dst=10.96.0.10 sport=40000 dport=53 [UNREPLIED] src=10.96.0.10 dst=10.244.1.5 sport=53 dport=40000 mark=0 use=1';
   assert.ok(scopes(u, 'UNREPLIED').includes('markup.changed.flag.unreplied.conntrack'));
   const tw = 'tcp      6 117 TIME_WAIT src=10.0.0.1 dst=10.0.0.2 sport=1 dport=2';
   assert.ok(scopes(tw, 'TIME_WAIT').includes('constant.language.state.conntrack'));

@@ -13,16 +13,20 @@ const CORE = 'net/netfilter/nf_conntrack_core.c';
 const NAT = 'net/netfilter/nf_nat_core.c';
 const ED07 = 'ed07d9a021df6da53456663a76999189badc432a';
 const E4E35 = '4e35c1cb9460240e983a01745b5f29fe3a4d8e39';
-const core = (race1: 'none' | 'upstream', race2: 'none' | 'upstream' | 'azure-952939'): string => generateConntrackCore({ era: '4.15', race1, race2, fullSize: false, seed: 7 }).text;
+const core = (race1: 'none' | 'upstream', race2: 'none' | 'upstream' | 'azure-952939'): string =>
+  generateConntrackCore({ era: '4.15', race1, race2, fullSize: false, seed: 7 }).text;
 
 test('provenance lines of every convention are read', () => {
   const body = `BugLink: https://bugs.launchpad.net/bugs/1836816\n\n(cherry picked from commit ${ED07})\n[ Upstream commit ${E4E35} ]\n(backported from commit 07998281c268)\ncommit ${ED07} upstream.\n`;
-  assert.deepEqual(provenanceLines(body).map((p) => [p.kind, p.sha.slice(0, 12)]), [
-    ['cherry-picked', 'ed07d9a021df'],
-    ['backported', '07998281c268'],
-    ['stable-upstream', '4e35c1cb9460'],
-    ['commit-upstream', 'ed07d9a021df'],
-  ]);
+  assert.deepEqual(
+    provenanceLines(body).map((p) => [p.kind, p.sha.slice(0, 12)]),
+    [
+      ['cherry-picked', 'ed07d9a021df'],
+      ['backported', '07998281c268'],
+      ['stable-upstream', '4e35c1cb9460'],
+      ['commit-upstream', 'ed07d9a021df'],
+    ],
+  );
 });
 
 test('subjects lose mail and Ubuntu prefixes', () => {
@@ -32,9 +36,25 @@ test('subjects lose mail and Ubuntu prefixes', () => {
 
 test('azure SAUCE commit with the upstream subject is the 937963 posting, a -x pick is upstream', () => {
   const base = { sha: 'a'.repeat(40), author: '', date: '', body: '' };
-  assert.equal(classifyCommit({ ...base, subject: 'UBUNTU: SAUCE: netfilter: nf_conntrack: resolve clash for matching conntracks' }, false)?.variant, 'azure-937963');
-  assert.equal(classifyCommit({ ...base, subject: 'netfilter: nf_conntrack: resolve clash for matching conntracks', body: `(cherry picked from commit ${ED07})` }, true)?.variant, 'ed07d9a021df');
-  const rev = classifyCommit({ ...base, subject: 'Revert "UBUNTU: SAUCE: netfilter: nf_nat: return the same reply tuple for matching CTs"', body: 'This reverts commit 1234567890ab.' }, true)!;
+  assert.equal(
+    classifyCommit({ ...base, subject: 'UBUNTU: SAUCE: netfilter: nf_conntrack: resolve clash for matching conntracks' }, false)?.variant,
+    'azure-937963',
+  );
+  assert.equal(
+    classifyCommit(
+      { ...base, subject: 'netfilter: nf_conntrack: resolve clash for matching conntracks', body: `(cherry picked from commit ${ED07})` },
+      true,
+    )?.variant,
+    'ed07d9a021df',
+  );
+  const rev = classifyCommit(
+    {
+      ...base,
+      subject: 'Revert "UBUNTU: SAUCE: netfilter: nf_nat: return the same reply tuple for matching CTs"',
+      body: 'This reverts commit 1234567890ab.',
+    },
+    true,
+  )!;
   assert.equal(rev.variant, 'azure-952939');
   assert.equal(rev.reverts, true);
 });
@@ -46,9 +66,15 @@ function azureRepo(): string {
   writeFile(d, NAT, generateNatCore({ azure952939: false }));
   commitAll(d, 'UBUNTU: Ubuntu-4.15.0-20.21');
   writeFile(d, CORE, core('upstream', 'none'));
-  commitAll(d, 'UBUNTU: SAUCE: netfilter: nf_conntrack: resolve clash for matching conntracks\n\nBugLink: https://bugs.launchpad.net/bugs/1795493\nLink: https://patchwork.ozlabs.org/patch/937963/');
+  commitAll(
+    d,
+    'UBUNTU: SAUCE: netfilter: nf_conntrack: resolve clash for matching conntracks\n\nBugLink: https://bugs.launchpad.net/bugs/1795493\nLink: https://patchwork.ozlabs.org/patch/937963/',
+  );
   writeFile(d, CORE, core('upstream', 'azure-952939'));
-  commitAll(d, 'UBUNTU: SAUCE: netfilter: nf_nat: return the same reply tuple for matching CTs\n\nBugLink: https://bugs.launchpad.net/bugs/1795493\nLink: https://patchwork.ozlabs.org/patch/952939/');
+  commitAll(
+    d,
+    'UBUNTU: SAUCE: netfilter: nf_nat: return the same reply tuple for matching CTs\n\nBugLink: https://bugs.launchpad.net/bugs/1795493\nLink: https://patchwork.ozlabs.org/patch/952939/',
+  );
   return d;
 }
 
@@ -72,9 +98,15 @@ test('after the SRU (revert azure, pick upstream with -x) history and source agr
   git(d, 'revert', '--no-edit', 'HEAD');
   git(d, 'revert', '--no-edit', 'HEAD~2');
   writeFile(d, CORE, core('upstream', 'none'));
-  commitAll(d, `netfilter: nf_conntrack: resolve clash for matching conntracks\n\nBugLink: https://bugs.launchpad.net/bugs/1836816\n\n(cherry picked from commit ${ED07})\nSigned-off-by: A <a@b>`);
+  commitAll(
+    d,
+    `netfilter: nf_conntrack: resolve clash for matching conntracks\n\nBugLink: https://bugs.launchpad.net/bugs/1836816\n\n(cherry picked from commit ${ED07})\nSigned-off-by: A <a@b>`,
+  );
   writeFile(d, CORE, core('upstream', 'upstream'));
-  commitAll(d, `netfilter: nf_nat: skip nat clash resolution for same-origin entries\n\nBugLink: https://bugs.launchpad.net/bugs/1836816\n\n(cherry picked from commit ${E4E35})\nSigned-off-by: A <a@b>`);
+  commitAll(
+    d,
+    `netfilter: nf_nat: skip nat clash resolution for same-origin entries\n\nBugLink: https://bugs.launchpad.net/bugs/1836816\n\n(cherry picked from commit ${E4E35})\nSigned-off-by: A <a@b>`,
+  );
   const r = await detectPath(path.join(d, CORE));
   assert.equal(r.history?.net['azure-937963'], 'reverted');
   assert.equal(r.history?.net['azure-952939'], 'reverted');

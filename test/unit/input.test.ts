@@ -10,7 +10,8 @@ import type { DetectionResult } from '../../src/core/types';
 import { tmpDir, writeFile } from './helpers';
 
 const noneFixed = (r: DetectionResult): void => {
-  for (const race of ['race1', 'race2', 'race3'] as const) assert.notEqual(r.races[race].verdict, 'fixed', `${race} must not be guessed fixed`);
+  for (const race of ['race1', 'race2', 'race3'] as const)
+    assert.notEqual(r.races[race].verdict, 'fixed', `${race} must not be guessed fixed`);
 };
 
 test('empty file', async () => {
@@ -69,7 +70,9 @@ test('a C file that is not C at all (prose) gets kernelFile false', async () => 
 
 test('the conntrack core with its resolver reshaped beyond recognition is unknown, not fixed', async () => {
   const f = generateConntrackCore({ era: '4.15', race1: 'upstream', fullSize: false });
-  const odd = f.text.replace(/\(\(ct->status & IPS_NAT_DONE_MASK\) == 0\) \|\|/, 'vendor_may_merge(ct) ||').replace(/l4proto->allow_clash &&\n\t {4}!nf_ct_is_dying/, 'l4proto->allow_clash && !nf_ct_is_dying');
+  const odd = f.text
+    .replace(/\(\(ct->status & IPS_NAT_DONE_MASK\) == 0\) \|\|/, 'vendor_may_merge(ct) ||')
+    .replace(/l4proto->allow_clash &&\n\t {4}!nf_ct_is_dying/, 'l4proto->allow_clash && !nf_ct_is_dying');
   const r = await detectBuffer(Buffer.from(odd), 'nf_conntrack_core.c');
   assert.equal(r.races.race1.verdict, 'unknown');
   assert.match(r.races.race1.explain, /neither the old nor the fixed/);
@@ -77,13 +80,20 @@ test('the conntrack core with its resolver reshaped beyond recognition is unknow
 
 test('a directory without the file gives a clear message', async () => {
   const d = tmpDir();
-  await assert.rejects(detectPath(d), (e: Error) => e instanceof TargetError && /without net\/netfilter\/nf_conntrack_core\.c/.test(e.message));
+  await assert.rejects(
+    detectPath(d),
+    (e: Error) => e instanceof TargetError && /without net\/netfilter\/nf_conntrack_core\.c/.test(e.message),
+  );
   await assert.rejects(detectPath(path.join(d, 'nope')), (e: Error) => e instanceof TargetError && /no such file/.test(e.message));
 });
 
 test('a kernel tree directory (no git) is analysed from source alone', async () => {
   const d = tmpDir();
-  writeFile(d, 'net/netfilter/nf_conntrack_core.c', generateConntrackCore({ era: '5.0', race1: 'upstream', race2: 'upstream', fullSize: false }).text);
+  writeFile(
+    d,
+    'net/netfilter/nf_conntrack_core.c',
+    generateConntrackCore({ era: '5.0', race1: 'upstream', race2: 'upstream', fullSize: false }).text,
+  );
   writeFile(d, 'net/netfilter/nf_nat_core.c', generateNatCore({ azure952939: false }));
   const r = await detectPath(d);
   assert.equal(r.races.race1.verdict, 'fixed');

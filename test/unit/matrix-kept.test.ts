@@ -27,10 +27,27 @@ before(async () => {
 
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const git = (...args: string[]): string => execFileSync('git', args, { cwd: repo.dir, env: { ...process.env, GIT_AUTHOR_DATE: '1700000000 +0000', GIT_COMMITTER_DATE: '1700000000 +0000', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.invalid' } }).toString().trim();
+const git = (...args: string[]): string =>
+  execFileSync('git', args, {
+    cwd: repo.dir,
+    env: {
+      ...process.env,
+      GIT_AUTHOR_DATE: '1700000000 +0000',
+      GIT_COMMITTER_DATE: '1700000000 +0000',
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@example.invalid',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@example.invalid',
+    },
+  })
+    .toString()
+    .trim();
 
 /** What a sweep answers, without when and how fast. */
-const answer = (m: Matrix): unknown => JSON.parse(JSON.stringify({ rows: m.rows, lines: m.lines, entered: m.entered, lost: m.lost, restored: m.restored, warnings: m.warnings }));
+const answer = (m: Matrix): unknown =>
+  JSON.parse(
+    JSON.stringify({ rows: m.rows, lines: m.lines, entered: m.entered, lost: m.lost, restored: m.restored, warnings: m.warnings }),
+  );
 
 describe('kept sweeps', () => {
   test('first sweep keeps, second (nothing moved) is the kept one without any detection', async () => {
@@ -60,9 +77,21 @@ describe('kept sweeps', () => {
     const blob = git('hash-object', '-w', blobFile);
     const index = path.join(tmp, 'index');
     execFileSync('git', ['read-tree', tip], { cwd: repo.dir, env: { ...process.env, GIT_INDEX_FILE: index } });
-    execFileSync('git', ['update-index', '--cacheinfo', `100644,${blob},net/netfilter/nf_conntrack_core.c`], { cwd: repo.dir, env: { ...process.env, GIT_INDEX_FILE: index } });
-    const tree = execFileSync('git', ['write-tree'], { cwd: repo.dir, env: { ...process.env, GIT_INDEX_FILE: index } }).toString().trim();
-    const commit = git('commit-tree', tree, '-p', tip, '-m', 'netfilter: conntrack: skip identical origin tuple in same zone only\n\n[ Upstream commit 07998281c2686e2eb5b3fd4d9b4d8a3f0e5c7d1a ]');
+    execFileSync('git', ['update-index', '--cacheinfo', `100644,${blob},net/netfilter/nf_conntrack_core.c`], {
+      cwd: repo.dir,
+      env: { ...process.env, GIT_INDEX_FILE: index },
+    });
+    const tree = execFileSync('git', ['write-tree'], { cwd: repo.dir, env: { ...process.env, GIT_INDEX_FILE: index } })
+      .toString()
+      .trim();
+    const commit = git(
+      'commit-tree',
+      tree,
+      '-p',
+      tip,
+      '-m',
+      'netfilter: conntrack: skip identical origin tuple in same zone only\n\n[ Upstream commit 07998281c2686e2eb5b3fd4d9b4d8a3f0e5c7d1a ]',
+    );
     git('update-ref', 'refs/heads/linux-4.19.y', commit, tip);
     git('tag', 'v4.19.999', commit);
     // Delete.
@@ -77,7 +106,10 @@ describe('kept sweeps', () => {
     const added = inc.rows.find((r) => r.short === 'v4.19.999')!;
     assert.equal(added.zone.present, true);
     assert.equal(added.race2.verdict, spec.expect.race2);
-    assert.ok(added.history.some((h) => h.commit === commit), 'the new commit is in its history');
+    assert.ok(
+      added.history.some((h) => h.commit === commit),
+      'the new commit is in its history',
+    );
     const moved = inc.rows.find((r) => r.short === 'v4.19.10')!;
     assert.equal(moved.commit, git('rev-parse', 'v4.19.40^{commit}'));
     assert.deepEqual(moved.race2, { ...inc.rows.find((r) => r.short === 'v4.19.40')!.race2, evidence: moved.race2.evidence });
@@ -149,8 +181,26 @@ describe('commit-graph and walks', () => {
 
   test('the history graph holds the touching and ref commits, not the repository', async () => {
     const m = await sweep(repo.dir, { refs: ['all'] });
-    const touching = Number(git('rev-list', '--count', '--all', '--full-history', '--no-merges', '--', 'net/netfilter/nf_conntrack_core.c', 'net/netfilter/nf_nat_core.c', 'net/netfilter/core/nf_conntrack_core.c', 'linux-5.0.1/net/netfilter/nf_conntrack_core.c', 'linux-5.0.1/net/netfilter/nf_nat_core.c', 'net/netfilter/core/nf_nat_core.c'));
-    assert.ok(m.stats.graphCommits <= touching + m.rows.length + 50, `${m.stats.graphCommits} graph nodes for ${touching} touching commits and ${m.rows.length} refs`);
+    const touching = Number(
+      git(
+        'rev-list',
+        '--count',
+        '--all',
+        '--full-history',
+        '--no-merges',
+        '--',
+        'net/netfilter/nf_conntrack_core.c',
+        'net/netfilter/nf_nat_core.c',
+        'net/netfilter/core/nf_conntrack_core.c',
+        'linux-5.0.1/net/netfilter/nf_conntrack_core.c',
+        'linux-5.0.1/net/netfilter/nf_nat_core.c',
+        'net/netfilter/core/nf_nat_core.c',
+      ),
+    );
+    assert.ok(
+      m.stats.graphCommits <= touching + m.rows.length + 50,
+      `${m.stats.graphCommits} graph nodes for ${touching} touching commits and ${m.rows.length} refs`,
+    );
   });
 
   test('--no-history runs no rev-list or log at all', async () => {
@@ -165,9 +215,22 @@ describe('commit-graph and walks', () => {
       if (was === undefined) delete process.env.GIT_TRACE;
       else process.env.GIT_TRACE = was;
     }
-    const cmds = fs.readFileSync(trace, 'utf8').split('\n').filter((l) => /trace: built-in: git /.test(l)).map((l) => l.replace(/.*built-in: git /, '').split(' ')[0].replace(/'/g, ''));
+    const cmds = fs
+      .readFileSync(trace, 'utf8')
+      .split('\n')
+      .filter((l) => /trace: built-in: git /.test(l))
+      .map((l) =>
+        l
+          .replace(/.*built-in: git /, '')
+          .split(' ')[0]
+          .replace(/'/g, ''),
+      );
     assert.ok(cmds.length > 0);
-    assert.deepEqual(cmds.filter((c) => c === 'rev-list' || c === 'log' || c === 'merge-base'), [], cmds.join(' '));
+    assert.deepEqual(
+      cmds.filter((c) => c === 'rev-list' || c === 'log' || c === 'merge-base'),
+      [],
+      cmds.join(' '),
+    );
   });
 });
 
@@ -178,7 +241,11 @@ describe('CLI: kept sweeps and the cache command', () => {
     const runCli = async (argv: string[]): Promise<{ code: number; out: string; err: string }> => {
       let out = '';
       let err = '';
-      const code = await main(argv, (s) => (out += s + '\n'), (s) => (err += s + '\n'));
+      const code = await main(
+        argv,
+        (s) => (out += s + '\n'),
+        (s) => (err += s + '\n'),
+      );
       return { code, out, err };
     };
     const first = await runCli(['sweep', '--refs', 'v5.*', '--keep-dir', dir, '--json', repo.dir]);

@@ -36,22 +36,62 @@ before(async () => {
   const plainNat = generateNatCore({ azure952939: false });
   const azureNat = generateNatCore({ azure952939: true });
   const w = new FastImportWriter();
-  const a = w.commit({ ref: 'refs/heads/master', files: { [CORE]: core('none'), [NAT]: plainNat, Makefile: '# a\n' }, message: 'Initial import\n', time: T0 });
+  const a = w.commit({
+    ref: 'refs/heads/master',
+    files: { [CORE]: core('none'), [NAT]: plainNat, Makefile: '# a\n' },
+    message: 'Initial import\n',
+    time: T0,
+  });
   w.tag('v1', a, 'v1\n', T0 + 10);
   // Neutral subjects: only the NAT scan can see the hypothesis here, not the history layer.
-  const b = w.commit({ ref: 'refs/heads/nat-azure', from: a, files: { [NAT]: azureNat }, message: 'vendor: nat port allocation tweak\n', time: T0 + 100 });
+  const b = w.commit({
+    ref: 'refs/heads/nat-azure',
+    from: a,
+    files: { [NAT]: azureNat },
+    message: 'vendor: nat port allocation tweak\n',
+    time: T0 + 100,
+  });
   w.tag('nat-1', b, 'nat 1\n', T0 + 110);
-  const c = w.commit({ ref: 'refs/heads/both', from: a, files: { [CORE]: core('upstream'), [NAT]: azureNat }, message: 'vendor: clash handling\n', time: T0 + 200 });
+  const c = w.commit({
+    ref: 'refs/heads/both',
+    from: a,
+    files: { [CORE]: core('upstream'), [NAT]: azureNat },
+    message: 'vendor: clash handling\n',
+    time: T0 + 200,
+  });
   w.tag('both-1', c);
   // The upstream fix on a remote-tracking ref (not swept), and a vendor copy of the same diff
   // under another subject and without provenance, later dropped by an unrelated-looking edit.
-  w.commit({ ref: 'refs/remotes/upstream/master', from: a, files: { [CORE]: core('upstream') }, message: 'netfilter: nf_nat: skip nat clash resolution for same-origin entries\n', time: T0 + 300 });
-  const v = w.commit({ ref: 'refs/heads/vendor', from: a, files: { [CORE]: core('upstream') }, message: 'vendor: conntrack fixes\n', time: T0 + 400 });
+  w.commit({
+    ref: 'refs/remotes/upstream/master',
+    from: a,
+    files: { [CORE]: core('upstream') },
+    message: 'netfilter: nf_nat: skip nat clash resolution for same-origin entries\n',
+    time: T0 + 300,
+  });
+  const v = w.commit({
+    ref: 'refs/heads/vendor',
+    from: a,
+    files: { [CORE]: core('upstream') },
+    message: 'vendor: conntrack fixes\n',
+    time: T0 + 400,
+  });
   w.tag('vendor-1', v, 'vendor 1\n', T0 + 410);
-  const d = w.commit({ ref: 'refs/heads/vendor', from: v, files: { [CORE]: core('none') }, message: 'vendor: cleanup after rebase\n', time: T0 + 500 });
+  const d = w.commit({
+    ref: 'refs/heads/vendor',
+    from: v,
+    files: { [CORE]: core('none') },
+    message: 'vendor: cleanup after rebase\n',
+    time: T0 + 500,
+  });
   w.tag('vendor-2', d, 'vendor 2\n', T0 + 510);
   // A tarball-style tree: both files nested one directory down.
-  const t = w.commit({ ref: 'refs/heads/tarball', files: { [NESTED + CORE]: core('none'), [NESTED + NAT]: azureNat }, message: 'import tarball\n', time: T0 + 600 });
+  const t = w.commit({
+    ref: 'refs/heads/tarball',
+    files: { [NESTED + CORE]: core('none'), [NESTED + NAT]: azureNat },
+    message: 'import tarball\n',
+    time: T0 + 600,
+  });
   w.tag('tarball-1', t);
   w.resetBranch('refs/heads/master', a);
   w.resetBranch('refs/heads/vendor', d);
@@ -105,7 +145,10 @@ describe('sweep: nf_nat_core.c per ref', () => {
   });
 
   test('NAT evidence points into nf_nat_core.c at the ref, at the function that reuses the reply tuple', () => {
-    for (const [short, file] of [['nat-1', NAT], ['tarball-1', NESTED + NAT]] as const) {
+    for (const [short, file] of [
+      ['nat-1', NAT],
+      ['tarball-1', NESTED + NAT],
+    ] as const) {
       const row = rowIn(matrix, short);
       const p = row.race2.evidence.find((e) => e.supports && e.path.endsWith('nf_nat_core.c'));
       assert.ok(p, `${short}: no NAT pointer`);
@@ -119,11 +162,23 @@ describe('sweep: nf_nat_core.c per ref', () => {
   });
 
   test('every ref: race 2 equals detectPath on a checkout of it', async () => {
-    for (const [short, sub] of [['v1', ''], ['nat-1', ''], ['both-1', ''], ['vendor-1', ''], ['vendor-2', ''], ['tarball-1', NESTED]] as const) {
+    for (const [short, sub] of [
+      ['v1', ''],
+      ['nat-1', ''],
+      ['both-1', ''],
+      ['vendor-1', ''],
+      ['vendor-2', ''],
+      ['tarball-1', NESTED],
+    ] as const) {
       const d = await detectAt(short, sub);
       const r = rowIn(matrix, short);
       const got = { verdict: r.race2.verdict, variant: r.race2.variant, explain: r.race2.explain, disagreement: r.race2.disagreement };
-      const want = { verdict: d.races.race2.verdict, variant: d.races.race2.variant, explain: d.races.race2.explain, disagreement: d.races.race2.disagreement };
+      const want = {
+        verdict: d.races.race2.verdict,
+        variant: d.races.race2.variant,
+        explain: d.races.race2.explain,
+        disagreement: d.races.race2.disagreement,
+      };
       assert.deepEqual(got, want, short);
     }
   });
@@ -141,7 +196,10 @@ describe('sweep: patch-id against upstream fixes present in the repository', () 
   test('with the upstream commit named, the same diff under another subject counts as 4e35c1cb9460', async () => {
     const m = await sweep(dir, { refs: ['vendor*'], overrides: overrides() });
     const v1 = rowIn(m, 'vendor-1');
-    assert.deepEqual(v1.history.map((h) => `${h.subject} ${h.variant} ${h.matchedBy}`), ['vendor: conntrack fixes 4e35c1cb9460 patch-id']);
+    assert.deepEqual(
+      v1.history.map((h) => `${h.subject} ${h.variant} ${h.matchedBy}`),
+      ['vendor: conntrack fixes 4e35c1cb9460 patch-id'],
+    );
     assert.ok(v1.race2.evidence.some((e) => e.layer === 'history' && e.commit === git('rev-parse', 'vendor-1^{commit}')));
     // The later edit that dropped the code is no revert: history still says applied.
     const v2 = rowIn(m, 'vendor-2');
@@ -156,7 +214,10 @@ describe('sweep: patch-id against upstream fixes present in the repository', () 
     const d = await detectAt('vendor-2', '', overrides());
     assert.deepEqual(d.history?.net, { '4e35c1cb9460': 'applied' });
     assert.equal(m.rows[0].race2.disagreement, d.races.race2.disagreement);
-    assert.deepEqual(m.rows[0].history.map((h) => h.commit), d.history!.commits.map((c) => c.sha));
+    assert.deepEqual(
+      m.rows[0].history.map((h) => h.commit),
+      d.history!.commits.map((c) => c.sha),
+    );
   });
 
   test('patch-ids come from one diff-tree and one patch-id process for many commits', async () => {
@@ -170,11 +231,21 @@ describe('sweep: patch-id against upstream fixes present in the repository', () 
 
   test('the CLI takes the override as --override ID=SHA', async () => {
     let out = '';
-    assert.equal(await main(['sweep', '--override', `4e35c1cb9460=${upstream}`, '--refs', 'vendor-2', '--json', dir], (t) => (out += t)), 0);
+    assert.equal(
+      await main(['sweep', '--override', `4e35c1cb9460=${upstream}`, '--refs', 'vendor-2', '--json', dir], (t) => (out += t)),
+      0,
+    );
     const m = JSON.parse(out) as Matrix;
     assert.match(m.rows[0].race2.disagreement ?? '', /applied and not reverted/);
     let err = '';
-    assert.equal(await main(['sweep', '--override', 'race2=-p', dir], () => undefined, (t) => (err += t)), 2);
+    assert.equal(
+      await main(
+        ['sweep', '--override', 'race2=-p', dir],
+        () => undefined,
+        (t) => (err += t),
+      ),
+      2,
+    );
     assert.match(err, /ID=SHA/);
   });
 

@@ -29,7 +29,13 @@ before(async () => {
   const f = 'net/netfilter/nf_conntrack_core.c';
   const a = w.commit({ ref: 'refs/heads/master', files: { [f]: base, 'odd.bin': 'x\ny\n\0z missing\n' }, message: 'a\n', time: T0 });
   w.tag('v1.0', a, 'one\n', T0 + 10);
-  const b = w.commit({ ref: 'refs/heads/side', from: a, files: { [f]: fixed }, message: 'netfilter: nf_nat: skip nat clash resolution for same-origin entries\n', time: T0 + 100 });
+  const b = w.commit({
+    ref: 'refs/heads/side',
+    from: a,
+    files: { [f]: fixed },
+    message: 'netfilter: nf_nat: skip nat clash resolution for same-origin entries\n',
+    time: T0 + 100,
+  });
   const c = w.commit({ ref: 'refs/heads/master', from: a, files: { 'empty.txt': '' }, message: 'c\n', time: T0 + 200 });
   w.tag('v1.1', c, 'one one\n', T0 + 210);
   const m = w.commit({ ref: 'refs/heads/master', from: c, merges: [b], files: { [f]: fixed }, message: 'Merge side\n', time: T0 + 300 });
@@ -54,7 +60,10 @@ describe('cat-file --batch framing', () => {
       assert.equal(got[0]!.type, 'blob');
       assert.equal(got[1]!.content.length, 0);
       assert.equal(got[2], null);
-      assert.equal(got[3]!.content.toString('utf8'), execFileSync('git', ['show', 'v1.0:net/netfilter/nf_conntrack_core.c'], { cwd: small }).toString());
+      assert.equal(
+        got[3]!.content.toString('utf8'),
+        execFileSync('git', ['show', 'v1.0:net/netfilter/nf_conntrack_core.c'], { cwd: small }).toString(),
+      );
       assert.deepEqual(got[4]!.content, got[0]!.content);
       await assert.rejects(cat.read('a\nb'), /newline/);
     } finally {
@@ -126,7 +135,14 @@ describe('graph', () => {
   test('first-parent placement: tags on each chain, a chain joining an earlier one takes its rest', async () => {
     const at = (r: string): string => git('rev-parse', `${r}^{commit}`);
     const wanted = new Set([at('v1.0'), at('v1.1'), at('v1.2')]);
-    const chains = await firstParentTags(small, [{ name: 'side', commit: at('side') }, { name: 'master', commit: at('master') }], wanted);
+    const chains = await firstParentTags(
+      small,
+      [
+        { name: 'side', commit: at('side') },
+        { name: 'master', commit: at('master') },
+      ],
+      wanted,
+    );
     assert.deepEqual(chains.get('side'), [at('v1.0')]);
     assert.deepEqual(chains.get('master'), [at('v1.2'), at('v1.1'), at('v1.0')]);
     assert.deepEqual(await firstParentMerges(small, at('v1.1'), at('master')), [at('master')]);
@@ -155,9 +171,19 @@ describe('exporters and CLI', () => {
     assert.equal(code, 0);
     const lines = out.trim().split('\n');
     assert.equal(lines.length, 4);
-    assert.match(lines.find((l) => l.startsWith('v1.2,'))!, /,fixed,4e35c1cb9460,/);
+    assert.match(
+      lines.find((l) => l.startsWith('v1.2,'))!,
+      /,fixed,4e35c1cb9460,/,
+    );
     let err = '';
-    assert.equal(await main(['sweep', '--refs=-x', small], () => undefined, (s) => (err += s)), 2);
+    assert.equal(
+      await main(
+        ['sweep', '--refs=-x', small],
+        () => undefined,
+        (s) => (err += s),
+      ),
+      2,
+    );
     assert.match(err, /starts with '-'/);
   });
 });

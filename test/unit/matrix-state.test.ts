@@ -14,21 +14,44 @@ import { sweep } from '../../src/core/matrix';
 import { cacheFileName, loadMatrix, refsFingerprint, saveMatrix } from '../../src/core/matrix/cache';
 import { matrixHtml } from '../../src/matrix/html';
 import { MATRIX_VIEW_TYPE } from '../../src/matrix/protocol';
-import { cleanRefs, DEFAULT_PAGE_STATE, KIND_VALUES, normalizePageState, ONLY_VALUES, restoreTarget, SORT_KEYS } from '../../src/matrix/state';
+import {
+  cleanRefs,
+  DEFAULT_PAGE_STATE,
+  KIND_VALUES,
+  normalizePageState,
+  ONLY_VALUES,
+  restoreTarget,
+  SORT_KEYS,
+} from '../../src/matrix/state';
 
 const ROOT = path.join(__dirname, '../../..');
 const pageJs = fs.readFileSync(path.join(ROOT, 'media/matrix.js'), 'utf8');
 
 describe('matrix page state', () => {
   test('a saved state comes back as it was; unknown or bad fields fall back to the defaults', () => {
-    const saved = { filter: 'v4.19', only: 'race2:missing', kind: 'tag', sort: 'race2', dir: -1, refs: 'v4.* Ubuntu-*', repo: '/src/linux', selection: ['v4.*', 'Ubuntu-*'] };
+    const saved = {
+      filter: 'v4.19',
+      only: 'race2:missing',
+      kind: 'tag',
+      sort: 'race2',
+      dir: -1,
+      refs: 'v4.* Ubuntu-*',
+      repo: '/src/linux',
+      selection: ['v4.*', 'Ubuntu-*'],
+    };
     assert.deepEqual(normalizePageState(saved), saved);
     assert.deepEqual(normalizePageState(undefined), DEFAULT_PAGE_STATE);
-    assert.deepEqual(normalizePageState({ only: 'rm -rf', kind: 'blob', sort: '__proto__', dir: 7, filter: 3, refs: 'x'.repeat(5000) }), DEFAULT_PAGE_STATE);
+    assert.deepEqual(
+      normalizePageState({ only: 'rm -rf', kind: 'blob', sort: '__proto__', dir: 7, filter: 3, refs: 'x'.repeat(5000) }),
+      DEFAULT_PAGE_STATE,
+    );
   });
 
   test('the restore target needs an absolute repository; option-like ref patterns are dropped', () => {
-    assert.deepEqual(restoreTarget({ repo: '/src/linux/', selection: ['v4.*', '--all', ' tags ', 7, ''] }), { repo: path.normalize('/src/linux/'), refs: ['v4.*', 'tags'] });
+    assert.deepEqual(restoreTarget({ repo: '/src/linux/', selection: ['v4.*', '--all', ' tags ', 7, ''] }), {
+      repo: path.normalize('/src/linux/'),
+      refs: ['v4.*', 'tags'],
+    });
     assert.equal(restoreTarget({ repo: 'linux' }), null);
     assert.equal(restoreTarget({ filter: 'x' }), null, 'a panel closed before its first sweep names nothing');
     assert.equal(restoreTarget({ repo: '/src/linux\n' }), null);
@@ -43,7 +66,8 @@ describe('matrix page state', () => {
     const cols = [...pageJs.matchAll(/\{ key: '([a-z0-9]+)', label:/g)].map((m) => m[1]);
     assert.deepEqual(cols, [...SORT_KEYS]);
     const html = matrixHtml({ cspSource: 'c', nonce: 'n', scriptUri: 's', styleUri: 't' });
-    const options = (id: string): string[] => [...new RegExp(`<select id="${id}"[^>]*>([\\s\\S]*?)</select>`).exec(html)![1].matchAll(/value="([^"]*)"/g)].map((m) => m[1]);
+    const options = (id: string): string[] =>
+      [...new RegExp(`<select id="${id}"[^>]*>([\\s\\S]*?)</select>`).exec(html)![1].matchAll(/value="([^"]*)"/g)].map((m) => m[1]);
     assert.deepEqual(options('only'), [...ONLY_VALUES]);
     assert.deepEqual(options('kind'), [...KIND_VALUES]);
     // The page keeps what the serializer reads.
@@ -65,9 +89,20 @@ describe('kept sweep', () => {
     repo = path.join(tmp, 'linux');
     const w = new FastImportWriter();
     const f = 'net/netfilter/nf_conntrack_core.c';
-    const a = w.commit({ ref: 'refs/heads/master', files: { [f]: generateConntrackCore({ era: '4.19', race1: 'upstream', race2: 'none', seed: 2 }).text }, message: 'a\n', time: 1_600_000_000 });
+    const a = w.commit({
+      ref: 'refs/heads/master',
+      files: { [f]: generateConntrackCore({ era: '4.19', race1: 'upstream', race2: 'none', seed: 2 }).text },
+      message: 'a\n',
+      time: 1_600_000_000,
+    });
     w.tag('v1', a, 'v1\n', 1_600_000_010);
-    const b = w.commit({ ref: 'refs/heads/master', from: a, files: { [f]: generateConntrackCore({ era: '4.19', race1: 'upstream', race2: 'upstream', seed: 2 }).text }, message: 'b\n', time: 1_600_000_100 });
+    const b = w.commit({
+      ref: 'refs/heads/master',
+      from: a,
+      files: { [f]: generateConntrackCore({ era: '4.19', race1: 'upstream', race2: 'upstream', seed: 2 }).text },
+      message: 'b\n',
+      time: 1_600_000_100,
+    });
     w.resetBranch('refs/heads/master', b);
     await w.run(repo);
   });

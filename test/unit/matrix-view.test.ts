@@ -16,7 +16,19 @@ test('page messages are validated before the host acts on them', () => {
   assert.deepEqual(parseToHost({ type: 'cancel', extra: 1 }), { type: 'cancel' });
   assert.equal(parseToHost({ type: 'export', format: 'exe' }), null);
   assert.deepEqual(parseToHost({ type: 'rerun', refs: ['v4.*', '--all', 3, ' tags '] }), { type: 'rerun', refs: ['v4.*', 'tags'] });
-  const open = parseToHost({ type: 'open', pointer: { ref: 'v5.0', commit: SHA, path: 'net/netfilter/nf_conntrack_core.c', line: 12, endLine: 20, layer: 'source', site: 's', supports: true } });
+  const open = parseToHost({
+    type: 'open',
+    pointer: {
+      ref: 'v5.0',
+      commit: SHA,
+      path: 'net/netfilter/nf_conntrack_core.c',
+      line: 12,
+      endLine: 20,
+      layer: 'source',
+      site: 's',
+      supports: true,
+    },
+  });
   assert.equal(open?.type, 'open');
   assert.equal(parseToHost({ type: 'open', pointer: { commit: '--output=x', path: 'a.c' } }), null);
   assert.equal(parseToHost({ type: 'open', pointer: { commit: SHA, path: '../../etc/passwd' } }), null);
@@ -34,7 +46,12 @@ test('conntrack-ref: queries round-trip and refuse unsafe parts', () => {
 });
 
 test('the page shell has a strict nonce CSP and loads only from media/', () => {
-  const html = matrixHtml({ cspSource: 'vscode-resource:', nonce: 'N0nce', scriptUri: 'vscode-resource:/x/media/matrix.js', styleUri: 'vscode-resource:/x/media/matrix.css' });
+  const html = matrixHtml({
+    cspSource: 'vscode-resource:',
+    nonce: 'N0nce',
+    scriptUri: 'vscode-resource:/x/media/matrix.js',
+    styleUri: 'vscode-resource:/x/media/matrix.css',
+  });
   assert.match(html, /default-src 'none'/);
   assert.match(html, /script-src 'nonce-N0nce'/);
   assert.match(html, /<script nonce="N0nce" src="vscode-resource:\/x\/media\/matrix\.js">/);

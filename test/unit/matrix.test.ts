@@ -30,7 +30,17 @@ const rowOf = (short: string): MatrixRow => {
 };
 
 function observed(r: MatrixRow): unknown {
-  return { race1: r.race1.verdict, race2: r.race2.verdict, race3: r.race3.verdict, race1Variant: r.race1.variant, race2Variant: r.race2.variant, zoneFollowup: r.zone.present, rework2020: r.rework.present, reverse2024: r.reverse.present, race4: r.race4.verdict };
+  return {
+    race1: r.race1.verdict,
+    race2: r.race2.verdict,
+    race3: r.race3.verdict,
+    race1Variant: r.race1.variant,
+    race2Variant: r.race2.variant,
+    zoneFollowup: r.zone.present,
+    rework2020: r.rework.present,
+    reverse2024: r.reverse.present,
+    race4: r.race4.verdict,
+  };
 }
 
 /** The truth's own notion of carrying, from the generator's expectation. */
@@ -55,12 +65,10 @@ function truthEvents(): { entered: string[]; lost: string[]; restored: string[] 
         if (on && !seen) {
           seen = true;
           entered.push(`${line.branch} ${fix} ${t.name}`);
-        }
-        else if (on && isLost) {
+        } else if (on && isLost) {
           isLost = false;
           restored.push(`${line.branch} ${fix} ${t.name}`);
-        }
-        else if (!on && prev && truthCarries(prev, fix)) {
+        } else if (!on && prev && truthCarries(prev, fix)) {
           isLost = true;
           lost.push(`${line.branch} ${fix} ${t.name}`);
         }
@@ -85,7 +93,8 @@ describe('sweep over a generated kernel history', () => {
       assert.ok(t, `unexpected ref ${r.short}`);
       const want = t.expect ? t.expect : null;
       const got = t.expect ? observed(r) : null;
-      if (JSON.stringify(got) !== JSON.stringify(want) || r.status !== t.status) wrong.push(`${r.short}: ${r.status} ${JSON.stringify(got)} != ${t.status} ${JSON.stringify(want)}`);
+      if (JSON.stringify(got) !== JSON.stringify(want) || r.status !== t.status)
+        wrong.push(`${r.short}: ${r.status} ${JSON.stringify(got)} != ${t.status} ${JSON.stringify(want)}`);
     }
     assert.deepEqual(wrong, []);
   });
@@ -130,7 +139,12 @@ describe('sweep over a generated kernel history', () => {
     assert.deepEqual(matrix.lost.map((e) => `${e.line} ${e.fix} ${e.ref}`).sort(), want.lost);
     assert.deepEqual(matrix.restored.map((e) => `${e.line} ${e.fix} ${e.ref}`).sort(), want.restored);
     const causes = matrix.lost.map((l) => `${l.line} ${l.fix} ${l.cause}`).sort();
-    assert.deepEqual(causes, ['bionic-azure race1 revert', 'bionic-azure race2 merge', 'bionic-azure race2 revert', 'vendor-5.4 race2 revert']);
+    assert.deepEqual(causes, [
+      'bionic-azure race1 revert',
+      'bionic-azure race2 merge',
+      'bionic-azure race2 revert',
+      'vendor-5.4 race2 revert',
+    ]);
     for (const l of matrix.lost) {
       assert.ok(l.commit, `${l.line} ${l.fix}: no commit named`);
       const kind = execFileSync('git', ['cat-file', '-t', l.commit!], { cwd: repo.dir }).toString().trim();
@@ -169,7 +183,8 @@ describe('sweep over a generated kernel history', () => {
       assert.deepEqual(line.refs, kept, `${truth.branch}: order differs`);
       // Only refs older than every fix may be left out (they are below the walk's floor).
       const firstCarrying = truth.refs.findIndex((n) => FIX_KEYS.some((f) => truthCarries(repo.refs.get(n)!, f)));
-      for (const r of truth.refs.slice(Math.max(0, firstCarrying))) if (repo.refs.get(r)!.status !== 'absent') assert.ok(line.refs.includes(r), `${truth.branch}: ${r} missing`);
+      for (const r of truth.refs.slice(Math.max(0, firstCarrying)))
+        if (repo.refs.get(r)!.status !== 'absent') assert.ok(line.refs.includes(r), `${truth.branch}: ${r} missing`);
     }
   });
 
@@ -192,7 +207,9 @@ describe('sweep over a generated kernel history', () => {
     const p = r.race2.evidence.find((e) => e.supports && e.layer === 'source')!;
     assert.equal(p.ref, 'v5.0');
     assert.equal(p.commit, r.commit);
-    const text = execFileSync('git', ['show', `${p.commit}:${p.path}`], { cwd: repo.dir }).toString().split('\n');
+    const text = execFileSync('git', ['show', `${p.commit}:${p.path}`], { cwd: repo.dir })
+      .toString()
+      .split('\n');
     const span = text.slice(p.line! - 1, p.endLine ?? p.line).join('\n');
     assert.match(span, /ignored_conntrack|nf_ct_tuple_equal/);
     const h = rowOf('v5.0').race2.evidence.find((e) => e.layer === 'history');
@@ -224,7 +241,10 @@ describe('sweep selection, progress and cancellation', () => {
       const dflt = await sweep(repo.dir, { refs: [], lines: false });
       assert.ok(!dflt.rows.some((r) => r.kind === 'remote'));
       const rem = await sweep(repo.dir, { refs: ['remotes'], lines: false });
-      assert.deepEqual(rem.rows.map((r) => `${r.kind} ${r.short}`), ['remote origin/linux-4.19.y']);
+      assert.deepEqual(
+        rem.rows.map((r) => `${r.kind} ${r.short}`),
+        ['remote origin/linux-4.19.y'],
+      );
       assert.deepEqual(observed(rem.rows[0]), observed(rowOf('linux-4.19.y')));
     } finally {
       execFileSync('git', ['update-ref', '-d', 'refs/remotes/origin/linux-4.19.y'], { cwd: repo.dir });

@@ -7,8 +7,30 @@ import assert from 'node:assert/strict';
 import { checkPatchText } from '../../src/core/patch/applied';
 import { decodeHeader, parsePatchFile, seriesNumber, splitMessages } from '../../src/core/patch/mbox';
 
-const BEFORE = ['static int demo_take(int a)', '{', '\treturn a;', '}', '', 'static int demo_give(int b)', '{', '\treturn b;', '}', ''].join('\n');
-const AFTER = ['static int demo_take(int a)', '{', '\treturn a + 1;', '}', '', 'static int demo_give(int b)', '{', '\treturn b - 1;', '}', ''].join('\n');
+const BEFORE = [
+  'static int demo_take(int a)',
+  '{',
+  '\treturn a;',
+  '}',
+  '',
+  'static int demo_give(int b)',
+  '{',
+  '\treturn b;',
+  '}',
+  '',
+].join('\n');
+const AFTER = [
+  'static int demo_take(int a)',
+  '{',
+  '\treturn a + 1;',
+  '}',
+  '',
+  'static int demo_give(int b)',
+  '{',
+  '\treturn b - 1;',
+  '}',
+  '',
+].join('\n');
 
 const patch1 = `diff --git a/net/netfilter/demo.c b/net/netfilter/demo.c
 --- a/net/netfilter/demo.c
@@ -67,8 +89,17 @@ test('lore mboxrd with two patches: two messages, decoded headers, >From unquote
   const raw = splitMessages(LORE_MBOXRD);
   assert.equal(raw.length, 2);
   const msgs = parsePatchFile(LORE_MBOXRD);
-  assert.deepEqual(msgs.map((m) => m.subject), ['netfilter: demo: take one more', 'netfilter: demo: give one back, été edition']);
-  assert.deepEqual(msgs.map((m) => m.series), [{ n: 1, m: 2 }, { n: 2, m: 2 }]);
+  assert.deepEqual(
+    msgs.map((m) => m.subject),
+    ['netfilter: demo: take one more', 'netfilter: demo: give one back, été edition'],
+  );
+  assert.deepEqual(
+    msgs.map((m) => m.series),
+    [
+      { n: 1, m: 2 },
+      { n: 2, m: 2 },
+    ],
+  );
   assert.equal(msgs[0].from, 'François Dupont <francois@example.org>');
   assert.equal(msgs[1].from, 'José García <jose@example.org>');
   assert.match(msgs[1].body, /^From the second patch's point of view/);
@@ -81,20 +112,38 @@ test('lore mboxrd with two patches: two messages, decoded headers, >From unquote
 test('the two patches of the mbox are checked as two, in series order', () => {
   const tree = (text: string) => (p: string) => (p === 'net/netfilter/demo.c' ? text : null);
   const after = checkPatchText(LORE_MBOXRD, tree(AFTER));
-  assert.deepEqual(after.map((r) => [r.subject, r.overall]), [['netfilter: demo: take one more', 'applied'], ['netfilter: demo: give one back, été edition', 'applied']]);
+  assert.deepEqual(
+    after.map((r) => [r.subject, r.overall]),
+    [
+      ['netfilter: demo: take one more', 'applied'],
+      ['netfilter: demo: give one back, été edition', 'applied'],
+    ],
+  );
   const before = checkPatchText(LORE_MBOXRD, tree(BEFORE));
-  assert.deepEqual(before.map((r) => r.overall), ['not-applied', 'not-applied']);
+  assert.deepEqual(
+    before.map((r) => r.overall),
+    ['not-applied', 'not-applied'],
+  );
   const half = checkPatchText(LORE_MBOXRD, tree(BEFORE.replace('\treturn a;', '\treturn a + 1;')));
-  assert.deepEqual(half.map((r) => r.overall), ['applied', 'not-applied']);
+  assert.deepEqual(
+    half.map((r) => r.overall),
+    ['applied', 'not-applied'],
+  );
 });
 
 test('mboxo (address and date separators) and format-patch separators split too', () => {
   const mboxo = `From jose@example.org Mon Jul  1 10:00:01 2019\nFrom: Jose <jose@example.org>\nSubject: [PATCH 1/2] one\n\nbody\n---\n${patch1}\nFrom jose@example.org Mon Jul  1 10:00:02 2019\nFrom: Jose <jose@example.org>\nSubject: [PATCH 2/2] two\n\n>From here, quoted by mboxo\n---\n${patch2}`;
   const m = parsePatchFile(mboxo);
-  assert.deepEqual(m.map((x) => x.subject), ['one', 'two']);
+  assert.deepEqual(
+    m.map((x) => x.subject),
+    ['one', 'two'],
+  );
   assert.match(m[1].body, /^From here, quoted by mboxo/);
   const fp = `From 0123456789abcdef0123456789abcdef01234567 Mon Sep 17 00:00:00 2001\nFrom: A <a@example.org>\nSubject: [PATCH] only\n\nx\n---\n${patch1}`;
-  assert.deepEqual(parsePatchFile(fp).map((x) => x.subject), ['only']);
+  assert.deepEqual(
+    parsePatchFile(fp).map((x) => x.subject),
+    ['only'],
+  );
   // A bare diff without any header still reads as one patch.
   assert.equal(parsePatchFile(patch1).length, 1);
 });
@@ -112,7 +161,10 @@ test('quoted-printable bodies are decoded before the diff is read', () => {
   const qp = `From: A <a@example.org>\nSubject: [PATCH] qp\nContent-Type: text/plain; charset="utf-8"\nContent-Transfer-Encoding: quoted-printable\n\nCaf=C3=A9 body that is long enough to be wrapped by the mailer at s=\nome point.\n---\n${patch1.replace('+\treturn a + 1;', '+\treturn a =2B 1;')}`;
   const [m] = parsePatchFile(qp);
   assert.match(m.body, /^Café body that is long enough to be wrapped by the mailer at some point\.$/);
-  assert.deepEqual(checkPatchText(qp, (p) => (p === 'net/netfilter/demo.c' ? AFTER : null)).map((r) => r.overall), ['applied']);
+  assert.deepEqual(
+    checkPatchText(qp, (p) => (p === 'net/netfilter/demo.c' ? AFTER : null)).map((r) => r.overall),
+    ['applied'],
+  );
 });
 
 test('series numbers from the usual prefixes', () => {

@@ -11,7 +11,10 @@ const TABLE: Record<string, [number, Record<ModelVariantId, number>]> = {
   'dns-snat': [20, { none: 18, ed07d9a: 6, '4e35c1cb': 18, both: 0, 'both+zone': 0, azure: 0, rework2020: 0, reverse2024: 0 }],
   'null-binding': [20, { none: 18, ed07d9a: 6, '4e35c1cb': 18, both: 0, 'both+zone': 0, azure: 0, rework2020: 0, reverse2024: 0 }],
   'dns-vip': [276, { none: 272, ed07d9a: 192, '4e35c1cb': 272, both: 136, 'both+zone': 136, azure: 136, rework2020: 0, reverse2024: 0 }],
-  'dns-vip-snat': [276, { none: 272, ed07d9a: 192, '4e35c1cb': 272, both: 136, 'both+zone': 136, azure: 136, rework2020: 0, reverse2024: 0 }],
+  'dns-vip-snat': [
+    276,
+    { none: 272, ed07d9a: 192, '4e35c1cb': 272, both: 136, 'both+zone': 136, azure: 136, rework2020: 0, reverse2024: 0 },
+  ],
   'no-nat': [6, { none: 0, ed07d9a: 0, '4e35c1cb': 0, both: 0, 'both+zone': 0, azure: 0, rework2020: 0, reverse2024: 0 }],
   'dns-zones': [20, { none: 12, ed07d9a: 12, '4e35c1cb': 20, both: 20, 'both+zone': 12, azure: 12, rework2020: 12, reverse2024: 12 }],
   'udp-reverse': [20, { none: 18, ed07d9a: 18, '4e35c1cb': 18, both: 18, 'both+zone': 18, azure: 18, rework2020: 12, reverse2024: 0 }],
@@ -65,7 +68,10 @@ test('drop traces name the deciding kernel function per CPU lane', () => {
   assert.equal(r.traces.length, 6);
   const t = r.traces[0];
   const decisive = t.events.filter((e) => e.decisive);
-  assert.ok(decisive.some((e) => e.fn === 'nf_conntrack_tuple_taken'), 'race 2 starts at tuple_taken');
+  assert.ok(
+    decisive.some((e) => e.fn === 'nf_conntrack_tuple_taken'),
+    'race 2 starts at tuple_taken',
+  );
   assert.equal(decisive[decisive.length - 1].fn, 'nf_ct_resolve_clash');
   assert.deepEqual([...new Set(t.events.map((e) => e.cpu))].sort(), [0, 1]);
 });
@@ -74,9 +80,13 @@ test('table overflow what-if: early drop considering closing TCP removes the tab
   const base = exploreScenario('table-overflow', 'both');
   assert.deepEqual(base.causes, { 'table-full': 2 });
   assert.ok(base.counters.early_drop > 0);
-  const w = exploreScenario('table-overflow', 'both', { overrides: { whatIf: { earlyDropClosing: true, softTimeout: 0, adaptiveThreshold: 0 } } });
+  const w = exploreScenario('table-overflow', 'both', {
+    overrides: { whatIf: { earlyDropClosing: true, softTimeout: 0, adaptiveThreshold: 0 } },
+  });
   assert.equal(w.dropSchedules, 0);
-  const soft = exploreScenario('table-overflow', 'both', { overrides: { whatIf: { earlyDropClosing: false, softTimeout: 300, adaptiveThreshold: 0 } } });
+  const soft = exploreScenario('table-overflow', 'both', {
+    overrides: { whatIf: { earlyDropClosing: false, softTimeout: 300, adaptiveThreshold: 0 } },
+  });
   assert.equal(soft.dropSchedules, 0);
 });
 

@@ -60,10 +60,22 @@ test('single CPU: no race in Monte Carlo either', () => {
 
 test('table overflow timed run: drops, early drops, and the what-ifs reduce drops', () => {
   const base = runOverflow('both', { seed: 1, overrides: { durationS: 300 } });
-  assert.ok(base.dropped > 0 && base.earlyDrops > 0 && base.fullFraction > 0.3, JSON.stringify({ d: base.dropped, e: base.earlyDrops, f: base.fullFraction }));
-  const closing = runOverflow('both', { seed: 1, overrides: { durationS: 300, whatIf: { earlyDropClosing: true, softTimeout: 0, adaptiveThreshold: 0 } } });
-  const soft = runOverflow('both', { seed: 1, overrides: { durationS: 300, whatIf: { earlyDropClosing: false, softTimeout: 30, adaptiveThreshold: 0 } } });
-  const adaptive = runOverflow('both', { seed: 1, overrides: { durationS: 300, whatIf: { earlyDropClosing: false, softTimeout: 0, adaptiveThreshold: 0.8 } } });
+  assert.ok(
+    base.dropped > 0 && base.earlyDrops > 0 && base.fullFraction > 0.3,
+    JSON.stringify({ d: base.dropped, e: base.earlyDrops, f: base.fullFraction }),
+  );
+  const closing = runOverflow('both', {
+    seed: 1,
+    overrides: { durationS: 300, whatIf: { earlyDropClosing: true, softTimeout: 0, adaptiveThreshold: 0 } },
+  });
+  const soft = runOverflow('both', {
+    seed: 1,
+    overrides: { durationS: 300, whatIf: { earlyDropClosing: false, softTimeout: 30, adaptiveThreshold: 0 } },
+  });
+  const adaptive = runOverflow('both', {
+    seed: 1,
+    overrides: { durationS: 300, whatIf: { earlyDropClosing: false, softTimeout: 0, adaptiveThreshold: 0.8 } },
+  });
   for (const w of [closing, soft, adaptive]) assert.ok(w.dropRate < base.dropRate * 0.8, `${w.dropRate} vs ${base.dropRate}`);
 });
 

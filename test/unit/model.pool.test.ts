@@ -13,7 +13,8 @@ test('one thread and two worker threads give the same result for a seed', async 
   assert.equal(one.where, 'in-process');
   assert.equal(two.where, 'workers');
   assert.equal(two.threads, 2);
-  for (const k of ['races', 'packets', 'dropped', 'clashes', 'merged', 'racedRounds', 'twoBackends'] as const) assert.equal(two[k], one[k], k);
+  for (const k of ['races', 'packets', 'dropped', 'clashes', 'merged', 'racedRounds', 'twoBackends'] as const)
+    assert.equal(two[k], one[k], k);
   assert.deepEqual(two.counters, one.counters);
   assert.deepEqual(two.latency, one.latency);
   assert.ok(one.dropped > 0);

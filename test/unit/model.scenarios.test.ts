@@ -49,7 +49,8 @@ test('DNAT to one endpoint + MASQUERADE behaves as SNAT alone: races 1 and 2, bo
   const none = exploreScenario('dns-dnat1-snat', 'none');
   assert.deepEqual(Object.keys(none.causes).sort(), ['race1', 'race2']);
   assert.deepEqual(Object.keys(exploreScenario('dns-dnat1-snat', 'ed07d9a').causes), ['race2']);
-  for (const v of ['both', 'both+zone', ...REWORK] as ModelVariantId[]) assert.equal(exploreScenario('dns-dnat1-snat', v).dropSchedules, 0, v);
+  for (const v of ['both', 'both+zone', ...REWORK] as ModelVariantId[])
+    assert.equal(exploreScenario('dns-dnat1-snat', v).dropSchedules, 0, v);
   // The DNAT step sits between lookup and SNAT: more schedules put the second SNAT after the first confirm.
   const snat = exploreScenario('dns-snat', 'ed07d9a');
   assert.ok(exploreScenario('dns-dnat1-snat', 'ed07d9a').dropProbability > snat.dropProbability);
@@ -81,13 +82,21 @@ test('different-flow port race: rover era collides when both read the rover; ran
       near(rover.dropGivenClash, 1, `${s} ${v}`);
     }
   }
-  near(exploreScenario('udp-port-race', 'both', { overrides: { natEra: 'random' } }).dropProbability, 0.375 / 8, 'random era = overlap x 1/8');
+  near(
+    exploreScenario('udp-port-race', 'both', { overrides: { natEra: 'random' } }).dropProbability,
+    0.375 / 8,
+    'random era = overlap x 1/8',
+  );
 });
 
 test('--random-fully never keeps the port; the default mode keeps it when free', () => {
   // Ports 1024..1031 (portRange 8 without --to-ports): the socket's 40000 can only survive the shortcut.
   for (const era of ['rover', 'random'] as const) {
-    for (const [mode, kept] of [['default', true], ['random', false], ['random-fully', false]] as const) {
+    for (const [mode, kept] of [
+      ['default', true],
+      ['random', false],
+      ['random-fully', false],
+    ] as const) {
       const b = buildScenario(getScenario('dns-snat'), 'both', { portRange: 8, portMode: mode, natEra: era, packets: 1 });
       const ctx = { ch: new RngChooser(new Rng(3)), trace: null, addrs: b.addrs };
       for (let i = 0; i < 50; i++) {
@@ -110,7 +119,11 @@ test('--random-fully on the same-socket DNS race: both fixes no longer help (por
   // --random in the rover era hashes (saddr, daddr, dport): one start offset for the flow, so with 4e35c1cb the ports agree.
   assert.equal(exploreScenario('dns-snat', 'both', { overrides: { portMode: 'random', natEra: 'rover' } }).dropSchedules, 0);
   // ... in the random era --random is a fresh offset like --random-fully.
-  near(exploreScenario('dns-snat', 'both', { overrides: { portMode: 'random', natEra: 'random' } }).dropGivenClash, 7 / 8, 'random era --random');
+  near(
+    exploreScenario('dns-snat', 'both', { overrides: { portMode: 'random', natEra: 'random' } }).dropGivenClash,
+    7 / 8,
+    'random era --random',
+  );
 });
 
 test('MASQUERADE --random and --random-fully run in every race scenario with a NAT rule', () => {
@@ -133,7 +146,9 @@ test('early drop per era: chain evicts every non-assured entry of the first buck
   const legacy = exploreScenario('table-overflow', 'both', { overrides: { ...over, earlyDropEra: 'legacy' } });
   assert.equal(legacy.counters.early_drop, 1);
   // Only assured entries: nothing to evict, the packet is dropped ("table full").
-  const full = exploreScenario('table-overflow', 'both', { overrides: { ...over, prefill: { assuredTcp: 4, udp: 0, timeWait: 0, idleTcp: 0 } } });
+  const full = exploreScenario('table-overflow', 'both', {
+    overrides: { ...over, prefill: { assuredTcp: 4, udp: 0, timeWait: 0, idleTcp: 0 } },
+  });
   assert.equal(full.counters.early_drop, 0);
   assert.equal(full.counters.drop, 1);
   assert.deepEqual(full.outcomes, { 'table-full:table-full': 1 });
@@ -142,10 +157,15 @@ test('early drop per era: chain evicts every non-assured entry of the first buck
 test('early drop reaches REPLY-direction nodes: an entry whose only node in range is its reply is evicted', () => {
   // Find a hash seed layout where some UDP entry's ORIGINAL node is outside the 8 scanned buckets
   // but its REPLY node is inside: with many buckets, the scan from the new tuple's bucket meets nodes of both kinds.
-  const b = buildScenario(getScenario('table-overflow'), 'both', { max: 2, buckets: 64, prefill: { assuredTcp: 0, udp: 2, timeWait: 0, idleTcp: 0 }, packets: 1 });
+  const b = buildScenario(getScenario('table-overflow'), 'both', {
+    max: 2,
+    buckets: 64,
+    prefill: { assuredTcp: 0, udp: 2, timeWait: 0, idleTcp: 0 },
+    packets: 1,
+  });
   const st = b.state;
   const start = st.bucketOf(b.packets[0].orig, 0);
-  const inRange = (bk: number) => ((bk - start + 64) % 64) < 8;
+  const inRange = (bk: number) => (bk - start + 64) % 64 < 8;
   const e = st.entries;
   const replyOnly = e.filter((x) => x.live && !inRange(st.bucketOf(x.orig, 0)) && inRange(st.bucketOf(x.reply, 0)));
   const r = exploreBuilt(b, { maxTraces: 0 });
@@ -165,7 +185,13 @@ test('overflow timed run reports admitted, answered and evicted separately', () 
 import { runOverflow } from '../../src/core/model/overflow';
 function monteCarloOverflow() {
   // A table full of non-assured entries at a high flow rate: evictions hit flows waiting for replies.
-  return runOverflow('both', { seed: 2, max: 512, buckets: 128, prefill: { assured: 256, nonAssured: 256 }, overrides: { flowRate: 20000, udpFraction: 1, durationS: 2 } });
+  return runOverflow('both', {
+    seed: 2,
+    max: 512,
+    buckets: 128,
+    prefill: { assured: 256, nonAssured: 256 },
+    overrides: { flowRate: 20000, udpFraction: 1, durationS: 2 },
+  });
 }
 
 test('Monte Carlo agrees with the exhaustive split: nth drops every clash with both fixes', () => {

@@ -6,13 +6,24 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
 const rv = (verdict: Verdict, variant: VariantId | null = null): RaceVerdict => ({ verdict, variant, evidence: [], explain: '' });
-const det = (o: { r1?: RaceVerdict; r2?: RaceVerdict; r3?: RaceVerdict; present?: VariantId[]; rework?: boolean | 'unknown'; reverse?: boolean; zone?: boolean }): DetectionResult => ({
-  file: 'nf_conntrack_core.c', kernelFile: true,
+const det = (o: {
+  r1?: RaceVerdict;
+  r2?: RaceVerdict;
+  r3?: RaceVerdict;
+  present?: VariantId[];
+  rework?: boolean | 'unknown';
+  reverse?: boolean;
+  zone?: boolean;
+}): DetectionResult => ({
+  file: 'nf_conntrack_core.c',
+  kernelFile: true,
   races: { race1: o.r1 ?? rv('missing'), race2: o.r2 ?? rv('missing'), race3: o.r3 ?? rv('missing'), race4: rv('not-applicable') },
   zoneFollowup: { present: o.zone ?? false, evidence: [], explain: '' },
   rework2020: { present: o.rework ?? false, evidence: [], explain: '' },
   reverse2024: { present: o.reverse ?? false, evidence: [], explain: '' },
-  variantsPresent: o.present ?? [], functions: {}, lines: 1,
+  variantsPresent: o.present ?? [],
+  functions: {},
+  lines: 1,
 });
 
 test('detection -> model variant', () => {
@@ -20,12 +31,20 @@ test('detection -> model variant', () => {
   assert.equal(modelVariantFromDetection(det({ r1: rv('fixed', 'ed07d9a021df') })).variant, 'ed07d9a');
   assert.equal(modelVariantFromDetection(det({ r2: rv('fixed', '4e35c1cb9460') })).variant, '4e35c1cb');
   assert.equal(modelVariantFromDetection(det({ r1: rv('fixed', 'ed07d9a021df'), r2: rv('fixed', '4e35c1cb9460') })).variant, 'both');
-  assert.equal(modelVariantFromDetection(det({ r1: rv('fixed', 'ed07d9a021df'), r2: rv('fixed', '4e35c1cb9460'), zone: true })).variant, 'both+zone');
+  assert.equal(
+    modelVariantFromDetection(det({ r1: rv('fixed', 'ed07d9a021df'), r2: rv('fixed', '4e35c1cb9460'), zone: true })).variant,
+    'both+zone',
+  );
   const az = modelVariantFromDetection(det({ r1: rv('fixed', 'azure-937963'), r2: rv('fixed', 'azure-952939') }));
   assert.equal(az.variant, 'azure');
   assert.ok(az.caveats.some((c) => /hypothesis/.test(c)));
   assert.equal(az.exact, false);
-  assert.equal(modelVariantFromDetection(det({ r1: rv('fixed'), r2: rv('fixed', '4e35c1cb9460'), r3: rv('fixed', 'rework-2020'), rework: true, zone: true })).variant, 'rework2020');
+  assert.equal(
+    modelVariantFromDetection(
+      det({ r1: rv('fixed'), r2: rv('fixed', '4e35c1cb9460'), r3: rv('fixed', 'rework-2020'), rework: true, zone: true }),
+    ).variant,
+    'rework2020',
+  );
   assert.equal(modelVariantFromDetection(det({ rework: true, reverse: true, present: ['reverse-2024'] })).variant, 'reverse2024');
 });
 

@@ -21,10 +21,19 @@ function formatPatch(from: FixtureSpec, to: FixtureSpec, subject: string): strin
   return git(d, 'format-patch', '-1', '--stdout');
 }
 
-const race1Patch = formatPatch({ era: '4.15' }, { era: '4.15', race1: 'upstream' }, 'netfilter: nf_conntrack: resolve clash for matching conntracks');
-const race2Patch = formatPatch({ era: '4.15' }, { era: '4.15', race2: 'upstream' }, 'netfilter: nf_nat: skip nat clash resolution for same-origin entries');
+const race1Patch = formatPatch(
+  { era: '4.15' },
+  { era: '4.15', race1: 'upstream' },
+  'netfilter: nf_conntrack: resolve clash for matching conntracks',
+);
+const race2Patch = formatPatch(
+  { era: '4.15' },
+  { era: '4.15', race2: 'upstream' },
+  'netfilter: nf_nat: skip nat clash resolution for same-origin entries',
+);
 
-const check = (patch: string, spec: FixtureSpec) => checkPatchText(patch, (p) => (p === CORE ? generateConntrackCore({ fullSize: false, ...spec }).text : null))[0];
+const check = (patch: string, spec: FixtureSpec) =>
+  checkPatchText(patch, (p) => (p === CORE ? generateConntrackCore({ fullSize: false, ...spec }).text : null))[0];
 
 test('format-patch mail is parsed: subject, one file, hunk sections name functions', () => {
   const [m] = parsePatchFile(race1Patch);
@@ -42,8 +51,16 @@ test('applied on the fixed file, not applied on the base', () => {
 
 test('robust to another era, vendor noise, moved functions and reflowed whitespace', () => {
   for (const noise of [['vendor'], ['moved'], ['reflow'], ['vendor', 'moved', 'reflow', 'ifdef']] as const) {
-    assert.equal(check(race1Patch, { era: '4.19', race1: 'upstream', noise: [...noise], fullSize: true }).overall, 'applied', `applied with ${noise}`);
-    assert.equal(check(race1Patch, { era: '4.14', race1: 'none', noise: [...noise], fullSize: true }).overall, 'not-applied', `not applied with ${noise}`);
+    assert.equal(
+      check(race1Patch, { era: '4.19', race1: 'upstream', noise: [...noise], fullSize: true }).overall,
+      'applied',
+      `applied with ${noise}`,
+    );
+    assert.equal(
+      check(race1Patch, { era: '4.14', race1: 'none', noise: [...noise], fullSize: true }).overall,
+      'not-applied',
+      `not applied with ${noise}`,
+    );
     assert.equal(check(race2Patch, { era: '5.0', race2: 'upstream', noise: [...noise] }).overall, 'applied', `race2 applied with ${noise}`);
   }
 });
@@ -69,8 +86,13 @@ test('a file the patch touches but the tree lacks is named', () => {
 });
 
 test('an mbox with two patches gives two reports; garbage gives a clear message', () => {
-  const reports = checkPatchText(race1Patch + '\n' + race2Patch, (p) => (p === CORE ? generateConntrackCore({ era: '4.15', race1: 'upstream', fullSize: false }).text : null));
-  assert.deepEqual(reports.map((r) => r.overall), ['applied', 'not-applied']);
+  const reports = checkPatchText(race1Patch + '\n' + race2Patch, (p) =>
+    p === CORE ? generateConntrackCore({ era: '4.15', race1: 'upstream', fullSize: false }).text : null,
+  );
+  assert.deepEqual(
+    reports.map((r) => r.overall),
+    ['applied', 'not-applied'],
+  );
   assert.match(checkPatchText('just words\n', () => null)[0].explain, /no diff found/);
 });
 
@@ -87,7 +109,8 @@ test('a supplied azure 952939 patch decides race 2 through the patch layer', asy
   commitAll(d, 'netfilter: nf_nat: return the same reply tuple for matching CTs');
   const mail = git(d, 'format-patch', '-1', '--stdout');
   const core = generateConntrackCore({ era: '4.15', race1: 'upstream', fullSize: false }).text;
-  const tree = (azure: boolean) => (p: string) => (p === CORE ? core : p === 'net/netfilter/nf_nat_core.c' ? generateNatCore({ azure952939: azure }) : null);
+  const tree = (azure: boolean) => (p: string) =>
+    p === CORE ? core : p === 'net/netfilter/nf_nat_core.c' ? generateNatCore({ azure952939: azure }) : null;
 
   const before = await detectSource(core, CORE);
   joinPatchReports(before, '952939.patch', checkPatchText(mail, tree(false)));

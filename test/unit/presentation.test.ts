@@ -4,12 +4,33 @@ import { detectText } from '../../src/core/detect';
 import { generateConntrackCore, FixtureSpec } from '../../src/core/fixtures/generate';
 import type { DetectionResult, RaceVerdict } from '../../src/core/types';
 import { CMD } from '../../src/ids';
-import { diagnosticPlan, evidencePickRows, hunkPickRows, lensPlan, raceIds, raceTitle, relativizePaths, scenarioFor, summarize, VERDICT_ICON } from '../../src/detection/presentation';
+import {
+  diagnosticPlan,
+  evidencePickRows,
+  hunkPickRows,
+  lensPlan,
+  raceIds,
+  raceTitle,
+  relativizePaths,
+  scenarioFor,
+  summarize,
+  VERDICT_ICON,
+} from '../../src/detection/presentation';
 
 const FILE = '/ws/net/netfilter/nf_conntrack_core.c';
-const detect = async (spec: FixtureSpec): Promise<DetectionResult> => detectText(generateConntrackCore({ fullSize: false, ...spec }).text, FILE);
-const titles = (r: DetectionResult, fn: string): string[] => lensPlan(r, 'file:///x').filter((g) => g.function === fn).flatMap((g) => g.items.map((i) => i.title));
-const v = (verdict: RaceVerdict['verdict'], extra: Partial<RaceVerdict> = {}): RaceVerdict => ({ verdict, variant: null, evidence: [], explain: 'x', ...extra });
+const detect = async (spec: FixtureSpec): Promise<DetectionResult> =>
+  detectText(generateConntrackCore({ fullSize: false, ...spec }).text, FILE);
+const titles = (r: DetectionResult, fn: string): string[] =>
+  lensPlan(r, 'file:///x')
+    .filter((g) => g.function === fn)
+    .flatMap((g) => g.items.map((i) => i.title));
+const v = (verdict: RaceVerdict['verdict'], extra: Partial<RaceVerdict> = {}): RaceVerdict => ({
+  verdict,
+  variant: null,
+  evidence: [],
+  explain: 'x',
+  ...extra,
+});
 
 test('each verdict has its own icon; the three look-again verdicts differ from fixed and missing', () => {
   const icons = Object.values(VERDICT_ICON);
@@ -24,16 +45,32 @@ test('each verdict has its own icon; the three look-again verdicts differ from f
 
 test('4.15 without fixes: race 1 and race 2 missing above the resolver and tuple_taken, with actions', async () => {
   const r = await detect({ era: '4.15' });
-  assert.deepEqual(titles(r, 'nf_ct_resolve_clash'), ['$(error) Race 1: missing — packets drop', '$(error) Race 3: missing — packets drop', 'Show evidence', 'Plan backport', 'Simulate']);
-  assert.deepEqual(titles(r, 'nf_conntrack_tuple_taken'), ['$(error) Race 2: missing — packets drop', 'Show evidence', 'Plan backport', 'Simulate']);
+  assert.deepEqual(titles(r, 'nf_ct_resolve_clash'), [
+    '$(error) Race 1: missing — packets drop',
+    '$(error) Race 3: missing — packets drop',
+    'Show evidence',
+    'Plan backport',
+    'Simulate',
+  ]);
+  assert.deepEqual(titles(r, 'nf_conntrack_tuple_taken'), [
+    '$(error) Race 2: missing — packets drop',
+    'Show evidence',
+    'Plan backport',
+    'Simulate',
+  ]);
   assert.deepEqual(titles(r, '__nf_conntrack_confirm'), ['$(shield) Clash path: R1 ✗ R2 ✗ R3 ✗ R4 –', 'Show evidence']);
-  const ev = lensPlan(r, 'file:///x').find((g) => g.function === 'nf_conntrack_tuple_taken')!.items.find((i) => i.title === 'Show evidence')!;
+  const ev = lensPlan(r, 'file:///x')
+    .find((g) => g.function === 'nf_conntrack_tuple_taken')!
+    .items.find((i) => i.title === 'Show evidence')!;
   assert.deepEqual([ev.command, ev.args], [CMD.showEvidence, ['race2', undefined, 'file:///x']]);
 });
 
 test('4.15 upstream fixes: fixed with commit ids, no plan action, nf_ct_match gets a lens', async () => {
   const r = await detect({ era: '4.15', race1: 'upstream', race2: 'upstream' });
-  assert.deepEqual(titles(r, 'nf_ct_resolve_clash').slice(0, 2), ['$(pass) Race 1: fixed — ed07d9a021df', '$(error) Race 3: missing — packets drop']);
+  assert.deepEqual(titles(r, 'nf_ct_resolve_clash').slice(0, 2), [
+    '$(pass) Race 1: fixed — ed07d9a021df',
+    '$(error) Race 3: missing — packets drop',
+  ]);
   assert.ok(!titles(r, 'nf_ct_resolve_clash').includes('Plan backport'));
   assert.equal(titles(r, 'nf_conntrack_tuple_taken')[0], '$(pass) Race 2: fixed — 4e35c1cb9460');
   assert.deepEqual(titles(r, 'nf_ct_match'), ['$(pass) Race 1: fixed — ed07d9a021df', 'Show evidence']);
@@ -43,8 +80,13 @@ test('helper only: PARTIAL; conditional: each #if copy says what it does', async
   const p = await detect({ era: '4.15', race1: 'helper-only' });
   assert.match(titles(p, 'nf_ct_resolve_clash')[0], /^\$\(warning\) Race 1: PARTIAL/);
   const c = await detect({ era: '4.15', race1: 'conditional' });
-  const copies = lensPlan(c, 'u').filter((g) => g.function === 'nf_ct_resolve_clash').map((g) => g.items[0].title);
-  assert.deepEqual(copies, ['$(git-compare) Race 1: conditional — fixed under CONFIG_NF_CONNTRACK_CLASH_MATCH', '$(git-compare) Race 1: conditional — missing under !CONFIG_NF_CONNTRACK_CLASH_MATCH']);
+  const copies = lensPlan(c, 'u')
+    .filter((g) => g.function === 'nf_ct_resolve_clash')
+    .map((g) => g.items[0].title);
+  assert.deepEqual(copies, [
+    '$(git-compare) Race 1: conditional — fixed under CONFIG_NF_CONNTRACK_CLASH_MATCH',
+    '$(git-compare) Race 1: conditional — missing under !CONFIG_NF_CONNTRACK_CLASH_MATCH',
+  ]);
 });
 
 test('5.10 rework: race 1 on __nf_ct_resolve_clash, race 3 on the resolver and clash_harder', async () => {
@@ -60,7 +102,10 @@ test('status level: races 1/2 missing is an error, race 3 alone a warning', asyn
   const sru = summarize(await detect({ era: '4.15', race1: 'upstream', race2: 'upstream' }));
   assert.equal(sru.text, '$(shield) conntrack: R1 ✓ R2 ✓ R3 ✗ R4 –');
   assert.equal(sru.level, 'warning');
-  assert.equal(summarize(await detect({ era: '4.15', race1: 'helper-only', race2: 'upstream' })).text, '$(shield) conntrack: R1 ◐ R2 ✓ R3 ✗ R4 –');
+  assert.equal(
+    summarize(await detect({ era: '4.15', race1: 'helper-only', race2: 'upstream' })).text,
+    '$(shield) conntrack: R1 ◐ R2 ✓ R3 ✗ R4 –',
+  );
 });
 
 test('diagnostics: a warning on the unfixed merge condition, information on fix sites, helpers on their name line', async () => {
@@ -95,8 +140,28 @@ test('evidence and hunk rows', async () => {
   const prow = evidencePickRows(partial);
   assert.match(prow[0].label, /^\$\(x\) nf_ct_resolve_clash/, 'the drop site first');
   assert.equal(partial.evidence[prow[0].value].supports, false);
-  const hunks = hunkPickRows([{ subject: 's', overall: 'partially-applied', explain: '', files: [{ path: 'net/netfilter/nf_conntrack_core.c', present: true, hunks: [{ index: 1, header: '', function: 'nf_ct_resolve_clash', state: 'applied', line: 183, reason: 'r' }, { index: 2, header: '', state: 'conflicting', reason: 'r' }] }, { path: 'include/x.h', present: false, hunks: [] }] }]);
-  assert.deepEqual(hunks.map((h) => h.label), ['$(check) hunk 1: applied', '$(warning) hunk 2: conflicting', '$(question) include/x.h: not in this tree']);
+  const hunks = hunkPickRows([
+    {
+      subject: 's',
+      overall: 'partially-applied',
+      explain: '',
+      files: [
+        {
+          path: 'net/netfilter/nf_conntrack_core.c',
+          present: true,
+          hunks: [
+            { index: 1, header: '', function: 'nf_ct_resolve_clash', state: 'applied', line: 183, reason: 'r' },
+            { index: 2, header: '', state: 'conflicting', reason: 'r' },
+          ],
+        },
+        { path: 'include/x.h', present: false, hunks: [] },
+      ],
+    },
+  ]);
+  assert.deepEqual(
+    hunks.map((h) => h.label),
+    ['$(check) hunk 1: applied', '$(warning) hunk 2: conflicting', '$(question) include/x.h: not in this tree'],
+  );
   assert.equal(hunks[0].description, 'nf_conntrack_core.c · nf_ct_resolve_clash() · line 183');
   assert.deepEqual(hunks[0].value, { file: 'net/netfilter/nf_conntrack_core.c', line: 183 });
 });
@@ -114,7 +179,13 @@ test('line 1 carries every race of the result and Show report', async () => {
   const r = await detect({ era: '4.15', race1: 'upstream' });
   const top = lensPlan(r, 'u')[0];
   assert.equal(top.line, 1);
-  assert.deepEqual(top.items.map((i) => i.title), [...raceIds(r).map((race) => `${VERDICT_ICON[r.races[race].verdict]} ${race.replace('race', 'Race ')} ${r.races[race].verdict}`), 'Show report']);
+  assert.deepEqual(
+    top.items.map((i) => i.title),
+    [
+      ...raceIds(r).map((race) => `${VERDICT_ICON[r.races[race].verdict]} ${race.replace('race', 'Race ')} ${r.races[race].verdict}`),
+      'Show report',
+    ],
+  );
   assert.deepEqual(top.items[0].args, ['race1', undefined, 'u']);
   assert.ok(raceIds(r).length >= 3);
 });
@@ -127,12 +198,18 @@ test('a missing race 3 (no drop line of its own) still gets a Problems warning w
   assert.equal(w[0].startLine, r.functions.nf_ct_resolve_clash.nameLine);
   assert.match(w[0].message, /^Race 3 drops here/);
   const fixed = await detect({ era: '5.10', race2: 'upstream' });
-  assert.deepEqual(diagnosticPlan(fixed, FILE).filter((d) => d.race === 'race3' && d.severity === 'warning'), []);
+  assert.deepEqual(
+    diagnosticPlan(fixed, FILE).filter((d) => d.race === 'race3' && d.severity === 'warning'),
+    [],
+  );
 });
 
 test('Simulate on a race-3 lens opens the Service-VIP (DNAT) scenario, race 1/2 the SNAT one', async () => {
   const r = await detect({ era: '4.15' });
-  const sim = (fn: string) => lensPlan(r, 'u').find((g) => g.function === fn)!.items.find((i) => i.title === 'Simulate')!.args[0] as { race: string; scenario: string };
+  const sim = (fn: string) =>
+    lensPlan(r, 'u')
+      .find((g) => g.function === fn)!
+      .items.find((i) => i.title === 'Simulate')!.args[0] as { race: string; scenario: string };
   assert.deepEqual([sim('nf_ct_resolve_clash').race, sim('nf_ct_resolve_clash').scenario], ['race3', 'dns-vip']);
   assert.equal(sim('nf_conntrack_tuple_taken').scenario, 'dns-snat');
   assert.equal(scenarioFor('race1'), 'dns-snat');

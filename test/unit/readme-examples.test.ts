@@ -25,7 +25,8 @@ function examples(): string[] {
 }
 
 // Written for this test: two CPUs of a node that saw clashes.
-const STATS = 'cpu=0 found=12 invalid=3 insert=0 insert_failed=41 drop=41 early_drop=0 error=0 search_restart=2 clash_resolve=0 chaintoolong=0\ncpu=1 found=9 invalid=1 insert=0 insert_failed=37 drop=37 early_drop=0 error=0 search_restart=1 clash_resolve=0 chaintoolong=0\n';
+const STATS =
+  'cpu=0 found=12 invalid=3 insert=0 insert_failed=41 drop=41 early_drop=0 error=0 search_restart=2 clash_resolve=0 chaintoolong=0\ncpu=1 found=9 invalid=1 insert=0 insert_failed=37 drop=37 early_drop=0 error=0 search_restart=1 clash_resolve=0 chaintoolong=0\n';
 
 test('every CLI example in README.md runs as written on the demo repository', () => {
   const ex = examples();
@@ -62,6 +63,11 @@ test('every CLI example in README.md runs as written on the demo repository', ()
     assert.doesNotMatch(r.stderr, /^\s+at /m, `${e}: stack trace`);
     if (/ sweep /.test(e)) assert.match(r.stdout, /^\| (v4\.|Ubuntu-|azure-)/m, `${e}: the matrix has rows`);
     if (/ simulate /.test(e)) assert.match(r.stdout, /packets dropped: [1-9]/, `${e}: the demo tree drops in this scenario`);
-    if (/ check-patch /.test(e)) assert.equal(r.stdout.split('\n').filter((l) => /^\S.*: (applied|not-applied|partially-applied)/.test(l)).length, 2, `${e}: two patches, two reports`);
+    if (/ check-patch /.test(e))
+      assert.equal(
+        r.stdout.split('\n').filter((l) => /^\S.*: (applied|not-applied|partially-applied)/.test(l)).length,
+        2,
+        `${e}: two patches, two reports`,
+      );
   }
 });

@@ -17,7 +17,10 @@ const RACE_IDS: Race[] = ['race1', 'race2', 'race3'];
 
 /** Every era with every fix it can carry. */
 function fullyFixed(): { era: (typeof ERAS)[number]; text: string }[] {
-  return ERAS.filter((e) => !ERA_TRAITS[e].noResolver).map((era) => ({ era, text: generateConntrackCore({ era, race1: 'upstream', race2: 'upstream', zone: true, fullSize: false }).text }));
+  return ERAS.filter((e) => !ERA_TRAITS[e].noResolver).map((era) => ({
+    era,
+    text: generateConntrackCore({ era, race1: 'upstream', race2: 'upstream', zone: true, fullSize: false }).text,
+  }));
 }
 
 const lineStart = (t: string, off: number): number => t.lastIndexOf('\n', off - 1) + 1;
@@ -40,7 +43,7 @@ test('constant-false conditions evaluate to 0; configuration stays open', () => 
   assert.equal(evaluateCondition('!(0 && X)'), 1);
   assert.equal(evaluateCondition('CONFIG_X'), undefined);
   assert.equal(evaluateCondition('IS_ENABLED(CONFIG_NF_NAT) || 0'), undefined);
-  assert.equal(evaluateCondition('X', new Set(['X'])), 0, '#ifdef of something the file #undef\'d');
+  assert.equal(evaluateCondition('X', new Set(['X'])), 0, "#ifdef of something the file #undef'd");
 });
 
 test('#if 0 around every fix site of every race, in every era, is never fixed, and the verdict says so', async () => {
@@ -74,7 +77,10 @@ test('an #if 0 with no #endif (unbalanced) kills everything after it; #ifdef of 
   const undef = `#undef CONFIG_CT_CLASH\n${wrapLines(text, at, at + 10, '#ifdef CONFIG_CT_CLASH')}`;
   assert.notEqual((await detectSource(undef, 'x.c')).races.race1.verdict, 'fixed');
   // #else of #if 0 is compiled
-  const elseBranch = `${text.slice(0, at)}#if 0\nstatic int unused;\n#else\n${text.slice(at)}`.replace('EXPORT_SYMBOL_GPL(nf_conntrack_tuple_taken);', 'EXPORT_SYMBOL_GPL(nf_conntrack_tuple_taken);\n#endif');
+  const elseBranch = `${text.slice(0, at)}#if 0\nstatic int unused;\n#else\n${text.slice(at)}`.replace(
+    'EXPORT_SYMBOL_GPL(nf_conntrack_tuple_taken);',
+    'EXPORT_SYMBOL_GPL(nf_conntrack_tuple_taken);\n#endif',
+  );
   const e = await detectSource(elseBranch, 'x.c');
   assert.equal(e.races.race1.verdict, 'fixed');
   assert.equal(e.races.race2.verdict, 'fixed');
@@ -95,7 +101,11 @@ test('a rework whose resolver does not call nf_ct_resolve_clash_harder() is not 
 
 test('a helper whose definition line is damaged but whose name survives does not count', async () => {
   const text = generateConntrackCore({ era: '4.19', race1: 'upstream', fullSize: false }).text;
-  for (const bad of ['nf_ct_match(const struct nf_conn *ct1, const strXct nf_conn *ct2)', 'nf_ct_match(const struct nf_conn *ct1, const struct nf_conn *ct1)', 'nf_ct_match(const struct nf_conn *ct1 const struct nf_conn *ct2)']) {
+  for (const bad of [
+    'nf_ct_match(const struct nf_conn *ct1, const strXct nf_conn *ct2)',
+    'nf_ct_match(const struct nf_conn *ct1, const struct nf_conn *ct1)',
+    'nf_ct_match(const struct nf_conn *ct1 const struct nf_conn *ct2)',
+  ]) {
     const r = await detectSource(text.replace('nf_ct_match(const struct nf_conn *ct1, const struct nf_conn *ct2)', bad), 'x.c');
     assert.notEqual(r.races.race1.verdict, 'fixed', bad);
   }
@@ -106,7 +116,10 @@ test('one stray { keeps the other functions and their verdicts, and names the da
     const f = generateConntrackCore({ era, race1: 'upstream', race2: 'upstream', fullSize: false });
     const clean = await detectSource(f.text, 'x.c');
     // in nf_ct_key_equal (read by no race), and in the race-2 function
-    const inKey = f.text.replace('struct nf_conn *ct = nf_ct_tuplehash_to_ctrack(h);\n\n\treturn nf_ct_tuple_equal(tuple', 'struct nf_conn *ct = nf_ct_tuplehash_to_ctrack(h);\n\t{\n\treturn nf_ct_tuple_equal(tuple');
+    const inKey = f.text.replace(
+      'struct nf_conn *ct = nf_ct_tuplehash_to_ctrack(h);\n\n\treturn nf_ct_tuple_equal(tuple',
+      'struct nf_conn *ct = nf_ct_tuplehash_to_ctrack(h);\n\t{\n\treturn nf_ct_tuple_equal(tuple',
+    );
     assert.notEqual(inKey, f.text);
     const r = await detectSource(inKey, 'x.c');
     assert.equal(r.kernelFile, true, era);
@@ -157,7 +170,11 @@ function mutation(rng: Rng, t: string, spans: Span[]): Mutation {
     const li = lineOfOff(pickOff());
     const a = lines.slice(0, li).join('\n').length + (li ? 1 : 0);
     const b = a + lines[li].length;
-    return { kind: `delete line ${li + 1}`, apply: () => [...lines.slice(0, li), ...lines.slice(li + 1)].join('\n'), destroys: (sp) => a < sp.end && b > sp.start && /\S/.test(t.slice(Math.max(a, sp.start), Math.min(b, sp.end))) };
+    return {
+      kind: `delete line ${li + 1}`,
+      apply: () => [...lines.slice(0, li), ...lines.slice(li + 1)].join('\n'),
+      destroys: (sp) => a < sp.end && b > sp.start && /\S/.test(t.slice(Math.max(a, sp.start), Math.min(b, sp.end))),
+    };
   }
   if (k === 1) {
     const o = pickOff();
@@ -181,7 +198,11 @@ function mutation(rng: Rng, t: string, spans: Span[]): Mutation {
     const pp = PP_LINES[rng.int(PP_LINES.length)];
     const at = lines.slice(0, li).join('\n').length + (li ? 1 : 0);
     // An unterminated #if 0 kills everything after it; other lines change no fix site on their own.
-    return { kind: `insert "${pp}" before line ${li + 1}`, apply: () => [...lines.slice(0, li), pp, ...lines.slice(li)].join('\n'), destroys: (sp) => pp.startsWith('#if 0') && at <= sp.start };
+    return {
+      kind: `insert "${pp}" before line ${li + 1}`,
+      apply: () => [...lines.slice(0, li), pp, ...lines.slice(li)].join('\n'),
+      destroys: (sp) => pp.startsWith('#if 0') && at <= sp.start,
+    };
   }
   const o = pickOff();
   return { kind: `truncate at ${o}`, apply: () => t.slice(0, o), destroys: (sp) => o < sp.end };

@@ -21,7 +21,10 @@ test('an old node with unresolved clashes, beside the no-fix model', () => {
   assert.deepEqual(v.model!.table.columns, v.node.columns, 'same columns side by side');
   assert.ok(v.model!.dropRate > 0);
   assert.ok(v.sentences.some((s) => /also predicts drops: consistent/.test(s)));
-  assert.ok(v.sentences.some((s) => /race 1 .*ed07d9a021df missing/.test(s)), 'names the open race');
+  assert.ok(
+    v.sentences.some((s) => /race 1 .*ed07d9a021df missing/.test(s)),
+    'names the open race',
+  );
 });
 
 test('a reworked node against a pre-rework tree says the node may not run this tree', () => {
@@ -38,7 +41,7 @@ test('the /proc fallback and no detected tree: the node alone', () => {
   assert.equal(v.node.totals[v.node.columns.indexOf('insert_failed')], 5);
 });
 
-test('garbage is refused with the parser\'s message; a joined paste is split again', () => {
+test("garbage is refused with the parser's message; a joined paste is split again", () => {
   assert.throws(() => importStatsText('hello world', 'clipboard'), ConntrackStatsError);
   const joined = OLD.replace(/\n/g, ' ');
   assert.equal(unjoinRows(joined).split('\n').length, 2);

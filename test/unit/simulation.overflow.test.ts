@@ -4,7 +4,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  MAX_OVERFLOW_FLOWS, PAPER_WHATIF, columnSpecs, defaultRequest, hasWhatIf, overflowOptions, scenarioSummaries, validateRunRequest, whatIfLabel,
+  MAX_OVERFLOW_FLOWS,
+  PAPER_WHATIF,
+  columnSpecs,
+  defaultRequest,
+  hasWhatIf,
+  overflowOptions,
+  scenarioSummaries,
+  validateRunRequest,
+  whatIfLabel,
 } from '../../src/simulation/shape';
 import { runSimulation } from '../../src/simulation/run';
 import type { RunRequest } from '../../src/simulation/protocol';
@@ -12,7 +20,7 @@ import type { RunRequest } from '../../src/simulation/protocol';
 const hooks = () => ({ signal: { cancelled: false } });
 const manual = { mode: 'manual' as const, before: 'none' as const, after: 'both' as const };
 
-test('the overflow preset carries timed-run defaults with the paper\'s what-ifs; race presets carry none', () => {
+test("the overflow preset carries timed-run defaults with the paper's what-ifs; race presets carry none", () => {
   const sums = scenarioSummaries();
   const ov = sums.find((s) => s.name === 'table-overflow')!;
   assert.equal(ov.overflow?.max, 4096);
@@ -30,15 +38,32 @@ test('overflow knobs validate, and each bad one is named', () => {
   const bad = {
     ...req,
     overflow: {
-      ...req.overflow, max: 3, buckets: 1.5, flowRate: 'lots', udpFraction: 1.2, durationS: 0, tcpLifetimeS: -1,
-      whatIf: { earlyDropClosing: 'yes', softTimeout: -5, adaptiveThreshold: 1 }, compare: 'sideways',
+      ...req.overflow,
+      max: 3,
+      buckets: 1.5,
+      flowRate: 'lots',
+      udpFraction: 1.2,
+      durationS: 0,
+      tcpLifetimeS: -1,
+      whatIf: { earlyDropClosing: 'yes', softTimeout: -5, adaptiveThreshold: 1 },
+      compare: 'sideways',
     },
   };
   const v = validateRunRequest(bad, false);
   assert.equal(v.ok, false);
   const errs = v.ok ? '' : v.errors.join('\n');
-  for (const needle of ['nf_conntrack_max: 3 outside', 'Hash buckets: must be a whole number', 'New flows: not a number', 'UDP (DNS) share: 1.2 outside',
-    'Duration: 0 outside', 'TCP lifetime', 'Early drop of closing TCP: must be true or false', 'Soft timeout while full: -5', 'Adaptive timeouts above: 1 outside', 'overflow compare']) {
+  for (const needle of [
+    'nf_conntrack_max: 3 outside',
+    'Hash buckets: must be a whole number',
+    'New flows: not a number',
+    'UDP (DNS) share: 1.2 outside',
+    'Duration: 0 outside',
+    'TCP lifetime',
+    'Early drop of closing TCP: must be true or false',
+    'Soft timeout while full: -5',
+    'Adaptive timeouts above: 1 outside',
+    'overflow compare',
+  ]) {
     assert.ok(errs.includes(needle), `missing "${needle}" in\n${errs}`);
   }
   assert.equal(validateRunRequest({ ...req, overflow: 'x' }, false).ok, false);
@@ -62,7 +87,10 @@ test('overflow knobs are dropped for race scenarios and defaulted when an overfl
   const w = validateRunRequest(old, false);
   assert.ok(w.ok && w.value.overflow?.max === 4096, 'a request saved before the overflow knobs existed still runs');
   // The validated block is rebuilt: unknown fields do not survive.
-  const extra = { ...defaultRequest('table-overflow'), overflow: { ...defaultRequest('table-overflow').overflow!, prefill: 1e9, whatIf: { ...PAPER_WHATIF, evil: 1 } } };
+  const extra = {
+    ...defaultRequest('table-overflow'),
+    overflow: { ...defaultRequest('table-overflow').overflow!, prefill: 1e9, whatIf: { ...PAPER_WHATIF, evil: 1 } },
+  };
   const x = validateRunRequest(extra, false);
   assert.ok(x.ok && !('prefill' in x.value.overflow!) && !('evil' in x.value.overflow!.whatIf));
 });
@@ -71,20 +99,29 @@ test('columns: what-if mode runs the first variant twice; backport mode both var
   const req = { ...defaultRequest('table-overflow'), variants: manual };
   const w = columnSpecs(req);
   assert.equal(w.comparison, 'whatif');
-  assert.deepEqual(w.columns.map((c) => c.variant), ['none', 'none']);
+  assert.deepEqual(
+    w.columns.map((c) => c.variant),
+    ['none', 'none'],
+  );
   assert.equal(hasWhatIf(w.columns[0].whatIf), false);
   assert.deepEqual(w.columns[1].whatIf, PAPER_WHATIF);
   const b = columnSpecs({ ...req, overflow: { ...req.overflow!, compare: 'backport' } });
   assert.equal(b.comparison, 'backport');
-  assert.deepEqual(b.columns.map((c) => c.variant), ['none', 'both']);
+  assert.deepEqual(
+    b.columns.map((c) => c.variant),
+    ['none', 'both'],
+  );
   assert.ok(b.columns.every((c) => hasWhatIf(c.whatIf)));
   const race = columnSpecs({ ...defaultRequest('dns-snat'), variants: manual });
   assert.ok(race.columns.every((c) => !hasWhatIf(c.whatIf)));
 });
 
-test('timed-run options carry the table size, flow mix and the column\'s what-ifs', () => {
+test("timed-run options carry the table size, flow mix and the column's what-ifs", () => {
   const req = defaultRequest('table-overflow');
-  const o = overflowOptions({ ...req, overflow: { ...req.overflow!, max: 1000, buckets: 64, flowRate: 50, udpFraction: 0.9 } }, PAPER_WHATIF);
+  const o = overflowOptions(
+    { ...req, overflow: { ...req.overflow!, max: 1000, buckets: 64, flowRate: 50, udpFraction: 0.9 } },
+    PAPER_WHATIF,
+  );
   assert.equal(o.max, 1000);
   assert.equal(o.buckets, 64);
   assert.equal(o.overrides?.flowRate, 50);
@@ -114,16 +151,29 @@ test('panel run, what-if mode: the selected what-ifs cut table-full drops and ti
 });
 
 test('panel run, backport mode: the backport leaves overflow behaviour as it was', async () => {
-  const r = await runSimulation(2, overflowReq({ compare: 'backport', whatIf: { earlyDropClosing: false, softTimeout: 0, adaptiveThreshold: 0 } }), undefined, hooks());
+  const r = await runSimulation(
+    2,
+    overflowReq({ compare: 'backport', whatIf: { earlyDropClosing: false, softTimeout: 0, adaptiveThreshold: 0 } }),
+    undefined,
+    hooks(),
+  );
   assert.equal(r.comparison, 'backport');
   const [b, a] = r.columns.map((c) => c.overflow!);
-  assert.deepEqual(r.columns.map((c) => c.variant), ['none', 'both']);
+  assert.deepEqual(
+    r.columns.map((c) => c.variant),
+    ['none', 'both'],
+  );
   assert.equal(a.dropped, b.dropped);
   assert.equal(a.earlyDrops, b.earlyDrops);
 });
 
 test('table size and flow rate act on the timed run', async () => {
-  const small = await runSimulation(3, overflowReq({ whatIf: { earlyDropClosing: false, softTimeout: 0, adaptiveThreshold: 0 }, max: 20_000, buckets: 5000 }), undefined, hooks());
+  const small = await runSimulation(
+    3,
+    overflowReq({ whatIf: { earlyDropClosing: false, softTimeout: 0, adaptiveThreshold: 0 }, max: 20_000, buckets: 5000 }),
+    undefined,
+    hooks(),
+  );
   assert.equal(small.columns[0].overflow!.dropped, 0, 'a table larger than the live flows never fills');
   const slow = await runSimulation(4, overflowReq({ flowRate: 5 }), undefined, hooks());
   assert.equal(slow.columns[0].overflow!.dropped, 0);

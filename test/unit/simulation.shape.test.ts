@@ -4,8 +4,17 @@ import assert from 'node:assert/strict';
 import { getScenario } from '../../src/core/model/scenarios';
 import { exploreScenario } from '../../src/core/model/exhaustive';
 import {
-  afterBackport, counterTable, defaultRequest, eraColumns, exhaustiveOverrides, laneTraces, resolveVariants, sweepSpec, sweepTrials,
-  symbolOf, validateRunRequest,
+  afterBackport,
+  counterTable,
+  defaultRequest,
+  eraColumns,
+  exhaustiveOverrides,
+  laneTraces,
+  resolveVariants,
+  sweepSpec,
+  sweepTrials,
+  symbolOf,
+  validateRunRequest,
 } from '../../src/simulation/shape';
 import type { DetectionSummary } from '../../src/simulation/protocol';
 
@@ -22,14 +31,29 @@ test('a default request validates, with and without a detected tree', () => {
 test('validation rejects unknown scenarios, variants and out-of-range knobs, and names each problem', () => {
   const req = defaultRequest('dns-snat') as unknown as Record<string, any>;
   const bad = {
-    ...req, scenario: 'dns-<script>', trials: 10, seed: -1, sweep: 'rm -rf',
+    ...req,
+    scenario: 'dns-<script>',
+    trials: 10,
+    seed: -1,
+    sweep: 'rm -rf',
     knobs: { ...req.knobs, cpus: 0, skewUs: 'fast', packets: 2.5, portMode: 'weird', occupiedPorts: 70000 },
     variants: { mode: 'manual', before: 'both', after: 'nope' },
   };
   const v = validateRunRequest(bad, true);
   assert.equal(v.ok, false);
   const errs: string = v.ok ? '' : v.errors.join('\n');
-  for (const needle of ['scenario', 'Trials', 'Seed', 'sweep', 'CPUs', 'Send skew: not a number', 'Racing packets: must be a whole number', 'portMode', 'Ports already held', 'variant "nope"']) {
+  for (const needle of [
+    'scenario',
+    'Trials',
+    'Seed',
+    'sweep',
+    'CPUs',
+    'Send skew: not a number',
+    'Racing packets: must be a whole number',
+    'portMode',
+    'Ports already held',
+    'variant "nope"',
+  ]) {
     assert.ok(errs.includes(needle), `missing "${needle}" in\n${errs}`);
   }
   assert.equal(validateRunRequest(null, true).ok, false);
@@ -66,13 +90,16 @@ test('the explorer shrinks the TCP port space and reports what it changed', () =
   assert.deepEqual(exhaustiveOverrides(defaultRequest('no-nat'), getScenario('no-nat')).shrunk, []);
 });
 
-test('counter tables use the era\'s columns: clash_resolve only after the 2020 rework', () => {
+test("counter tables use the era's columns: clash_resolve only after the 2020 rework", () => {
   assert.ok(!eraColumns('pre2020').includes('clash_resolve'));
   assert.ok(eraColumns('post2020').includes('clash_resolve'));
   const t = counterTable([{ insert_failed: 2, drop: 1 }, { insert_failed: 3 }], eraColumns('pre2020'));
   assert.equal(t.rows.length, 2);
   const i = t.columns.indexOf('insert_failed');
-  assert.deepEqual(t.rows.map((r) => r.values[i]), [2, 3]);
+  assert.deepEqual(
+    t.rows.map((r) => r.values[i]),
+    [2, 3],
+  );
   assert.equal(t.totals[i], 5);
   assert.equal(t.totals[t.columns.indexOf('drop')], 1);
 });
@@ -83,7 +110,10 @@ test('lanes: dropping schedules become CPU lanes with a decisive step and a C sy
   assert.ok(lanes.length > 0);
   for (const l of lanes) {
     assert.deepEqual(l.cpus, [0, 1]);
-    assert.ok(l.events.some((e) => e.decisive && /DROP/.test(e.note)), 'the drop is marked');
+    assert.ok(
+      l.events.some((e) => e.decisive && /DROP/.test(e.note)),
+      'the drop is marked',
+    );
     for (const e of l.events) assert.match(e.symbol ?? '', /^[A-Za-z_]\w*$/);
   }
   assert.equal(symbolOf('get_unique_tuple -> nf_nat_used_tuple'), 'get_unique_tuple');

@@ -25,11 +25,16 @@ get_unique_tuple(struct nf_conntrack_tuple *tuple)
 
 test('symbols come from the detection map first, then from indexing the core and nat files', async () => {
   const det = {
-    file: '/tree/net/netfilter/nf_conntrack_core.c', kernelFile: true,
+    file: '/tree/net/netfilter/nf_conntrack_core.c',
+    kernelFile: true,
     functions: { nf_conntrack_in: { name: 'nf_conntrack_in', startLine: 100, endLine: 180, nameLine: 101 } },
   } as unknown as DetectionResult;
   const files: Record<string, string> = { '/tree/net/netfilter/nf_conntrack_core.c': CORE, '/tree/net/netfilter/nf_nat_core.c': NAT };
-  const out = await resolveSources(['nf_conntrack_in', '__nf_conntrack_confirm', 'get_unique_tuple', 'not_there', 'a; rm -rf'], det, async (f) => files[f]);
+  const out = await resolveSources(
+    ['nf_conntrack_in', '__nf_conntrack_confirm', 'get_unique_tuple', 'not_there', 'a; rm -rf'],
+    det,
+    async (f) => files[f],
+  );
   assert.deepEqual(out.nf_conntrack_in, { file: det.file, line: 101 });
   assert.deepEqual(out.__nf_conntrack_confirm, { file: det.file, line: 3 });
   assert.deepEqual(out.get_unique_tuple, { file: '/tree/net/netfilter/nf_nat_core.c', line: 3 });

@@ -13,16 +13,26 @@ import type { RunRequest, WorkerRun, WorkerToHost } from '../../src/simulation/p
 
 const WORKER = path.join(__dirname, '../../src/simulation/simWorker.js');
 const req = (over: Partial<RunRequest> = {}): RunRequest => ({
-  ...defaultRequest('dns-snat'), variants: { mode: 'manual', before: 'none', after: 'both' }, trials: 20_000, sweep: 'none', ...over,
+  ...defaultRequest('dns-snat'),
+  variants: { mode: 'manual', before: 'none', after: 'both' },
+  trials: 20_000,
+  sweep: 'none',
+  ...over,
 });
 /** Timings differ between runs; everything else must not. */
-const stable = (r: Awaited<ReturnType<typeof runSimulation>>) => JSON.parse(JSON.stringify(r, (k, v) => (k === 'ms' || k === 'trialsPerSec' ? 0 : v)));
+const stable = (r: Awaited<ReturnType<typeof runSimulation>>) =>
+  JSON.parse(JSON.stringify(r, (k, v) => (k === 'ms' || k === 'trialsPerSec' ? 0 : v)));
 
 test('protocol: a run message gets progress messages and one result for that run id', async () => {
   const w = new Worker(WORKER);
   try {
     const seen: WorkerToHost[] = [];
-    const done = new Promise<WorkerToHost>((resolve) => w.on('message', (m: WorkerToHost) => { seen.push(m); if (m.type !== 'progress') resolve(m); }));
+    const done = new Promise<WorkerToHost>((resolve) =>
+      w.on('message', (m: WorkerToHost) => {
+        seen.push(m);
+        if (m.type !== 'progress') resolve(m);
+      }),
+    );
     const msg: WorkerRun = { type: 'run', runId: 42, request: req() };
     w.postMessage(msg);
     const last = await done;
@@ -31,7 +41,10 @@ test('protocol: a run message gets progress messages and one result for that run
     const progress = seen.filter((m): m is Extract<WorkerToHost, { type: 'progress' }> => m.type === 'progress');
     assert.ok(progress.length >= 1);
     assert.equal(progress[0].done, 0, 'starts at zero');
-    assert.ok(progress.every((p, i) => i === 0 || p.done >= progress[i - 1].done), 'monotonic');
+    assert.ok(
+      progress.every((p, i) => i === 0 || p.done >= progress[i - 1].done),
+      'monotonic',
+    );
     assert.ok(progress.every((p) => p.total === progress[0].total && p.phase.length > 0));
   } finally {
     await w.terminate();
@@ -41,7 +54,11 @@ test('protocol: a run message gets progress messages and one result for that run
 test('protocol: a bad request comes back as an error message, not a dead worker', async () => {
   const w = new Worker(WORKER);
   try {
-    const reply = new Promise<WorkerToHost>((resolve) => w.on('message', (m: WorkerToHost) => { if (m.type !== 'progress') resolve(m); }));
+    const reply = new Promise<WorkerToHost>((resolve) =>
+      w.on('message', (m: WorkerToHost) => {
+        if (m.type !== 'progress') resolve(m);
+      }),
+    );
     w.postMessage({ type: 'run', runId: 7, request: { ...req(), scenario: 'no-such-scenario' } } satisfies WorkerRun);
     const m = await reply;
     assert.equal(m.type, 'error');
@@ -62,7 +79,18 @@ test('the worker gives the same answer as the in-process run for a seed', async 
 
 test('overflow runs go through the worker too', async () => {
   const d = defaultRequest('table-overflow');
-  const h = startRun(2, { ...d, variants: { mode: 'manual', before: 'none', after: 'both' }, trials: 1000, sweep: 'none', overflow: { ...d.overflow!, durationS: 60 } }, undefined, { workerPath: WORKER });
+  const h = startRun(
+    2,
+    {
+      ...d,
+      variants: { mode: 'manual', before: 'none', after: 'both' },
+      trials: 1000,
+      sweep: 'none',
+      overflow: { ...d.overflow!, durationS: 60 },
+    },
+    undefined,
+    { workerPath: WORKER },
+  );
   const r = await h.result;
   assert.equal(r.comparison, 'whatif');
   assert.ok(r.columns[0].overflow!.flows > 0);
@@ -73,7 +101,10 @@ test('cancel terminates the worker at once, mid-run', async () => {
   const t0 = Date.now();
   const h = startRun(3, req({ trials: 5_000_000, sweep: 'packets' }), undefined, {
     workerPath: WORKER,
-    onProgress: (done, _total, phase) => { phases.push(phase); if (done > 0) h.cancel(); },
+    onProgress: (done, _total, phase) => {
+      phases.push(phase);
+      if (done > 0) h.cancel();
+    },
   });
   await assert.rejects(h.result, RunCancelled);
   assert.ok(phases.length > 0, 'progress arrived before the cancel');
@@ -105,7 +136,10 @@ test('a worker script that dies on load falls back to the in-process run', async
 
 test('the esbuild bundle, when built, speaks the same protocol', async (t) => {
   const bundle = path.join(__dirname, '../../../dist/simWorker.js');
-  if (!(await import('node:fs')).existsSync(bundle)) { t.skip('dist/simWorker.js not built'); return; }
+  if (!(await import('node:fs')).existsSync(bundle)) {
+    t.skip('dist/simWorker.js not built');
+    return;
+  }
   const h = startRun(8, req({ trials: 2000 }), undefined, { workerPath: bundle });
   assert.equal(h.where, 'worker');
   const r = await h.result;

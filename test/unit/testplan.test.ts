@@ -9,28 +9,90 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runProc, ProcError } from '../../src/core/git/proc';
 import {
-  checkConfig, configFragment, configResult, makefileRelease, makefileVersion, parseConfigList, parseRunLines, raceVerdicts,
-  resolveTree, testPlanSection, formatTestPlan, assetDir, type TestPlanResult,
+  checkConfig,
+  configFragment,
+  configResult,
+  makefileRelease,
+  makefileVersion,
+  parseConfigList,
+  parseRunLines,
+  raceVerdicts,
+  resolveTree,
+  testPlanSection,
+  formatTestPlan,
+  assetDir,
+  type TestPlanResult,
 } from '../../src/core/testplan';
 
 // A 4.14-shaped /proc/net/stat/nf_conntrack (header + one hex row per CPU), written for this test.
-const HDR414 = 'entries  searched found new invalid ignore delete delete_list insert insert_failed drop  early_drop icmp_error  expect_new expect_create expect_delete search_restart';
+const HDR414 =
+  'entries  searched found new invalid ignore delete delete_list insert insert_failed drop  early_drop icmp_error  expect_new expect_create expect_delete search_restart';
 const row414 = (found: number, insf: number, drop: number) =>
-  ['00000003', '00000000', found.toString(16).padStart(8, '0'), '00000000', '00000000', '00000000', '00000000', '00000000', '00000000', insf.toString(16).padStart(8, '0'), drop.toString(16).padStart(8, '0'), '00000000', '00000000', '00000000', '00000000', '00000000', '00000000'].join(' ');
-const HDR61 = 'entries  clashres found new invalid ignore delete chainlength insert insert_failed drop early_drop icmp_error  expect_new expect_create expect_delete search_restart chaintoolong';
+  [
+    '00000003',
+    '00000000',
+    found.toString(16).padStart(8, '0'),
+    '00000000',
+    '00000000',
+    '00000000',
+    '00000000',
+    '00000000',
+    '00000000',
+    insf.toString(16).padStart(8, '0'),
+    drop.toString(16).padStart(8, '0'),
+    '00000000',
+    '00000000',
+    '00000000',
+    '00000000',
+    '00000000',
+    '00000000',
+  ].join(' ');
+const HDR61 =
+  'entries  clashres found new invalid ignore delete chainlength insert insert_failed drop early_drop icmp_error  expect_new expect_create expect_delete search_restart chaintoolong';
 const row61 = (clashres: number, insf: number, drop: number) =>
-  ['00000002', clashres.toString(16).padStart(8, '0'), '00000000', '00000000', '00000000', '00000000', '00000000', '00000000', '00000000', insf.toString(16).padStart(8, '0'), drop.toString(16).padStart(8, '0'), '00000000', '00000000', '00000000', '00000000', '00000000', '00000000', '00000000'].join(' ');
+  [
+    '00000002',
+    clashres.toString(16).padStart(8, '0'),
+    '00000000',
+    '00000000',
+    '00000000',
+    '00000000',
+    '00000000',
+    '00000000',
+    '00000000',
+    insf.toString(16).padStart(8, '0'),
+    drop.toString(16).padStart(8, '0'),
+    '00000000',
+    '00000000',
+    '00000000',
+    '00000000',
+    '00000000',
+    '00000000',
+    '00000000',
+  ].join(' ');
 
 function vmOutput(cfg: string, before: string[], after: string[], result: string): string[] {
   return [
-    'random kernel noise', '@@ctb boot 1.83 4.14.67 cpus=2', `@@ctb begin ${cfg}`, '@@ctb sb-form proc', ...before.map((l) => `@@ctb sb ${l}`),
-    '@@ctb sa-form proc', ...after.map((l) => `@@ctb sa ${l}`), `@@ctb result ${cfg} ctb-result ${result}`, `@@ctb end ${cfg}`, '@@ctb done',
+    'random kernel noise',
+    '@@ctb boot 1.83 4.14.67 cpus=2',
+    `@@ctb begin ${cfg}`,
+    '@@ctb sb-form proc',
+    ...before.map((l) => `@@ctb sb ${l}`),
+    '@@ctb sa-form proc',
+    ...after.map((l) => `@@ctb sa ${l}`),
+    `@@ctb result ${cfg} ctb-result ${result}`,
+    `@@ctb end ${cfg}`,
+    '@@ctb done',
   ];
 }
 
 test('pre-2020 counters: insert_failed counts every clash, drop the unresolved; deltas summed over CPUs', () => {
-  const lines = vmOutput('masq', [HDR414, row414(1, 2, 1), row414(0, 0, 0)], [HDR414, row414(4, 40, 21), row414(2, 10, 9)],
-    'mode=pair trials=1000 sent=2000 replies=1972 lost=28 lost_trials=28 two_backends=0 backend1=1972 backend2=0 errors=0 ms=800');
+  const lines = vmOutput(
+    'masq',
+    [HDR414, row414(1, 2, 1), row414(0, 0, 0)],
+    [HDR414, row414(4, 40, 21), row414(2, 10, 9)],
+    'mode=pair trials=1000 sent=2000 replies=1972 lost=28 lost_trials=28 two_backends=0 backend1=1972 backend2=0 errors=0 ms=800',
+  );
   const p = parseRunLines(lines);
   assert.equal(p.boot, '1.83 4.14.67 cpus=2');
   assert.equal(p.done, true);
@@ -55,8 +117,14 @@ test('pre-2020 counters: insert_failed counts every clash, drop the unresolved; 
 });
 
 test('post-2020 counters: clash_resolve counts resolutions; two-backend trials are clash-inserted', () => {
-  const p = parseRunLines(vmOutput('dnat2-random', [HDR61, row61(0, 0, 0)], [HDR61, row61(30, 0, 0)],
-    'mode=pair trials=500 sent=1000 replies=1000 lost=0 lost_trials=0 two_backends=12 backend1=480 backend2=520 errors=0 ms=300'));
+  const p = parseRunLines(
+    vmOutput(
+      'dnat2-random',
+      [HDR61, row61(0, 0, 0)],
+      [HDR61, row61(30, 0, 0)],
+      'mode=pair trials=500 sent=1000 replies=1000 lost=0 lost_trials=0 two_backends=12 backend1=480 backend2=520 errors=0 ms=300',
+    ),
+  );
   const r = configResult(p.runs[0], 'rework2020');
   assert.equal(r.counters!.era, 'post2020');
   assert.equal(r.counters!.clashes, 30);
@@ -68,7 +136,14 @@ test('post-2020 counters: clash_resolve counts resolutions; two-backend trials a
 });
 
 test('a control that clashes is flagged; a configuration that never ended says so; no counters says why', () => {
-  const p = parseRunLines(vmOutput('serial', [HDR414, row414(0, 0, 0)], [HDR414, row414(0, 3, 0)], 'mode=serial trials=10 sent=20 replies=20 lost=0 lost_trials=0 two_backends=0 backend1=10 backend2=10 errors=0 ms=5'));
+  const p = parseRunLines(
+    vmOutput(
+      'serial',
+      [HDR414, row414(0, 0, 0)],
+      [HDR414, row414(0, 3, 0)],
+      'mode=serial trials=10 sent=20 replies=20 lost=0 lost_trials=0 two_backends=0 backend1=10 backend2=10 errors=0 ms=5',
+    ),
+  );
   const r = configResult(p.runs[0], 'none');
   assert.ok(r.notes.some((n) => /CONTROL CLASHED 3 times/.test(n)));
   const cut = parseRunLines(['@@ctb begin masq', '@@ctb sb-form none']);
@@ -95,7 +170,11 @@ test('fragment per era: 4.14 asks for NF_CONNTRACK_IPV4/NF_NAT_IPV4, 6.1 for NF_
   assert.match(f61, /^CONFIG_NF_NAT_MASQUERADE=y$/m);
   assert.match(f61, /^# CONFIG_MODULES is not set$/m);
   // A .config where everything was kept except NF_CONNTRACK_PROCFS (required) and NFT_COMPAT (optional).
-  const dot = f61.split('\n').filter((l) => !/NF_CONNTRACK_PROCFS|NFT_COMPAT/.test(l)).join('\n') + '\n# CONFIG_NF_CONNTRACK_PROCFS is not set\n';
+  const dot =
+    f61
+      .split('\n')
+      .filter((l) => !/NF_CONNTRACK_PROCFS|NFT_COMPAT/.test(l))
+      .join('\n') + '\n# CONFIG_NF_CONNTRACK_PROCFS is not set\n';
   const c = checkConfig(dot, [6, 1]);
   assert.deepEqual(c.missing, ['NF_CONNTRACK_PROCFS (wanted y, got n)']);
   assert.deepEqual(c.optionalMissing, ['NFT_COMPAT']);
@@ -113,15 +192,48 @@ test('Makefile version and release (EXTRAVERSION may be empty)', () => {
 
 test('probe verdicts per race from measured counters, beside the static verdict', () => {
   const mk = (config: string, clashes: number, drops: number, found: number, two = 0) => ({
-    config, title: config, control: false, notes: [], replies: { trials: 1000, sent: 2000, replies: 2000 - drops, lost: drops, lostTrials: drops, twoBackends: two, backend1: 0, backend2: 0, errors: 0, ms: 1 },
-    counters: { form: 'proc' as const, present: [], era: 'pre2020' as const, deltas: { found }, clashes, resolved: clashes - drops, drops, pDropGivenClash: clashes ? drops / clashes : null },
+    config,
+    title: config,
+    control: false,
+    notes: [],
+    replies: {
+      trials: 1000,
+      sent: 2000,
+      replies: 2000 - drops,
+      lost: drops,
+      lostTrials: drops,
+      twoBackends: two,
+      backend1: 0,
+      backend2: 0,
+      errors: 0,
+      ms: 1,
+    },
+    counters: {
+      form: 'proc' as const,
+      present: [],
+      era: 'pre2020' as const,
+      deltas: { found },
+      clashes,
+      resolved: clashes - drops,
+      drops,
+      pDropGivenClash: clashes ? drops / clashes : null,
+    },
   });
   const unfixed = raceVerdicts([mk('masq', 50, 40, 10), mk('dnat2-random', 20, 20, 0)]);
-  assert.deepEqual(unfixed.map((r) => r.verdict), ['affected', 'affected', 'affected']);
+  assert.deepEqual(
+    unfixed.map((r) => r.verdict),
+    ['affected', 'affected', 'affected'],
+  );
   const fixed = raceVerdicts([mk('masq', 50, 0, 0), mk('dnat2-nth', 0, 0, 0)]);
-  assert.deepEqual(fixed.map((r) => r.verdict), ['not affected', 'not affected', 'not observed']);
+  assert.deepEqual(
+    fixed.map((r) => r.verdict),
+    ['not affected', 'not affected', 'not observed'],
+  );
   const none = raceVerdicts([]);
-  assert.deepEqual(none.map((r) => r.verdict), ['not run', 'not run', 'not run']);
+  assert.deepEqual(
+    none.map((r) => r.verdict),
+    ['not run', 'not run', 'not run'],
+  );
 });
 
 test('tree resolution: a plain directory that is not a kernel tree is refused with the reason', async () => {
@@ -142,10 +254,26 @@ test('tree resolution: a plain directory that is not a kernel tree is refused wi
 });
 
 test('the [Test Plan] text carries the command and one table per run', () => {
-  const p = parseRunLines(vmOutput('masq', [HDR414, row414(0, 0, 0)], [HDR414, row414(0, 10, 7)], 'mode=pair trials=100 sent=200 replies=193 lost=7 lost_trials=7 two_backends=0 backend1=193 backend2=0 errors=0 ms=9'));
+  const p = parseRunLines(
+    vmOutput(
+      'masq',
+      [HDR414, row414(0, 0, 0)],
+      [HDR414, row414(0, 10, 7)],
+      'mode=pair trials=100 sent=200 replies=193 lost=7 lost_trials=7 two_backends=0 backend1=193 backend2=0 errors=0 ms=9',
+    ),
+  );
   const cfg = configResult(p.runs[0], 'none');
   const r: TestPlanResult = {
-    tree: '/k', release: '4.14.67', kind: 'git', commit: 'c685f05b'.padEnd(40, '0'), uncommitted: [], trials: 100, configs: ['masq'], iptables: 'legacy', rootfsMs: 0, totalMs: 1000,
+    tree: '/k',
+    release: '4.14.67',
+    kind: 'git',
+    commit: 'c685f05b'.padEnd(40, '0'),
+    uncommitted: [],
+    trials: 100,
+    configs: ['masq'],
+    iptables: 'legacy',
+    rootfsMs: 0,
+    totalMs: 1000,
     command: 'conntrack-backport testplan /k --after-plan --configs masq --trials 100',
     runs: [{ label: 'before', source: 'c685f05b0000', variant: 'none', variantCaveats: [], configs: [cfg] }],
   };

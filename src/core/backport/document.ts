@@ -26,7 +26,11 @@ export function formatPlan(plan: BackportPlan, style: 'text' | 'markdown' = 'tex
   if (plan.blocked) out.push(md ? `\n**Blocked:** ${plan.blocked}` : `blocked: ${plan.blocked}`);
   else if (plan.noop) out.push(md ? `\n**Nothing to do:** ${plan.noop}` : `nothing to do: ${plan.noop}`);
   else {
-    out.push(md ? `\n## Steps (on ${plan.options.branch ? `new branch \`${plan.options.branch}\`` : 'the current branch'})\n` : `steps (on ${plan.options.branch ? `new branch ${plan.options.branch}` : 'the current branch'}):`);
+    out.push(
+      md
+        ? `\n## Steps (on ${plan.options.branch ? `new branch \`${plan.options.branch}\`` : 'the current branch'})\n`
+        : `steps (on ${plan.options.branch ? `new branch ${plan.options.branch}` : 'the current branch'}):`,
+    );
     plan.steps.forEach((s, i) => {
       out.push(md ? `${stepLine(s, i)}\n   - why: ${s.why}` : `  ${stepLine(s, i)}\n     why: ${s.why}`);
       const m = messages?.[i];
@@ -65,9 +69,13 @@ export function coverLetter(c: CoverLetterInput): string {
 
   lines.push('[Impact]', '');
   const missing = (['race1', 'race2'] as const).filter((r) => d.races[r].verdict !== 'fixed' || d.races[r].variant?.startsWith('azure-'));
-  para('When two packets of one UDP flow leave the same socket at the same time (glibc and musl send DNS A and AAAA queries this way), both can create a conntrack entry before either is confirmed. One of them then loses at confirm time and is dropped; the client waits for its resolver timeout, typically 5 seconds. Kubernetes nodes see this as intermittent DNS timeouts.');
+  para(
+    'When two packets of one UDP flow leave the same socket at the same time (glibc and musl send DNS A and AAAA queries this way), both can create a conntrack entry before either is confirmed. One of them then loses at confirm time and is dropped; the client waits for its resolver timeout, typically 5 seconds. Kubernetes nodes see this as intermittent DNS timeouts.',
+  );
   lines.push('');
-  para(`This tree: race 1 (identical tuples after NAT) is ${plan.before.race1}; race 2 (SNAT picks another port for a same-origin entry) is ${plan.before.race2}.`);
+  para(
+    `This tree: race 1 (identical tuples after NAT) is ${plan.before.race1}; race 2 (SNAT picks another port for a same-origin entry) is ${plan.before.race2}.`,
+  );
   if (missing.length) {
     lines.push('');
     for (const r of missing) para(`- ${r === 'race1' ? 'race 1' : 'race 2'}: ${d.races[r].explain}`);
@@ -94,21 +102,31 @@ export function coverLetter(c: CoverLetterInput): string {
 
   lines.push('[Test Plan]', '');
   if (c.testPlan?.length) lines.push(...c.testPlan, '');
-  para('Build the kernel and boot it on a node that runs the reproducer: two threads send UDP datagrams from one socket to one destination through SNAT (for example DNS A and AAAA queries from a pod through kube-proxy), in a loop. Before the fix `conntrack -S` shows insert_failed and drop growing and the client sees 5 s timeouts; with the fix both stay flat and no query times out.');
+  para(
+    'Build the kernel and boot it on a node that runs the reproducer: two threads send UDP datagrams from one socket to one destination through SNAT (for example DNS A and AAAA queries from a pod through kube-proxy), in a loop. Before the fix `conntrack -S` shows insert_failed and drop growing and the client sees 5 s timeouts; with the fix both stay flat and no query times out.',
+  );
   lines.push('');
-  para('Check the source with conntrack-backport: `conntrack-backport detect <tree>` must report race 1 and race 2 fixed by ed07d9a021df and 4e35c1cb9460 and no azure variant.');
+  para(
+    'Check the source with conntrack-backport: `conntrack-backport detect <tree>` must report race 1 and race 2 fixed by ed07d9a021df and 4e35c1cb9460 and no azure variant.',
+  );
   lines.push('');
 
   lines.push('[Where problems could occur]', '');
-  para('The change is limited to clash resolution for entries that race at confirm time (nf_ct_resolve_clash() and nf_conntrack_tuple_taken()). A mistake would show as entries merged that should not be (traffic of one flow handled with the other entry\'s NAT binding) or as the old drops coming back. 4e35c1cb9460 has been in stable 4.9.163, 4.14.106, 4.19.29 and 4.20.16 without changes.');
+  para(
+    "The change is limited to clash resolution for entries that race at confirm time (nf_ct_resolve_clash() and nf_conntrack_tuple_taken()). A mistake would show as entries merged that should not be (traffic of one flow handled with the other entry's NAT binding) or as the old drops coming back. 4e35c1cb9460 has been in stable 4.9.163, 4.14.106, 4.19.29 and 4.20.16 without changes.",
+  );
   if (reverts.length) {
     lines.push('');
-    para('The reverts remove code that carried the same intent; if a later commit in this tree built on the pre-upstream versions, the revert would not apply, and the plan would have stopped.');
+    para(
+      'The reverts remove code that carried the same intent; if a later commit in this tree built on the pre-upstream versions, the revert would not apply, and the plan would have stopped.',
+    );
   }
   lines.push('');
 
   lines.push('[Other Info]', '');
-  const ev = (['race1', 'race2'] as const).flatMap((r) => d.races[r].evidence.slice(0, 3).map((e) => `  ${r}: [${e.layer}] ${e.function ? `${e.function}() ` : ''}${e.site}`));
+  const ev = (['race1', 'race2'] as const).flatMap((r) =>
+    d.races[r].evidence.slice(0, 3).map((e) => `  ${r}: [${e.layer}] ${e.function ? `${e.function}() ` : ''}${e.site}`),
+  );
   if (ev.length) {
     para('Detection evidence (conntrack-backport):');
     lines.push(...ev.map((l) => (l.length > 100 ? l.slice(0, 97) + '...' : l)));
@@ -134,7 +152,8 @@ export function coverLetter(c: CoverLetterInput): string {
       lines.push('');
     }
     if (c.diffstat?.length) {
-      for (const f of c.diffstat) lines.push(` ${f.path} | ${f.added + f.removed} ${'+'.repeat(Math.min(f.added, 30))}${'-'.repeat(Math.min(f.removed, 30))}`);
+      for (const f of c.diffstat)
+        lines.push(` ${f.path} | ${f.added + f.removed} ${'+'.repeat(Math.min(f.added, 30))}${'-'.repeat(Math.min(f.removed, 30))}`);
       const add = c.diffstat.reduce((x, f) => x + f.added, 0);
       const del = c.diffstat.reduce((x, f) => x + f.removed, 0);
       lines.push(` ${c.diffstat.length} file${c.diffstat.length > 1 ? 's' : ''} changed, ${add} insertions(+), ${del} deletions(-)`, '');

@@ -81,7 +81,10 @@ const BACKUP_PREFIX = 'refs/conntrack-backport/backup/';
 const STASH_PREFIX = 'refs/conntrack-backport/stash/';
 
 function stamp(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** How to get back by hand, safe to paste: every name shell-quoted. */
@@ -145,11 +148,21 @@ export async function applyPlan(repo: string, plan: BackportPlan, opts: ExecuteO
   const refuse = (message: string, errorCode?: string): RunResult => ({ ...base, errorCode, message: `${message}; nothing was changed` });
 
   const pending = readJournal(gitDir);
-  if (pending) return { ...base, backupRef: pending.backupRef, errorCode: 'pending', message: `a backport run is already pending here (${pending.state}, started ${pending.startedAt}): continue, resume or abort it first; ${howBack(pending)}` };
+  if (pending)
+    return {
+      ...base,
+      backupRef: pending.backupRef,
+      errorCode: 'pending',
+      message: `a backport run is already pending here (${pending.state}, started ${pending.startedAt}): continue, resume or abort it first; ${howBack(pending)}`,
+    };
   if (plan.blocked) {
     // A conflicted cherry-pick also blocks detection (markers in the file): name the operation first.
     const ops = await git.inProgress();
-    if (ops.length) return refuse(`a ${ops.join(' and ')} is in progress: finish or abort it first (the plan is blocked too: ${plan.blocked})`, 'in-progress');
+    if (ops.length)
+      return refuse(
+        `a ${ops.join(' and ')} is in progress: finish or abort it first (the plan is blocked too: ${plan.blocked})`,
+        'in-progress',
+      );
     return { ...base, message: `plan blocked: ${plan.blocked}` };
   }
   if (!plan.steps.length) return { ...base, status: 'nothing-to-do', message: plan.noop ?? 'nothing to do' };
@@ -157,17 +170,33 @@ export async function applyPlan(repo: string, plan: BackportPlan, opts: ExecuteO
   progress({ phase: 'check', message: 'checking the repository state' });
   const origHead = await git.resolve('HEAD');
   if (!origHead) return refuse('the repository has no commit yet', 'no-commit');
-  if (await git.isShallow()) return refuse('this is a shallow clone: reverting or picking at the history boundary can delete files; fetch the full history first (git fetch --unshallow)', 'shallow');
-  if (fs.existsSync(path.join(gitDir, 'index.lock'))) return refuse(`${path.join(gitDir, 'index.lock')} exists: another git process is running, or one crashed; remove the file once no git process is running`, 'index-lock');
+  if (await git.isShallow())
+    return refuse(
+      'this is a shallow clone: reverting or picking at the history boundary can delete files; fetch the full history first (git fetch --unshallow)',
+      'shallow',
+    );
+  if (fs.existsSync(path.join(gitDir, 'index.lock')))
+    return refuse(
+      `${path.join(gitDir, 'index.lock')} exists: another git process is running, or one crashed; remove the file once no git process is running`,
+      'index-lock',
+    );
   const status0 = await git.status();
   const origBranch = status0.branch;
   const ops = await git.inProgress();
   if (ops.length) return refuse(`a ${ops.join(' and ')} is in progress: finish or abort it first`, 'in-progress');
   if (status0.conflicted.length) return refuse(`unresolved conflicts in ${status0.conflicted.join(', ')}`, 'conflicted');
   const dirty = !status0.clean;
-  if (dirty && !opts.stash) return refuse(`the work tree has uncommitted changes (${[...status0.staged, ...status0.unstaged].slice(0, 5).join(', ')}): commit them, or pass the stash option`, 'dirty');
+  if (dirty && !opts.stash)
+    return refuse(
+      `the work tree has uncommitted changes (${[...status0.staged, ...status0.unstaged].slice(0, 5).join(', ')}): commit them, or pass the stash option`,
+      'dirty',
+    );
   const branch = plan.options.branch;
-  if (!branch && !origBranch) return refuse('working in place on a detached HEAD would leave the commits on no branch: name a branch for them (--branch NAME) or check out a branch first', 'detached');
+  if (!branch && !origBranch)
+    return refuse(
+      'working in place on a detached HEAD would leave the commits on no branch: name a branch for them (--branch NAME) or check out a branch first',
+      'detached',
+    );
   if (branch) {
     refusesOption(branch);
     if (await git.branchExists(branch)) return refuse(`branch ${branch} already exists: name another branch`, 'branch-exists');
@@ -182,10 +211,15 @@ export async function applyPlan(repo: string, plan: BackportPlan, opts: ExecuteO
   }
   const touched = new Set(resolved.steps.flatMap((s) => s.paths));
   const inTheWay = status0.untracked.filter((f) => touched.has(f));
-  if (inTheWay.length && !opts.stash) return refuse(`untracked files are in the way of the backport: ${inTheWay.join(', ')} (move them away, or pass the stash option)`, 'untracked');
+  if (inTheWay.length && !opts.stash)
+    return refuse(
+      `untracked files are in the way of the backport: ${inTheWay.join(', ')} (move them away, or pass the stash option)`,
+      'untracked',
+    );
   const need = opts.requiredFreeBytes ?? estimateNeed(gitDir, top, [...touched]);
   const free = freeBytes(gitDir);
-  if (free !== null && free < need) return refuse(`too little disk space: ${mib(free)} free where the repository lives, the run needs about ${mib(need)}`, 'disk-space');
+  if (free !== null && free < need)
+    return refuse(`too little disk space: ${mib(free)} free where the repository lives, the run needs about ${mib(need)}`, 'disk-space');
 
   const now = (opts.now ?? (() => new Date()))();
   let backupRef = BACKUP_PREFIX + stamp(now);
@@ -219,7 +253,13 @@ export async function applyPlan(repo: string, plan: BackportPlan, opts: ExecuteO
 type Result = (r: Partial<RunResult> & { status: RunStatus; message: string }) => RunResult;
 
 function resultOf(j: Journal): Result {
-  return (r) => ({ commits: [...j.done], backupRef: j.backupRef, branch: j.workBranch ?? j.origBranch, before: j.resolved.plan.before, ...r });
+  return (r) => ({
+    commits: [...j.done],
+    backupRef: j.backupRef,
+    branch: j.workBranch ?? j.origBranch,
+    before: j.resolved.plan.before,
+    ...r,
+  });
 }
 
 /** Go forward from whatever phase the journal is in. */
@@ -227,7 +267,8 @@ async function drive(git: GitWriter, gitDir: string, j: Journal, opts: ExecuteOp
   const progress = opts.onProgress ?? (() => undefined);
   const result = resultOf(j);
   // Killed after the journal was written but before the backup ref: make it now.
-  if ((phaseOf(j) === 'stash' || phaseOf(j) === 'branch') && !(await git.resolve(j.backupRef))) await git.updateRef(j.backupRef, j.origHead);
+  if ((phaseOf(j) === 'stash' || phaseOf(j) === 'branch') && !(await git.resolve(j.backupRef)))
+    await git.updateRef(j.backupRef, j.origHead);
   if (phaseOf(j) === 'stash') {
     if (j.stashMessage && !j.stash) {
       progress({ phase: 'stash', message: 'stashing local changes' });
@@ -248,7 +289,13 @@ async function drive(git: GitWriter, gitDir: string, j: Journal, opts: ExecuteOp
         else if ((await git.status()).branch !== j.workBranch) await git.checkout(j.workBranch);
       } catch (e) {
         const rb = await rollback(git, gitDir, j, progress, true);
-        return result({ status: 'failed', rolledBack: rb.ok, stash: rb.stash, commits: [], message: `could not create branch ${j.workBranch}: ${gitErrorText(e)}; ${rb.message}` });
+        return result({
+          status: 'failed',
+          rolledBack: rb.ok,
+          stash: rb.stash,
+          commits: [],
+          message: `could not create branch ${j.workBranch}: ${gitErrorText(e)}; ${rb.message}`,
+        });
       }
     }
     j.phase = 'steps';
@@ -272,7 +319,14 @@ async function runSteps(git: GitWriter, gitDir: string, j: Journal, opts: Execut
     const rs = steps[i];
     if (opts.signal?.aborted) {
       const rb = await rollback(git, gitDir, j, progress);
-      return result({ status: 'cancelled', rolledBack: rb.ok, stash: rb.stash, commits: rb.ok ? [] : [...j.done], backupRef: rb.ok ? undefined : j.backupRef, message: `cancelled before step ${i + 1}; ${rb.message}` });
+      return result({
+        status: 'cancelled',
+        rolledBack: rb.ok,
+        stash: rb.stash,
+        commits: rb.ok ? [] : [...j.done],
+        backupRef: rb.ok ? undefined : j.backupRef,
+        message: `cancelled before step ${i + 1}; ${rb.message}`,
+      });
     }
     const label = stepLabel(rs);
     progress({ phase: 'step', step: i + 1, total: steps.length, message: label });
@@ -307,7 +361,8 @@ const stepLabel = (rs: ResolvedPlan['steps'][number]): string => `${rs.step.kind
 async function commitStep(git: GitWriter, j: Journal, i: number, message: string, opts: ExecuteOptions): Promise<void> {
   const rs = j.resolved.steps[i];
   let sha: string;
-  if (rs.patchText !== undefined) sha = await git.commit(message, { amend: true, noVerify: opts.noVerify }); // git am made the commit; give it our message
+  if (rs.patchText !== undefined)
+    sha = await git.commit(message, { amend: true, noVerify: opts.noVerify }); // git am made the commit; give it our message
   else sha = await git.commit(message, { author: rs.author, date: rs.date, noVerify: opts.noVerify });
   j.done.push(sha);
   j.state = 'running';
@@ -322,12 +377,26 @@ async function faultHook(point: string): Promise<void> {
   }
 }
 
-async function failAndRollBack(git: GitWriter, gitDir: string, j: Journal, progress: (e: ProgressEvent) => void, result: Result, what: string): Promise<RunResult> {
+async function failAndRollBack(
+  git: GitWriter,
+  gitDir: string,
+  j: Journal,
+  progress: (e: ProgressEvent) => void,
+  result: Result,
+  what: string,
+): Promise<RunResult> {
   const rb = await rollback(git, gitDir, j, progress, true);
-  return result({ status: 'failed', rolledBack: rb.ok, stash: rb.stash, commits: rb.ok ? [] : [...j.done], message: `${what}; ${rb.message}` });
+  return result({
+    status: 'failed',
+    rolledBack: rb.ok,
+    stash: rb.stash,
+    commits: rb.ok ? [] : [...j.done],
+    message: `${what}; ${rb.message}`,
+  });
 }
 
-const labels = (d: DetectionResult): Record<RaceId, string> => Object.fromEntries(RACES.map((k) => [k, verdictLabel(d.races[k])])) as Record<RaceId, string>;
+const labels = (d: DetectionResult): Record<RaceId, string> =>
+  Object.fromEntries(RACES.map((k) => [k, verdictLabel(d.races[k])])) as Record<RaceId, string>;
 
 /** Verify (phase 'verify'), then give the stash back (phase 'restore') and close the journal. */
 async function finish(git: GitWriter, gitDir: string, j: Journal, opts: ExecuteOptions, top: string): Promise<RunResult> {
@@ -348,7 +417,17 @@ async function finish(git: GitWriter, gitDir: string, j: Journal, opts: ExecuteO
     }
     if (mismatch && !j.keepOnMismatch) {
       const rb = await rollback(git, gitDir, j, progress, true);
-      return result({ status: 'failed', errorCode: 'mismatch', rolledBack: rb.ok, stash: rb.stash, commits: rb.ok ? [] : [...j.done], after: j.after as Record<RaceId, string> | undefined, afterDetection, upstreamState: false, message: `verification failed: ${mismatch}; ${rb.message}` });
+      return result({
+        status: 'failed',
+        errorCode: 'mismatch',
+        rolledBack: rb.ok,
+        stash: rb.stash,
+        commits: rb.ok ? [] : [...j.done],
+        after: j.after as Record<RaceId, string> | undefined,
+        afterDetection,
+        upstreamState: false,
+        message: `verification failed: ${mismatch}; ${rb.message}`,
+      });
     }
     j.phase = 'restore';
     writeJournal(gitDir, j);
@@ -358,7 +437,13 @@ async function finish(git: GitWriter, gitDir: string, j: Journal, opts: ExecuteO
     progress({ phase: 'restore', message: 'restoring the stashed changes' });
     if ((await git.stashList()).includes(j.stash)) {
       const r = await git.stashRestore(j.stash);
-      stash = { sha: j.stash, restored: r.ok, message: r.ok ? undefined : `your stashed changes did not apply cleanly on the new branch (${r.message}); they are kept in ${j.stashRef} — git stash apply ${j.stash}` };
+      stash = {
+        sha: j.stash,
+        restored: r.ok,
+        message: r.ok
+          ? undefined
+          : `your stashed changes did not apply cleanly on the new branch (${r.message}); they are kept in ${j.stashRef} — git stash apply ${j.stash}`,
+      };
       if (r.ok && j.stashRef) await git.deleteRef(j.stashRef);
     } else {
       // Killed after the pop, before the journal was closed: the changes are back already.
@@ -368,7 +453,15 @@ async function finish(git: GitWriter, gitDir: string, j: Journal, opts: ExecuteO
   }
   removeJournal(gitDir);
   const after = j.after as Record<RaceId, string> | undefined;
-  const out: RunResult = result({ status: mismatch ? 'failed' : 'done', errorCode: mismatch ? 'mismatch' : undefined, stash, after, afterDetection, upstreamState: !mismatch, message: `${j.done.length} commits on ${j.workBranch ?? j.origBranch ?? 'HEAD'}; ${howBack(j)}` });
+  const out: RunResult = result({
+    status: mismatch ? 'failed' : 'done',
+    errorCode: mismatch ? 'mismatch' : undefined,
+    stash,
+    after,
+    afterDetection,
+    upstreamState: !mismatch,
+    message: `${j.done.length} commits on ${j.workBranch ?? j.origBranch ?? 'HEAD'}; ${howBack(j)}`,
+  });
   out.message += mismatch
     ? `; verification failed: ${mismatch} — the result is kept as asked (keep on mismatch); review it, or go back with the commands above`
     : '; detection now: race 1 and race 2 fixed, upstream variants, no azure variant left';
@@ -382,8 +475,10 @@ export function upstreamStateProblem(d: DetectionResult, plan?: Pick<BackportPla
   const r1 = d.races.race1;
   const r2 = d.races.race2;
   const problems: string[] = [];
-  if (!plan?.race1Open && !(r1.verdict === 'fixed' && ['ed07d9a021df', 'rework-2020', 'reverse-2024'].includes(r1.variant ?? ''))) problems.push(`race 1 is ${verdictLabel(r1)} (expected ed07d9a021df)`);
-  if (!(r2.verdict === 'fixed' && ['4e35c1cb9460', '07998281c268'].includes(r2.variant ?? ''))) problems.push(`race 2 is ${verdictLabel(r2)} (expected 4e35c1cb9460)`);
+  if (!plan?.race1Open && !(r1.verdict === 'fixed' && ['ed07d9a021df', 'rework-2020', 'reverse-2024'].includes(r1.variant ?? '')))
+    problems.push(`race 1 is ${verdictLabel(r1)} (expected ed07d9a021df)`);
+  if (!(r2.verdict === 'fixed' && ['4e35c1cb9460', '07998281c268'].includes(r2.variant ?? '')))
+    problems.push(`race 2 is ${verdictLabel(r2)} (expected 4e35c1cb9460)`);
   const azure = d.variantsPresent.filter((v) => v.startsWith('azure-'));
   if (azure.length) problems.push(`${azure.join(' and ')} still present`);
   return problems.length ? `after the last step ${problems.join('; ')}` : null;
@@ -450,7 +545,13 @@ const normalizeMessage = (m: string): string =>
     .trim();
 
 /** Back to exactly where the user was: HEAD, branch, index, work tree, stash. */
-async function rollback(git: GitWriter, gitDir: string, j: Journal, progress: (e: ProgressEvent) => void, keepBackup = false): Promise<RollbackOutcome> {
+async function rollback(
+  git: GitWriter,
+  gitDir: string,
+  j: Journal,
+  progress: (e: ProgressEvent) => void,
+  keepBackup = false,
+): Promise<RollbackOutcome> {
   progress({ phase: 'rollback', message: 'returning the repository to its state before the run' });
   // Killed before the stash push: the user's changes are still in the work tree and nothing
   // else changed, so nothing may be reset.
@@ -466,20 +567,31 @@ async function rollback(git: GitWriter, gitDir: string, j: Journal, progress: (e
         if (current !== j.origBranch || !j.origBranch) await git.checkout(j.origBranch ?? j.origHead);
         const tip = await git.resolve(`refs/heads/${j.workBranch}`);
         // Only delete the branch this run made, and only if it holds nothing but the run's commits.
-        if (tip && (tip === j.origHead || j.done.includes(tip) || (current === j.workBranch && (await runCommitOnTop(git, j, tip))))) await git.deleteBranch(j.workBranch);
+        if (tip && (tip === j.origHead || j.done.includes(tip) || (current === j.workBranch && (await runCommitOnTop(git, j, tip)))))
+          await git.deleteBranch(j.workBranch);
       }
       await git.resetHard(j.origHead);
       const st = await git.status();
-      if (st.head !== j.origHead || st.branch !== j.origBranch) throw new Error(`HEAD is ${st.head} on ${st.branch ?? 'detached HEAD'}, expected ${j.origHead} on ${j.origBranch ?? 'detached HEAD'}`);
+      if (st.head !== j.origHead || st.branch !== j.origBranch)
+        throw new Error(
+          `HEAD is ${st.head} on ${st.branch ?? 'detached HEAD'}, expected ${j.origHead} on ${j.origBranch ?? 'detached HEAD'}`,
+        );
     }
   } catch (e) {
-    return { ok: false, message: `rolling back failed (${gitErrorText(e)}): the journal is kept; ${howBack(j)}${j.stash ? `; your stashed changes are at ${j.stashRef}` : ''}` };
+    return {
+      ok: false,
+      message: `rolling back failed (${gitErrorText(e)}): the journal is kept; ${howBack(j)}${j.stash ? `; your stashed changes are at ${j.stashRef}` : ''}`,
+    };
   }
   let stash: RunResult['stash'];
   if (j.stash) {
     const listed = (await git.stashList()).includes(j.stash);
     const r = listed ? await git.stashRestore(j.stash) : { ok: true, conflicted: [], message: undefined };
-    stash = { sha: j.stash, restored: r.ok, message: r.ok ? undefined : `restoring your stashed changes failed (${r.message}); they are kept at ${j.stashRef}` };
+    stash = {
+      sha: j.stash,
+      restored: r.ok,
+      message: r.ok ? undefined : `restoring your stashed changes failed (${r.message}); they are kept at ${j.stashRef}`,
+    };
     if (!r.ok) return { ok: false, stash, message: `the commits were rolled back but ${stash.message}; ${howBack(j)}` };
   }
   if (j.stashRef) await git.deleteRef(j.stashRef);
@@ -487,7 +599,11 @@ async function rollback(git: GitWriter, gitDir: string, j: Journal, progress: (e
   // user asked for leaves no trace.
   if (!keepBackup) await git.deleteRef(j.backupRef);
   removeJournal(gitDir);
-  return { ok: true, stash, message: `rolled back: the repository is as it was (${j.origBranch ?? 'detached HEAD'} at ${j.origHead.slice(0, 12)})${keepBackup ? `; the backup ref ${j.backupRef} is kept` : ''}` };
+  return {
+    ok: true,
+    stash,
+    message: `rolled back: the repository is as it was (${j.origBranch ?? 'detached HEAD'} at ${j.origHead.slice(0, 12)})${keepBackup ? `; the backup ref ${j.backupRef} is kept` : ''}`,
+  };
 }
 
 /** A commit the run made (its parent is the last journaled commit) that the journal did not record yet. */
@@ -498,7 +614,11 @@ async function runCommitOnTop(git: GitWriter, j: Journal, tip: string): Promise<
   return (await git.commitMessage(tip)).split('\n')[0].trim() === next.message.split('\n')[0].trim();
 }
 
-async function withJournal(repo: string, opts: ExecuteOptions, fn: (git: GitWriter, gitDir: string, j: Journal, top: string) => Promise<RunResult>): Promise<RunResult> {
+async function withJournal(
+  repo: string,
+  opts: ExecuteOptions,
+  fn: (git: GitWriter, gitDir: string, j: Journal, top: string) => Promise<RunResult>,
+): Promise<RunResult> {
   const top = await root(repo);
   const git = opts.git ?? new CliGitWriter(top);
   const gitDir = await git.gitDir();
@@ -511,30 +631,68 @@ async function withJournal(repo: string, opts: ExecuteOptions, fn: (git: GitWrit
 export async function continueRun(repo: string, opts: ContinueOptions = {}): Promise<RunResult> {
   return withJournal(repo, opts, async (git, gitDir, j, top) => {
     const base = { commits: [...j.done], backupRef: j.backupRef, branch: j.workBranch ?? j.origBranch };
-    if (j.state !== 'conflict') return { ...base, status: 'refused', message: `the pending run is not stopped on a conflict (state ${j.state}): resume or abort it` };
+    if (j.state !== 'conflict')
+      return { ...base, status: 'refused', message: `the pending run is not stopped on a conflict (state ${j.state}): resume or abort it` };
     const i = j.done.length;
     const rs = j.resolved.steps[i];
     const expected = j.done[i - 1] ?? j.origHead;
     const head = await git.resolve('HEAD');
     // Killed after `git am --continue` committed, before our message was written: amend only.
-    const amCommitted = rs.patchText !== undefined && head !== expected && !(await git.inProgress()).includes('am') && head !== null && (await git.resolve(`${head}^`)) === expected;
+    const amCommitted =
+      rs.patchText !== undefined &&
+      head !== expected &&
+      !(await git.inProgress()).includes('am') &&
+      head !== null &&
+      (await git.resolve(`${head}^`)) === expected;
     const unmerged = await git.unmerged();
-    if (unmerged.length) return { ...base, status: 'conflict', conflict: { step: i + 1, subject: rs.step.subject, files: unmerged }, message: `still unresolved: ${unmerged.join(', ')} — resolve and stage them, or abort; ${howBack(j)}` };
+    if (unmerged.length)
+      return {
+        ...base,
+        status: 'conflict',
+        conflict: { step: i + 1, subject: rs.step.subject, files: unmerged },
+        message: `still unresolved: ${unmerged.join(', ')} — resolve and stage them, or abort; ${howBack(j)}`,
+      };
     const st = await git.status();
-    if (st.unstaged.length) return { ...base, status: 'conflict', conflict: { step: i + 1, subject: rs.step.subject, files: st.unstaged }, message: `changes not staged in ${st.unstaged.join(', ')}: stage the resolution (git add) before continuing` };
+    if (st.unstaged.length)
+      return {
+        ...base,
+        status: 'conflict',
+        conflict: { step: i + 1, subject: rs.step.subject, files: st.unstaged },
+        message: `changes not staged in ${st.unstaged.join(', ')}: stage the resolution (git add) before continuing`,
+      };
     const markers = await conflictMarkers(git, j.conflicted ?? []);
-    if (markers.length) return { ...base, status: 'conflict', conflict: { step: i + 1, subject: rs.step.subject, files: markers }, message: `conflict markers are still in ${markers.join(', ')}` };
+    if (markers.length)
+      return {
+        ...base,
+        status: 'conflict',
+        conflict: { step: i + 1, subject: rs.step.subject, files: markers },
+        message: `conflict markers are still in ${markers.join(', ')}`,
+      };
     if (opts.keepOnMismatch) j.keepOnMismatch = true;
-    const note = { text: opts.note ?? `resolved a conflict in ${(j.conflicted ?? []).join(', ') || 'the context'} by hand`, name: opts.noteName };
+    const note = {
+      text: opts.note ?? `resolved a conflict in ${(j.conflicted ?? []).join(', ') || 'the context'} by hand`,
+      name: opts.noteName,
+    };
     const message = backportedMessage(rs, j.resolved.plan, j.resolved.signoff, note);
     try {
       if (rs.patchText !== undefined && !amCommitted) {
         const r = await git.amContinue();
-        if (!r.ok) return { ...base, status: 'conflict', conflict: { step: i + 1, subject: rs.step.subject, files: r.conflicted }, message: `git am --continue failed: ${r.message}` };
+        if (!r.ok)
+          return {
+            ...base,
+            status: 'conflict',
+            conflict: { step: i + 1, subject: rs.step.subject, files: r.conflicted },
+            message: `git am --continue failed: ${r.message}`,
+          };
       }
       await commitStep(git, j, i, message, opts);
     } catch (e) {
-      return { ...base, status: 'conflict', conflict: { step: i + 1, subject: rs.step.subject, files: j.conflicted ?? [] }, message: `the commit failed (${gitErrorText(e)}); fix it and continue again, or abort; ${howBack(j)}` };
+      return {
+        ...base,
+        status: 'conflict',
+        conflict: { step: i + 1, subject: rs.step.subject, files: j.conflicted ?? [] },
+        message: `the commit failed (${gitErrorText(e)}); fix it and continue again, or abort; ${howBack(j)}`,
+      };
     }
     // The step's message now carries the note: a resume after a kill must recognise it.
     j.resolved.steps[i] = { ...rs, message };
@@ -556,10 +714,24 @@ async function conflictMarkers(git: GitWriter, files: string[]): Promise<string[
 /** Abort a pending run (stopped on a conflict, or interrupted at any instant): back to exactly the prior state. */
 export async function abortRun(repo: string, opts: ExecuteOptions = {}): Promise<RunResult> {
   return withJournal(repo, opts, async (git, gitDir, j) => {
-    if (j.pid !== process.pid && alive(j.pid) && phaseOf(j) !== 'abort' && j.state !== 'conflict') return { status: 'refused', commits: [...j.done], backupRef: j.backupRef, message: `process ${j.pid} is still running this backport: stop it first` };
+    if (j.pid !== process.pid && alive(j.pid) && phaseOf(j) !== 'abort' && j.state !== 'conflict')
+      return {
+        status: 'refused',
+        commits: [...j.done],
+        backupRef: j.backupRef,
+        message: `process ${j.pid} is still running this backport: stop it first`,
+      };
     await reconcile(git, gitDir, j, true);
     const rb = await rollback(git, gitDir, j, opts.onProgress ?? (() => undefined));
-    return { status: rb.ok ? 'aborted' : 'failed', rolledBack: rb.ok, stash: rb.stash, commits: [], backupRef: rb.ok ? undefined : j.backupRef, branch: j.origBranch, message: rb.message };
+    return {
+      status: rb.ok ? 'aborted' : 'failed',
+      rolledBack: rb.ok,
+      stash: rb.stash,
+      commits: [],
+      backupRef: rb.ok ? undefined : j.backupRef,
+      branch: j.origBranch,
+      message: rb.message,
+    };
   });
 }
 
@@ -568,15 +740,27 @@ export async function resumeRun(repo: string, opts: ExecuteOptions = {}): Promis
   return withJournal(repo, opts, async (git, gitDir, j, top) => {
     const base = { commits: [...j.done], backupRef: j.backupRef, branch: j.workBranch ?? j.origBranch };
     if (j.state === 'conflict') return { ...base, status: 'conflict', message: 'the run is stopped on a conflict: continue or abort it' };
-    if (phaseOf(j) === 'abort') return { ...base, status: 'refused', message: 'a rollback of this run was under way when it stopped: abort again to finish it' };
-    if (j.pid !== process.pid && alive(j.pid)) return { ...base, status: 'refused', message: `process ${j.pid} is still running this backport` };
+    if (phaseOf(j) === 'abort')
+      return { ...base, status: 'refused', message: 'a rollback of this run was under way when it stopped: abort again to finish it' };
+    if (j.pid !== process.pid && alive(j.pid))
+      return { ...base, status: 'refused', message: `process ${j.pid} is still running this backport` };
     if (opts.keepOnMismatch) j.keepOnMismatch = true;
     await reconcile(git, gitDir, j, false);
     if (phaseOf(j) === 'steps') {
       const expected = j.done[j.done.length - 1] ?? j.origHead;
       const st = await git.status();
-      if ((j.workBranch ?? j.origBranch) !== st.branch) return { ...base, status: 'refused', message: `expected to be on ${j.workBranch ?? j.origBranch}, but HEAD is on ${st.branch ?? 'a detached HEAD'}: abort to roll back; ${howBack(j)}` };
-      if (st.head !== expected) return { ...base, status: 'refused', message: `HEAD moved since the run stopped (${(st.head ?? '').slice(0, 12)}, expected ${expected.slice(0, 12)}): abort to roll back; ${howBack(j)}` };
+      if ((j.workBranch ?? j.origBranch) !== st.branch)
+        return {
+          ...base,
+          status: 'refused',
+          message: `expected to be on ${j.workBranch ?? j.origBranch}, but HEAD is on ${st.branch ?? 'a detached HEAD'}: abort to roll back; ${howBack(j)}`,
+        };
+      if (st.head !== expected)
+        return {
+          ...base,
+          status: 'refused',
+          message: `HEAD moved since the run stopped (${(st.head ?? '').slice(0, 12)}, expected ${expected.slice(0, 12)}): abort to roll back; ${howBack(j)}`,
+        };
       // A step may have been half applied when the process died; its changes are not the user's
       // (those are in the run's stash).
       await git.abortInProgress();

@@ -27,11 +27,17 @@ export interface PrepareOptions extends Omit<PlanOptions, 'patches' | 'race1Back
 }
 
 /** Detect (with history) and plan for a kernel checkout or its nf_conntrack_core.c. */
-export async function prepareBackport(target: string, opts: PrepareOptions = {}): Promise<{ detection: DetectionResult; plan: BackportPlan; treeRoot: string }> {
+export async function prepareBackport(
+  target: string,
+  opts: PrepareOptions = {},
+): Promise<{ detection: DetectionResult; plan: BackportPlan; treeRoot: string }> {
   const t = resolveTarget(target);
   if (!t.ok) throw new Error(t.reason);
   const detection = await detectPath(target, { history: true });
-  const patches = (opts.patchFiles ?? []).map((file) => ({ file, messages: splitMessages(fs.readFileSync(file, 'utf8')).map(parseMessage) }));
+  const patches = (opts.patchFiles ?? []).map((file) => ({
+    file,
+    messages: splitMessages(fs.readFileSync(file, 'utf8')).map(parseMessage),
+  }));
   const coreText = fs.readFileSync(t.file, 'latin1');
   const planOpts: PlanOptions = { ...opts, patches, race1Backportable: race1Backportable(coreText) };
   const treeRoot = detection.history?.repoRoot ?? t.treeRoot ?? target;
@@ -45,7 +51,11 @@ export async function prepareBackport(target: string, opts: PrepareOptions = {})
 }
 
 /** Source-layer detection (nf_conntrack_core.c and nf_nat_core.c) of the tree after the plan's reverts. */
-export async function detectAfterReverts(treeRoot: string, plan: BackportPlan, detection: DetectionResult): Promise<{ detection?: DetectionResult; problem?: string }> {
+export async function detectAfterReverts(
+  treeRoot: string,
+  plan: BackportPlan,
+  detection: DetectionResult,
+): Promise<{ detection?: DetectionResult; problem?: string }> {
   const rel = detection.history?.relPath ?? CORE_REL_PATH;
   const natRel = path.posix.join(path.posix.dirname(rel), 'nf_nat_core.c');
   const predicted = await predictAfterReverts(treeRoot, plan, [rel, natRel]);

@@ -69,7 +69,9 @@ export interface PickMessageInput {
 export function pickMessage(p: PickMessageInput, ctx: MessageContext): string {
   const lines: string[] = [p.subject, ''];
   const body = upstreamBodyLines(p.body);
-  const note = p.backported ? `[${p.backported.name ?? (ctx.signoff ? noteHandle(ctx.signoff) : 'backport')}: ${p.backported.text}]` : undefined;
+  const note = p.backported
+    ? `[${p.backported.name ?? (ctx.signoff ? noteHandle(ctx.signoff) : 'backport')}: ${p.backported.text}]`
+    : undefined;
   if (ctx.style === 'stable') {
     lines.push(`[ Upstream commit ${p.sha} ]`, '');
     lines.push(...body);

@@ -107,26 +107,50 @@ export function defaultBranch(o: PlanOptions): string {
   return `conntrack-backport/${(o.series ?? 'sru').toLowerCase().replace(/[^a-z0-9._-]+/g, '-')}`;
 }
 
-export function buildPlan(detection: DetectionResult, history: HistoryReport | undefined = detection.history, options: PlanOptions = {}): BackportPlan {
+export function buildPlan(
+  detection: DetectionResult,
+  history: HistoryReport | undefined = detection.history,
+  options: PlanOptions = {},
+): BackportPlan {
   for (const name of [options.remote, options.branch, ...Object.values(options.commits ?? {})]) if (name) refusesOption(name);
-  for (const [k, sha] of Object.entries(options.commits ?? {})) if (sha && !/^[0-9a-f]{7,40}$/i.test(sha)) throw new Error(`commit override for ${k} is not a commit id: ${sha}`);
-  for (const [k, shas] of Object.entries(options.reverts ?? {})) for (const sha of shas ?? []) if (!/^[0-9a-f]{7,40}$/i.test(sha)) throw new Error(`commit to revert for ${k} is not a commit id: ${sha}`);
-  if (options.signoff && !isOneLineIdentity(options.signoff)) throw new Error(`sign-off must be one line "Name <address>", got ${JSON.stringify(`${options.signoff.name} <${options.signoff.email}>`)}`);
+  for (const [k, sha] of Object.entries(options.commits ?? {}))
+    if (sha && !/^[0-9a-f]{7,40}$/i.test(sha)) throw new Error(`commit override for ${k} is not a commit id: ${sha}`);
+  for (const [k, shas] of Object.entries(options.reverts ?? {}))
+    for (const sha of shas ?? [])
+      if (!/^[0-9a-f]{7,40}$/i.test(sha)) throw new Error(`commit to revert for ${k} is not a commit id: ${sha}`);
+  if (options.signoff && !isOneLineIdentity(options.signoff))
+    throw new Error(
+      `sign-off must be one line "Name <address>", got ${JSON.stringify(`${options.signoff.name} <${options.signoff.email}>`)}`,
+    );
   const style = options.style ?? 'sru';
   const plan: BackportPlan = {
     file: detection.file,
     steps: [],
     notes: [],
     warnings: [],
-    options: { remote: options.remote, bug: options.bug, signoff: options.signoff, series: options.series, style, branch: options.branch === undefined ? defaultBranch(options) : options.branch },
+    options: {
+      remote: options.remote,
+      bug: options.bug,
+      signoff: options.signoff,
+      series: options.series,
+      style,
+      branch: options.branch === undefined ? defaultBranch(options) : options.branch,
+    },
     before: Object.fromEntries(RACES.map((k) => [k, verdictLabel(detection.races[k])])) as Record<RaceId, string>,
   };
   if (style === 'sru' && options.bug === undefined) plan.warnings.push('no bug number: SRU messages need a BugLink (pass a Launchpad bug)');
   if (!options.signoff) plan.warnings.push('no sign-off identity: the git user.name/user.email of the repository will be used');
 
   if (!detection.kernelFile) return { ...plan, blocked: `not an nf_conntrack_core.c: ${detection.reason ?? 'unknown reason'}` };
-  if (detection.rework2020.present === true && detection.races.race2.verdict === 'fixed' && detection.races.race2.variant !== 'azure-952939') {
-    return { ...plan, noop: 'superseded: nothing to do — the tree carries the 2020 clash-resolution rework (6a757c07e51f series), which contains the race-1 fix, and race 2 is fixed upstream-style' };
+  if (
+    detection.rework2020.present === true &&
+    detection.races.race2.verdict === 'fixed' &&
+    detection.races.race2.variant !== 'azure-952939'
+  ) {
+    return {
+      ...plan,
+      noop: 'superseded: nothing to do — the tree carries the 2020 clash-resolution rework (6a757c07e51f series), which contains the race-1 fix, and race 2 is fixed upstream-style',
+    };
   }
 
   const steps: PlanStep[] = [];
@@ -144,31 +168,57 @@ export function buildPlan(detection: DetectionResult, history: HistoryReport | u
     }
     if (race === 'race1' && (v.variant === 'rework-2020' || v.variant === 'reverse-2024')) continue;
     const azureCommits = commitsToRevert(history, azure);
-    const named = azureCommits.length ? [] : options.reverts?.[azure as 'azure-937963' | 'azure-952939'] ?? [];
+    const named = azureCommits.length ? [] : (options.reverts?.[azure as 'azure-937963' | 'azure-952939'] ?? []);
     for (const c of azureCommits)
-      reverts.push({ kind: 'revert', sha: c.sha, subject: c.subject, variant: azure, foundBy: c.matchedBy, why: `pre-upstream ${azure} (found by ${c.matchedBy}) must go before ${up} is picked` });
+      reverts.push({
+        kind: 'revert',
+        sha: c.sha,
+        subject: c.subject,
+        variant: azure,
+        foundBy: c.matchedBy,
+        why: `pre-upstream ${azure} (found by ${c.matchedBy}) must go before ${up} is picked`,
+      });
     // The user's word, checked when the plan is resolved (the commit must exist); the subject comes from git then.
-    for (const sha of named) reverts.push({ kind: 'revert', sha, subject: '', variant: azure, foundBy: 'user', why: `named by the user as ${azure}; must go before ${up} is picked` });
+    for (const sha of named)
+      reverts.push({
+        kind: 'revert',
+        sha,
+        subject: '',
+        variant: azure,
+        foundBy: 'user',
+        why: `named by the user as ${azure}; must go before ${up} is picked`,
+      });
     if (azureCommits.length || named.length) {
       revertedRaces.add(race);
       const upstreamShape = v.verdict === 'fixed' && (v.variant === up || (up === '4e35c1cb9460' && v.variant === '07998281c268'));
       if (upstreamShape) {
         const shas = (azureCommits.length ? azureCommits.map((c) => c.sha) : named).map((x) => x.slice(0, 12)).join(', ');
-        plan.notes.push(`source and history disagree about ${label}: the code reads as ${v.variant}, but history shows ${azure} applied (${shas}); taking the safe side: revert it, then pick ${up} unless its code survives the reverts`);
+        plan.notes.push(
+          `source and history disagree about ${label}: the code reads as ${v.variant}, but history shows ${azure} applied (${shas}); taking the safe side: revert it, then pick ${up} unless its code survives the reverts`,
+        );
       }
       continue;
     }
     if (v.verdict === 'fixed' && v.variant === azure) {
-      return { ...plan, blocked: `${label}: ${v.explain}. No commit carrying ${azure} was found in history to revert (history ${history?.available ? 'has no matching commit' : 'is not available'}); name it to revert (--revert ${azure}=SHA), revert it by hand, or run on a checkout with its history.` };
+      return {
+        ...plan,
+        blocked: `${label}: ${v.explain}. No commit carrying ${azure} was found in history to revert (history ${history?.available ? 'has no matching commit' : 'is not available'}); name it to revert (--revert ${azure}=SHA), revert it by hand, or run on a checkout with its history.`,
+      };
     }
   }
   // Pass 2: what to pick, judged on the tree as the reverts will leave it. A fix counts as
   // present only if its code survives the reverts.
   const after = reverts.length ? options.afterReverts : undefined;
   if (reverts.length && !after?.detection) {
-    plan.notes.push(`the tree after the reverts could not be predicted (${after?.problem ?? 'no prediction was made'}): every reverted fix is picked again (safe side)`);
+    plan.notes.push(
+      `the tree after the reverts could not be predicted (${after?.problem ?? 'no prediction was made'}): every reverted fix is picked again (safe side)`,
+    );
   }
-  if (after?.detection && !after.detection.kernelFile) return { ...plan, blocked: `after the planned reverts nf_conntrack_core.c would not be a kernel file any more (${after.detection.reason ?? 'unknown reason'})` };
+  if (after?.detection && !after.detection.kernelFile)
+    return {
+      ...plan,
+      blocked: `after the planned reverts nf_conntrack_core.c would not be a kernel file any more (${after.detection.reason ?? 'unknown reason'})`,
+    };
   for (const up of UPSTREAM_ORDER) {
     const race = RACE_OF[up];
     const azure = AZURE_OF[up];
@@ -180,27 +230,40 @@ export function buildPlan(detection: DetectionResult, history: HistoryReport | u
     if (!v) {
       // No prediction: a reverted race is picked; an untouched one keeps its pre-revert verdict.
       if (revertedRaces.has(race)) picks.push(up);
-      else if (pre.verdict === 'missing' || !(pre.variant === up || (up === '4e35c1cb9460' && pre.variant === '07998281c268'))) picks.push(up);
+      else if (pre.verdict === 'missing' || !(pre.variant === up || (up === '4e35c1cb9460' && pre.variant === '07998281c268')))
+        picks.push(up);
       continue;
     }
     if (after?.detection) {
       if (v.verdict === 'partial' || v.verdict === 'conditional' || v.verdict === 'unknown') {
-        return { ...plan, blocked: `after the planned reverts ${label} would be ${verdictLabel(v)}: ${v.explain}. Resolve it by hand before planning a backport.` };
+        return {
+          ...plan,
+          blocked: `after the planned reverts ${label} would be ${verdictLabel(v)}: ${v.explain}. Resolve it by hand before planning a backport.`,
+        };
       }
-      if (v.verdict === 'fixed' && (v.variant === azure || (race === 'race2' && after.detection.variantsPresent.includes('azure-952939')))) {
-        return { ...plan, blocked: `after the planned reverts ${label} still shows ${azure} (${v.explain}): a commit carrying it was not found; name it to revert (--revert ${azure}=SHA) or revert it by hand` };
+      if (
+        v.verdict === 'fixed' &&
+        (v.variant === azure || (race === 'race2' && after.detection.variantsPresent.includes('azure-952939')))
+      ) {
+        return {
+          ...plan,
+          blocked: `after the planned reverts ${label} still shows ${azure} (${v.explain}): a commit carrying it was not found; name it to revert (--revert ${azure}=SHA) or revert it by hand`,
+        };
       }
     }
     if (race === 'race1' && (v.variant === 'rework-2020' || v.variant === 'reverse-2024')) continue;
     const present = v.verdict === 'fixed' && (v.variant === up || (up === '4e35c1cb9460' && v.variant === '07998281c268'));
     if (present) {
-      if (revertedRaces.has(race)) plan.notes.push(`${up} survives the reverts (${label} still reads ${verdictLabel(v)} after them): it is not picked again`);
+      if (revertedRaces.has(race))
+        plan.notes.push(`${up} survives the reverts (${label} still reads ${verdictLabel(v)} after them): it is not picked again`);
       continue;
     }
     if (v.verdict === 'missing') {
       if (up === 'ed07d9a021df' && options.race1Backportable === false) {
         plan.race1Open = true;
-        plan.notes.push('race 1 stays open: ed07d9a021df does not apply to a 4.9-shaped resolver (it handles skb->nfct itself) and 4.9.y never received it; only race 2 is backported');
+        plan.notes.push(
+          'race 1 stays open: ed07d9a021df does not apply to a 4.9-shaped resolver (it handles skb->nfct itself) and 4.9.y never received it; only race 2 is backported',
+        );
         continue;
       }
       picks.push(up);
@@ -215,7 +278,14 @@ export function buildPlan(detection: DetectionResult, history: HistoryReport | u
     const sha = options.commits?.[up] ?? e.commits[0];
     const patch = findPatch(options.patches, e.subject);
     const source: StepSource = patch ?? { remote: options.remote };
-    steps.push({ kind: 'cherry-pick', sha, variant: up, subject: e.subject, source, why: `upstream fix for ${RACE_OF[up] === 'race1' ? 'race 1' : 'race 2'} (${e.kernel})` });
+    steps.push({
+      kind: 'cherry-pick',
+      sha,
+      variant: up,
+      subject: e.subject,
+      source,
+      why: `upstream fix for ${RACE_OF[up] === 'race1' ? 'race 1' : 'race 2'} (${e.kernel})`,
+    });
   }
   plan.steps = steps;
   if (!steps.length) {
@@ -225,7 +295,8 @@ export function buildPlan(detection: DetectionResult, history: HistoryReport | u
       ? 'nothing that can be backported: see the notes'
       : `nothing to do: both upstream fixes are already present (race 1: ${verdictLabel(r1)}, race 2: ${verdictLabel(r2)})`;
   }
-  if (steps.some((s) => s.kind === 'cherry-pick' && 'remote' in s.source && !s.source.remote)) plan.warnings.push('no remote named: the upstream commits must already be in the repository (or pass a remote or patch files)');
+  if (steps.some((s) => s.kind === 'cherry-pick' && 'remote' in s.source && !s.source.remote))
+    plan.warnings.push('no remote named: the upstream commits must already be in the repository (or pass a remote or patch files)');
   return plan;
 }
 

@@ -33,7 +33,11 @@ export interface PredictedDiff {
 
 const run = gitText;
 
-export async function predictDiff(repo: string, plan: BackportPlan, opts: { git?: GitWriter; fetch?: boolean } = {}): Promise<PredictedDiff> {
+export async function predictDiff(
+  repo: string,
+  plan: BackportPlan,
+  opts: { git?: GitWriter; fetch?: boolean } = {},
+): Promise<PredictedDiff> {
   const git = opts.git ?? new CliGitWriter(repo);
   const top = (await git.root()) ?? repo;
   const head = await git.head();
@@ -50,7 +54,11 @@ export async function predictDiff(repo: string, plan: BackportPlan, opts: { git?
     for (let i = 0; i < resolved.steps.length; i++) {
       const rs = resolved.steps[i];
       const outcome =
-        rs.step.kind === 'revert' ? await sim.revertNoCommit(rs.step.sha) : rs.patchText !== undefined ? await sim.am3(writePatchForAm(dotgit, rs.patchText)) : await sim.cherryPickNoCommit(rs.step.sha);
+        rs.step.kind === 'revert'
+          ? await sim.revertNoCommit(rs.step.sha)
+          : rs.patchText !== undefined
+            ? await sim.am3(writePatchForAm(dotgit, rs.patchText))
+            : await sim.cherryPickNoCommit(rs.step.sha);
       if (!outcome.ok) {
         conflict = { step: i + 1, subject: rs.step.subject, files: outcome.conflicted.length ? outcome.conflicted : paths };
         break;
@@ -65,7 +73,20 @@ export async function predictDiff(repo: string, plan: BackportPlan, opts: { git?
     for (const p of changed) {
       const before = await blob(tmp, head, p);
       const after = await blob(tmp, endRef, p);
-      files.push({ path: p, before, after, patch: createTwoFilesPatch(before === null ? '/dev/null' : `a/${p}`, after === null ? '/dev/null' : `b/${p}`, before ?? '', after ?? '', undefined, undefined, { context: 3 }) });
+      files.push({
+        path: p,
+        before,
+        after,
+        patch: createTwoFilesPatch(
+          before === null ? '/dev/null' : `a/${p}`,
+          after === null ? '/dev/null' : `b/${p}`,
+          before ?? '',
+          after ?? '',
+          undefined,
+          undefined,
+          { context: 3 },
+        ),
+      });
     }
     return { head, files, messages, conflict, resolved };
   } finally {
@@ -85,7 +106,10 @@ async function previewRepo(top: string, head: string, paths: string[], identity:
     const dotgit = path.join(tmp, '.git');
     fs.writeFileSync(path.join(dotgit, 'objects', 'info', 'alternates'), objects + '\n');
     fs.writeFileSync(path.join(dotgit, 'info', 'sparse-checkout'), paths.map((p) => `/${p}`).join('\n') + '\n');
-    fs.appendFileSync(path.join(dotgit, 'config'), `[core]\n\tsparseCheckout = true\n[user]\n\tname = ${identity.name}\n\temail = ${identity.email}\n`);
+    fs.appendFileSync(
+      path.join(dotgit, 'config'),
+      `[core]\n\tsparseCheckout = true\n[user]\n\tname = ${identity.name}\n\temail = ${identity.email}\n`,
+    );
     fs.rmSync(path.join(dotgit, 'hooks'), { recursive: true, force: true });
     await run(tmp, ['update-ref', 'refs/heads/preview', head]);
     await run(tmp, ['symbolic-ref', 'HEAD', 'refs/heads/preview']);
@@ -109,7 +133,12 @@ export interface AfterReverts {
  * Run only the plan's revert steps (newest first, as the plan orders them) in a throw-away
  * repository and read `wanted` afterwards. Needs no fetch: the reverted commits are local.
  */
-export async function predictAfterReverts(repo: string, plan: BackportPlan, wanted: string[], opts: { git?: GitWriter } = {}): Promise<AfterReverts> {
+export async function predictAfterReverts(
+  repo: string,
+  plan: BackportPlan,
+  wanted: string[],
+  opts: { git?: GitWriter } = {},
+): Promise<AfterReverts> {
   const git = opts.git ?? new CliGitWriter(repo);
   const top = (await git.root()) ?? repo;
   const head = await git.head();
@@ -124,7 +153,11 @@ export async function predictAfterReverts(repo: string, plan: BackportPlan, want
     const sim = new CliGitWriter(tmp);
     for (const s of reverts) {
       const outcome = await sim.revertNoCommit(s.sha);
-      if (!outcome.ok) return { files: {}, problem: `reverting ${s.sha.slice(0, 12)} would conflict${outcome.conflicted.length ? ` in ${outcome.conflicted.join(', ')}` : ''}` };
+      if (!outcome.ok)
+        return {
+          files: {},
+          problem: `reverting ${s.sha.slice(0, 12)} would conflict${outcome.conflicted.length ? ` in ${outcome.conflicted.join(', ')}` : ''}`,
+        };
       await sim.commit(`revert ${s.sha}`, { noVerify: true });
     }
     const files: Record<string, string | null> = {};

@@ -13,7 +13,10 @@ import type { BackportPlan, PlanStep } from './plan';
 export type BackportErrorCode = 'missing-remote' | 'missing-commit' | 'bad-patch' | 'no-identity';
 
 export class BackportError extends Error {
-  constructor(readonly code: BackportErrorCode, message: string) {
+  constructor(
+    readonly code: BackportErrorCode,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -53,8 +56,15 @@ export function messageContext(plan: BackportPlan, signoff: Identity): MessageCo
 }
 
 export function revertReason(step: PlanStep & { kind: 'revert' }, plan: BackportPlan): string {
-  const pick = plan.steps.find((s) => s.kind === 'cherry-pick' && ((step.variant === 'azure-937963' && s.variant === 'ed07d9a021df') || (step.variant === 'azure-952939' && s.variant === '4e35c1cb9460')));
-  const replacement = pick ? `the upstream commit ${pick.sha.slice(0, 12)} ("${pick.subject}"), picked next` : 'the upstream fix already in the tree';
+  const pick = plan.steps.find(
+    (s) =>
+      s.kind === 'cherry-pick' &&
+      ((step.variant === 'azure-937963' && s.variant === 'ed07d9a021df') ||
+        (step.variant === 'azure-952939' && s.variant === '4e35c1cb9460')),
+  );
+  const replacement = pick
+    ? `the upstream commit ${pick.sha.slice(0, 12)} ("${pick.subject}"), picked next`
+    : 'the upstream fix already in the tree';
   return `This is the pre-upstream version of the fix (${step.variant.replace('azure-', 'patchwork ')}). It is replaced by ${replacement}, so that the tree carries the code that upstream and stable maintain.`;
 }
 
@@ -83,11 +93,16 @@ export async function resolvePlan(plan: BackportPlan, git: GitWriter, opts: { fe
   const steps: ResolvedStep[] = [];
   for (const step of await revertsNewestFirst(plan.steps, git)) {
     if (step.kind === 'revert') {
-      if (!(await git.hasCommit(step.sha))) throw new BackportError('missing-commit', `commit ${step.sha} to revert is not in the repository`);
+      if (!(await git.hasCommit(step.sha)))
+        throw new BackportError('missing-commit', `commit ${step.sha} to revert is not in the repository`);
       // A commit the user named carries no subject yet, and maybe a short id: take both from git.
       const named = step.foundBy === 'user' ? await git.commitInfo(step.sha) : undefined;
       const s2 = named ? { ...step, sha: named.sha, subject: named.subject } : step;
-      steps.push({ step: s2, message: revertMessage({ subject: s2.subject, sha: s2.sha, reason: revertReason(s2, plan) }, ctx), paths: await git.changedPaths(s2.sha) });
+      steps.push({
+        step: s2,
+        message: revertMessage({ subject: s2.subject, sha: s2.sha, reason: revertReason(s2, plan) }, ctx),
+        paths: await git.changedPaths(s2.sha),
+      });
       continue;
     }
     if ('patchFile' in step.source) {
@@ -100,16 +115,30 @@ export async function resolvePlan(plan: BackportPlan, git: GitWriter, opts: { fe
       }
       const m = raw ? parseMessage(raw) : undefined;
       if (!m || !m.files.length) throw new BackportError('bad-patch', `${patchFile}: message ${index + 1} has no diff`);
-      const paths = m.files.map((f) => (f.newFileName && f.newFileName !== '/dev/null' ? f.newFileName : f.oldFileName ?? '').replace(/^[ab]\//, '')).filter(Boolean);
+      const paths = m.files
+        .map((f) => (f.newFileName && f.newFileName !== '/dev/null' ? f.newFileName : (f.oldFileName ?? '')).replace(/^[ab]\//, ''))
+        .filter(Boolean);
       const body = stripPatchNoise(m.body);
-      steps.push({ step, message: pickMessage({ subject: step.subject, body, sha: step.sha }, ctx), patchText: raw, upstream: { subject: step.subject, body }, paths });
+      steps.push({
+        step,
+        message: pickMessage({ subject: step.subject, body, sha: step.sha }, ctx),
+        patchText: raw,
+        upstream: { subject: step.subject, body },
+        paths,
+      });
       continue;
     }
     const remote = step.source.remote;
     if (!(await git.hasCommit(step.sha))) {
-      if (!remote) throw new BackportError('missing-commit', `upstream commit ${step.sha} is not in the repository and no remote was named to fetch it from`);
-      if (!(await git.remoteUrl(remote))) throw new BackportError('missing-remote', `no remote named '${remote}' in this repository (git remote add ${remote} <url>)`);
-      if (opts.fetch === false) throw new BackportError('missing-commit', `upstream commit ${step.sha} is not fetched yet from '${remote}'`);
+      if (!remote)
+        throw new BackportError(
+          'missing-commit',
+          `upstream commit ${step.sha} is not in the repository and no remote was named to fetch it from`,
+        );
+      if (!(await git.remoteUrl(remote)))
+        throw new BackportError('missing-remote', `no remote named '${remote}' in this repository (git remote add ${remote} <url>)`);
+      if (opts.fetch === false)
+        throw new BackportError('missing-commit', `upstream commit ${step.sha} is not fetched yet from '${remote}'`);
       try {
         await git.fetchCommit(remote, step.sha);
       } catch (e) {
@@ -144,14 +173,18 @@ export function writePatchForAm(gitDir: string, text: string): string {
   const dir = path.join(gitDir, 'conntrack-backport');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'step.patch');
-  fs.writeFileSync(file, text.startsWith('From ') ? text : `From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n${text}`);
+  fs.writeFileSync(
+    file,
+    text.startsWith('From ') ? text : `From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n${text}`,
+  );
   return file;
 }
 
 /** The message of a pick that needed a hand-resolved conflict. */
 export function backportedMessage(rs: ResolvedStep, plan: BackportPlan, signoff: Identity, note: { text: string; name?: string }): string {
   const ctx = messageContext(plan, signoff);
-  if (rs.step.kind === 'revert') return revertMessage({ subject: rs.step.subject, sha: rs.step.sha, reason: revertReason(rs.step, plan), note }, ctx);
+  if (rs.step.kind === 'revert')
+    return revertMessage({ subject: rs.step.subject, sha: rs.step.sha, reason: revertReason(rs.step, plan), note }, ctx);
   const up = rs.upstream ?? { subject: rs.step.subject, body: '' };
   return pickMessage({ subject: up.subject, body: up.body, sha: rs.step.sha, backported: note }, ctx);
 }

@@ -72,7 +72,13 @@ export async function detectPath(target: string, opts: DetectOptions = {}): Prom
       result.history = await analyzeHistory(git, natRel ? [rel, natRel] : [rel], { overrides: opts.overrides });
       joinHistory(result, result.history);
     } else {
-      result.history = { available: false, reason: 'not inside a git checkout: source layer only', commitsTouchingFile: 0, commits: [], net: {} };
+      result.history = {
+        available: false,
+        reason: 'not inside a git checkout: source layer only',
+        commitsTouchingFile: 0,
+        commits: [],
+        net: {},
+      };
     }
   }
   return result;
@@ -111,7 +117,12 @@ function joinNatFindings(r: DetectionResult, findings: Evidence[]): void {
   const v = r.races.race2;
   v.evidence.push(...findings);
   if (v.verdict === 'missing') {
-    r.races.race2 = { ...v, verdict: 'fixed', variant: 'azure-952939', explain: `non-upstream race-2 variant (azure-952939?) in nf_nat_core.c: ${findings[0].function}() reuses the reply tuple of a confirmed same-origin entry (hypothesis: 952939's code is not public)` };
+    r.races.race2 = {
+      ...v,
+      verdict: 'fixed',
+      variant: 'azure-952939',
+      explain: `non-upstream race-2 variant (azure-952939?) in nf_nat_core.c: ${findings[0].function}() reuses the reply tuple of a confirmed same-origin entry (hypothesis: 952939's code is not public)`,
+    };
   } else if (v.verdict === 'fixed' && v.variant === '4e35c1cb9460') {
     v.explain += `; nf_nat_core.c also has a same-origin reply-tuple reuse in ${findings[0].function}() (azure 952939 not reverted?)`;
   }
@@ -121,7 +132,15 @@ function joinNatFindings(r: DetectionResult, findings: Evidence[]): void {
 function historyEvidence(h: HistoryReport, file: string, variant: string): Evidence[] {
   return h.commits
     .filter((c) => c.variant === variant)
-    .map((c) => ({ layer: 'history' as const, file, commit: c.sha, site: `${c.sha.slice(0, 12)} ${c.subject}${c.upstream ? ` (${c.provenance ?? c.matchedBy} ${c.upstream.slice(0, 12)})` : ''}`, variant: c.variant, supports: !c.reverts, note: `matched by ${c.matchedBy}` }));
+    .map((c) => ({
+      layer: 'history' as const,
+      file,
+      commit: c.sha,
+      site: `${c.sha.slice(0, 12)} ${c.subject}${c.upstream ? ` (${c.provenance ?? c.matchedBy} ${c.upstream.slice(0, 12)})` : ''}`,
+      variant: c.variant,
+      supports: !c.reverts,
+      note: `matched by ${c.matchedBy}`,
+    }));
 }
 
 /** History agrees, refines (azure vs upstream), or disagrees with the source layer. Mutates `r`. */
@@ -135,17 +154,29 @@ export function joinHistory(r: DetectionResult, h: HistoryReport): void {
   if (r1.verdict === 'fixed' && r1.variant === 'ed07d9a021df' && applied('azure-937963') && !applied('ed07d9a021df')) {
     r1.variant = 'azure-937963';
     r1.decidedBy = 'history';
-    r1.explain = 'azure 937963 present: the code equals ed07d9a021df, and history shows the pre-upstream azure commit (not reverted); the SRU reverts it and picks ed07d9a021df';
+    r1.explain =
+      'azure 937963 present: the code equals ed07d9a021df, and history shows the pre-upstream azure commit (not reverted); the SRU reverts it and picks ed07d9a021df';
     if (!r.variantsPresent.includes('azure-937963')) r.variantsPresent.push('azure-937963');
   }
   disagree(r1, applied('ed07d9a021df') || applied('azure-937963'), reverted('ed07d9a021df') || reverted('azure-937963'), 'race 1');
 
   const r2 = r.races.race2;
-  r2.evidence.push(...historyEvidence(h, file, '4e35c1cb9460'), ...historyEvidence(h, file, '07998281c268'), ...historyEvidence(h, file, 'azure-952939'));
+  r2.evidence.push(
+    ...historyEvidence(h, file, '4e35c1cb9460'),
+    ...historyEvidence(h, file, '07998281c268'),
+    ...historyEvidence(h, file, 'azure-952939'),
+  );
   if (applied('azure-952939')) {
     if (!r.variantsPresent.includes('azure-952939')) r.variantsPresent.push('azure-952939');
     if (r2.verdict === 'missing' || r2.verdict === 'unknown') {
-      r.races.race2 = { ...r2, verdict: 'fixed', variant: 'azure-952939', decidedBy: 'history', explain: 'azure 952939 ("return the same reply tuple for matching CTs") is applied per history and not reverted; its code is not public, so the source layer cannot show where it acts' };
+      r.races.race2 = {
+        ...r2,
+        verdict: 'fixed',
+        variant: 'azure-952939',
+        decidedBy: 'history',
+        explain:
+          'azure 952939 ("return the same reply tuple for matching CTs") is applied per history and not reverted; its code is not public, so the source layer cannot show where it acts',
+      };
     } else if (r2.verdict === 'fixed' && r2.variant === '4e35c1cb9460') {
       r2.explain += '; history also shows azure 952939 applied and not reverted: two race-2 mechanisms (the SRU reverts 952939 first)';
     }
@@ -154,6 +185,8 @@ export function joinHistory(r: DetectionResult, h: HistoryReport): void {
 }
 
 function disagree(v: RaceVerdict, historyApplied: boolean, historyReverted: boolean, race: string): void {
-  if (v.verdict === 'missing' && historyApplied) v.disagreement = `history shows the ${race} fix applied and not reverted, but the source does not have it (lost in a merge or rebase?)`;
-  else if (v.verdict === 'fixed' && historyReverted && !historyApplied && v.decidedBy === 'source') v.disagreement = `history shows the ${race} fix reverted, yet the source still has its shape (re-applied without provenance?)`;
+  if (v.verdict === 'missing' && historyApplied)
+    v.disagreement = `history shows the ${race} fix applied and not reverted, but the source does not have it (lost in a merge or rebase?)`;
+  else if (v.verdict === 'fixed' && historyReverted && !historyApplied && v.decidedBy === 'source')
+    v.disagreement = `history shows the ${race} fix reverted, yet the source still has its shape (re-applied without provenance?)`;
 }

@@ -15,7 +15,10 @@ export function scanNatCore(text: string, file: string): Evidence[] {
   for (const entryFn of fns.filter((f) => NAT_ENTRY_POINTS.has(f.name))) {
     const body = normalizeTokens(text.slice(entryFn.headStart, entryFn.bodyEnd));
     // the entry point itself, plus static helpers it calls
-    const candidates = [entryFn, ...fns.filter((f) => f !== entryFn && !NAT_ENTRY_POINTS.has(f.name) && new RegExp(`\\b${f.name}\\(`).test(body))];
+    const candidates = [
+      entryFn,
+      ...fns.filter((f) => f !== entryFn && !NAT_ENTRY_POINTS.has(f.name) && new RegExp(`\\b${f.name}\\(`).test(body)),
+    ];
     for (const f of candidates) {
       const t = normalizeTokens(text.slice(f.headStart, f.bodyEnd));
       const looksUp = /\b(?:nf_conntrack_find_get|__nf_conntrack_find|nf_conntrack_find)\(/.test(t);

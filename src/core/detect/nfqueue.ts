@@ -14,7 +14,19 @@ export function scanNfqueue(text: string, file: string): Evidence[] {
     const m = /\b\w+->update\(\s*\w+(?:->|\.)\w+\s*(?:\.\s*net|->\s*net)?/.exec(body);
     if (!m || !/nf_ct_hook/.test(normalizeTokens(body))) continue;
     const line = lines.lineOf(f.bodyStart + m.index);
-    return [{ layer: 'source', file, function: f.name, startLine: line, endLine: line, site: `race4.nfqueue-calls-update-hook: ${f.name}() calls nf_ct_hook->update() on reinject`, supports: false, condition: f.condition, note: 'the path race 4 lives on: nfqueue hands reinjected packets to conntrack' }];
+    return [
+      {
+        layer: 'source',
+        file,
+        function: f.name,
+        startLine: line,
+        endLine: line,
+        site: `race4.nfqueue-calls-update-hook: ${f.name}() calls nf_ct_hook->update() on reinject`,
+        supports: false,
+        condition: f.condition,
+        note: 'the path race 4 lives on: nfqueue hands reinjected packets to conntrack',
+      },
+    ];
   }
   return [];
 }
@@ -27,5 +39,11 @@ export function joinNfqueue(r: DetectionResult, file: string, findings: Evidence
     return;
   }
   if (v.verdict === 'not-applicable' || v.verdict === 'unknown') return;
-  r.races.race4 = { verdict: 'not-applicable', variant: null, evidence: v.evidence, decidedBy: 'source', explain: `not in this tree: ${file} never calls the conntrack update hook (nf_ct_hook->update) on reinject, so nfqueue does not hand queued packets back to conntrack` };
+  r.races.race4 = {
+    verdict: 'not-applicable',
+    variant: null,
+    evidence: v.evidence,
+    decidedBy: 'source',
+    explain: `not in this tree: ${file} never calls the conntrack update hook (nf_ct_hook->update) on reinject, so nfqueue does not hand queued packets back to conntrack`,
+  };
 }

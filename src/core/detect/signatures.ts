@@ -36,10 +36,14 @@ export const declaredNames = memo(new WeakMap<FunctionSite, Set<string>>(), (sit
         d = d.childForFieldName('declarator');
       }
     };
-    for (const t of ['parameter_declaration', 'declaration']) for (const decl of descendants(site.tree, t)) for (const d of decl.childrenForFieldName('declarator')) nameOf(d);
+    for (const t of ['parameter_declaration', 'declaration'])
+      for (const decl of descendants(site.tree, t)) for (const d of decl.childrenForFieldName('declarator')) nameOf(d);
   } else {
     // No tree: a name counts as declared when it follows a type word, `*` or `,` in a declaration.
-    for (const m of site.tokens.matchAll(/(?:\b(?:struct \w+|int|bool|u8|u16|u32|u64|unsigned int|unsigned long|long|char|enum \w+|\w+_t)\s*\**|,\**)\s*([a-z_]\w*)\s*(?=[;,=)[])/g)) out.add(m[1]);
+    for (const m of site.tokens.matchAll(
+      /(?:\b(?:struct \w+|int|bool|u8|u16|u32|u64|unsigned int|unsigned long|long|char|enum \w+|\w+_t)\s*\**|,\**)\s*([a-z_]\w*)\s*(?=[;,=)[])/g,
+    ))
+      out.add(m[1]);
   }
   return out;
 });
@@ -128,7 +132,15 @@ function fromNode(sig: string, site: FunctionSite, node: Node): SiteMatch {
 function fromTokens(sig: string, site: FunctionSite, anchor: string, fragment: string): SiteMatch {
   const idx = site.text.indexOf(anchor);
   const line = idx < 0 ? site.fn.startLine : site.fn.startLine + (site.text.slice(0, idx).match(/\n/g)?.length ?? 0);
-  return { signature: sig, function: site.fn.name, startLine: line, endLine: line, fragment: fragment.slice(0, 200), condition: condAt(site, line), how: 'tokens' };
+  return {
+    signature: sig,
+    function: site.fn.name,
+    startLine: line,
+    endLine: line,
+    fragment: fragment.slice(0, 200),
+    condition: condAt(site, line),
+    how: 'tokens',
+  };
 }
 
 /**
@@ -141,12 +153,31 @@ export function definitionIntact(site: FunctionSite): boolean {
   const type = site.tree.childForFieldName('type');
   const decl = site.tree.childForFieldName('declarator');
   // A return type the compiler knows: a builtin, struct/enum/union, or a kernel scalar typedef.
-  const knownType = !!type && (/^(?:primitive_type|sized_type_specifier|struct_specifier|enum_specifier|union_specifier)$/.test(type.type) || (type.type === 'type_identifier' && /^(?:[us](?:8|16|32|64)|__[bl]e(?:16|32|64)|__u(?:8|16|32|64)|\w+_t)$/.test(type.text)));
-  return knownType && !!decl && !type!.hasError && !decl.hasError && !site.tree.children.some((c) => c && (c.isError || c.isMissing) && c.startIndex < (site.tree!.childForFieldName('body')?.startIndex ?? 0));
+  const knownType =
+    !!type &&
+    (/^(?:primitive_type|sized_type_specifier|struct_specifier|enum_specifier|union_specifier)$/.test(type.type) ||
+      (type.type === 'type_identifier' && /^(?:[us](?:8|16|32|64)|__[bl]e(?:16|32|64)|__u(?:8|16|32|64)|\w+_t)$/.test(type.text)));
+  return (
+    knownType &&
+    !!decl &&
+    !type!.hasError &&
+    !decl.hasError &&
+    !site.tree.children.some(
+      (c) => c && (c.isError || c.isMissing) && c.startIndex < (site.tree!.childForFieldName('body')?.startIndex ?? 0),
+    )
+  );
 }
 
 function wholeFunction(sig: string, site: FunctionSite): SiteMatch {
-  return { signature: sig, function: site.fn.name, startLine: site.fn.startLine, endLine: site.fn.endLine, fragment: `${site.fn.name}() defined`, condition: site.fn.condition, how: site.tree ? 'structure' : 'tokens' };
+  return {
+    signature: sig,
+    function: site.fn.name,
+    startLine: site.fn.startLine,
+    endLine: site.fn.endLine,
+    fragment: `${site.fn.name}() defined`,
+    condition: site.fn.condition,
+    how: site.tree ? 'structure' : 'tokens',
+  };
 }
 
 /** "No NAT on this entry": `(x->status & IPS_NAT_DONE_MASK) == 0`, or `!nfct_nat(x)` (v4.6-4.8). */
@@ -154,7 +185,9 @@ function isNatNotDoneTest(n: Node | null, site?: FunctionSite): boolean {
   n = unwrap(n);
   if (!n) return false;
   const t = normalizeTokens(n.text);
-  const shape = (n.type === 'binary_expression' && /^\(?\w+->status&IPS_NAT_DONE_MASK\)?==0$/.test(t)) || (n.type === 'unary_expression' && /^!nfct_nat\(\w+\)$/.test(t));
+  const shape =
+    (n.type === 'binary_expression' && /^\(?\w+->status&IPS_NAT_DONE_MASK\)?==0$/.test(t)) ||
+    (n.type === 'unary_expression' && /^!nfct_nat\(\w+\)$/.test(t));
   return shape && (!site || usesDeclaredOnly(site, n));
 }
 
@@ -171,8 +204,18 @@ function memo<T>(cache: WeakMap<FunctionSite, T>, compute: (site: FunctionSite) 
   };
 }
 
-interface NatJoin { op: string; node: Node; other: Node }
-interface SameOriginIf { node: Node; cond: string; continues: boolean; inKeyBranch: boolean; beforeFound: boolean }
+interface NatJoin {
+  op: string;
+  node: Node;
+  other: Node;
+}
+interface SameOriginIf {
+  node: Node;
+  cond: string;
+  continues: boolean;
+  inKeyBranch: boolean;
+  beforeFound: boolean;
+}
 
 const natTestJoins = memo(new WeakMap<FunctionSite, NatJoin[]>(), (site) => {
   if (!site.tree) return [];
@@ -189,12 +232,16 @@ const natTestJoins = memo(new WeakMap<FunctionSite, NatJoin[]>(), (site) => {
 });
 
 /** Calls to `name` in `n`, `n` itself included (an operand may be the call). */
-const callsTo = (n: Node, name: string): Node[] => [n, ...descendants(n, 'call_expression')].filter((c) => c.type === 'call_expression' && c.childForFieldName('function')?.text === name);
+const callsTo = (n: Node, name: string): Node[] =>
+  [n, ...descendants(n, 'call_expression')].filter((c) => c.type === 'call_expression' && c.childForFieldName('function')?.text === name);
 
-const SAME_ORIGIN_TOKENS = /nf_ct_tuple_equal\(&ignored_conntrack->tuplehash\[IP_CT_DIR_ORIGINAL\]\.tuple,&\w+->tuplehash\[IP_CT_DIR_ORIGINAL\]\.tuple\)|nf_ct_tuple_equal\(&\w+->tuplehash\[IP_CT_DIR_ORIGINAL\]\.tuple,&ignored_conntrack->tuplehash\[IP_CT_DIR_ORIGINAL\]\.tuple\)/;
+const SAME_ORIGIN_TOKENS =
+  /nf_ct_tuple_equal\(&ignored_conntrack->tuplehash\[IP_CT_DIR_ORIGINAL\]\.tuple,&\w+->tuplehash\[IP_CT_DIR_ORIGINAL\]\.tuple\)|nf_ct_tuple_equal\(&\w+->tuplehash\[IP_CT_DIR_ORIGINAL\]\.tuple,&ignored_conntrack->tuplehash\[IP_CT_DIR_ORIGINAL\]\.tuple\)/;
 
 /** The whole condition: the comparison, optionally gated (allow_clash) or zone-checked; nothing negated. */
-const SAME_ORIGIN_EXACT = new RegExp(`^\\((?:[\\w>-]*allow_clash&&)?(?:${SAME_ORIGIN_TOKENS.source})(?:&&nf_ct_zone_equal\\(\\w+,\\w+,IP_CT_DIR_ORIGINAL\\))?\\)$`);
+const SAME_ORIGIN_EXACT = new RegExp(
+  `^\\((?:[\\w>-]*allow_clash&&)?(?:${SAME_ORIGIN_TOKENS.source})(?:&&nf_ct_zone_equal\\(\\w+,\\w+,IP_CT_DIR_ORIGINAL\\))?\\)$`,
+);
 
 /** if-statements of tuple_taken whose condition compares our ORIGINAL tuple with the found entry's. */
 const sameOriginIfs = memo(new WeakMap<FunctionSite, SameOriginIf[]>(), (site) => {
@@ -239,7 +286,8 @@ export const SIGNATURES: readonly SiteSignature[] = [
       const params = /^[^(]*\bnf_ct_match\(const struct nf_conn\*(\w+),const struct nf_conn\*(\w+)\)/.exec(site.tokens);
       if (!params || !definitionIntact(site)) return null;
       const [, a, b] = params;
-      const cmp = (dir: string): RegExp => new RegExp(`nf_ct_tuple_equal\\(&(${a}|${b})->tuplehash\\[${dir}\\]\\.tuple,&(${a}|${b})->tuplehash\\[${dir}\\]\\.tuple\\)`);
+      const cmp = (dir: string): RegExp =>
+        new RegExp(`nf_ct_tuple_equal\\(&(${a}|${b})->tuplehash\\[${dir}\\]\\.tuple,&(${a}|${b})->tuplehash\\[${dir}\\]\\.tuple\\)`);
       const both = (dir: string): boolean => {
         const m = cmp(dir).exec(site.tokens);
         return !!m && m[1] !== m[2];
@@ -255,11 +303,13 @@ export const SIGNATURES: readonly SiteSignature[] = [
       // The alternative must be the call itself (not `!nf_ct_match(...)`), with declared arguments.
       for (const j of natTestJoins(site)) {
         const other = unwrap(j.other);
-        if (j.op === '||' && other && callsTo(other, 'nf_ct_match')[0] === other && cleanCall(site, j.node)) return fromNode(this.id, site, j.node);
+        if (j.op === '||' && other && callsTo(other, 'nf_ct_match')[0] === other && cleanCall(site, j.node))
+          return fromNode(this.id, site, j.node);
       }
       if (site.parseErrors) {
         const m = new RegExp(`${NAT_NOT_DONE}\\|\\|nf_ct_match\\((\\w+),(\\w+)\\)`).exec(site.tokens);
-        if (m && tokensUseDeclaredOnly(site, [m[1], m[2]])) return fromTokens(this.id, site, m[0].includes('nfct_nat') ? 'nfct_nat' : 'IPS_NAT_DONE_MASK', m[0]);
+        if (m && tokensUseDeclaredOnly(site, [m[1], m[2]]))
+          return fromTokens(this.id, site, m[0].includes('nfct_nat') ? 'nfct_nat' : 'IPS_NAT_DONE_MASK', m[0]);
       }
       return null;
     },
@@ -285,8 +335,12 @@ export const SIGNATURES: readonly SiteSignature[] = [
       const hit = sameOriginIfs(site).find((x) => x.continues && x.inKeyBranch && x.beforeFound && !gated(x.cond));
       if (hit) return fromNode(this.id, site, hit.node);
       if (site.parseErrors) {
-        const m = /if\((nf_ct_tuple_equal\([^;]*?IP_CT_DIR_ORIGINAL\]\.tuple\)(&&nf_ct_zone_equal\(\w+,zone,IP_CT_DIR_ORIGINAL\))?)\)continue;/.exec(site.tokens);
-        if (m && SAME_ORIGIN_TOKENS.test(m[1]) && !gated(m[1])) return fromTokens(this.id, site, 'ignored_conntrack->tuplehash[IP_CT_DIR_ORIGINAL]', m[0]);
+        const m =
+          /if\((nf_ct_tuple_equal\([^;]*?IP_CT_DIR_ORIGINAL\]\.tuple\)(&&nf_ct_zone_equal\(\w+,zone,IP_CT_DIR_ORIGINAL\))?)\)continue;/.exec(
+            site.tokens,
+          );
+        if (m && SAME_ORIGIN_TOKENS.test(m[1]) && !gated(m[1]))
+          return fromTokens(this.id, site, 'ignored_conntrack->tuplehash[IP_CT_DIR_ORIGINAL]', m[0]);
       }
       return null;
     },
@@ -296,10 +350,15 @@ export const SIGNATURES: readonly SiteSignature[] = [
     functions: ['nf_conntrack_tuple_taken'],
     describe: 'the same-origin skip also requires the same zone — 07998281c268',
     match(site) {
-      const hit = sameOriginIfs(site).find((x) => x.continues && !gated(x.cond) && /nf_ct_zone_equal\(\w+,\w+,IP_CT_DIR_ORIGINAL\)/.test(x.cond));
+      const hit = sameOriginIfs(site).find(
+        (x) => x.continues && !gated(x.cond) && /nf_ct_zone_equal\(\w+,\w+,IP_CT_DIR_ORIGINAL\)/.test(x.cond),
+      );
       if (hit) return fromNode(this.id, site, hit.node);
       if (site.parseErrors) {
-        const m = /nf_ct_tuple_equal\(&ignored_conntrack->tuplehash\[IP_CT_DIR_ORIGINAL\][^;]*?&&nf_ct_zone_equal\(\w+,zone,IP_CT_DIR_ORIGINAL\)\)continue;/.exec(site.tokens);
+        const m =
+          /nf_ct_tuple_equal\(&ignored_conntrack->tuplehash\[IP_CT_DIR_ORIGINAL\][^;]*?&&nf_ct_zone_equal\(\w+,zone,IP_CT_DIR_ORIGINAL\)\)continue;/.exec(
+            site.tokens,
+          );
         if (m) return fromTokens(this.id, site, 'nf_ct_zone_equal', m[0]);
       }
       return null;
@@ -331,7 +390,9 @@ export const SIGNATURES: readonly SiteSignature[] = [
       if (/ignored_conntrack->tuplehash\[IP_CT_DIR_ORIGINAL\]/.test(t)) return null;
       // Point at the key-equal branch itself when the structure is available.
       const isKeyTest = (i: Node): boolean => KEY_TEST.test(normalizeTokens((i.childForFieldName('condition') ?? i).text));
-      const branch = site.tree ? descendants(site.tree, 'if_statement').find((i) => isKeyTest(i) && /,found\)/.test(normalizeTokens(i.text))) : undefined;
+      const branch = site.tree
+        ? descendants(site.tree, 'if_statement').find((i) => isKeyTest(i) && /,found\)/.test(normalizeTokens(i.text)))
+        : undefined;
       if (branch) return { ...fromNode(this.id, site, branch), fragment: 'if(<key matches>){NF_CT_STAT_INC…(net,found);…return 1;}' };
       return fromTokens(this.id, site, 'found', 'nf_ct_key_equal(...) -> NF_CT_STAT_INC_ATOMIC(net, found); return 1;');
     },
@@ -342,7 +403,9 @@ export const SIGNATURES: readonly SiteSignature[] = [
     describe: 'a comment in tuple_taken defers same-origin clashes to nf_ct_resolve_clash() (secondary signal only)',
     match(site) {
       const c = commentsOf(site.text);
-      return /nf_ct_resolve_clash|same[- ]origin|ORIGINAL tuple/i.test(c) ? fromTokens(this.id, site, 'nf_ct_resolve_clash', c.slice(0, 160)) : null;
+      return /nf_ct_resolve_clash|same[- ]origin|ORIGINAL tuple/i.test(c)
+        ? fromTokens(this.id, site, 'nf_ct_resolve_clash', c.slice(0, 160))
+        : null;
     },
   },
   {
@@ -367,7 +430,9 @@ export const SIGNATURES: readonly SiteSignature[] = [
       if (!(marks && fakeOrig && reply)) return null;
       if (site.tree) {
         // the statements that do it use declared names only
-        const stmts = [...descendants(site.tree, 'expression_statement')].filter((st) => /IPS_NAT_CLASH|hlist_nulls_add_fake/.test(st.text));
+        const stmts = [...descendants(site.tree, 'expression_statement')].filter((st) =>
+          /IPS_NAT_CLASH|hlist_nulls_add_fake/.test(st.text),
+        );
         if (!stmts.every((st) => usesDeclaredOnly(site, st))) return null;
       }
       return wholeFunction(this.id, site);
@@ -407,7 +472,9 @@ export const SIGNATURES: readonly SiteSignature[] = [
     describe: 'nf_ct_can_merge() = nf_ct_match() || nf_ct_match_reverse()',
     match(site) {
       if (!definitionIntact(site)) return null;
-      return /return ?\(?nf_ct_match\(\w+,\w+\)\|\|nf_ct_match_reverse\(\w+,\w+\)\)?;/.test(site.tokens) ? wholeFunction(this.id, site) : null;
+      return /return ?\(?nf_ct_match\(\w+,\w+\)\|\|nf_ct_match_reverse\(\w+,\w+\)\)?;/.test(site.tokens)
+        ? wholeFunction(this.id, site)
+        : null;
     },
   },
   {
@@ -431,11 +498,20 @@ SIGNATURES_EXTRA.push(
   {
     id: 'race4.nfqueue-clash-logic',
     functions: ['nf_conntrack_update', '__nf_conntrack_update'],
-    describe: 'on reinject of an unconfirmed entry, nfqueue looks up the clashing entry, swaps it in and redoes NAT via nf_nat_hook->manip_pkt (368982cd7d1b) — the race-4 shape',
+    describe:
+      'on reinject of an unconfirmed entry, nfqueue looks up the clashing entry, swaps it in and redoes NAT via nf_nat_hook->manip_pkt (368982cd7d1b) — the race-4 shape',
     match(site) {
       if (!NFQUEUE_CLASH(site.tokens)) return null;
-      const call = site.tree ? descendants(site.tree, 'call_expression').find((c) => /->manip_pkt$/.test(normalizeTokens(c.childForFieldName('function')?.text ?? ''))) : undefined;
-      if (call) return { ...fromNode(this.id, site, statementOf(call)), fragment: `${site.fn.name}(): nf_conntrack_find_get() -> nf_ct_set() -> nat_hook->manip_pkt()` };
+      const call = site.tree
+        ? descendants(site.tree, 'call_expression').find((c) =>
+            /->manip_pkt$/.test(normalizeTokens(c.childForFieldName('function')?.text ?? '')),
+          )
+        : undefined;
+      if (call)
+        return {
+          ...fromNode(this.id, site, statementOf(call)),
+          fragment: `${site.fn.name}(): nf_conntrack_find_get() -> nf_ct_set() -> nat_hook->manip_pkt()`,
+        };
       return fromTokens(this.id, site, 'manip_pkt', `${site.fn.name}(): nf_conntrack_find_get() -> nf_ct_set() -> nat_hook->manip_pkt()`);
     },
   },

@@ -41,14 +41,22 @@ export function normalizeLineBreaks(text: string): string {
 }
 
 /** Functions whose calls decide what is reached from the confirm path. */
-const CALL_GRAPH_FUNCTIONS = new Set([...SIGNATURE_FUNCTIONS, '__nf_conntrack_confirm', 'nf_conntrack_update', '__nf_conntrack_update', 'nf_ct_resolve_clash_harder', 'nf_ct_match_reverse']);
+const CALL_GRAPH_FUNCTIONS = new Set([
+  ...SIGNATURE_FUNCTIONS,
+  '__nf_conntrack_confirm',
+  'nf_conntrack_update',
+  '__nf_conntrack_update',
+  'nf_ct_resolve_clash_harder',
+  'nf_ct_match_reverse',
+]);
 
 function firstErrorRow(n: Node): number | undefined {
   if (n.isError || n.isMissing) return n.startPosition.row;
-  for (const c of n.children) if (c && c.hasError) {
-    const r = firstErrorRow(c);
-    if (r !== undefined) return r;
-  }
+  for (const c of n.children)
+    if (c && c.hasError) {
+      const r = firstErrorRow(c);
+      if (r !== undefined) return r;
+    }
   return n.hasError ? n.startPosition.row : undefined;
 }
 
@@ -131,7 +139,12 @@ export async function collectFacts(input: string): Promise<SourceFacts> {
     const inDead = (m: SiteMatch): boolean => view.dead.some((d) => m.startLine <= d.endLine && m.endLine >= d.startLine);
     for (const [id, ms] of all.matches) {
       const liveMs = live.matches.get(id) ?? [];
-      for (const m of ms) if (inDead(m) && !liveMs.some((x) => x.startLine === m.startLine)) deadMatches.push({ ...m, condition: view.dead.find((d) => m.startLine <= d.endLine && m.endLine >= d.startLine)?.condition ?? m.condition });
+      for (const m of ms)
+        if (inDead(m) && !liveMs.some((x) => x.startLine === m.startLine))
+          deadMatches.push({
+            ...m,
+            condition: view.dead.find((d) => m.startLine <= d.endLine && m.endLine >= d.startLine)?.condition ?? m.condition,
+          });
     }
   }
   return {
@@ -151,17 +164,50 @@ export async function collectFacts(input: string): Promise<SourceFacts> {
 }
 
 function toEvidence(file: string, m: SiteMatch, variant: VariantId | undefined, supports: boolean, note?: string): Evidence {
-  return { layer: 'source', file, function: m.function, startLine: m.startLine, endLine: m.endLine, site: `${m.signature}: ${m.fragment}`, variant, supports, condition: m.condition, note: note ?? (m.how === 'tokens' ? 'matched on normalised tokens (function did not parse cleanly)' : undefined) };
+  return {
+    layer: 'source',
+    file,
+    function: m.function,
+    startLine: m.startLine,
+    endLine: m.endLine,
+    site: `${m.signature}: ${m.fragment}`,
+    variant,
+    supports,
+    condition: m.condition,
+    note: note ?? (m.how === 'tokens' ? 'matched on normalised tokens (function did not parse cleanly)' : undefined),
+  };
 }
 
-const verdict = (v: RaceVerdict['verdict'], variant: VariantId | null, evidence: Evidence[], explain: string, extra: Partial<RaceVerdict> = {}): RaceVerdict => ({ verdict: v, variant, evidence, explain, decidedBy: 'source', ...extra });
+const verdict = (
+  v: RaceVerdict['verdict'],
+  variant: VariantId | null,
+  evidence: Evidence[],
+  explain: string,
+  extra: Partial<RaceVerdict> = {},
+): RaceVerdict => ({ verdict: v, variant, evidence, explain, decidedBy: 'source', ...extra });
 
-const unknownVerdict = (explain: string, evidence: Evidence[] = []): RaceVerdict => ({ verdict: 'unknown', variant: null, evidence, explain });
+const unknownVerdict = (explain: string, evidence: Evidence[] = []): RaceVerdict => ({
+  verdict: 'unknown',
+  variant: null,
+  evidence,
+  explain,
+});
 
 export function notKernelResult(file: string, reason: string, lines = 0): DetectionResult {
   const u = unknownVerdict(reason);
   const f: FeatureFinding = { present: 'unknown', evidence: [], explain: reason };
-  return { file, kernelFile: false, reason, races: { race1: u, race2: u, race3: u, race4: u }, zoneFollowup: f, rework2020: f, reverse2024: f, variantsPresent: [], functions: {}, lines };
+  return {
+    file,
+    kernelFile: false,
+    reason,
+    races: { race1: u, race2: u, race3: u, race4: u },
+    zoneFollowup: f,
+    rework2020: f,
+    reverse2024: f,
+    variantsPresent: [],
+    functions: {},
+    lines,
+  };
 }
 
 /** Pre-4.6 confirm path: a clash goes to a label that counts insert_failed and returns NF_DROP. */
@@ -173,7 +219,12 @@ function confirmDropsEveryClash(facts: SourceFacts, text: string): boolean {
 }
 
 /** Signatures that show the unfixed shape: they count wherever they are. */
-const PARENT_SHAPES = new Set(['race1.resolver-nat-blocks-merge', 'race2.taken-without-skip', 'race2.comment-hint', 'race4.nfqueue-clash-logic']);
+const PARENT_SHAPES = new Set([
+  'race1.resolver-nat-blocks-merge',
+  'race2.taken-without-skip',
+  'race2.comment-hint',
+  'race4.nfqueue-clash-logic',
+]);
 
 /** Fix sites per race (for "present only in code that is never compiled / reached"). */
 const RACE_SITES: Record<RaceKey, string[]> = {
@@ -210,33 +261,112 @@ function regionText(facts: SourceFacts, startLine: number, endLine: number): str
  * (nf_ct_hook->update, called on reinject); from 368982cd7d1b it resolves clashes itself,
  * which 8af79d3edb5f removes again, leaving them to the core resolver of the v5.6 rework.
  */
-function nfqueueVerdict(facts: SourceFacts, file: string, rework: boolean, has: (f: string) => boolean, get: (id: string) => SiteMatch[], ev: (ms: SiteMatch[], v: VariantId | undefined, supports: boolean) => Evidence[]): RaceVerdict {
+function nfqueueVerdict(
+  facts: SourceFacts,
+  file: string,
+  rework: boolean,
+  has: (f: string) => boolean,
+  get: (id: string) => SiteMatch[],
+  ev: (ms: SiteMatch[], v: VariantId | undefined, supports: boolean) => Evidence[],
+): RaceVerdict {
   const old = get('race4.nfqueue-clash-logic');
   const without = get('race4.update-without-clash-logic');
   const fromHook = reachFrom(facts.calls, 'nf_conntrack_update', new Set(facts.functions.map((f) => f.name)));
   const oldReached = old.filter((m) => fromHook.has(m.function));
   if (!has('nf_conntrack_update')) {
-    if (has('__nf_conntrack_update')) return { verdict: 'unknown', variant: null, evidence: ev(old, undefined, false), explain: '__nf_conntrack_update() is defined but nf_conntrack_update(), the nfqueue hook that calls it, is not: unrecognised shape' };
-    return { verdict: 'not-applicable', variant: null, evidence: [], explain: "not in this tree: no nf_conntrack_update(), so the kernel predates nfqueue's conntrack hook (nf_ct_hook->update) and has no nfqueue clash logic of its own", decidedBy: 'source' };
+    if (has('__nf_conntrack_update'))
+      return {
+        verdict: 'unknown',
+        variant: null,
+        evidence: ev(old, undefined, false),
+        explain: '__nf_conntrack_update() is defined but nf_conntrack_update(), the nfqueue hook that calls it, is not: unrecognised shape',
+      };
+    return {
+      verdict: 'not-applicable',
+      variant: null,
+      evidence: [],
+      explain:
+        "not in this tree: no nf_conntrack_update(), so the kernel predates nfqueue's conntrack hook (nf_ct_hook->update) and has no nfqueue clash logic of its own",
+      decidedBy: 'source',
+    };
   }
-  if (oldReached.length) return { verdict: 'missing', variant: null, evidence: ev(oldReached, undefined, false), explain: `nfqueue resolves clashes itself on reinject (${oldReached[0].function}(), line ${oldReached[0].startLine}): it swaps in the clashing entry and redoes NAT, which misroutes packets not queued in OUTPUT — race 4 (kind#3713) drops DNS; fixed by 8af79d3edb5f (v6.12)`, decidedBy: 'source' };
-  if (old.length) return { verdict: 'partial', variant: 'nfqueue-2024', evidence: ev(old, undefined, false), explain: `${old[0].function}() (line ${old[0].startLine}) still holds the old nfqueue clash logic but nf_conntrack_update() no longer calls it: incomplete removal (8af79d3edb5f deletes it)`, decidedBy: 'source' };
+  if (oldReached.length)
+    return {
+      verdict: 'missing',
+      variant: null,
+      evidence: ev(oldReached, undefined, false),
+      explain: `nfqueue resolves clashes itself on reinject (${oldReached[0].function}(), line ${oldReached[0].startLine}): it swaps in the clashing entry and redoes NAT, which misroutes packets not queued in OUTPUT — race 4 (kind#3713) drops DNS; fixed by 8af79d3edb5f (v6.12)`,
+      decidedBy: 'source',
+    };
+  if (old.length)
+    return {
+      verdict: 'partial',
+      variant: 'nfqueue-2024',
+      evidence: ev(old, undefined, false),
+      explain: `${old[0].function}() (line ${old[0].startLine}) still holds the old nfqueue clash logic but nf_conntrack_update() no longer calls it: incomplete removal (8af79d3edb5f deletes it)`,
+      decidedBy: 'source',
+    };
   if (!without.length) {
     const f = facts.functions.find((x) => x.name === 'nf_conntrack_update')!;
-    return { verdict: 'unknown', variant: null, evidence: [], explain: `nf_conntrack_update() (line ${f.startLine}) has an unrecognised shape`, decidedBy: 'source' };
+    return {
+      verdict: 'unknown',
+      variant: null,
+      evidence: [],
+      explain: `nf_conntrack_update() (line ${f.startLine}) has an unrecognised shape`,
+      decidedBy: 'source',
+    };
   }
-  if (!rework) return { verdict: 'partial', variant: 'nfqueue-2024', evidence: ev(without, 'nfqueue-2024', true), explain: "nf_conntrack_update() has no clash logic, but this tree lacks the v5.6 core clash insertion (6a757c07e51f): 8af79d3edb5f says it must not be backported below v5.6 — clashes after reinjection are dropped by the core", decidedBy: 'source' };
-  return { verdict: 'fixed', variant: 'nfqueue-2024', evidence: ev(without, 'nfqueue-2024', true), explain: "8af79d3edb5f present: nf_conntrack_update() no longer redoes NAT against a clashing entry; the core resolver (v5.6 rework) settles the clash at confirm", decidedBy: 'source' };
+  if (!rework)
+    return {
+      verdict: 'partial',
+      variant: 'nfqueue-2024',
+      evidence: ev(without, 'nfqueue-2024', true),
+      explain:
+        'nf_conntrack_update() has no clash logic, but this tree lacks the v5.6 core clash insertion (6a757c07e51f): 8af79d3edb5f says it must not be backported below v5.6 — clashes after reinjection are dropped by the core',
+      decidedBy: 'source',
+    };
+  return {
+    verdict: 'fixed',
+    variant: 'nfqueue-2024',
+    evidence: ev(without, 'nfqueue-2024', true),
+    explain:
+      '8af79d3edb5f present: nf_conntrack_update() no longer redoes NAT against a clashing entry; the core resolver (v5.6 rework) settles the clash at confirm',
+    decidedBy: 'source',
+  };
 }
 
 function damageOf(facts: SourceFacts, names: string[]): { fn: LocatedFunction; what: string; startLine: number; endLine: number } | null {
   for (const fn of facts.functions) {
     if (!names.includes(fn.name)) continue;
-    if (fn.truncated) return { fn, what: `${fn.name}() starts at line ${fn.startLine} but has no closing brace: the file looks truncated`, startLine: fn.startLine, endLine: fn.endLine };
-    if (fn.damaged) return { fn, what: `${fn.name}() (lines ${fn.startLine}-${fn.endLine}) is damaged: ${fn.damaged}`, startLine: fn.startLine, endLine: fn.endLine };
+    if (fn.truncated)
+      return {
+        fn,
+        what: `${fn.name}() starts at line ${fn.startLine} but has no closing brace: the file looks truncated`,
+        startLine: fn.startLine,
+        endLine: fn.endLine,
+      };
+    if (fn.damaged)
+      return {
+        fn,
+        what: `${fn.name}() (lines ${fn.startLine}-${fn.endLine}) is damaged: ${fn.damaged}`,
+        startLine: fn.startLine,
+        endLine: fn.endLine,
+      };
     const err = facts.syntaxErrors.get(fn);
-    if (err !== undefined && err < 0) return { fn, what: `${fn.name}() (lines ${fn.startLine}-${fn.endLine}) holds unresolved merge-conflict markers (line ${-err})`, startLine: -err, endLine: -err };
-    if (err !== undefined) return { fn, what: `${fn.name}() (lines ${fn.startLine}-${fn.endLine}) does not parse: ${err === fn.nameLine ? 'its definition line is damaged' : 'syntax error'} at line ${err}`, startLine: err, endLine: err };
+    if (err !== undefined && err < 0)
+      return {
+        fn,
+        what: `${fn.name}() (lines ${fn.startLine}-${fn.endLine}) holds unresolved merge-conflict markers (line ${-err})`,
+        startLine: -err,
+        endLine: -err,
+      };
+    if (err !== undefined)
+      return {
+        fn,
+        what: `${fn.name}() (lines ${fn.startLine}-${fn.endLine}) does not parse: ${err === fn.nameLine ? 'its definition line is damaged' : 'syntax error'} at line ${err}`,
+        startLine: err,
+        endLine: err,
+      };
   }
   return null;
 }
@@ -276,7 +406,8 @@ export async function detectSource(text: string, file: string): Promise<Detectio
   // resolver family from __nf_conntrack_confirm(), tuple_taken being an exported entry point.
   const fromConfirm = reachFrom(facts.calls, '__nf_conntrack_confirm', names);
   // (race 4 reads its own reach from the nfqueue hook, nf_conntrack_update)
-  const reachable = (fname: string): boolean => fname === 'nf_conntrack_tuple_taken' || fname === 'nf_conntrack_update' || fromConfirm.has(fname);
+  const reachable = (fname: string): boolean =>
+    fname === 'nf_conntrack_tuple_taken' || fname === 'nf_conntrack_update' || fromConfirm.has(fname);
   const unreached: SiteMatch[] = [];
   const get = (id: string): SiteMatch[] => {
     const all = facts.matches.get(id) ?? [];
@@ -310,43 +441,112 @@ export async function detectSource(text: string, file: string): Promise<Detectio
   const resolverTrunc = trunc('nf_ct_resolve_clash') ?? trunc('__nf_ct_resolve_clash');
   const ed07 = entry('ed07d9a021df');
   if (resolverTrunc) {
-    race1 = unknownVerdict(`${resolverTrunc.name}() starts at line ${resolverTrunc.startLine} but has no closing brace: the file looks truncated`);
+    race1 = unknownVerdict(
+      `${resolverTrunc.name}() starts at line ${resolverTrunc.startLine} but has no closing brace: the file looks truncated`,
+    );
   } else if (reverse && helper.length) {
-    race1 = verdict('fixed', 'reverse-2024', [...ev(canMergeUse, 'reverse-2024', true), ...ev(canMergeHelper, 'reverse-2024', true), ...ev(helper, 'ed07d9a021df', true)], 'superseded: the 2024 reverse-collision change merges via nf_ct_can_merge() = nf_ct_match() || nf_ct_match_reverse(), which contains ed07d9a021df');
+    race1 = verdict(
+      'fixed',
+      'reverse-2024',
+      [...ev(canMergeUse, 'reverse-2024', true), ...ev(canMergeHelper, 'reverse-2024', true), ...ev(helper, 'ed07d9a021df', true)],
+      'superseded: the 2024 reverse-collision change merges via nf_ct_can_merge() = nf_ct_match() || nf_ct_match_reverse(), which contains ed07d9a021df',
+    );
   } else if (merges.length && blocks.length) {
     const cm = distinctConds(merges);
     const cb = distinctConds(blocks);
     const differ = [...cm].every((c) => !cb.has(c));
     if (differ) {
       const cond = merges[0].condition ?? '(no condition)';
-      race1 = verdict('conditional', rework ? 'rework-2020' : 'ed07d9a021df', [...ev(merges, 'ed07d9a021df', true), ...ev(blocks, undefined, false)], `fixed only when ${cond}; the other preprocessor branch keeps the old NAT-blocks-merge test`, { condition: cond });
+      race1 = verdict(
+        'conditional',
+        rework ? 'rework-2020' : 'ed07d9a021df',
+        [...ev(merges, 'ed07d9a021df', true), ...ev(blocks, undefined, false)],
+        `fixed only when ${cond}; the other preprocessor branch keeps the old NAT-blocks-merge test`,
+        { condition: cond },
+      );
     } else {
-      race1 = verdict('partial', 'ed07d9a021df', [...ev(merges, 'ed07d9a021df', true), ...ev(blocks, undefined, false)], 'both the fixed and the old merge condition are compiled in together: a botched backport');
+      race1 = verdict(
+        'partial',
+        'ed07d9a021df',
+        [...ev(merges, 'ed07d9a021df', true), ...ev(blocks, undefined, false)],
+        'both the fixed and the old merge condition are compiled in together: a botched backport',
+      );
     }
   } else if (merges.length) {
     if (helper.length) {
       const v: VariantId = rework ? 'rework-2020' : 'ed07d9a021df';
-      race1 = verdict('fixed', v, [...ev(merges, 'ed07d9a021df', true), ...ev(helper, 'ed07d9a021df', true)], rework
-        ? 'superseded: the 2020 rework keeps the ed07d9a021df merge test in __nf_ct_resolve_clash()'
-        : `ed07d9a021df present: ${merges[0].function}() merges when NAT was not done or nf_ct_match() says both entries match`);
+      race1 = verdict(
+        'fixed',
+        v,
+        [...ev(merges, 'ed07d9a021df', true), ...ev(helper, 'ed07d9a021df', true)],
+        rework
+          ? 'superseded: the 2020 rework keeps the ed07d9a021df merge test in __nf_ct_resolve_clash()'
+          : `ed07d9a021df present: ${merges[0].function}() merges when NAT was not done or nf_ct_match() says both entries match`,
+      );
     } else {
-      race1 = verdict('partial', 'ed07d9a021df', ev(merges, 'ed07d9a021df', true), `${merges[0].function}() calls nf_ct_match() but this file does not define it: incomplete backport of ${ed07.commits[0].slice(0, 12)}`);
+      race1 = verdict(
+        'partial',
+        'ed07d9a021df',
+        ev(merges, 'ed07d9a021df', true),
+        `${merges[0].function}() calls nf_ct_match() but this file does not define it: incomplete backport of ${ed07.commits[0].slice(0, 12)}`,
+      );
     }
   } else if (blocks.length) {
     // A defined-but-unused nf_ct_match() is half a backport (not a fix): count it for "partial".
     const anyHelper = facts.matches.get('race1.match-helper') ?? [];
     for (const m of anyHelper) if (unreached.includes(m)) unreached.splice(unreached.indexOf(m), 1);
     race1 = anyHelper.length
-      ? verdict('partial', 'ed07d9a021df', [...ev(anyHelper, 'ed07d9a021df', true), ...ev(blocks, undefined, false)], `nf_ct_match() is defined but ${blocks[0].function}() still refuses to merge NATed entries: half of ed07d9a021df`)
-      : verdict('missing', null, ev(blocks, undefined, false), `${blocks[0].function}() merges only when NAT was not done (… IPS_NAT_DONE_MASK) == 0) && …): race 1 drops`);
+      ? verdict(
+          'partial',
+          'ed07d9a021df',
+          [...ev(anyHelper, 'ed07d9a021df', true), ...ev(blocks, undefined, false)],
+          `nf_ct_match() is defined but ${blocks[0].function}() still refuses to merge NATed entries: half of ed07d9a021df`,
+        )
+      : verdict(
+          'missing',
+          null,
+          ev(blocks, undefined, false),
+          `${blocks[0].function}() merges only when NAT was not done (… IPS_NAT_DONE_MASK) == 0) && …): race 1 drops`,
+        );
   } else if (has('nf_ct_resolve_clash') || has('__nf_ct_resolve_clash')) {
     const f = facts.functions.find((x) => x.name === '__nf_ct_resolve_clash' || x.name === 'nf_ct_resolve_clash')!;
-    race1 = unknownVerdict(`${f.name}() (line ${f.startLine}) has neither the old nor the fixed merge condition on IPS_NAT_DONE_MASK; unrecognised shape`, [{ layer: 'source', file, function: f.name, startLine: f.startLine, endLine: f.endLine, site: 'resolver without a known merge test', supports: false }]);
+    race1 = unknownVerdict(
+      `${f.name}() (line ${f.startLine}) has neither the old nor the fixed merge condition on IPS_NAT_DONE_MASK; unrecognised shape`,
+      [
+        {
+          layer: 'source',
+          file,
+          function: f.name,
+          startLine: f.startLine,
+          endLine: f.endLine,
+          site: 'resolver without a known merge test',
+          supports: false,
+        },
+      ],
+    );
   } else if (confirmDropsEveryClash(facts, facts.text)) {
     const c = facts.functions.find((x) => x.name === '__nf_conntrack_confirm')!;
-    race1 = verdict('missing', null, [{ layer: 'source', file, function: c.name, startLine: c.startLine, endLine: c.endLine, site: 'race1.no-clash-resolution: __nf_conntrack_confirm() counts insert_failed and drops; no resolver exists', supports: false, condition: c.condition }], 'no clash resolution at all (it arrived in v4.6): every clash at confirm drops the packet');
+    race1 = verdict(
+      'missing',
+      null,
+      [
+        {
+          layer: 'source',
+          file,
+          function: c.name,
+          startLine: c.startLine,
+          endLine: c.endLine,
+          site: 'race1.no-clash-resolution: __nf_conntrack_confirm() counts insert_failed and drops; no resolver exists',
+          supports: false,
+          condition: c.condition,
+        },
+      ],
+      'no clash resolution at all (it arrived in v4.6): every clash at confirm drops the packet',
+    );
   } else {
-    race1 = unknownVerdict('no nf_ct_resolve_clash()/__nf_ct_resolve_clash() in this file: clash resolution is not where any known variant puts it');
+    race1 = unknownVerdict(
+      'no nf_ct_resolve_clash()/__nf_ct_resolve_clash() in this file: clash resolution is not where any known variant puts it',
+    );
   }
   if (race1.verdict === 'fixed' && race1.variant === 'ed07d9a021df') present.add('ed07d9a021df');
   if (race1.verdict === 'conditional' || race1.verdict === 'partial') present.add('ed07d9a021df');
@@ -360,22 +560,52 @@ export async function detectSource(text: string, file: string): Promise<Detectio
   let race2: RaceVerdict;
   const takenTrunc = trunc('nf_conntrack_tuple_taken');
   if (takenTrunc) {
-    race2 = unknownVerdict(`nf_conntrack_tuple_taken() starts at line ${takenTrunc.startLine} but has no closing brace: the file looks truncated`);
+    race2 = unknownVerdict(
+      `nf_conntrack_tuple_taken() starts at line ${takenTrunc.startLine} but has no closing brace: the file looks truncated`,
+    );
   } else if (skip.length && noSkip.length && [...distinctConds(skip)].every((c) => !distinctConds(noSkip).has(c))) {
     const cond = skip[0].condition ?? '(no condition)';
-    race2 = verdict('conditional', '4e35c1cb9460', [...ev(skip, '4e35c1cb9460', true), ...ev(noSkip, undefined, false)], `same-origin skip only when ${cond}`, { condition: cond });
+    race2 = verdict(
+      'conditional',
+      '4e35c1cb9460',
+      [...ev(skip, '4e35c1cb9460', true), ...ev(noSkip, undefined, false)],
+      `same-origin skip only when ${cond}`,
+      { condition: cond },
+    );
   } else if (skip.length) {
-    race2 = verdict('fixed', '4e35c1cb9460', [...ev(skip, '4e35c1cb9460', true), ...ev(zone, '07998281c268', true), ...ev(gatedSkip, 'azure-952939', true)], `4e35c1cb9460 present: nf_conntrack_tuple_taken() skips an entry with the same ORIGINAL tuple${zone.length ? ' in the same zone (07998281c268)' : ''}`);
+    race2 = verdict(
+      'fixed',
+      '4e35c1cb9460',
+      [...ev(skip, '4e35c1cb9460', true), ...ev(zone, '07998281c268', true), ...ev(gatedSkip, 'azure-952939', true)],
+      `4e35c1cb9460 present: nf_conntrack_tuple_taken() skips an entry with the same ORIGINAL tuple${zone.length ? ' in the same zone (07998281c268)' : ''}`,
+    );
     if (gatedSkip.length) race2.explain += '; a second, protocol-gated same-origin skip is also present (azure 952939 not reverted?)';
   } else if (gatedSkip.length) {
-    race2 = verdict('fixed', 'azure-952939', ev(gatedSkip, 'azure-952939', true), 'non-upstream race-2 variant (azure-952939?): a same-origin skip gated on the protocol; revert it and pick 4e35c1cb9460 (hypothesis: 952939\'s code is not public)');
+    race2 = verdict(
+      'fixed',
+      'azure-952939',
+      ev(gatedSkip, 'azure-952939', true),
+      "non-upstream race-2 variant (azure-952939?): a same-origin skip gated on the protocol; revert it and pick 4e35c1cb9460 (hypothesis: 952939's code is not public)",
+    );
   } else if (noSkip.length) {
     race2 = hint.length
-      ? verdict('partial', '4e35c1cb9460', [...ev(hint, '4e35c1cb9460', true), ...ev(noSkip, undefined, false)], 'a comment about same-origin entries is present but no skip: the 4e35c1cb9460 code is missing')
-      : verdict('missing', null, ev(noSkip, undefined, false), 'nf_conntrack_tuple_taken() reports any matching entry as taken, even one with our own ORIGINAL tuple: race 2 drops');
+      ? verdict(
+          'partial',
+          '4e35c1cb9460',
+          [...ev(hint, '4e35c1cb9460', true), ...ev(noSkip, undefined, false)],
+          'a comment about same-origin entries is present but no skip: the 4e35c1cb9460 code is missing',
+        )
+      : verdict(
+          'missing',
+          null,
+          ev(noSkip, undefined, false),
+          'nf_conntrack_tuple_taken() reports any matching entry as taken, even one with our own ORIGINAL tuple: race 2 drops',
+        );
   } else if (has('nf_conntrack_tuple_taken')) {
     const f = facts.functions.find((x) => x.name === 'nf_conntrack_tuple_taken')!;
-    race2 = unknownVerdict(`nf_conntrack_tuple_taken() (line ${f.startLine}) has no nf_ct_key_equal() branch counting 'found': unrecognised shape`);
+    race2 = unknownVerdict(
+      `nf_conntrack_tuple_taken() (line ${f.startLine}) has no nf_ct_key_equal() branch counting 'found': unrecognised shape`,
+    );
   } else {
     race2 = unknownVerdict('no nf_conntrack_tuple_taken() in this file');
   }
@@ -387,13 +617,33 @@ export async function detectSource(text: string, file: string): Promise<Detectio
   let race3: RaceVerdict;
   const reworkEv = [...ev(split, 'rework-2020', true), ...ev(harder, 'rework-2020', true), ...ev(callsHarder, 'rework-2020', true)];
   if (rework) {
-    race3 = verdict('fixed', 'rework-2020', reworkEv, 'the 2020 rework (6a757c07e51f) inserts a clashing UDP entry in the REPLY direction only (IPS_NAT_CLASH), so DNAT to different endpoints no longer drops');
+    race3 = verdict(
+      'fixed',
+      'rework-2020',
+      reworkEv,
+      'the 2020 rework (6a757c07e51f) inserts a clashing UDP entry in the REPLY direction only (IPS_NAT_CLASH), so DNAT to different endpoints no longer drops',
+    );
   } else if (harder.length && split.length && !callsHarder.length) {
-    race3 = verdict('partial', 'rework-2020', reworkEv, 'nf_ct_resolve_clash_harder() is defined but nf_ct_resolve_clash() never calls it: clashing entries are not inserted, DNAT to different endpoints still drops');
+    race3 = verdict(
+      'partial',
+      'rework-2020',
+      reworkEv,
+      'nf_ct_resolve_clash_harder() is defined but nf_ct_resolve_clash() never calls it: clashing entries are not inserted, DNAT to different endpoints still drops',
+    );
   } else if (reworkAny) {
-    race3 = verdict('partial', 'rework-2020', reworkEv, `only part of the 2020 rework is here (${split.length ? '__nf_ct_resolve_clash' : 'nf_ct_resolve_clash_harder'}): clashing entries are not inserted`);
+    race3 = verdict(
+      'partial',
+      'rework-2020',
+      reworkEv,
+      `only part of the 2020 rework is here (${split.length ? '__nf_ct_resolve_clash' : 'nf_ct_resolve_clash_harder'}): clashing entries are not inserted`,
+    );
   } else if (race1.verdict !== 'unknown') {
-    race3 = verdict('missing', null, [], 'no nf_ct_resolve_clash_harder(): entries that can never match (DNAT to different endpoints) are dropped; fixed only by the v5.6 rework');
+    race3 = verdict(
+      'missing',
+      null,
+      [],
+      'no nf_ct_resolve_clash_harder(): entries that can never match (DNAT to different endpoints) are dropped; fixed only by the v5.6 rework',
+    );
   } else {
     race3 = unknownVerdict('clash resolution not recognised, so the 2020 rework cannot be ruled in or out');
   }
@@ -407,7 +657,19 @@ export async function detectSource(text: string, file: string): Promise<Detectio
   for (const race of ['race1', 'race2', 'race3', 'race4'] as const) {
     const fns = RACE_FUNCTIONS[race];
     const d = damageOf(facts, fns);
-    if (d) races[race] = unknownVerdict(`${d.what}: this race cannot be read there (a damaged fix site is never counted as fixed)`, [{ layer: 'source', file, function: d.fn.name, startLine: d.startLine, endLine: d.endLine, site: `damaged: ${d.what}`, supports: false, condition: d.fn.condition }]);
+    if (d)
+      races[race] = unknownVerdict(`${d.what}: this race cannot be read there (a damaged fix site is never counted as fixed)`, [
+        {
+          layer: 'source',
+          file,
+          function: d.fn.name,
+          startLine: d.startLine,
+          endLine: d.endLine,
+          site: `damaged: ${d.what}`,
+          supports: false,
+          condition: d.fn.condition,
+        },
+      ]);
     const v = races[race];
     if (v.verdict === 'fixed') continue;
     const ids = new Set(RACE_SITES[race]);
@@ -415,20 +677,40 @@ export async function detectSource(text: string, file: string): Promise<Detectio
     const lost = unreached.filter((m) => ids.has(m.signature));
     const deadFns = facts.deadFunctions.filter((f) => fns.includes(f.name) && !names.has(f.name));
     // Fallback: never-compiled lines that name the race's functions or key identifiers.
-    const deadMentions = dead.length || deadFns.length ? [] : facts.dead.filter((d) => RACE_WORDS[race].test(regionText(facts, d.startLine, d.endLine)));
+    const deadMentions =
+      dead.length || deadFns.length ? [] : facts.dead.filter((d) => RACE_WORDS[race].test(regionText(facts, d.startLine, d.endLine)));
     if (!dead.length && !lost.length && !deadFns.length && !deadMentions.length) continue;
     const notes: string[] = [];
-    if (deadMentions.length) notes.push(`code that is never compiled names it: ${deadMentions.map((d) => `lines ${d.startLine}-${d.endLine} under #if ${d.condition}`).join('; ')}`);
-    if (deadFns.length && !dead.length) notes.push(`${deadFns.map((f) => `${f.name}() (lines ${f.startLine}-${f.endLine})`).join(', ')} only in code that is never compiled (#if ${facts.dead.find((d) => deadFns[0].nameLine >= d.startLine && deadFns[0].nameLine <= d.endLine)?.condition ?? '0'})`);
-    if (dead.length) notes.push(`present only in code that is never compiled: ${dead.map((m) => `${m.function}() lines ${m.startLine}-${m.endLine} under #if ${m.condition ?? '0'}`).join('; ')}`);
-    if (lost.length) notes.push(`present only in code that is never reached from __nf_conntrack_confirm(): ${lost.map((m) => `${m.function}() lines ${m.startLine}-${m.endLine}`).join('; ')}`);
-    v.evidence.push(...dead.map((m) => toEvidence(file, m, undefined, false, 'never compiled: not counted')), ...lost.map((m) => toEvidence(file, m, undefined, false, 'never called from the confirm path: not counted')));
+    if (deadMentions.length)
+      notes.push(
+        `code that is never compiled names it: ${deadMentions.map((d) => `lines ${d.startLine}-${d.endLine} under #if ${d.condition}`).join('; ')}`,
+      );
+    if (deadFns.length && !dead.length)
+      notes.push(
+        `${deadFns.map((f) => `${f.name}() (lines ${f.startLine}-${f.endLine})`).join(', ')} only in code that is never compiled (#if ${facts.dead.find((d) => deadFns[0].nameLine >= d.startLine && deadFns[0].nameLine <= d.endLine)?.condition ?? '0'})`,
+      );
+    if (dead.length)
+      notes.push(
+        `present only in code that is never compiled: ${dead.map((m) => `${m.function}() lines ${m.startLine}-${m.endLine} under #if ${m.condition ?? '0'}`).join('; ')}`,
+      );
+    if (lost.length)
+      notes.push(
+        `present only in code that is never reached from __nf_conntrack_confirm(): ${lost.map((m) => `${m.function}() lines ${m.startLine}-${m.endLine}`).join('; ')}`,
+      );
+    v.evidence.push(
+      ...dead.map((m) => toEvidence(file, m, undefined, false, 'never compiled: not counted')),
+      ...lost.map((m) => toEvidence(file, m, undefined, false, 'never called from the confirm path: not counted')),
+    );
     v.explain = `${dead.length || lost.length ? 'the fix is ' : ''}${notes.join('; ')} — not counted; ${v.explain}`;
   }
   ({ race1, race2, race3 } = races);
   const race4Final = races.race4;
 
-  const finding = (on: boolean, evs: Evidence[], yes: string, no: string): FeatureFinding => ({ present: on, evidence: evs, explain: on ? yes : no });
+  const finding = (on: boolean, evs: Evidence[], yes: string, no: string): FeatureFinding => ({
+    present: on,
+    evidence: evs,
+    explain: on ? yes : no,
+  });
   const functions: DetectionResult['functions'] = {};
   for (const f of facts.functions) {
     if (SIGNATURE_FUNCTIONS.has(f.name) || f.name === '__nf_conntrack_confirm' || f.name === 'nf_ct_key_equal') {
@@ -443,9 +725,19 @@ export async function detectSource(text: string, file: string): Promise<Detectio
     races: { race1, race2, race3, race4: race4Final },
     ...(facts.damage.length ? { damage: facts.damage } : {}),
     ...(facts.dead.length ? { neverCompiled: facts.dead } : {}),
-    zoneFollowup: finding(zone.length > 0, ev(zone, '07998281c268', true), 'the same-origin skip is limited to the same zone (07998281c268)', skip.length ? 'the same-origin skip has no zone check (07998281c268 missing)' : 'no same-origin skip, so no zone follow-up'),
+    zoneFollowup: finding(
+      zone.length > 0,
+      ev(zone, '07998281c268', true),
+      'the same-origin skip is limited to the same zone (07998281c268)',
+      skip.length ? 'the same-origin skip has no zone check (07998281c268 missing)' : 'no same-origin skip, so no zone follow-up',
+    ),
     rework2020: finding(rework, reworkEv, '2020 rework present (__nf_ct_resolve_clash, nf_ct_resolve_clash_harder)', 'no 2020 rework'),
-    reverse2024: finding(reverse, [...ev(canMergeHelper, 'reverse-2024', true), ...ev(canMergeUse, 'reverse-2024', true)], '2024 reverse-collision merge (nf_ct_can_merge)', 'no nf_ct_can_merge()'),
+    reverse2024: finding(
+      reverse,
+      [...ev(canMergeHelper, 'reverse-2024', true), ...ev(canMergeUse, 'reverse-2024', true)],
+      '2024 reverse-collision merge (nf_ct_can_merge)',
+      'no nf_ct_can_merge()',
+    ),
     variantsPresent: [...present],
     functions,
     lines: facts.lines,

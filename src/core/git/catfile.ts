@@ -46,7 +46,8 @@ export class CatFileBatch {
 
   close(): void {
     this.child.stdin.end();
-    if (!this.child.killed && this.child.exitCode === null) setTimeout(() => this.child.exitCode === null && this.child.kill(), 2000).unref();
+    if (!this.child.killed && this.child.exitCode === null)
+      setTimeout(() => this.child.exitCode === null && this.child.kill(), 2000).unref();
   }
 
   private fail(e: Error): void {

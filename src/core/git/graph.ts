@@ -92,16 +92,38 @@ const FORMAT = `${SEP}%H${FIELD}%P${FIELD}%D${FIELD}%s${FIELD}%an <%ae>${FIELD}%
  * The path-simplified graph from `tips` (parents first), without the ancestors of `exclude`
  * (an incremental walk above a kept one: parents may then name boundary commits).
  */
-export async function walkPathGraph(repo: string, tips: string[], paths: string[], opts: { exclude?: string[]; signal?: AbortSignal } = {}): Promise<PathGraphNode[]> {
+export async function walkPathGraph(
+  repo: string,
+  tips: string[],
+  paths: string[],
+  opts: { exclude?: string[]; signal?: AbortSignal } = {},
+): Promise<PathGraphNode[]> {
   if (!tips.length) return [];
   const input = [...new Set(tips), ...(opts.exclude ?? []).map((e) => `^${e}`)].join('\n') + '\n';
-  const args = ['rev-list', '--no-commit-header', `--format=${FORMAT}`, '--topo-order', '--reverse', '--full-history', '--simplify-merges', '--simplify-by-decoration', '--stdin', '--', ...paths];
+  const args = [
+    'rev-list',
+    '--no-commit-header',
+    `--format=${FORMAT}`,
+    '--topo-order',
+    '--reverse',
+    '--full-history',
+    '--simplify-merges',
+    '--simplify-by-decoration',
+    '--stdin',
+    '--',
+    ...paths,
+  ];
   const out = (await gitRun(repo, args, { input, signal: opts.signal })).toString('utf8');
   const nodes: PathGraphNode[] = [];
   for (const chunk of out.split(SEP)) {
     if (!chunk.trim()) continue;
     const [sha, parents, deco, subject, author, date, body] = chunk.split(FIELD);
-    nodes.push({ sha: sha.trim(), parents: parents ? parents.trim().split(' ').filter(Boolean) : [], decorated: !!deco?.trim(), record: { sha: sha.trim(), subject: subject ?? '', author: author ?? '', date: date ?? '', body: (body ?? '').trim() } });
+    nodes.push({
+      sha: sha.trim(),
+      parents: parents ? parents.trim().split(' ').filter(Boolean) : [],
+      decorated: !!deco?.trim(),
+      record: { sha: sha.trim(), subject: subject ?? '', author: author ?? '', date: date ?? '', body: (body ?? '').trim() },
+    });
   }
   return nodes;
 }
@@ -112,7 +134,12 @@ export async function walkPathGraph(repo: string, tips: string[], paths: string[
  * walks the union of the chains once and prints only commits a ref points at, each with the
  * next such commit down its first-parent chain; each branch's list follows those links.
  */
-export async function firstParentTags(repo: string, branches: { name: string; commit: string }[], wanted: Set<string>, signal?: AbortSignal): Promise<Map<string, string[]>> {
+export async function firstParentTags(
+  repo: string,
+  branches: { name: string; commit: string }[],
+  wanted: Set<string>,
+  signal?: AbortSignal,
+): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   if (!branches.length) return out;
   const next = new Map<string, string | null>();
@@ -154,7 +181,8 @@ export async function commitGraphState(repo: string, signal?: AbortSignal): Prom
   const info = path.join(path.resolve(repo, common), 'objects', 'info');
   const files = [path.join(info, 'commit-graph')];
   try {
-    for (const l of fs.readFileSync(path.join(info, 'commit-graphs', 'commit-graph-chain'), 'utf8').split('\n')) if (/^[0-9a-f]{40,64}$/.test(l.trim())) files.push(path.join(info, 'commit-graphs', `graph-${l.trim()}.graph`));
+    for (const l of fs.readFileSync(path.join(info, 'commit-graphs', 'commit-graph-chain'), 'utf8').split('\n'))
+      if (/^[0-9a-f]{40,64}$/.test(l.trim())) files.push(path.join(info, 'commit-graphs', `graph-${l.trim()}.graph`));
   } catch {
     // no split graph
   }
@@ -224,7 +252,7 @@ export function combineNodes(parts: PathGraphNode[][]): PathGraphNode[] {
   const less = (a: string, b: string): boolean => rank.get(a)! < rank.get(b)!;
   const push = (x: string): void => {
     heap.push(x);
-    for (let i = heap.length - 1; i > 0; ) {
+    for (let i = heap.length - 1; i > 0;) {
       const up = (i - 1) >> 1;
       if (!less(heap[i], heap[up])) break;
       [heap[i], heap[up]] = [heap[up], heap[i]];
@@ -236,7 +264,7 @@ export function combineNodes(parts: PathGraphNode[][]): PathGraphNode[] {
     const last = heap.pop()!;
     if (heap.length) {
       heap[0] = last;
-      for (let i = 0; ; ) {
+      for (let i = 0; ;) {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;

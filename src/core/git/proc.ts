@@ -16,8 +16,13 @@ export class ProcError extends Error {
     readonly reason: 'exit' | 'timeout' | 'cancelled' | 'spawn',
   ) {
     super(
-      reason === 'timeout' ? `${cmd} timed out` : reason === 'cancelled' ? `${cmd} cancelled` : reason === 'spawn' ? `${cmd}: ${stderr}` :
-        `${cmd} ${args.slice(0, 2).join(' ')}… failed (${code}): ${stderr.trim().split('\n').slice(-4).join(' / ')}`,
+      reason === 'timeout'
+        ? `${cmd} timed out`
+        : reason === 'cancelled'
+          ? `${cmd} cancelled`
+          : reason === 'spawn'
+            ? `${cmd}: ${stderr}`
+            : `${cmd} ${args.slice(0, 2).join(' ')}… failed (${code}): ${stderr.trim().split('\n').slice(-4).join(' / ')}`,
     );
   }
 }
@@ -71,7 +76,12 @@ export function runProc(cmd: string, args: string[], opts: ProcOptions = {}): Pr
       killTree();
     };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    const timer = opts.timeoutMs ? setTimeout(() => { reason = 'timeout'; killTree(); }, opts.timeoutMs) : null;
+    const timer = opts.timeoutMs
+      ? setTimeout(() => {
+          reason = 'timeout';
+          killTree();
+        }, opts.timeoutMs)
+      : null;
     const lines = (chunk: string, which: 'out' | 'err') => {
       if (!opts.onLine || (which === 'err' && !opts.mergeStderr)) return;
       const text = (which === 'out' ? pending : pendingErr) + chunk;

@@ -74,7 +74,9 @@ const F = '%00';
 
 /** Every branch, remote branch and tag of the repository (symbolic refs such as origin/HEAD skipped). */
 export async function listAllRefs(repo: string, signal?: AbortSignal): Promise<RefInfo[]> {
-  const fmt = ['%(refname)', '%(objecttype)', '%(objectname)', '%(*objecttype)', '%(*objectname)', '%(creatordate:unix)', '%(symref)'].join(F);
+  const fmt = ['%(refname)', '%(objecttype)', '%(objectname)', '%(*objecttype)', '%(*objectname)', '%(creatordate:unix)', '%(symref)'].join(
+    F,
+  );
   const out = await gitText(repo, ['for-each-ref', `--format=${fmt}`, 'refs/heads', 'refs/remotes', 'refs/tags'], { signal });
   const refs: RefInfo[] = [];
   const unpeeled: RefInfo[] = [];
@@ -91,7 +93,11 @@ export async function listAllRefs(repo: string, signal?: AbortSignal): Promise<R
     refs.push(r);
   }
   if (unpeeled.length) {
-    const answers = await batchCheck(repo, unpeeled.map((r) => `${r.object}^{commit}`), signal);
+    const answers = await batchCheck(
+      repo,
+      unpeeled.map((r) => `${r.object}^{commit}`),
+      signal,
+    );
     answers.forEach((a, i) => (unpeeled[i].commit = a.type === 'commit' ? a.sha : null));
   }
   return refs;

@@ -11,7 +11,9 @@ export class GitError extends Error {
     readonly code: number | null,
     readonly stderr: string,
   ) {
-    super(`git ${args.slice(0, 3).join(' ')}… failed (${code ?? 'killed'}): ${stderr.trim().split('\n').slice(-3).join(' / ') || 'no message'}`);
+    super(
+      `git ${args.slice(0, 3).join(' ')}… failed (${code ?? 'killed'}): ${stderr.trim().split('\n').slice(-3).join(' / ') || 'no message'}`,
+    );
     this.name = 'GitError';
   }
 }
@@ -52,7 +54,11 @@ export function gitProcessCount(): number {
 }
 
 /** A git process with piped stdio, the port's environment and the watchers told. */
-export function gitSpawn(cwd: string, args: string[], opts: { signal?: AbortSignal; env?: Record<string, string> } = {}): ChildProcessWithoutNullStreams {
+export function gitSpawn(
+  cwd: string,
+  args: string[],
+  opts: { signal?: AbortSignal; env?: Record<string, string> } = {},
+): ChildProcessWithoutNullStreams {
   started++;
   for (const w of watchers) w({ cwd, args: [...args] });
   const child = spawn('git', args, { cwd, stdio: ['pipe', 'pipe', 'pipe'], signal: opts.signal, env: gitEnv(opts.env) });
@@ -93,7 +99,12 @@ export async function gitText(cwd: string, args: string[], opts: RunOptions = {}
 }
 
 /** `git <first> | git <second>` with `input` on the first's stdin; the second's stdout. */
-export function gitPipe(cwd: string, first: string[], second: string[], opts: { input?: string | Buffer; signal?: AbortSignal } = {}): Promise<Buffer> {
+export function gitPipe(
+  cwd: string,
+  first: string[],
+  second: string[],
+  opts: { input?: string | Buffer; signal?: AbortSignal } = {},
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const a = gitSpawn(cwd, first, opts);
     const b = gitSpawn(cwd, second, opts);

@@ -106,7 +106,15 @@ export class CliGitWriter extends CliGitReader implements GitWriter {
 
   async status(): Promise<TreeStatus> {
     const out = await this.raw(['status', '--porcelain=v1', '-z', '--untracked-files=all']);
-    const s: TreeStatus = { branch: await this.branch(), head: await this.resolve('HEAD'), staged: [], unstaged: [], untracked: [], conflicted: [], clean: true };
+    const s: TreeStatus = {
+      branch: await this.branch(),
+      head: await this.resolve('HEAD'),
+      staged: [],
+      unstaged: [],
+      untracked: [],
+      conflicted: [],
+      clean: true,
+    };
     const items = out.split('\0');
     for (let i = 0; i < items.length; i++) {
       const it = items[i];
@@ -236,7 +244,16 @@ export class CliGitWriter extends CliGitReader implements GitWriter {
     const [full, subject, authorName, authorEmail, authorDateIso, ...rest] = out.split('\x1f');
     const message = rest.join('\x1f').replace(/\n+$/, '');
     const body = message.split('\n').slice(1).join('\n').trim();
-    return { sha: full.trim(), subject, body, author: `${authorName} <${authorEmail}>`, date: authorDateIso, authorName, authorEmail, authorDateIso };
+    return {
+      sha: full.trim(),
+      subject,
+      body,
+      author: `${authorName} <${authorEmail}>`,
+      date: authorDateIso,
+      authorName,
+      authorEmail,
+      authorDateIso,
+    };
   }
 
   async changedPaths(sha: string): Promise<string[]> {

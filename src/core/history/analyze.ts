@@ -72,7 +72,8 @@ export function classifyCommit(c: CommitRecord, azureContext: boolean): HistoryC
   // A commit with a provenance line was picked from a real tree (e.g. a mirror whose ids are not
   // the catalogue's): it is the upstream entry, not the posting.
   const picked = prov.some((p) => p.kind === 'cherry-picked' || p.kind === 'backported' || p.kind === 'stable-upstream');
-  if (sameSubjectPosting && !picked && (/UBUNTU:\s*SAUCE/i.test(c.subject) || /1795493/.test(c.body) || azureContext)) e = sameSubjectPosting;
+  if (sameSubjectPosting && !picked && (/UBUNTU:\s*SAUCE/i.test(c.subject) || /1795493/.test(c.body) || azureContext))
+    e = sameSubjectPosting;
   if (revert) {
     const m = /This reverts commit ([0-9a-f]{7,40})/.exec(c.body);
     return { ...base, variant: e.id, matchedBy: 'revert', reverts: true, upstream: m?.[1] };

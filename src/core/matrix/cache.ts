@@ -10,7 +10,14 @@ import type { Matrix } from './types';
 
 /** File name for one (repository, selection): a hash, so no part of either reaches a path. */
 export function cacheFileName(repo: string, refs: string[]): string {
-  return 'matrix-' + createHash('sha256').update(JSON.stringify([path.resolve(repo), refs])).digest('hex').slice(0, 32) + '.json';
+  return (
+    'matrix-' +
+    createHash('sha256')
+      .update(JSON.stringify([path.resolve(repo), refs]))
+      .digest('hex')
+      .slice(0, 32) +
+    '.json'
+  );
 }
 
 /** Every ref and the object it names: any branch or tag moving, appearing or going changes it. */

@@ -3,7 +3,25 @@
 
 import type { EvidencePointer, FeatureCell, Matrix, MatrixRow, RaceCell } from './types';
 
-export const COLUMNS = ['ref', 'kind', 'date', 'status', 'race1', 'race1 variant', 'race2', 'race2 variant', 'race3', 'race4', 'zone follow-up', 'rework 2020', 'reverse 2024', 'blob', 'path', 'evidence', 'note'] as const;
+export const COLUMNS = [
+  'ref',
+  'kind',
+  'date',
+  'status',
+  'race1',
+  'race1 variant',
+  'race2',
+  'race2 variant',
+  'race3',
+  'race4',
+  'zone follow-up',
+  'rework 2020',
+  'reverse 2024',
+  'blob',
+  'path',
+  'evidence',
+  'note',
+] as const;
 
 export function isoDate(d: number | null): string {
   return d === null ? '' : new Date(d * 1000).toISOString().slice(0, 10);
@@ -18,12 +36,32 @@ const race = (c: RaceCell): string => c.verdict + (c.disagreement ? ' (history d
 
 /** The first supporting pointer of each race cell, which is what a reviewer opens first. */
 function keyEvidence(r: MatrixRow): string {
-  const ps = [r.race1, r.race2, r.race3, r.race4].map((c) => c.evidence.find((e) => e.supports) ?? c.evidence[0]).filter((p): p is EvidencePointer => !!p);
+  const ps = [r.race1, r.race2, r.race3, r.race4]
+    .map((c) => c.evidence.find((e) => e.supports) ?? c.evidence[0])
+    .filter((p): p is EvidencePointer => !!p);
   return [...new Set(ps.map(pointerText))].join(' ');
 }
 
 export function rowCells(r: MatrixRow): string[] {
-  return [r.short, r.kind, isoDate(r.date), r.status, race(r.race1), r.race1.variant ?? '', race(r.race2), r.race2.variant ?? '', race(r.race3), race(r.race4), feature(r.zone), feature(r.rework), feature(r.reverse), r.blob ? r.blob.slice(0, 12) : '', r.path ?? '', keyEvidence(r), r.note ?? ''];
+  return [
+    r.short,
+    r.kind,
+    isoDate(r.date),
+    r.status,
+    race(r.race1),
+    r.race1.variant ?? '',
+    race(r.race2),
+    r.race2.variant ?? '',
+    race(r.race3),
+    race(r.race4),
+    feature(r.zone),
+    feature(r.rework),
+    feature(r.reverse),
+    r.blob ? r.blob.slice(0, 12) : '',
+    r.path ?? '',
+    keyEvidence(r),
+    r.note ?? '',
+  ];
 }
 
 function csvField(s: string): string {
@@ -43,7 +81,10 @@ function mdCell(s: string): string {
 export function toMarkdown(m: Matrix): string {
   const out: string[] = [];
   out.push(`# nf_conntrack race fixes per ref`, '');
-  out.push(`Repository \`${m.repo}\`, file \`${m.path}\`, ${m.stats.refs} refs (${m.stats.distinctBlobs} distinct blobs), ${m.generatedAt}.`, '');
+  out.push(
+    `Repository \`${m.repo}\`, file \`${m.path}\`, ${m.stats.refs} refs (${m.stats.distinctBlobs} distinct blobs), ${m.generatedAt}.`,
+    '',
+  );
   const cols = COLUMNS.filter((c) => c !== 'path' && c !== 'blob');
   out.push(`| ${cols.join(' | ')} |`, `|${cols.map(() => '---').join('|')}|`);
   for (const r of m.rows) {
@@ -55,8 +96,15 @@ export function toMarkdown(m: Matrix): string {
     for (const e of m.entered) out.push(`| ${e.fix} | ${mdCell(e.line)} | ${mdCell(e.ref)} | ${isoDate(e.date)} | ${e.variant ?? ''} |`);
   }
   if (m.lost.length) {
-    out.push('', '## Where a fix was lost again', '', '| fix | line | lost at | last carried by | cause | explanation |', '|---|---|---|---|---|---|');
-    for (const l of m.lost) out.push(`| ${l.fix} | ${mdCell(l.line)} | ${mdCell(l.ref)} | ${mdCell(l.lastCarrying)} | ${l.cause} | ${mdCell(l.explain)} |`);
+    out.push(
+      '',
+      '## Where a fix was lost again',
+      '',
+      '| fix | line | lost at | last carried by | cause | explanation |',
+      '|---|---|---|---|---|---|',
+    );
+    for (const l of m.lost)
+      out.push(`| ${l.fix} | ${mdCell(l.line)} | ${mdCell(l.ref)} | ${mdCell(l.lastCarrying)} | ${l.cause} | ${mdCell(l.explain)} |`);
   }
   if (m.restored.length) {
     out.push('', '## Where a lost fix came back', '', '| fix | line | restored at | lost at | variant |', '|---|---|---|---|---|');

@@ -30,7 +30,10 @@ export function classifyAll(records: CommitRecord[]): ClassifiedCommit[] {
 
 /** The history report one ref would get from analyzeHistory, built from the graph's ancestor set. */
 export function historyForCommit(graph: CommitGraph, byId: Map<string, ClassifiedCommit>, commit: string, relPath: string): HistoryReport {
-  const contained = graph.markedAncestors(commit).map((s) => byId.get(s)!).filter(Boolean);
+  const contained = graph
+    .markedAncestors(commit)
+    .map((s) => byId.get(s)!)
+    .filter(Boolean);
   const azureContext = contained.some((c) => c.azureMarker);
   const found = contained.map((c) => (azureContext ? c.azure : c.plain)).filter((e): e is HistoryCommitEvidence => !!e);
   // Oldest first (walk order): an apply followed by a revert of the same entry cancels out.

@@ -47,9 +47,15 @@ export interface KeepOptions {
 }
 
 /** What makes two sweeps comparable: repository, selection, file, overrides, stages. */
-export function keptKey(repo: string, p: { refs: string[]; path: string; overrides?: Partial<Record<VariantId, string>>; history: boolean; lines: boolean }): string {
+export function keptKey(
+  repo: string,
+  p: { refs: string[]; path: string; overrides?: Partial<Record<VariantId, string>>; history: boolean; lines: boolean },
+): string {
   const o = Object.entries(p.overrides ?? {}).sort(([a], [b]) => a.localeCompare(b));
-  return createHash('sha256').update(JSON.stringify([KEPT_VERSION, path.resolve(repo), p.refs, p.path, o, p.history, p.lines])).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(JSON.stringify([KEPT_VERSION, path.resolve(repo), p.refs, p.path, o, p.history, p.lines]))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 export function fingerprintOf(refs: { name: string; object: string }[]): string {
@@ -63,7 +69,8 @@ const fileOf = (dir: string, key: string): string => path.join(dir, `sweep-${key
 export function loadKept(dir: string, key: string): KeptSweep | null {
   try {
     const k = JSON.parse(fs.readFileSync(fileOf(dir, key), 'utf8')) as KeptSweep;
-    if (k?.version !== KEPT_VERSION || k.key !== key || !k.matrix || !Array.isArray(k.matrix.rows) || !Array.isArray(k.located)) return null;
+    if (k?.version !== KEPT_VERSION || k.key !== key || !k.matrix || !Array.isArray(k.matrix.rows) || !Array.isArray(k.located))
+      return null;
     return k;
   } catch {
     return null;

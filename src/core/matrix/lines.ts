@@ -92,7 +92,11 @@ export interface LossContext {
   mergeChanged: (merge: string, path: string) => Promise<boolean>;
 }
 
-export async function scanLines(lines: MatrixLine[], rows: MatrixRow[], ctx: LossContext): Promise<{ entered: FixEntered[]; lost: FixLost[]; restored: FixRestored[] }> {
+export async function scanLines(
+  lines: MatrixLine[],
+  rows: MatrixRow[],
+  ctx: LossContext,
+): Promise<{ entered: FixEntered[]; lost: FixLost[]; restored: FixRestored[] }> {
   const byShort = new Map(rows.map((r) => [r.short, r]));
   const entered: FixEntered[] = [];
   const lost: FixLost[] = [];
@@ -125,7 +129,8 @@ export async function scanLines(lines: MatrixLine[], rows: MatrixRow[], ctx: Los
 async function explainLoss(fix: FixKey, line: MatrixLine, from: MatrixRow, to: MatrixRow, ctx: LossContext): Promise<FixLost> {
   const base = { fix, line: line.name, ref: to.short, lastCarrying: from.short };
   const { graph } = ctx;
-  if (line.kind === 'series' || !from.commit || !to.commit) return { ...base, cause: 'unknown', explain: `${to.short} is dated after ${from.short} but not known to descend from it` };
+  if (line.kind === 'series' || !from.commit || !to.commit)
+    return { ...base, cause: 'unknown', explain: `${to.short} is dated after ${from.short} but not known to descend from it` };
   const before = new Set(graph.markedAncestors(from.commit));
   const newer = graph.markedAncestors(to.commit).filter((c) => !before.has(c));
   const revert = newer
@@ -136,7 +141,17 @@ async function explainLoss(fix: FixKey, line: MatrixLine, from: MatrixRow, to: M
   // Otherwise look for a merge on the line between the two that changed the file.
   const merges = await ctx.firstParentMerges(from.commit, to.commit);
   for (const m of merges) {
-    if (await ctx.mergeChanged(m, to.path ?? from.path ?? '')) return { ...base, cause: 'merge', commit: m, explain: `merge ${m.slice(0, 12)} changed the file and the fix is gone (no revert in history: a bad merge resolution?)` };
+    if (await ctx.mergeChanged(m, to.path ?? from.path ?? ''))
+      return {
+        ...base,
+        cause: 'merge',
+        commit: m,
+        explain: `merge ${m.slice(0, 12)} changed the file and the fix is gone (no revert in history: a bad merge resolution?)`,
+      };
   }
-  return { ...base, cause: 'edit', explain: `no revert and no merge changing the file between ${from.short} and ${to.short}: edited away (rebase or unrecognised commit)` };
+  return {
+    ...base,
+    cause: 'edit',
+    explain: `no revert and no merge changing the file between ${from.short} and ${to.short}: edited away (rebase or unrecognised commit)`,
+  };
 }

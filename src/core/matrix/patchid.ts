@@ -46,12 +46,23 @@ export async function patchIds(repo: string, commits: string[], paths: string[],
  * upstream fix present here. Same rules as analyzeHistory: the upstream commit itself is not
  * its own match, a commit matches at most one entry (the first in catalogue order).
  */
-export async function patchIdMatches(repo: string, records: CommitRecord[], classified: ClassifiedCommit[], paths: string[], overrides?: Partial<Record<VariantId, string>>, signal?: AbortSignal): Promise<ClassifiedCommit[]> {
+export async function patchIdMatches(
+  repo: string,
+  records: CommitRecord[],
+  classified: ClassifiedCommit[],
+  paths: string[],
+  overrides?: Partial<Record<VariantId, string>>,
+  signal?: AbortSignal,
+): Promise<ClassifiedCommit[]> {
   const wanted = upstreamIds(overrides);
   const done = new Set(classified.filter((c) => c.plain || c.azure).map((c) => c.sha));
   const candidates = records.filter((r) => !done.has(r.sha) && !classifyCommit(r, false));
   if (!candidates.length || !records.length) return [];
-  const answers = await batchCheck(repo, wanted.map((w) => `${w.up}^{commit}`), signal);
+  const answers = await batchCheck(
+    repo,
+    wanted.map((w) => `${w.up}^{commit}`),
+    signal,
+  );
   const present = wanted.map((w, i) => ({ ...w, full: answers[i].type === 'commit' ? answers[i].sha! : null })).filter((w) => w.full);
   if (!present.length) return [];
   const ids = await patchIds(repo, [...new Set([...present.map((p) => p.full!), ...candidates.map((c) => c.sha)])], paths, signal);

@@ -25,9 +25,19 @@ interface Paths {
 function pointers(evidence: Evidence[], ref: RefInfo, p: Paths): EvidencePointer[] {
   const sorted = [...evidence].sort((a, b) => Number(b.supports) - Number(a.supports));
   return sorted.slice(0, MAX_POINTERS).map((e) => {
-    if (e.layer === 'history' && e.commit) return { ref: e.commit.slice(0, 12), commit: e.commit, path: p.core, layer: 'history', site: e.site, supports: e.supports };
+    if (e.layer === 'history' && e.commit)
+      return { ref: e.commit.slice(0, 12), commit: e.commit, path: p.core, layer: 'history', site: e.site, supports: e.supports };
     const path = isNatEvidence(e) && p.nat ? p.nat : p.core;
-    return { ref: ref.short, commit: ref.commit ?? '', path, line: e.startLine, endLine: e.endLine, layer: e.layer, site: e.site, supports: e.supports };
+    return {
+      ref: ref.short,
+      commit: ref.commit ?? '',
+      path,
+      line: e.startLine,
+      endLine: e.endLine,
+      layer: e.layer,
+      site: e.site,
+      supports: e.supports,
+    };
   });
 }
 
@@ -47,12 +57,32 @@ const unknownFeature = (why: string): FeatureCell => ({ present: 'unknown', expl
 
 /** `natPath`: where nf_nat_core.c was read at this ref, for evidence the NAT scan found. */
 export function buildRow(ref: RefInfo, loc: Located, result: DetectionResult | null, history: HistoryMark[], natPath?: string): MatrixRow {
-  const base = { ref: ref.name, short: ref.short, kind: ref.kind, date: ref.date, commit: ref.commit, blob: loc.blob, path: loc.path, history };
+  const base = {
+    ref: ref.name,
+    short: ref.short,
+    kind: ref.kind,
+    date: ref.date,
+    commit: ref.commit,
+    blob: loc.blob,
+    path: loc.path,
+    history,
+  };
   const status: RowStatus = result && !result.kernelFile ? 'not-kernel' : loc.status;
   const note = [loc.note, result && !result.kernelFile ? result.reason : undefined].filter(Boolean).join('; ') || undefined;
   if (!result || !result.kernelFile || !loc.path) {
     const why = note ?? 'no file at this ref';
-    return { ...base, status, note, race1: unknownRace(why), race2: unknownRace(why), race3: unknownRace(why), race4: unknownRace(why), zone: unknownFeature(why), rework: unknownFeature(why), reverse: unknownFeature(why) };
+    return {
+      ...base,
+      status,
+      note,
+      race1: unknownRace(why),
+      race2: unknownRace(why),
+      race3: unknownRace(why),
+      race4: unknownRace(why),
+      zone: unknownFeature(why),
+      rework: unknownFeature(why),
+      reverse: unknownFeature(why),
+    };
   }
   const p: Paths = { core: loc.path, nat: natPath };
   return {

@@ -12,7 +12,15 @@ import * as path from 'node:path';
 import { CORE_REL_PATH } from '../detect/input';
 import { detectBuffer, joinHistory } from '../detect';
 import { batchCheck, CatFileBatch, CatFileObject } from '../git/catfile';
-import { combineNodes, CommitGraph, commitGraphState, firstParentMerges, firstParentTags, PathGraphNode, walkPathGraph } from '../git/graph';
+import {
+  combineNodes,
+  CommitGraph,
+  commitGraphState,
+  firstParentMerges,
+  firstParentTags,
+  PathGraphNode,
+  walkPathGraph,
+} from '../git/graph';
 import { listAllRefs, refMatcher, RefInfo } from '../git/refs';
 import { gitText } from '../git/run';
 import type { DetectionResult } from '../types';
@@ -37,7 +45,8 @@ export class SweepCancelled extends Error {
 }
 
 function checkPath(p: string): void {
-  if (!p || /[\n\r]/.test(p) || p.startsWith('-') || p.startsWith('/')) throw new Error(`not a path inside the repository: ${JSON.stringify(p)}`);
+  if (!p || /[\n\r]/.test(p) || p.startsWith('-') || p.startsWith('/'))
+    throw new Error(`not a path inside the repository: ${JSON.stringify(p)}`);
 }
 
 const natural = (a: string, b: string): number => a.localeCompare(b, 'en', { numeric: true });
@@ -57,7 +66,12 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
   const report = (p: SweepProgress): void => {
     if (!opts.onProgress) return;
     const secs = (performance.now() - t0) / 1000;
-    opts.onProgress({ ...p, refs: refsTotal, elapsedMs: secs * 1000, refsPerSecond: p.refsDone !== undefined && secs > 0 ? p.refsDone / secs : undefined });
+    opts.onProgress({
+      ...p,
+      refs: refsTotal,
+      elapsedMs: secs * 1000,
+      refsPerSecond: p.refsDone !== undefined && secs > 0 ? p.refsDone / secs : undefined,
+    });
   };
   const cancelled = (): void => {
     if (signal?.aborted) throw new SweepCancelled();
@@ -77,7 +91,9 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
   refsTotal = selected.length;
   if (!selected.length) warnings.push(`no ref matches ${JSON.stringify(opts.refs ?? [])}`);
   const commits = [...new Set(selected.map((r) => r.commit).filter((c): c is string => !!c))];
-  const key = opts.keep ? keptKey(repo, { refs: opts.refs ?? [], path: primary, overrides: opts.overrides, history, lines: wantLines }) : '';
+  const key = opts.keep
+    ? keptKey(repo, { refs: opts.refs ?? [], path: primary, overrides: opts.overrides, history, lines: wantLines })
+    : '';
   const fingerprint = fingerprintOf(all);
   const kept = opts.keep ? loadKept(opts.keep.dir, key) : null;
   tick('refs');
@@ -101,13 +117,17 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
     let w = walks.get(k);
     if (!w) {
       // An incremental walk that fails (a kept tip is gone) just means the whole walk again.
-      w = mode === 'full' ? walkPathGraph(repo, tips, [p], { signal }) : walkPathGraph(repo, newTips, [p], { exclude: h!.tips, signal }).catch(() => null);
+      w =
+        mode === 'full'
+          ? walkPathGraph(repo, tips, [p], { signal })
+          : walkPathGraph(repo, newTips, [p], { exclude: h!.tips, signal }).catch(() => null);
       w.catch(() => undefined); // awaited below unless the sweep stops first
       walks.set(k, w);
     }
     return w;
   };
-  if (history && commits.length && !(h && !newTips.length)) for (const p of [primary, natPathFor(primary)]) void walk(h ? 'inc' : 'full', p);
+  if (history && commits.length && !(h && !newTips.length))
+    for (const p of [primary, natPathFor(primary)]) void walk(h ? 'inc' : 'full', p);
 
   // 2. blob ids at the primary path (then other paths the file has had) for commits not kept
   const located = new Map<string, Located>();
@@ -123,7 +143,9 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
     // One batch-check answers both files at every commit: the conntrack file, then the NAT file.
     const first = await batchCheck(repo, [...fresh.map((c) => `${c}:${primary}`), ...fresh.map((c) => `${c}:${natPrimary}`)], signal);
     const missing: string[] = [];
-    fresh.forEach((c, i) => (first[i].type === 'blob' ? located.set(c, { blob: first[i].sha, path: primary, status: 'ok' }) : missing.push(c)));
+    fresh.forEach((c, i) =>
+      first[i].type === 'blob' ? located.set(c, { blob: first[i].sha, path: primary, status: 'ok' }) : missing.push(c),
+    );
     if (missing.length) for (const [c, loc] of await findMoved(repo, missing, primary, signal)) located.set(c, loc);
     for (const [c, n] of await locateNat(repo, fresh, located, first.slice(fresh.length), natPrimary, signal)) natAt.set(c, n);
   }
@@ -179,7 +201,14 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
           results.set(ids[i], await detectBuffer(obj.content, file));
           parsedNow++;
         }
-        if (i % 16 === 0 || i === ids.length - 1) report({ phase: 'detect', done: i + 1, total: ids.length, refsDone: Math.round((selected.length * (i + 1)) / ids.length / 2), message: `detecting blob ${i + 1} of ${ids.length}` });
+        if (i % 16 === 0 || i === ids.length - 1)
+          report({
+            phase: 'detect',
+            done: i + 1,
+            total: ids.length,
+            refsDone: Math.round((selected.length * (i + 1)) / ids.length / 2),
+            message: `detecting blob ${i + 1} of ${ids.length}`,
+          });
       }
     } finally {
       cat.close();
@@ -210,7 +239,10 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
     // detectPath reads the history of both files; so does the sweep where the NAT file exists.
     const logPaths = [...pathsSeen, ...new Set(commits.map((c) => natAt.get(c)?.path).filter((p): p is string => !!p))];
     const state = await commitGraphState(repo, signal).catch(() => ({ present: false, bloom: false }));
-    if (!state.bloom) hints.push(`git has no commit-graph${state.present ? ' with changed-path Bloom filters' : ''} here: history walks read every commit. \`git commit-graph write --reachable --changed-paths\` makes them several times faster.`);
+    if (!state.bloom)
+      hints.push(
+        `git has no commit-graph${state.present ? ' with changed-path Bloom filters' : ''} here: history walks read every commit. \`git commit-graph write --reachable --changed-paths\` makes them several times faster.`,
+      );
     const upstream = await presentUpstream(repo, opts.overrides, signal);
     let nodes: [string, string[]][] | null = null;
     if (h && sameList(h.paths, logPaths) && sameList(h.upstream, upstream)) {
@@ -248,9 +280,11 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
   const joined = new Map<string, { result: DetectionResult; marks: HistoryMark[] }>();
   const rows: MatrixRow[] = [];
   for (const ref of selected) {
-    const loc: Located = ref.commit ? located.get(ref.commit) ?? { blob: null, path: null, status: 'absent' } : { blob: null, path: null, status: 'no-commit', note: 'the ref does not point at a commit' };
+    const loc: Located = ref.commit
+      ? (located.get(ref.commit) ?? { blob: null, path: null, status: 'absent' })
+      : { blob: null, path: null, status: 'no-commit', note: 'the ref does not point at a commit' };
     const base = ref.commit && loc.blob ? sourceFor(ref.commit) : null;
-    const natBlob = ref.commit ? natAt.get(ref.commit)?.blob ?? '' : '';
+    const natBlob = ref.commit ? (natAt.get(ref.commit)?.blob ?? '') : '';
     let result = base;
     let marks: HistoryMark[] = [];
     if (base && history && ref.commit && base.kernelFile) {
@@ -264,7 +298,12 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
           r.history = hr;
           joinHistory(r, hr);
         }
-        j = { result: r, marks: [...hr.commits].reverse().map((c) => ({ commit: c.sha, subject: c.subject, variant: c.variant, reverts: c.reverts, matchedBy: c.matchedBy })) };
+        j = {
+          result: r,
+          marks: [...hr.commits]
+            .reverse()
+            .map((c) => ({ commit: c.sha, subject: c.subject, variant: c.variant, reverts: c.reverts, matchedBy: c.matchedBy })),
+        };
         joined.set(k, j);
       }
       result = j.result;
@@ -284,7 +323,9 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
   if (wantLines) {
     let chains: Map<string, string[]> | null = null;
     if (history) {
-      const wanted = new Set(rows.filter((r) => r.kind === 'tag' && r.commit && (r.status === 'ok' || r.status === 'moved')).map((r) => r.commit!));
+      const wanted = new Set(
+        rows.filter((r) => r.kind === 'tag' && r.commit && (r.status === 'ok' || r.status === 'moved')).map((r) => r.commit!),
+      );
       const bs = [...lineBranches].sort((x, y) => natural(x.short, y.short)).map((b) => ({ name: b.short, commit: b.commit! }));
       chains = await firstParentTags(repo, bs, wanted, signal);
     }
@@ -313,7 +354,19 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
     rows,
     lines,
     ...scan,
-    stats: { refs: rows.length, distinctCommits: commits.length, distinctBlobs: blobs.size, parsedBlobs: results.size, natBlobs: natScans.size, historyCommits: classified.length, graphCommits: graph.order.length, reusedRefs: 0, detectedNow: parsedNow, historyWalk: walked, ms },
+    stats: {
+      refs: rows.length,
+      distinctCommits: commits.length,
+      distinctBlobs: blobs.size,
+      parsedBlobs: results.size,
+      natBlobs: natScans.size,
+      historyCommits: classified.length,
+      graphCommits: graph.order.length,
+      reusedRefs: 0,
+      detectedNow: parsedNow,
+      historyWalk: walked,
+      ms,
+    },
     warnings,
     hints,
   };
@@ -324,7 +377,9 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
         key,
         fingerprint,
         matrix,
-        located: commits.filter((c) => located.has(c)).map((c) => [c, { loc: located.get(c)!, ...(natAt.has(c) ? { nat: natAt.get(c)! } : {}) }]),
+        located: commits
+          .filter((c) => located.has(c))
+          .map((c) => [c, { loc: located.get(c)!, ...(natAt.has(c) ? { nat: natAt.get(c)! } : {}) }]),
         results: [...results],
         natScans: [...natScans],
         history: keptHistory,
@@ -341,7 +396,11 @@ const sameList = (a: string[], b: string[]): boolean => a.length === b.length &&
 /** Upstream fix commits (catalogue ids or overrides) that exist here: patch-id matches depend on them. */
 async function presentUpstream(repo: string, overrides: SweepOptions['overrides'], signal?: AbortSignal): Promise<string[]> {
   const wanted = upstreamIds(overrides);
-  const answers = await batchCheck(repo, wanted.map((w) => `${w.up}^{commit}`), signal);
+  const answers = await batchCheck(
+    repo,
+    wanted.map((w) => `${w.up}^{commit}`),
+    signal,
+  );
   return wanted.map((w, i) => (answers[i].type === 'commit' ? `${w.variant}=${answers[i].sha}` : '')).filter(Boolean);
 }
 
@@ -350,7 +409,13 @@ async function presentUpstream(repo: string, overrides: SweepOptions['overrides'
  * patch-ids). Merges are never classified (as `log --no-merges`); a node that is there only
  * because a ref points at it is kept only if it changes one of the files against its parent.
  */
-async function classifyNodes(repo: string, nodes: PathGraphNode[], paths: string[], overrides: SweepOptions['overrides'], signal?: AbortSignal): Promise<ClassifiedCommit[]> {
+async function classifyNodes(
+  repo: string,
+  nodes: PathGraphNode[],
+  paths: string[],
+  overrides: SweepOptions['overrides'],
+  signal?: AbortSignal,
+): Promise<ClassifiedCommit[]> {
   const single = nodes.filter((n) => n.parents.length <= 1);
   const decorated = single.filter((n) => n.decorated);
   const touching = new Set(single.filter((n) => !n.decorated).map((n) => n.sha));
@@ -384,7 +449,14 @@ function pickLineBranches(all: RefInfo[], selected: RefInfo[]): RefInfo[] {
  * first batch-check; commits whose conntrack file sits elsewhere (moved, nested) ask once more,
  * all together, beside the path it was found at.
  */
-async function locateNat(repo: string, commits: string[], located: Map<string, Located>, atPrimary: { sha: string | null; type: string | null }[], natPrimary: string, signal?: AbortSignal): Promise<Map<string, { blob: string; path: string }>> {
+async function locateNat(
+  repo: string,
+  commits: string[],
+  located: Map<string, Located>,
+  atPrimary: { sha: string | null; type: string | null }[],
+  natPrimary: string,
+  signal?: AbortSignal,
+): Promise<Map<string, { blob: string; path: string }>> {
   const out = new Map<string, { blob: string; path: string }>();
   const elsewhere: { commit: string; path: string }[] = [];
   commits.forEach((c, i) => {
@@ -394,7 +466,11 @@ async function locateNat(repo: string, commits: string[], located: Map<string, L
     if (want !== natPrimary) elsewhere.push({ commit: c, path: want });
     else if (atPrimary[i].type === 'blob') out.set(c, { blob: atPrimary[i].sha!, path: natPrimary });
   });
-  const more = await batchCheck(repo, elsewhere.map((e) => `${e.commit}:${e.path}`), signal);
+  const more = await batchCheck(
+    repo,
+    elsewhere.map((e) => `${e.commit}:${e.path}`),
+    signal,
+  );
   more.forEach((a, i) => a.type === 'blob' && out.set(elsewhere[i].commit, { blob: a.sha!, path: elsewhere[i].path }));
   return out;
 }
@@ -409,7 +485,11 @@ async function locateNat(repo: string, commits: string[], located: Map<string, L
 async function findMoved(repo: string, missing: string[], primary: string, signal?: AbortSignal): Promise<Map<string, Located>> {
   const base = primary.split('/').pop()!;
   const out = new Map<string, Located>();
-  const old = await batchCheck(repo, missing.map((c) => `${c}:${PREDECESSOR}`), signal);
+  const old = await batchCheck(
+    repo,
+    missing.map((c) => `${c}:${PREDECESSOR}`),
+    signal,
+  );
   const predecessor = new Set(missing.filter((_, i) => old[i].type === 'blob'));
   const freq = new Map<string, number>();
   const tried = new Set<string>();
@@ -417,9 +497,17 @@ async function findMoved(repo: string, missing: string[], primary: string, signa
   const tryPaths = async (cands: string[]): Promise<void> => {
     for (const cand of cands) {
       if (!left.length) return;
-      const answers = await batchCheck(repo, left.map((c) => `${c}:${cand}`), signal);
+      const answers = await batchCheck(
+        repo,
+        left.map((c) => `${c}:${cand}`),
+        signal,
+      );
       const still: string[] = [];
-      answers.forEach((a, i) => (a.type === 'blob' ? out.set(left[i], { blob: a.sha, path: cand, status: 'moved', note: `not at ${primary}; found at ${cand}` }) : still.push(left[i])));
+      answers.forEach((a, i) =>
+        a.type === 'blob'
+          ? out.set(left[i], { blob: a.sha, path: cand, status: 'moved', note: `not at ${primary}; found at ${cand}` })
+          : still.push(left[i]),
+      );
       left = still;
     }
   };
@@ -429,7 +517,9 @@ async function findMoved(repo: string, missing: string[], primary: string, signa
     const listing = await gitText(repo, ['ls-tree', '-r', '--name-only', '-z', c], { signal });
     for (const p of listing.split('\0')) if (p && p !== primary && path.posix.basename(p) === base) here.push(p);
     for (const p of here) freq.set(p, (freq.get(p) ?? 0) + 1);
-    const cands = [...freq.keys()].filter((p) => !tried.has(p) || here.includes(p)).sort((x, y) => freq.get(y)! - freq.get(x)! || x.localeCompare(y));
+    const cands = [...freq.keys()]
+      .filter((p) => !tried.has(p) || here.includes(p))
+      .sort((x, y) => freq.get(y)! - freq.get(x)! || x.localeCompare(y));
     for (const p of cands) tried.add(p);
     await tryPaths(cands);
     // Nothing of that name here (or only a non-file entry): absent, and on to the next tree.

@@ -23,7 +23,10 @@ export interface SimulateArgs {
   mc?: McResult & { threads?: number };
 }
 
-export interface SimulateOutput { text: string; json: object }
+export interface SimulateOutput {
+  text: string;
+  json: object;
+}
 
 const pct = (x: number) => `${(x * 100).toFixed(3)} %`;
 
@@ -37,9 +40,17 @@ export function runSimulateCommand(args: SimulateArgs): SimulateOutput {
   const variant: ModelVariantId = args.variant;
   const info = variantInfo(variant);
   const head = [
-    `scenario: ${preset.title} (${preset.name})`, ...preset.rules.map((r) => `rule:     ${r}`), `variant:  ${info.label}`,
+    `scenario: ${preset.title} (${preset.name})`,
+    ...preset.rules.map((r) => `rule:     ${r}`),
+    `variant:  ${info.label}`,
     ...(info.hypothesis ? [`note:     ${info.hypothesis}`] : []),
-    ...(args.overrides && Object.keys(args.overrides).length ? [`set:      ${Object.entries(args.overrides).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' ')}`] : []),
+    ...(args.overrides && Object.keys(args.overrides).length
+      ? [
+          `set:      ${Object.entries(args.overrides)
+            .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`)
+            .join(' ')}`,
+        ]
+      : []),
   ];
   const seed = args.seed ?? 1;
   if (args.exhaustive) {
@@ -49,8 +60,16 @@ export function runSimulateCommand(args: SimulateArgs): SimulateOutput {
       `engine:   exhaustive, ${r.packets} packets, ${r.states} distinct states, ${r.ms.toFixed(1)} ms`,
       `schedules: ${r.schedules}, dropping: ${r.dropSchedules} (random-scheduler probability ${pct(r.dropProbability)})`,
       `clash:    P(clash) ${pct(r.clashProbability)}, P(drop | clash) ${pct(r.dropGivenClash)}${r.twoBackendsProbability ? `, answered by two backends ${pct(r.twoBackendsProbability)}` : ''}`,
-      `causes:   ${Object.entries(r.causes).map(([k, v]) => `${k}=${v}`).join(' ') || 'none'}`,
-      `counters (summed over schedules): ${COUNTER_NAMES.filter((n) => r.counters[n]).map((n) => `${n}=${r.counters[n]}`).join(' ') || 'all 0'}`,
+      `causes:   ${
+        Object.entries(r.causes)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ') || 'none'
+      }`,
+      `counters (summed over schedules): ${
+        COUNTER_NAMES.filter((n) => r.counters[n])
+          .map((n) => `${n}=${r.counters[n]}`)
+          .join(' ') || 'all 0'
+      }`,
       'outcomes:',
       ...Object.entries(r.outcomes).map(([k, v]) => `  ${v}\t${k}`),
       ...r.traces.flatMap((t, i) => [
@@ -58,13 +77,20 @@ export function runSimulateCommand(args: SimulateArgs): SimulateOutput {
         ...t.events.map((e) => `  CPU${e.cpu} P${e.packet} ${e.step.padEnd(9)} ${e.decisive ? '*' : ' '} ${e.fn}: ${e.note}`),
       ]),
     ];
-    return { text: lines.join('\n'), json: { engine: 'exhaustive', rules: preset.rules, set: args.overrides ?? {}, label: info.label, hypothesis: info.hypothesis, ...r } };
+    return {
+      text: lines.join('\n'),
+      json: { engine: 'exhaustive', rules: preset.rules, set: args.overrides ?? {}, label: info.label, hypothesis: info.hypothesis, ...r },
+    };
   }
   const trials = args.trials ?? (preset.kind === 'overflow' ? 1 : 100000);
   if (preset.kind === 'overflow') {
     const t = args.table ?? {};
     const r: OverflowResult = runOverflow(variant, {
-      seed, overrides: args.overrides, max: t.max, buckets: t.buckets, prefill: { assured: t.assured ?? 0, nonAssured: t.nonAssured ?? 0 },
+      seed,
+      overrides: args.overrides,
+      max: t.max,
+      buckets: t.buckets,
+      prefill: { assured: t.assured ?? 0, nonAssured: t.nonAssured ?? 0 },
     });
     const rate = args.overrides?.flowRate ?? preset.knobs.flowRate;
     const lines = [
@@ -76,21 +102,41 @@ export function runSimulateCommand(args: SimulateArgs): SimulateOutput {
     ];
     return {
       text: lines.join('\n'),
-      json: { engine: 'overflow', scenario: preset.name, variant, rules: preset.rules, set: { ...args.overrides, table: args.table ?? {} }, label: info.label, seed, ...r, early_drop: r.counters.early_drop },
+      json: {
+        engine: 'overflow',
+        scenario: preset.name,
+        variant,
+        rules: preset.rules,
+        set: { ...args.overrides, table: args.table ?? {} },
+        label: info.label,
+        seed,
+        ...r,
+        early_drop: r.counters.early_drop,
+      },
     };
   }
-  const r: McResult & { threads?: number } = args.mc ?? monteCarloScenario(preset.name, variant, { trials, seed, overrides: args.overrides });
+  const r: McResult & { threads?: number } =
+    args.mc ?? monteCarloScenario(preset.name, variant, { trials, seed, overrides: args.overrides });
   const L = r.latency;
   const lines = [
     ...head,
     `engine:   Monte Carlo, seed ${seed}, ${r.trials} trials (${r.races} races), ${Math.round(r.trialsPerSec)} trials/s${r.threads ? ` on ${r.threads} thread(s)` : ''}`,
     `packets dropped: ${r.dropped}/${r.packets} = ${pct(r.dropRate)} [95 % CI ${pct(r.dropCi[0])}, ${pct(r.dropCi[1])}]`,
-    `causes:   ${Object.entries(r.causes).map(([k, v]) => `${k}=${v}`).join(' ') || 'none'}`,
-    `clashes:  ${r.clashes} (merged ${r.merged}, clash-inserted NAT_CLASH ${r.clashInserted}, dropped ${r.droppedAtConfirm}); P(drop | clash) ${pct(r.dropGivenClash)}`
-      + (r.twoBackends || preset.knobs.endpoints > 1 ? `; raced rounds answered by two backends ${r.twoBackends}/${r.racedRounds} = ${pct(r.twoBackendsShare)}` : ''),
+    `causes:   ${
+      Object.entries(r.causes)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ') || 'none'
+    }`,
+    `clashes:  ${r.clashes} (merged ${r.merged}, clash-inserted NAT_CLASH ${r.clashInserted}, dropped ${r.droppedAtConfirm}); P(drop | clash) ${pct(r.dropGivenClash)}` +
+      (r.twoBackends || preset.knobs.endpoints > 1
+        ? `; raced rounds answered by two backends ${r.twoBackends}/${r.racedRounds} = ${pct(r.twoBackendsShare)}`
+        : ''),
     `${L.unit}s delayed: ${L.delayed}/${L.samples} = ${pct(L.delayedRate)}, failed ${L.failed}; latency mean ${L.meanS.toFixed(3)} s, p50 ${L.p50S} s, p99 ${L.p99S} s`,
     'conntrack -S (model):',
     statsRows(r.perCpu),
   ];
-  return { text: lines.join('\n'), json: { engine: 'montecarlo', rules: preset.rules, set: args.overrides ?? {}, label: info.label, hypothesis: info.hypothesis, ...r } };
+  return {
+    text: lines.join('\n'),
+    json: { engine: 'montecarlo', rules: preset.rules, set: args.overrides ?? {}, label: info.label, hypothesis: info.hypothesis, ...r },
+  };
 }

@@ -19,7 +19,10 @@ interface Summary {
   cnt: Float64Array;
 }
 
-interface Node { st: ModelState; pkts: Packet[] }
+interface Node {
+  st: ModelState;
+  pkts: Packet[];
+}
 
 export interface ScheduleTrace {
   /** e.g. "P0:lookup P1:lookup P0:snat ..." */
@@ -67,7 +70,12 @@ export interface ExhaustiveOptions {
 }
 
 export class ExhaustiveBudgetError extends Error {
-  constructor(public nodes: number, public ms: number) { super(`exhaustive: node budget exhausted after ${nodes} nodes (${ms.toFixed(0)} ms)`); }
+  constructor(
+    public nodes: number,
+    public ms: number,
+  ) {
+    super(`exhaustive: node budget exhausted after ${nodes} nodes (${ms.toFixed(0)} ms)`);
+  }
 }
 
 const isDrop = (o: number) => o === O_DROPPED || o === O_TABLE_FULL;
@@ -82,10 +90,18 @@ function fingerprint(nd: Node): string {
   return s;
 }
 
-function cloneNode(nd: Node): Node { return { st: nd.st.clone(), pkts: nd.pkts.map((p) => p.clone()) }; }
+function cloneNode(nd: Node): Node {
+  return { st: nd.st.clone(), pkts: nd.pkts.map((p) => p.clone()) };
+}
 
 /** Every leaf of the choice tree of one step of packet i: [child, weight]. */
-function expandStep(nd: Node, i: number, addrs: readonly string[], maxArity: number, trace: boolean): { child: Node; w: number; events: TraceEvent[] | null }[] {
+function expandStep(
+  nd: Node,
+  i: number,
+  addrs: readonly string[],
+  maxArity: number,
+  trace: boolean,
+): { child: Node; w: number; events: TraceEvent[] | null }[] {
   const ch = new ScriptChooser();
   const out: { child: Node; w: number; events: TraceEvent[] | null }[] = [];
   let script: number[] = [];
@@ -119,7 +135,10 @@ export function exploreBuilt(b: BuiltScenario, opts: ExhaustiveOptions = {}): Ex
   const run = new Array<number>(b.packets.length);
 
   const solve = (nd: Node, key: string | null): Summary => {
-    if (dedup && key !== null) { const m = memo.get(key); if (m) return m; }
+    if (dedup && key !== null) {
+      const m = memo.get(key);
+      if (m) return m;
+    }
     if (++expanded > budget) throw new ExhaustiveBudgetError(expanded, performance.now() - t0);
     const nr = runnable(b, nd.pkts, run);
     const acc: Summary = { n: 0, sigs: new Map(), cnt: new Float64Array(NC) };
@@ -137,7 +156,10 @@ export function exploreBuilt(b: BuiltScenario, opts: ExhaustiveOptions = {}): Ex
           const pw = w / nr;
           for (const [sig, [cn, cp]] of s.sigs) {
             const cur = acc.sigs.get(sig);
-            if (cur) { cur[0] += cn; cur[1] += cp * pw; } else acc.sigs.set(sig, [cn, cp * pw]);
+            if (cur) {
+              cur[0] += cn;
+              cur[1] += cp * pw;
+            } else acc.sigs.set(sig, [cn, cp * pw]);
           }
           // Increments of this step (summed over CPUs), once per schedule passing through it.
           const cs = child.st.stats;
@@ -160,7 +182,9 @@ export function exploreBuilt(b: BuiltScenario, opts: ExhaustiveOptions = {}): Ex
   const causes: Record<string, number> = {};
   let dropSchedules = 0;
   let dropProbability = 0;
-  let clashP = 0, clashDropP = 0, twoP = 0;
+  let clashP = 0,
+    clashDropP = 0,
+    twoP = 0;
   for (const [sig, [n, p]] of sum.sigs) {
     outcomes[sig] = n;
     const parts = sig.split(',');
@@ -170,17 +194,34 @@ export function exploreBuilt(b: BuiltScenario, opts: ExhaustiveOptions = {}): Ex
     }
     if (parts.includes('clash-inserted') && !parts.some((x) => x.startsWith('dropped') || x.startsWith('table-full'))) twoP += p;
     const dropped = parts.filter((x) => x.startsWith('dropped') || x.startsWith('table-full'));
-    if (dropped.length) { dropSchedules += n; dropProbability += p; }
+    if (dropped.length) {
+      dropSchedules += n;
+      dropProbability += p;
+    }
     for (const c of new Set(dropped.map((x) => x.split(':')[1] ?? 'unknown'))) causes[c] = (causes[c] ?? 0) + n;
   }
   const counters = {} as Record<CounterName, number>;
-  COUNTER_NAMES.forEach((name, c) => { counters[name] = sum.cnt[c]; });
+  COUNTER_NAMES.forEach((name, c) => {
+    counters[name] = sum.cnt[c];
+  });
 
   const traces = collectTraces(b, root, opts.maxTraces ?? 6, dedup ? memo : null, maxArity);
   return {
-    scenario: b.preset.name, variant: b.variant, packets: b.packets.length, schedules: sum.n, dropSchedules, dropProbability,
-    clashProbability: clashP, dropGivenClash: clashP > 0 ? clashDropP / clashP : 0, twoBackendsProbability: b.knobs.endpoints > 1 ? twoP : 0,
-    outcomes, causes, counters, traces, states: dedup ? memo.size : expanded, ms: performance.now() - t0,
+    scenario: b.preset.name,
+    variant: b.variant,
+    packets: b.packets.length,
+    schedules: sum.n,
+    dropSchedules,
+    dropProbability,
+    clashProbability: clashP,
+    dropGivenClash: clashP > 0 ? clashDropP / clashP : 0,
+    twoBackendsProbability: b.knobs.endpoints > 1 ? twoP : 0,
+    outcomes,
+    causes,
+    counters,
+    traces,
+    states: dedup ? memo.size : expanded,
+    ms: performance.now() - t0,
   };
 }
 
@@ -200,7 +241,8 @@ function collectTraces(b: BuiltScenario, root: Node, max: number, memo: Map<stri
     if (out.length >= max) return;
     const nr = runnable(b, nd.pkts, run);
     if (nr === 0) {
-      if (nd.pkts.some((p) => isDrop(p.outcome))) out.push({ schedule: steps.join(' '), outcome: signature(nd.pkts), events: events.slice() });
+      if (nd.pkts.some((p) => isDrop(p.outcome)))
+        out.push({ schedule: steps.join(' '), outcome: signature(nd.pkts), events: events.slice() });
       return;
     }
     for (const i of run.slice(0, nr)) {

@@ -31,13 +31,13 @@ export const KNOB_SPECS: Record<string, Spec> = {
   occupiedPorts: int(0, 64511, 'ports of the range held by other flows to the destination'),
   randomSourcePorts: bool('TCP: each client draws its source port per trial'),
   zones: bool('each packet in its own conntrack zone'),
-  reverse: bool('second packet is the peer\'s, reversed'),
+  reverse: bool("second packet is the peer's, reversed"),
   cpus: int(1, 8, 'CPUs'),
   skewUs: num(0, 1e6, 'send skew of later packets (us)'),
   stepCostUs: num(0.001, 1e6, 'mean cost of one step (us)'),
   dnatCost: num(0, 100, 'cost of the DNAT step relative to the others'),
   resolver: oneOf(['default', 'single-request', 'single-request-reopen', 'use-vc'], 'glibc resolv.conf option'),
-  libc: oneOf(['glibc', 'musl'], 'the client\'s resolver library'),
+  libc: oneOf(['glibc', 'musl'], "the client's resolver library"),
   nodeLocalDns: bool('NodeLocal DNSCache (NOTRACKed node-local address, no DNAT)'),
   tcDelayMs: num(0, 1000, 'tc netem delay on the pod egress (ms)'),
   timeoutS: num(0.01, 60, 'resolver timeout per lost answer (s); first SYN retransmission for TCP'),
@@ -62,9 +62,18 @@ export const KNOB_SPECS: Record<string, Spec> = {
   'table.nonAssured': int(0, 1 << 22, 'overflow timed run: pre-filled non-assured (replied UDP) entries'),
 };
 
-export interface TableKnobs { max?: number; buckets?: number; assured?: number; nonAssured?: number }
+export interface TableKnobs {
+  max?: number;
+  buckets?: number;
+  assured?: number;
+  nonAssured?: number;
+}
 
-export interface ParsedKnobs { overrides: Partial<ScenarioKnobs>; table: TableKnobs; errors: string[] }
+export interface ParsedKnobs {
+  overrides: Partial<ScenarioKnobs>;
+  table: TableKnobs;
+  errors: string[];
+}
 
 /** Parse `key=value` settings against the preset; every bad one gets its own message. */
 export function parseKnobSettings(pairs: readonly string[], preset: ScenarioPreset = getScenario('dns-snat')): ParsedKnobs {
@@ -73,24 +82,45 @@ export function parseKnobSettings(pairs: readonly string[], preset: ScenarioPres
   const errors: string[] = [];
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) { errors.push(`--set ${pair}: expected key=value`); continue; }
+    if (eq <= 0) {
+      errors.push(`--set ${pair}: expected key=value`);
+      continue;
+    }
     const key = pair.slice(0, eq).trim();
     const raw = pair.slice(eq + 1).trim();
     const spec = KNOB_SPECS[key];
-    if (!spec) { errors.push(`--set ${key}: unknown knob (known: ${Object.keys(KNOB_SPECS).join(', ')})`); continue; }
+    if (!spec) {
+      errors.push(`--set ${key}: unknown knob (known: ${Object.keys(KNOB_SPECS).join(', ')})`);
+      continue;
+    }
     let v: unknown;
     if (spec.kind === 'bool') {
       if (raw === 'true' || raw === '1' || raw === 'on') v = true;
       else if (raw === 'false' || raw === '0' || raw === 'off') v = false;
-      else { errors.push(`--set ${key}=${raw}: must be true or false`); continue; }
+      else {
+        errors.push(`--set ${key}=${raw}: must be true or false`);
+        continue;
+      }
     } else if (spec.kind === 'enum') {
-      if (!spec.values.includes(raw)) { errors.push(`--set ${key}=${raw}: must be one of ${spec.values.join(', ')}`); continue; }
+      if (!spec.values.includes(raw)) {
+        errors.push(`--set ${key}=${raw}: must be one of ${spec.values.join(', ')}`);
+        continue;
+      }
       v = raw;
     } else {
       const n = raw === '' ? NaN : Number(raw);
-      if (!Number.isFinite(n)) { errors.push(`--set ${key}=${raw}: not a number`); continue; }
-      if (spec.kind === 'int' && !Number.isInteger(n)) { errors.push(`--set ${key}=${raw}: must be a whole number`); continue; }
-      if (n < spec.min || n > spec.max) { errors.push(`--set ${key}=${raw}: outside ${spec.min}..${spec.max}`); continue; }
+      if (!Number.isFinite(n)) {
+        errors.push(`--set ${key}=${raw}: not a number`);
+        continue;
+      }
+      if (spec.kind === 'int' && !Number.isInteger(n)) {
+        errors.push(`--set ${key}=${raw}: must be a whole number`);
+        continue;
+      }
+      if (n < spec.min || n > spec.max) {
+        errors.push(`--set ${key}=${raw}: outside ${spec.min}..${spec.max}`);
+        continue;
+      }
       v = n;
     }
     const [head, sub] = key.split('.');
@@ -102,9 +132,11 @@ export function parseKnobSettings(pairs: readonly string[], preset: ScenarioPres
     } else overrides[key] = v;
   }
   const k = { ...preset.knobs, ...overrides } as ScenarioKnobs;
-  if (k.occupiedPorts > 0 && k.occupiedPorts >= k.portRange) errors.push(`occupiedPorts (${k.occupiedPorts}) must be below portRange (${k.portRange})`);
+  if (k.occupiedPorts > 0 && k.occupiedPorts >= k.portRange)
+    errors.push(`occupiedPorts (${k.occupiedPorts}) must be below portRange (${k.portRange})`);
   if (k.dnatMode === 'nth' && k.endpoints < 2 && 'dnatMode' in overrides) errors.push('dnatMode=nth needs endpoints >= 2');
-  if (k.proto === 'tcp' && k.sameSocket && 'proto' in overrides) errors.push('proto=tcp with sameSocket=true: two TCP connects cannot share one socket');
+  if (k.proto === 'tcp' && k.sameSocket && 'proto' in overrides)
+    errors.push('proto=tcp with sameSocket=true: two TCP connects cannot share one socket');
   if (k.nodeLocalDns && k.proto === 'tcp') errors.push('nodeLocalDns applies to DNS over UDP');
   return { overrides: overrides as Partial<ScenarioKnobs>, table, errors };
 }

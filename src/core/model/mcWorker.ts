@@ -8,7 +8,10 @@ if (parentPort) {
   const port = parentPort;
   port.on('message', (m: PartRequest) => {
     try {
-      port.postMessage({ ok: true, result: monteCarloScenario(m.scenario, m.variant, { trials: m.trials, seed: m.seed, overrides: m.overrides }) });
+      port.postMessage({
+        ok: true,
+        result: monteCarloScenario(m.scenario, m.variant, { trials: m.trials, seed: m.seed, overrides: m.overrides }),
+      });
     } catch (e) {
       port.postMessage({ ok: false, error: String((e as Error)?.message ?? e) });
     }

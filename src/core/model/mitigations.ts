@@ -18,7 +18,11 @@ export function backportTarget(v: ModelVariantId): ModelVariantId {
   return v === 'rework2020' || v === 'reverse2024' || v === 'both+zone' ? v : 'both';
 }
 
-export interface Mitigation { id: string; label: string; set: Partial<ScenarioKnobs> }
+export interface Mitigation {
+  id: string;
+  label: string;
+  set: Partial<ScenarioKnobs>;
+}
 
 export const MITIGATIONS: readonly Mitigation[] = [
   { id: 'none', label: 'no mitigation (glibc, parallel A/AAAA on one socket)', set: {} },
@@ -54,7 +58,14 @@ export interface MitigationTable {
 
 const noise = (p: number, n: number) => 3 * Math.sqrt(Math.max(p * (1 - p), 1 / n) / n);
 
-export function mitigationTable(scenario: string, before: ModelVariantId, after: ModelVariantId, base: Partial<ScenarioKnobs> = {}, trials = 50_000, seed = 1): MitigationTable {
+export function mitigationTable(
+  scenario: string,
+  before: ModelVariantId,
+  after: ModelVariantId,
+  base: Partial<ScenarioKnobs> = {},
+  trials = 50_000,
+  seed = 1,
+): MitigationTable {
   const preset = getScenario(scenario);
   if (preset.kind !== 'race') throw new Error(`mitigations apply to the DNS race scenarios, not ${scenario}`);
   const rows: MitigationRow[] = [];
@@ -65,7 +76,12 @@ export function mitigationTable(scenario: string, before: ModelVariantId, after:
     const a = before === after ? b : monteCarloScenario(scenario, after, { trials, seed, overrides: o });
     if (m.id === 'none') none = a.latency.delayedRate;
     rows.push({
-      id: m.id, label: m.label, before: b.latency.delayedRate, after: a.latency.delayedRate, meanBeforeS: b.latency.meanS, meanAfterS: a.latency.meanS,
+      id: m.id,
+      label: m.label,
+      before: b.latency.delayedRate,
+      after: a.latency.delayedRate,
+      meanBeforeS: b.latency.meanS,
+      meanAfterS: a.latency.meanS,
       stillHelpsAfter: none - a.latency.delayedRate > noise(none, trials),
     });
   }
@@ -79,8 +95,17 @@ export function renderMitigationTable(t: MitigationTable): string {
     `${'mitigation'.padEnd(54)} ${'before'.padStart(10)} ${'after'.padStart(10)} ${'mean s'.padStart(13)}  still needed after the backport?`,
   ];
   for (const r of t.rows) {
-    const verdict = r.id === 'none' ? '' : r.stillHelpsAfter ? 'yes: it still removes delays' : r.after > t.rows[0].after + noise(t.rows[0].after, t.trials) ? 'no, and it adds delays' : 'no: the backport covers it';
-    lines.push(`${r.label.padEnd(54)} ${pct(r.before)} ${pct(r.after)} ${`${r.meanBeforeS.toFixed(3)}/${r.meanAfterS.toFixed(3)}`.padStart(13)}  ${verdict}`);
+    const verdict =
+      r.id === 'none'
+        ? ''
+        : r.stillHelpsAfter
+          ? 'yes: it still removes delays'
+          : r.after > t.rows[0].after + noise(t.rows[0].after, t.trials)
+            ? 'no, and it adds delays'
+            : 'no: the backport covers it';
+    lines.push(
+      `${r.label.padEnd(54)} ${pct(r.before)} ${pct(r.after)} ${`${r.meanBeforeS.toFixed(3)}/${r.meanAfterS.toFixed(3)}`.padStart(13)}  ${verdict}`,
+    );
   }
   return lines.join('\n');
 }

@@ -96,7 +96,11 @@ export function monteCarloBuilt(b: BuiltScenario, opts: McOptions): McResult {
   cost[PH_DNAT] = kn.dnatCost;
   const skew = kn.skewUs;
   const range = st.cfg.nat.portRange;
-  let races = 0, packets = 0, dropped = 0, racedRounds = 0, twoBackends = 0;
+  let races = 0,
+    packets = 0,
+    dropped = 0,
+    racedRounds = 0,
+    twoBackends = 0;
   const multi = kn.endpoints > 1;
   const lost = new Uint8Array(np);
   // Naive mode throws each state away: keep its counters here.
@@ -106,7 +110,10 @@ export function monteCarloBuilt(b: BuiltScenario, opts: McOptions): McResult {
   const cpus = st.cfg.cpus;
   const race = (): number => {
     races++;
-    if (baseline && basePk) { st = baseline.clone(); pk = basePk.map((p) => p.clone()); }
+    if (baseline && basePk) {
+      st = baseline.clone();
+      pk = basePk.map((p) => p.clone());
+    }
     // Rotate which CPU each sender runs on from round to round: over many rounds the per-CPU
     // counters spread as the kernel's do, instead of the second sender always being CPU 1.
     const rot = races % cpus;
@@ -123,40 +130,64 @@ export function monteCarloBuilt(b: BuiltScenario, opts: McOptions): McResult {
     cpuFree.fill(0);
     let gFree = 0;
     for (;;) {
-      let best = -1, bestT = Infinity;
+      let best = -1,
+        bestT = Infinity;
       for (let i = 0; i < np; i++) {
         const p = pk[i];
         if (p.done) continue;
         let blocked = false;
-        for (let j = 0; j < i; j++) { const q = pk[j]; if (!q.done && (b.serial || q.cpu === p.cpu)) { blocked = true; break; } }
+        for (let j = 0; j < i; j++) {
+          const q = pk[j];
+          if (!q.done && (b.serial || q.cpu === p.cpu)) {
+            blocked = true;
+            break;
+          }
+        }
         if (blocked) continue;
         let t = ready[i];
         const f = b.serial ? gFree : cpuFree[p.cpu];
         if (f > t) t = f;
-        if (t < bestT) { bestT = t; best = i; }
+        if (t < bestT) {
+          bestT = t;
+          best = i;
+        }
       }
       if (best < 0) break;
       const p = pk[best];
       const ph = p.phase;
       ready[best] = bestT + stepCost * cost[ph] * (0.5 + rng.next());
       runStep(st, p, ctx);
-      if (p.done) { cpuFree[p.cpu] = ready[best]; gFree = ready[best]; }
+      if (p.done) {
+        cpuFree[p.cpu] = ready[best];
+        gFree = ready[best];
+      }
     }
-    let n = 0, clashed = false, ep0 = -1, epDiff = false;
+    let n = 0,
+      clashed = false,
+      ep0 = -1,
+      epDiff = false;
     for (let i = 0; i < np; i++) {
       const p = pk[i];
       if (p.outcome === O_MERGED || p.outcome === O_CLASH_INSERTED || p.outcome === O_DROPPED) clashed = true;
       if (multi && p.ct >= 0 && p.outcome !== O_DROPPED && p.outcome !== O_TABLE_FULL) {
         const ep = tSaddr(st.entries[p.ct].reply);
-        if (ep0 < 0) ep0 = ep; else if (ep !== ep0) epDiff = true;
+        if (ep0 < 0) ep0 = ep;
+        else if (ep !== ep0) epDiff = true;
       }
       outcomes[p.outcome]++;
       packets++;
       const l = p.outcome === O_DROPPED || p.outcome === O_TABLE_FULL;
       lost[i] = l ? 1 : 0;
-      if (l) { n++; dropped++; causes[p.cause] = (causes[p.cause] ?? 0) + 1; }
+      if (l) {
+        n++;
+        dropped++;
+        causes[p.cause] = (causes[p.cause] ?? 0) + 1;
+      }
     }
-    if (clashed) { racedRounds++; if (epDiff && n === 0) twoBackends++; }
+    if (clashed) {
+      racedRounds++;
+      if (epDiff && n === 0) twoBackends++;
+    }
     if (acc) for (let c = 0; c < acc.length; c++) acc[c] += st.stats[c];
     if (!baseline) {
       const ents = st.entries;
@@ -185,18 +216,39 @@ export function monteCarloBuilt(b: BuiltScenario, opts: McOptions): McResult {
   const ms = performance.now() - t0;
   const counters = {} as Record<CounterName, number>;
   if (acc) st.stats.set(acc);
-  COUNTER_NAMES.forEach((n, c) => { counters[n] = st.total(c); });
+  COUNTER_NAMES.forEach((n, c) => {
+    counters[n] = st.total(c);
+  });
   const outc = {} as Record<OutcomeName, number>;
-  OUTCOME_NAMES.forEach((n, i) => { outc[n] = outcomes[i]; });
+  OUTCOME_NAMES.forEach((n, i) => {
+    outc[n] = outcomes[i];
+  });
   return {
-    scenario: b.preset.name, variant: b.variant, seed, trials: opts.trials, races, packets, dropped,
-    dropRate: packets ? dropped / packets : 0, dropCi: wilson(dropped, packets), outcomes: outc, causes, counters, perCpu: st.perCpu(),
-    latency: summarizeLatency(Array.from(hist), kn, failed), latencyHist: Array.from(hist),
-    clashes: outcomes[O_MERGED] + outcomes[O_CLASH_INSERTED] + outcomes[O_DROPPED], merged: outcomes[O_MERGED], clashInserted: outcomes[O_CLASH_INSERTED],
+    scenario: b.preset.name,
+    variant: b.variant,
+    seed,
+    trials: opts.trials,
+    races,
+    packets,
+    dropped,
+    dropRate: packets ? dropped / packets : 0,
+    dropCi: wilson(dropped, packets),
+    outcomes: outc,
+    causes,
+    counters,
+    perCpu: st.perCpu(),
+    latency: summarizeLatency(Array.from(hist), kn, failed),
+    latencyHist: Array.from(hist),
+    clashes: outcomes[O_MERGED] + outcomes[O_CLASH_INSERTED] + outcomes[O_DROPPED],
+    merged: outcomes[O_MERGED],
+    clashInserted: outcomes[O_CLASH_INSERTED],
     droppedAtConfirm: outcomes[O_DROPPED],
     dropGivenClash: outcomes[O_DROPPED] / Math.max(1, outcomes[O_MERGED] + outcomes[O_CLASH_INSERTED] + outcomes[O_DROPPED]),
-    racedRounds, twoBackends, twoBackendsShare: racedRounds ? twoBackends / racedRounds : 0,
-    ms, trialsPerSec: opts.trials / (ms / 1000),
+    racedRounds,
+    twoBackends,
+    twoBackendsShare: racedRounds ? twoBackends / racedRounds : 0,
+    ms,
+    trialsPerSec: opts.trials / (ms / 1000),
   };
 }
 
@@ -210,15 +262,25 @@ export function summarizeLatency(hist: readonly number[], kn: ScenarioKnobs, fai
   const lat = (k: number) => (tcp ? kn.timeoutS * (2 ** k - 1) : retry * k + extra);
   const quant = (q: number) => {
     let acc = 0;
-    for (let k = 0; k <= attempts; k++) { acc += hist[k]; if (acc >= q * samples) return lat(k); }
+    for (let k = 0; k <= attempts; k++) {
+      acc += hist[k];
+      if (acc >= q * samples) return lat(k);
+    }
     return lat(attempts);
   };
   let mean = 0;
   for (let k = 0; k <= attempts; k++) mean += hist[k] * lat(k);
   const delayed = samples - hist[0];
   return {
-    unit: tcp ? 'connect' : 'lookup', samples, delayed, delayedRate: samples ? delayed / samples : 0, delayedCi: wilson(delayed, samples),
-    failed, meanS: samples ? mean / samples : 0, p50S: quant(0.5), p99S: quant(0.99),
+    unit: tcp ? 'connect' : 'lookup',
+    samples,
+    delayed,
+    delayedRate: samples ? delayed / samples : 0,
+    delayedCi: wilson(delayed, samples),
+    failed,
+    meanS: samples ? mean / samples : 0,
+    p50S: quant(0.5),
+    p99S: quant(0.99),
   };
 }
 
@@ -228,4 +290,7 @@ export function monteCarloScenario(scenario: string, variant: ModelVariantId, op
 }
 
 // Keep NC/PH_DNAT/TCP referenced for readers: the cost table is indexed by phase.
-void NC; void PH_DNAT; void TCP; void Packet;
+void NC;
+void PH_DNAT;
+void TCP;
+void Packet;

@@ -8,8 +8,17 @@
 
 import { Rng, RngChooser, wilson } from './rng';
 import {
-  ASSURED, COUNTER_NAMES, CONFIRMED, C_EARLY_DROP, ModelState, SEEN_REPLY, TCP_ESTABLISHED, TCP_TIME_WAIT, TIMEOUTS,
-  type CounterName, type WhatIf,
+  ASSURED,
+  COUNTER_NAMES,
+  CONFIRMED,
+  C_EARLY_DROP,
+  ModelState,
+  SEEN_REPLY,
+  TCP_ESTABLISHED,
+  TCP_TIME_WAIT,
+  TIMEOUTS,
+  type CounterName,
+  type WhatIf,
 } from './state';
 import { O_TABLE_FULL, Packet, PH_CONFIRM, PH_REPLY, SNAT_NONE } from './packet';
 import { runStep, scaledTimeout, type StepCtx } from './steps';
@@ -61,13 +70,41 @@ type Ev = { t: number; kind: 0 | 1; p: Packet; id: number }; // 0 reply, 1 close
 
 class Heap {
   a: Ev[] = [];
-  push(e: Ev): void { const a = this.a; a.push(e); let i = a.length - 1; while (i > 0) { const j = (i - 1) >> 1; if (a[j].t <= a[i].t) break; [a[i], a[j]] = [a[j], a[i]]; i = j; } }
+  push(e: Ev): void {
+    const a = this.a;
+    a.push(e);
+    let i = a.length - 1;
+    while (i > 0) {
+      const j = (i - 1) >> 1;
+      if (a[j].t <= a[i].t) break;
+      [a[i], a[j]] = [a[j], a[i]];
+      i = j;
+    }
+  }
   pop(): Ev | undefined {
-    const a = this.a; if (!a.length) return undefined; const top = a[0]; const last = a.pop()!;
-    if (a.length) { a[0] = last; let i = 0; for (;;) { const l = 2 * i + 1, r = l + 1; let m = i; if (l < a.length && a[l].t < a[m].t) m = l; if (r < a.length && a[r].t < a[m].t) m = r; if (m === i) break; [a[i], a[m]] = [a[m], a[i]]; i = m; } }
+    const a = this.a;
+    if (!a.length) return undefined;
+    const top = a[0];
+    const last = a.pop()!;
+    if (a.length) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1,
+          r = l + 1;
+        let m = i;
+        if (l < a.length && a[l].t < a[m].t) m = l;
+        if (r < a.length && a[r].t < a[m].t) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m], a[i]];
+        i = m;
+      }
+    }
     return top;
   }
-  peek(): Ev | undefined { return this.a[0]; }
+  peek(): Ev | undefined {
+    return this.a[0];
+  }
 }
 
 export function runOverflow(variant: ModelVariantId, opts: OverflowOptions = {}): OverflowResult {
@@ -79,7 +116,12 @@ export function runOverflow(variant: ModelVariantId, opts: OverflowOptions = {})
   const st = new ModelState({
     behaviour: variantInfo(variant).behaviour,
     nat: { natAddr: ADDR.node, portMin: 1024, portRange: 64512, mode: 'default', secret: 1, era: 'rover', rangeSpecified: false },
-    cpus: Math.max(1, kn.cpus), buckets, max, whatIf: kn.whatIf, earlyDropEra: era, dnatMode: 'random',
+    cpus: Math.max(1, kn.cpus),
+    buckets,
+    max,
+    whatIf: kn.whatIf,
+    earlyDropEra: era,
+    dnatMode: 'random',
   });
   const rng = new Rng(opts.seed ?? 1);
   const ctx: StepCtx = { ch: new RngChooser(rng), trace: null, addrs: addressBook() };
@@ -90,7 +132,7 @@ export function runOverflow(variant: ModelVariantId, opts: OverflowOptions = {})
     const assured = i < pf.assured;
     const id = st.alloc();
     const e = st.entries[id];
-    e.orig = tuple(assured ? TCP : UDP, 240 + ((i >>> 16) % 15), 1024 + (i & 0xffff) % 64000, ADDR.peer, assured ? 443 : 53);
+    e.orig = tuple(assured ? TCP : UDP, 240 + ((i >>> 16) % 15), 1024 + ((i & 0xffff) % 64000), ADDR.peer, assured ? 443 : 53);
     e.reply = invert(e.orig);
     e.status = CONFIRMED | SEEN_REPLY | (assured ? ASSURED : 0);
     e.tcp = assured ? TCP_ESTABLISHED : 0;
@@ -99,17 +141,33 @@ export function runOverflow(variant: ModelVariantId, opts: OverflowOptions = {})
   }
   const heap = new Heap();
   const rtt = 0.02;
-  let now = 0, nextGc = 1, full = 0, peak = st.count, flows = 0, dropped = 0, dUdp = 0, dTcp = 0, admitted = 0, answered = 0, evicted = 0;
+  let now = 0,
+    nextGc = 1,
+    full = 0,
+    peak = st.count,
+    flows = 0,
+    dropped = 0,
+    dUdp = 0,
+    dTcp = 0,
+    admitted = 0,
+    answered = 0,
+    evicted = 0;
   let nextArrival = rng.exp(1 / kn.flowRate);
   const advance = (t: number) => {
     if (st.count >= max) full += t - now;
-    now = t; st.now = t;
+    now = t;
+    st.now = t;
   };
   while (nextArrival < kn.durationS) {
     const ev = heap.peek();
     const tNext = Math.min(nextArrival, ev ? ev.t : Infinity, nextGc);
     advance(tNext);
-    if (tNext === nextGc) { st.gc(); nextGc += 1; opts.onProgress?.(now, kn.durationS); continue; }
+    if (tNext === nextGc) {
+      st.gc();
+      nextGc += 1;
+      opts.onProgress?.(now, kn.durationS);
+      continue;
+    }
     if (ev && tNext === ev.t) {
       heap.pop();
       const p = ev.p;
@@ -122,19 +180,27 @@ export function runOverflow(variant: ModelVariantId, opts: OverflowOptions = {})
           if (tProto(p.orig) === TCP) heap.push({ t: now + rng.exp(kn.tcpLifetimeS), kind: 1, p, id: ev.id });
         } else evicted++;
       } else if (mine) {
-        e.tcp = TCP_TIME_WAIT; e.lastSeen = now; e.expires = now + scaledTimeout(st, TIMEOUTS.tcpTimeWait);
+        e.tcp = TCP_TIME_WAIT;
+        e.lastSeen = now;
+        e.expires = now + scaledTimeout(st, TIMEOUTS.tcpTimeWait);
       }
       continue;
     }
     // A new flow: unique 5-tuple, DNS or TCP.
     const udp = rng.next() < kn.udpFraction;
     const i = flows++;
-    const orig = tuple(udp ? UDP : TCP, 40 + ((i >>> 16) % 200), 1024 + (i & 0xffff) % 64000, ADDR.peer, udp ? 53 : 443);
+    const orig = tuple(udp ? UDP : TCP, 40 + ((i >>> 16) % 200), 1024 + ((i & 0xffff) % 64000), ADDR.peer, udp ? 53 : 443);
     const p = new Packet(i, i % st.cfg.cpus, orig, 0, 0, [], SNAT_NONE, true);
     runStep(st, p, ctx); // lookup (+ early drop)
     if (p.phase === PH_CONFIRM) runStep(st, p, ctx);
-    if (p.outcome === O_TABLE_FULL) { dropped++; if (udp) dUdp++; else dTcp++; }
-    else if (p.phase === PH_REPLY) { admitted++; heap.push({ t: now + rtt, kind: 0, p, id: p.ct }); }
+    if (p.outcome === O_TABLE_FULL) {
+      dropped++;
+      if (udp) dUdp++;
+      else dTcp++;
+    } else if (p.phase === PH_REPLY) {
+      admitted++;
+      heap.push({ t: now + rtt, kind: 0, p, id: p.ct });
+    }
     if (st.count > peak) peak = st.count;
     nextArrival += rng.exp(1 / kn.flowRate);
   }
@@ -142,13 +208,32 @@ export function runOverflow(variant: ModelVariantId, opts: OverflowOptions = {})
   for (let ev = heap.pop(); ev; ev = heap.pop()) {
     if (ev.kind !== 0) continue;
     const e = st.entries[ev.id];
-    if (e && e.live && e.orig === ev.p.orig) answered++; else evicted++;
+    if (e && e.live && e.orig === ev.p.orig) answered++;
+    else evicted++;
   }
   const counters = {} as Record<CounterName, number>;
-  COUNTER_NAMES.forEach((n, c) => { counters[n] = st.total(c); });
+  COUNTER_NAMES.forEach((n, c) => {
+    counters[n] = st.total(c);
+  });
   return {
-    flows, admitted, answered, evicted, dropped, dropRate: flows ? dropped / flows : 0, dropCi: wilson(dropped, flows), droppedUdp: dUdp, droppedTcp: dTcp,
-    earlyDrops: st.total(C_EARLY_DROP), gcKilled: st.gcKilled, fullFraction: now > 0 ? full / now : 0, peak, max, buckets, earlyDropEra: era,
-    whatIf: kn.whatIf, counters, ms: performance.now() - t0,
+    flows,
+    admitted,
+    answered,
+    evicted,
+    dropped,
+    dropRate: flows ? dropped / flows : 0,
+    dropCi: wilson(dropped, flows),
+    droppedUdp: dUdp,
+    droppedTcp: dTcp,
+    earlyDrops: st.total(C_EARLY_DROP),
+    gcKilled: st.gcKilled,
+    fullFraction: now > 0 ? full / now : 0,
+    peak,
+    max,
+    buckets,
+    earlyDropEra: era,
+    whatIf: kn.whatIf,
+    counters,
+    ms: performance.now() - t0,
   };
 }

@@ -2,15 +2,29 @@
 // part of the explored state (phase, entry, rover value read) so the exhaustive engine clones
 // and fingerprints them together with the table.
 
-export const PH_LOOKUP = 0, PH_DNAT = 1, PH_SNAT = 2, PH_SNAT_PICK = 3, PH_CONFIRM = 4, PH_REPLY = 5, PH_DONE = 6;
+export const PH_LOOKUP = 0,
+  PH_DNAT = 1,
+  PH_SNAT = 2,
+  PH_SNAT_PICK = 3,
+  PH_CONFIRM = 4,
+  PH_REPLY = 5,
+  PH_DONE = 6;
 export const PHASE_NAMES = ['lookup', 'dnat', 'snat', 'snat-pick', 'confirm', 'reply', 'done'] as const;
 export type StepName = (typeof PHASE_NAMES)[number];
 
-export const O_PENDING = 0, O_INSERTED = 1, O_FOUND = 2, O_MERGED = 3, O_CLASH_INSERTED = 4, O_DROPPED = 5, O_TABLE_FULL = 6;
+export const O_PENDING = 0,
+  O_INSERTED = 1,
+  O_FOUND = 2,
+  O_MERGED = 3,
+  O_CLASH_INSERTED = 4,
+  O_DROPPED = 5,
+  O_TABLE_FULL = 6;
 export const OUTCOME_NAMES = ['pending', 'inserted', 'found', 'merged', 'clash-inserted', 'dropped', 'table-full'] as const;
 export type OutcomeName = (typeof OUTCOME_NAMES)[number];
 
-export const SNAT_NONE = 0, SNAT_NULL_BINDING = 1, SNAT_MASQUERADE = 2;
+export const SNAT_NONE = 0,
+  SNAT_NULL_BINDING = 1,
+  SNAT_MASQUERADE = 2;
 
 /** Why a clash could not be resolved, read off the two entries at the moment of the drop. */
 export type DropCause = 'race1' | 'race2' | 'race3' | 'zone' | 'reverse' | 'port-collision' | 'tcp-clash' | 'table-full' | 'clash';
@@ -38,15 +52,29 @@ export class Packet {
 
   clone(): Packet {
     const p = new Packet(this.idx, this.cpu, this.orig, this.zone, this.zoneReply, this.endpoints, this.snat, this.wantReply);
-    p.phase = this.phase; p.ct = this.ct; p.off = this.off; p.outcome = this.outcome; p.cause = this.cause;
+    p.phase = this.phase;
+    p.ct = this.ct;
+    p.off = this.off;
+    p.outcome = this.outcome;
+    p.cause = this.cause;
     return p;
   }
 
-  fingerprint(): string { return `${this.phase},${this.ct},${this.off},${this.outcome},${this.cause}`; }
+  fingerprint(): string {
+    return `${this.phase},${this.ct},${this.off},${this.outcome},${this.cause}`;
+  }
 
-  reset(): void { this.phase = PH_LOOKUP; this.ct = -1; this.off = 0; this.outcome = O_PENDING; this.cause = ''; }
+  reset(): void {
+    this.phase = PH_LOOKUP;
+    this.ct = -1;
+    this.off = 0;
+    this.outcome = O_PENDING;
+    this.cause = '';
+  }
 
-  get done(): boolean { return this.phase === PH_DONE; }
+  get done(): boolean {
+    return this.phase === PH_DONE;
+  }
 }
 
 /** Phase after lookup/dnat/snat/confirm for this packet's rule set. */

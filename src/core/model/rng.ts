@@ -3,7 +3,9 @@
 
 export class Rng {
   private s: number;
-  constructor(seed: number) { this.s = seed >>> 0; }
+  constructor(seed: number) {
+    this.s = seed >>> 0;
+  }
   /** Uniform in [0, 1). */
   next(): number {
     let t = (this.s = (this.s + 0x6d2b79f5) | 0);
@@ -12,9 +14,13 @@ export class Rng {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
   /** Uniform integer in [0, n). */
-  int(n: number): number { return Math.floor(this.next() * n); }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
   /** Exponential with the given mean. */
-  exp(mean: number): number { return -Math.log(1 - this.next()) * mean; }
+  exp(mean: number): number {
+    return -Math.log(1 - this.next()) * mean;
+  }
 }
 
 /** Source of nondeterministic choices: the Monte Carlo engine draws, the exhaustive engine enumerates. */
@@ -25,7 +31,9 @@ export interface Chooser {
 
 export class RngChooser implements Chooser {
   constructor(public rng: Rng) {}
-  pick(n: number): number { return n <= 1 ? 0 : this.rng.int(n); }
+  pick(n: number): number {
+    return n <= 1 ? 0 : this.rng.int(n);
+  }
 }
 
 /**
@@ -36,7 +44,11 @@ export class ScriptChooser implements Chooser {
   script: number[] = [];
   arity: number[] = [];
   private pos = 0;
-  reset(script: number[]): void { this.script = script; this.arity = []; this.pos = 0; }
+  reset(script: number[]): void {
+    this.script = script;
+    this.arity = [];
+    this.pos = 0;
+  }
   pick(n: number): number {
     const i = this.pos++;
     this.arity.push(n);

@@ -5,8 +5,20 @@
 import type { RaceId } from '../types';
 import { Rng } from './rng';
 import {
-  ASSURED, CONFIRMED, DST_NAT_DONE, ModelState, NO_WHATIF, SEEN_REPLY, SRC_NAT_DONE, TCP_ESTABLISHED, TCP_TIME_WAIT,
-  type DnatMode, type EarlyDropEra, type NatEra, type PortMode, type WhatIf,
+  ASSURED,
+  CONFIRMED,
+  DST_NAT_DONE,
+  ModelState,
+  NO_WHATIF,
+  SEEN_REPLY,
+  SRC_NAT_DONE,
+  TCP_ESTABLISHED,
+  TCP_TIME_WAIT,
+  type DnatMode,
+  type EarlyDropEra,
+  type NatEra,
+  type PortMode,
+  type WhatIf,
 } from './state';
 import { Packet, SNAT_MASQUERADE, SNAT_NONE, SNAT_NULL_BINDING } from './packet';
 import { TCP, tuple, UDP, invert } from './tuple';
@@ -90,11 +102,40 @@ export interface ScenarioPreset {
 }
 
 const base: ScenarioKnobs = {
-  packets: 2, proto: 'udp', sameSocket: true, endpoints: 0, dnatMode: 'random', serial: false, natEra: 'auto', earlyDropEra: 'auto', toPorts: false, snat: 'masquerade', portMode: 'default', portRange: 64512,
-  occupiedPorts: 0, randomSourcePorts: false, zones: false, reverse: false, cpus: 2, skewUs: 230, stepCostUs: 1, dnatCost: 0,
-  resolver: 'default', libc: 'glibc', nodeLocalDns: false, tcDelayMs: 0, timeoutS: 5, attempts: 2, max: 0, buckets: 16,
-  prefill: { assuredTcp: 0, udp: 0, timeWait: 0, idleTcp: 0 }, whatIf: NO_WHATIF,
-  flowRate: 0, udpFraction: 0.5, durationS: 0, tcpLifetimeS: 60,
+  packets: 2,
+  proto: 'udp',
+  sameSocket: true,
+  endpoints: 0,
+  dnatMode: 'random',
+  serial: false,
+  natEra: 'auto',
+  earlyDropEra: 'auto',
+  toPorts: false,
+  snat: 'masquerade',
+  portMode: 'default',
+  portRange: 64512,
+  occupiedPorts: 0,
+  randomSourcePorts: false,
+  zones: false,
+  reverse: false,
+  cpus: 2,
+  skewUs: 230,
+  stepCostUs: 1,
+  dnatCost: 0,
+  resolver: 'default',
+  libc: 'glibc',
+  nodeLocalDns: false,
+  tcDelayMs: 0,
+  timeoutS: 5,
+  attempts: 2,
+  max: 0,
+  buckets: 16,
+  prefill: { assuredTcp: 0, udp: 0, timeWait: 0, idleTcp: 0 },
+  whatIf: NO_WHATIF,
+  flowRate: 0,
+  udpFraction: 0.5,
+  durationS: 0,
+  tcpLifetimeS: 60,
 };
 
 const k = (o: Partial<ScenarioKnobs>): ScenarioKnobs => ({ ...base, ...o });
@@ -110,100 +151,207 @@ const VIP_NTH = [
   'nft: ip daddr 10.96.0.10 udp dport 53 dnat to numgen inc mod 2 map { 0 : 10.244.2.10, 1 : 10.244.2.11 }',
 ];
 const TCP_EXH: Partial<ScenarioKnobs> = { portRange: 6, occupiedPorts: 3, randomSourcePorts: false, buckets: 16 };
-const tcpRace = (o: Partial<ScenarioKnobs>) => k({ proto: 'tcp', sameSocket: false, portRange: 64512, occupiedPorts: 32256, randomSourcePorts: true, skewUs: 6, timeoutS: 1, attempts: 3, buckets: 16384, ...o });
+const tcpRace = (o: Partial<ScenarioKnobs>) =>
+  k({
+    proto: 'tcp',
+    sameSocket: false,
+    portRange: 64512,
+    occupiedPorts: 32256,
+    randomSourcePorts: true,
+    skewUs: 6,
+    timeoutS: 1,
+    attempts: 3,
+    buckets: 16384,
+    ...o,
+  });
 /** Race presets enumerate with a small port range: random port modes branch on every port. */
 const EXH: Partial<ScenarioKnobs> = { portRange: 8 };
 
 export const SCENARIOS: readonly ScenarioPreset[] = [
   {
-    name: 'dns-snat', title: 'DNS A/AAAA through SNAT', kind: 'race', races: ['race1', 'race2'],
+    name: 'dns-snat',
+    title: 'DNS A/AAAA through SNAT',
+    kind: 'race',
+    races: ['race1', 'race2'],
     description: 'One client socket, two threads send one datagram each within a small skew, to an outside resolver through MASQUERADE.',
-    rules: [MASQ], knobs: k({}), exhaustive: EXH,
+    rules: [MASQ],
+    knobs: k({}),
+    exhaustive: EXH,
   },
   {
-    name: 'dns-dnat1-snat', title: 'DNS to a VIP DNATed to one endpoint, plus MASQUERADE', kind: 'race', races: ['race1', 'race2'],
-    description: 'The two datagrams of one socket go to a VIP with a single endpoint (DNAT) and through MASQUERADE: endpoints never differ, the DNAT step only sits in the window.',
+    name: 'dns-dnat1-snat',
+    title: 'DNS to a VIP DNATed to one endpoint, plus MASQUERADE',
+    kind: 'race',
+    races: ['race1', 'race2'],
+    description:
+      'The two datagrams of one socket go to a VIP with a single endpoint (DNAT) and through MASQUERADE: endpoints never differ, the DNAT step only sits in the window.',
     rules: ['iptables -t nat -A PREROUTING -d 10.96.0.10 -p udp --dport 53 -j DNAT --to-destination 10.244.2.10', MASQ],
-    knobs: k({ endpoints: 1, snat: 'masquerade' }), exhaustive: EXH,
+    knobs: k({ endpoints: 1, snat: 'masquerade' }),
+    exhaustive: EXH,
   },
   {
-    name: 'dns-vip', title: 'DNS to a Service VIP (DNAT to N endpoints, statistic random)', kind: 'race', races: ['race1', 'race2', 'race3'],
-    description: 'As dns-snat, but the destination is a Service VIP DNATed to one of N endpoints (statistic --mode random, as kube-proxy writes it); nat table loaded (null binding for SNAT).',
-    rules: VIP_RANDOM, knobs: k({ endpoints: 2, snat: 'null-binding' }), exhaustive: EXH,
+    name: 'dns-vip',
+    title: 'DNS to a Service VIP (DNAT to N endpoints, statistic random)',
+    kind: 'race',
+    races: ['race1', 'race2', 'race3'],
+    description:
+      'As dns-snat, but the destination is a Service VIP DNATed to one of N endpoints (statistic --mode random, as kube-proxy writes it); nat table loaded (null binding for SNAT).',
+    rules: VIP_RANDOM,
+    knobs: k({ endpoints: 2, snat: 'null-binding' }),
+    exhaustive: EXH,
   },
   {
-    name: 'dns-vip-nth', title: 'DNS to a Service VIP (DNAT round-robin: statistic nth / numgen inc)', kind: 'race', races: ['race1', 'race2', 'race3'],
-    description: 'As dns-vip, but the endpoint comes from a shared counter: consecutive new flows alternate, so two racing datagrams always reach different endpoints.',
-    rules: VIP_NTH, knobs: k({ endpoints: 2, snat: 'null-binding', dnatMode: 'nth' }), exhaustive: EXH,
+    name: 'dns-vip-nth',
+    title: 'DNS to a Service VIP (DNAT round-robin: statistic nth / numgen inc)',
+    kind: 'race',
+    races: ['race1', 'race2', 'race3'],
+    description:
+      'As dns-vip, but the endpoint comes from a shared counter: consecutive new flows alternate, so two racing datagrams always reach different endpoints.',
+    rules: VIP_NTH,
+    knobs: k({ endpoints: 2, snat: 'null-binding', dnatMode: 'nth' }),
+    exhaustive: EXH,
   },
   {
-    name: 'dns-vip-snat', title: 'DNS to a Service VIP with SNAT', kind: 'race', races: ['race1', 'race2', 'race3'],
+    name: 'dns-vip-snat',
+    title: 'DNS to a Service VIP with SNAT',
+    kind: 'race',
+    races: ['race1', 'race2', 'race3'],
     description: 'Service VIP DNAT to N endpoints (statistic random) plus MASQUERADE (e.g. hairpin / off-node endpoints).',
-    rules: [...VIP_RANDOM, MASQ], knobs: k({ endpoints: 2, snat: 'masquerade' }), exhaustive: EXH,
+    rules: [...VIP_RANDOM, MASQ],
+    knobs: k({ endpoints: 2, snat: 'masquerade' }),
+    exhaustive: EXH,
   },
   {
-    name: 'dns-serial', title: 'Serial control: one thread sends both datagrams back to back', kind: 'race', races: [],
-    description: 'The same socket and rules as dns-snat, but one thread sends A then AAAA: the second datagram meets a confirmed entry, so nothing ever clashes.',
-    rules: [MASQ], knobs: k({ serial: true }), exhaustive: EXH,
+    name: 'dns-serial',
+    title: 'Serial control: one thread sends both datagrams back to back',
+    kind: 'race',
+    races: [],
+    description:
+      'The same socket and rules as dns-snat, but one thread sends A then AAAA: the second datagram meets a confirmed entry, so nothing ever clashes.',
+    rules: [MASQ],
+    knobs: k({ serial: true }),
+    exhaustive: EXH,
   },
   {
-    name: 'udp-port-race', title: 'Different-flow SNAT port race, UDP (two sockets, MASQUERADE --to-ports)', kind: 'race', races: [],
-    description: 'Two sockets (two clients) send to the same destination at once; MASQUERADE must allocate a port from a small --to-ports range, and two CPUs can pick the same one. UDP clashes on the REPLY tuple, which no clash resolution merges.',
+    name: 'udp-port-race',
+    title: 'Different-flow SNAT port race, UDP (two sockets, MASQUERADE --to-ports)',
+    kind: 'race',
+    races: [],
+    description:
+      'Two sockets (two clients) send to the same destination at once; MASQUERADE must allocate a port from a small --to-ports range, and two CPUs can pick the same one. UDP clashes on the REPLY tuple, which no clash resolution merges.',
     rules: ['iptables -t nat -A POSTROUTING -o eth0 -p udp -j MASQUERADE --to-ports 1024-1039   (nft: masquerade to :1024-1039)'],
-    knobs: k({ sameSocket: false, toPorts: true, portRange: 16 }), exhaustive: EXH,
+    knobs: k({ sameSocket: false, toPorts: true, portRange: 16 }),
+    exhaustive: EXH,
   },
   {
-    name: 'tcp-port-race', title: 'Different-flow SNAT port race, TCP (two connects, MASQUERADE --to-ports)', kind: 'race', races: [],
+    name: 'tcp-port-race',
+    title: 'Different-flow SNAT port race, TCP (two connects, MASQUERADE --to-ports)',
+    kind: 'race',
+    races: [],
     description: 'As udp-port-race with two TCP connects: a port collision drops the second SYN (TCP never merges).',
     rules: ['iptables -t nat -A POSTROUTING -o eth0 -p tcp -j MASQUERADE --to-ports 1024-1039   (nft: masquerade to :1024-1039)'],
-    knobs: k({ proto: 'tcp', sameSocket: false, toPorts: true, portRange: 16, timeoutS: 1, attempts: 3 }), exhaustive: EXH,
+    knobs: k({ proto: 'tcp', sameSocket: false, toPorts: true, portRange: 16, timeoutS: 1, attempts: 3 }),
+    exhaustive: EXH,
   },
   {
-    name: 'tcp-masquerade', title: 'TCP connect race through MASQUERADE (seed 001)', kind: 'race', races: [],
-    description: 'Two containers connect to one destination; half the host ports are held by TIME_WAIT flows, so MASQUERADE often allocates a port and two CPUs can pick the same one. TCP never merges. Skew calibrated so the default mode lands near seed 001\'s ~2 % failed connects.',
+    name: 'tcp-masquerade',
+    title: 'TCP connect race through MASQUERADE (seed 001)',
+    kind: 'race',
+    races: [],
+    description:
+      "Two containers connect to one destination; half the host ports are held by TIME_WAIT flows, so MASQUERADE often allocates a port and two CPUs can pick the same one. TCP never merges. Skew calibrated so the default mode lands near seed 001's ~2 % failed connects.",
     rules: ['iptables -t nat -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE'],
-    knobs: tcpRace({}), exhaustive: TCP_EXH,
+    knobs: tcpRace({}),
+    exhaustive: TCP_EXH,
   },
   {
-    name: 'tcp-masquerade-random', title: 'TCP connect race, MASQUERADE --random', kind: 'race', races: [],
-    description: 'As tcp-masquerade with --random: the original port is never tried; before 2022 the start offset is a hash of (saddr, daddr, dport), the same for every flow to one destination.',
+    name: 'tcp-masquerade-random',
+    title: 'TCP connect race, MASQUERADE --random',
+    kind: 'race',
+    races: [],
+    description:
+      'As tcp-masquerade with --random: the original port is never tried; before 2022 the start offset is a hash of (saddr, daddr, dport), the same for every flow to one destination.',
     rules: ['iptables -t nat -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE --random'],
-    knobs: tcpRace({ portMode: 'random' }), exhaustive: TCP_EXH,
+    knobs: tcpRace({ portMode: 'random' }),
+    exhaustive: TCP_EXH,
   },
   {
-    name: 'tcp-masquerade-random-fully', title: 'TCP connect race, MASQUERADE --random-fully', kind: 'race', races: [],
+    name: 'tcp-masquerade-random-fully',
+    title: 'TCP connect race, MASQUERADE --random-fully',
+    kind: 'race',
+    races: [],
     description: 'As tcp-masquerade with --random-fully: the original port is never tried, a fresh random offset per allocation.',
     rules: ['iptables -t nat -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE --random-fully'],
-    knobs: tcpRace({ portMode: 'random-fully' }), exhaustive: TCP_EXH,
+    knobs: tcpRace({ portMode: 'random-fully' }),
+    exhaustive: TCP_EXH,
   },
   {
-    name: 'no-nat', title: 'No NAT (nat table not loaded)', kind: 'race', races: ['race1'],
+    name: 'no-nat',
+    title: 'No NAT (nat table not loaded)',
+    kind: 'race',
+    races: ['race1'],
     description: 'The baseline where the old clash resolution already merges: no NAT bits are set.',
-    rules: ['(no nat table: iptables -t nat -L is empty and iptable_nat / nft nat chains are not loaded)'], knobs: k({ snat: 'none' }),
+    rules: ['(no nat table: iptables -t nat -L is empty and iptable_nat / nft nat chains are not loaded)'],
+    knobs: k({ snat: 'none' }),
   },
   {
-    name: 'null-binding', title: 'nat table loaded, no rule (null binding)', kind: 'race', races: ['race1', 'race2'],
+    name: 'null-binding',
+    title: 'nat table loaded, no rule (null binding)',
+    kind: 'race',
+    races: ['race1', 'race2'],
     description: 'No rule rewrites the packet, but a loaded nat table still sets the NAT_DONE bits (Docker/Kubernetes nodes).',
-    rules: ['iptables -t nat -N UNUSED   (any nat table or nft nat chain registered, no rule matching this flow)'], knobs: k({ snat: 'null-binding' }), exhaustive: EXH,
+    rules: ['iptables -t nat -N UNUSED   (any nat table or nft nat chain registered, no rule matching this flow)'],
+    knobs: k({ snat: 'null-binding' }),
+    exhaustive: EXH,
   },
   {
-    name: 'dns-zones', title: 'Same flow in two conntrack zones through SNAT', kind: 'race', races: ['race2'],
-    description: 'Identical ORIGINAL tuples in different zones (overlapping container addresses), replies in zone 0: what 07998281c268 fixes.',
-    rules: ['iptables -t raw -A PREROUTING -i veth1 -j CT --zone-orig 1', 'iptables -t raw -A PREROUTING -i veth2 -j CT --zone-orig 2', MASQ],
-    knobs: k({ zones: true }), exhaustive: EXH,
+    name: 'dns-zones',
+    title: 'Same flow in two conntrack zones through SNAT',
+    kind: 'race',
+    races: ['race2'],
+    description:
+      'Identical ORIGINAL tuples in different zones (overlapping container addresses), replies in zone 0: what 07998281c268 fixes.',
+    rules: [
+      'iptables -t raw -A PREROUTING -i veth1 -j CT --zone-orig 1',
+      'iptables -t raw -A PREROUTING -i veth2 -j CT --zone-orig 2',
+      MASQ,
+    ],
+    knobs: k({ zones: true }),
+    exhaustive: EXH,
   },
   {
-    name: 'udp-reverse', title: 'UDP simultaneous open (reverse collision)', kind: 'race', races: [],
-    description: 'A local socket and its peer send to each other at the same moment with the nat table loaded: the second entry is the first one reversed.',
-    rules: ['iptables -t nat -N UNUSED   (nat table loaded, no rule: null bindings both ways)'], knobs: k({ reverse: true, snat: 'null-binding' }), exhaustive: EXH,
+    name: 'udp-reverse',
+    title: 'UDP simultaneous open (reverse collision)',
+    kind: 'race',
+    races: [],
+    description:
+      'A local socket and its peer send to each other at the same moment with the nat table loaded: the second entry is the first one reversed.',
+    rules: ['iptables -t nat -N UNUSED   (nat table loaded, no rule: null bindings both ways)'],
+    knobs: k({ reverse: true, snat: 'null-binding' }),
+    exhaustive: EXH,
   },
   {
-    name: 'table-overflow', title: 'Table overflow (seed 002)', kind: 'overflow', races: [],
-    description: 'New flows against nf_conntrack_max with a mix of request/response UDP (never assured) and established TCP. The race form: two new DNS flows hit a full table; the timed form: flows at rate R against a table pre-filled with assured or non-assured entries.',
-    rules: ['sysctl net.netfilter.nf_conntrack_max=N', 'echo B > /sys/module/nf_conntrack/parameters/hashsize', '(no NAT; conntrack loaded by any stateful rule, e.g. iptables -A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT)'],
+    name: 'table-overflow',
+    title: 'Table overflow (seed 002)',
+    kind: 'overflow',
+    races: [],
+    description:
+      'New flows against nf_conntrack_max with a mix of request/response UDP (never assured) and established TCP. The race form: two new DNS flows hit a full table; the timed form: flows at rate R against a table pre-filled with assured or non-assured entries.',
+    rules: [
+      'sysctl net.netfilter.nf_conntrack_max=N',
+      'echo B > /sys/module/nf_conntrack/parameters/hashsize',
+      '(no NAT; conntrack loaded by any stateful rule, e.g. iptables -A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT)',
+    ],
     knobs: k({
-      snat: 'none', sameSocket: false, max: 4, buckets: 2, prefill: { assuredTcp: 1, udp: 1, timeWait: 1, idleTcp: 1 },
-      flowRate: 200, udpFraction: 0.5, durationS: 600, tcpLifetimeS: 60,
+      snat: 'none',
+      sameSocket: false,
+      max: 4,
+      buckets: 2,
+      prefill: { assuredTcp: 1, udp: 1, timeWait: 1, idleTcp: 1 },
+      flowRate: 200,
+      udpFraction: 0.5,
+      durationS: 600,
+      tcpLifetimeS: 60,
     }),
   },
 ];
@@ -255,10 +403,16 @@ export function effectiveKnobs(kn: ScenarioKnobs): ScenarioKnobs {
   const o = { ...kn };
   // musl has no single-request, single-request-reopen or use-vc: it always sends A and AAAA together on one socket.
   if (o.libc === 'musl') o.resolver = 'default';
-  if (o.nodeLocalDns && o.proto === 'udp') { o.endpoints = 0; o.snat = 'none'; }
+  if (o.nodeLocalDns && o.proto === 'udp') {
+    o.endpoints = 0;
+    o.snat = 'none';
+  }
   if (o.tcDelayMs > 0) o.serial = true;
   if (o.proto === 'udp' && o.resolver === 'single-request-reopen') o.sameSocket = false;
-  if (o.proto === 'udp' && o.resolver === 'use-vc') { o.proto = 'tcp'; o.packets = 1; }
+  if (o.proto === 'udp' && o.resolver === 'use-vc') {
+    o.proto = 'tcp';
+    o.packets = 1;
+  }
   return o;
 }
 
@@ -274,15 +428,25 @@ export function earlyDropEraFor(era: EarlyDropEra | 'auto', variant: ModelVarian
   return variant === 'rework2020' || variant === 'reverse2024' ? 'gc' : 'chain';
 }
 
-export function buildScenario(preset: ScenarioPreset, variant: ModelVariantId, overrides: Partial<ScenarioKnobs> = {}, seed = 1): BuiltScenario {
+export function buildScenario(
+  preset: ScenarioPreset,
+  variant: ModelVariantId,
+  overrides: Partial<ScenarioKnobs> = {},
+  seed = 1,
+): BuiltScenario {
   const knobs = effectiveKnobs({ ...preset.knobs, ...overrides });
   if (knobs.packets < 1 || knobs.packets > 8) throw new Error('packets must be 1..8');
   const proto = knobs.proto === 'tcp' ? TCP : UDP;
   const state = new ModelState({
     behaviour: variantInfo(variant).behaviour,
     nat: {
-      natAddr: ADDR.node, portMin: 1024, portRange: Math.max(1, knobs.portRange), mode: knobs.portMode, secret: 0x5eed,
-      era: natEraFor(knobs.natEra, variant), rangeSpecified: knobs.toPorts,
+      natAddr: ADDR.node,
+      portMin: 1024,
+      portRange: Math.max(1, knobs.portRange),
+      mode: knobs.portMode,
+      secret: 0x5eed,
+      era: natEraFor(knobs.natEra, variant),
+      rangeSpecified: knobs.toPorts,
     },
     cpus: Math.max(1, knobs.cpus),
     buckets: Math.max(1, knobs.buckets),
@@ -303,7 +467,11 @@ export function buildScenario(preset: ScenarioPreset, variant: ModelVariantId, o
   const held: number[] = [];
   if (occupied > 0) {
     const offs = Array.from({ length: knobs.portRange }, (_, i) => i);
-    for (let i = 0; i < occupied; i++) { const j = i + rng.int(offs.length - i); [offs[i], offs[j]] = [offs[j], offs[i]]; held.push(offs[i]); }
+    for (let i = 0; i < occupied; i++) {
+      const j = i + rng.int(offs.length - i);
+      [offs[i], offs[j]] = [offs[j], offs[i]];
+      held.push(offs[i]);
+    }
     held.sort((a, b) => a - b);
     for (const off of held) {
       const port = 1024 + off;
@@ -354,7 +522,13 @@ export function buildScenario(preset: ScenarioPreset, variant: ModelVariantId, o
     packets.push(new Packet(i, cpu, orig, zone, 0, endpoints, snat, false));
   }
   return {
-    preset, knobs, variant, state, packets, serial: knobs.serial || (knobs.resolver === 'single-request' && knobs.proto === 'udp'), addrs,
+    preset,
+    knobs,
+    variant,
+    state,
+    packets,
+    serial: knobs.serial || (knobs.resolver === 'single-request' && knobs.proto === 'udp'),
+    addrs,
     baselineEntries: state.entries.length,
   };
 }
@@ -368,7 +542,10 @@ export function runnable(b: BuiltScenario, pkts: Packet[], out: number[]): numbe
     let blocked = false;
     for (let j = 0; j < i; j++) {
       const q = pkts[j];
-      if (!q.done && (b.serial || q.cpu === p.cpu)) { blocked = true; break; }
+      if (!q.done && (b.serial || q.cpu === p.cpu)) {
+        blocked = true;
+        break;
+      }
     }
     if (!blocked) out[n++] = i;
   }

@@ -17,8 +17,13 @@ export const NAT_CLASH = 1 << 6;
 export const NAT_DONE_MASK = SRC_NAT_DONE | DST_NAT_DONE;
 
 export const STATUS_NAMES: [number, string][] = [
-  [CONFIRMED, 'CONFIRMED'], [SRC_NAT_DONE, 'SRC_NAT_DONE'], [DST_NAT_DONE, 'DST_NAT_DONE'], [SEEN_REPLY, 'SEEN_REPLY'],
-  [ASSURED, 'ASSURED'], [DYING, 'DYING'], [NAT_CLASH, 'NAT_CLASH'],
+  [CONFIRMED, 'CONFIRMED'],
+  [SRC_NAT_DONE, 'SRC_NAT_DONE'],
+  [DST_NAT_DONE, 'DST_NAT_DONE'],
+  [SEEN_REPLY, 'SEEN_REPLY'],
+  [ASSURED, 'ASSURED'],
+  [DYING, 'DYING'],
+  [NAT_CLASH, 'NAT_CLASH'],
 ];
 
 export function statusNames(s: number): string[] {
@@ -27,20 +32,48 @@ export function statusNames(s: number): string[] {
 
 /** Per-CPU counters in the order `conntrack -S` prints them. */
 export const COUNTER_NAMES = [
-  'found', 'invalid', 'ignore', 'insert', 'insert_failed', 'drop', 'early_drop', 'error', 'search_restart', 'clash_resolve', 'chaintoolong',
+  'found',
+  'invalid',
+  'ignore',
+  'insert',
+  'insert_failed',
+  'drop',
+  'early_drop',
+  'error',
+  'search_restart',
+  'clash_resolve',
+  'chaintoolong',
 ] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 export const NC = COUNTER_NAMES.length;
-export const C_FOUND = 0, C_INSERT = 3, C_INSERT_FAILED = 4, C_DROP = 5, C_EARLY_DROP = 6, C_CLASH_RESOLVE = 9, C_CHAINTOOLONG = 10;
+export const C_FOUND = 0,
+  C_INSERT = 3,
+  C_INSERT_FAILED = 4,
+  C_DROP = 5,
+  C_EARLY_DROP = 6,
+  C_CLASH_RESOLVE = 9,
+  C_CHAINTOOLONG = 10;
 
 /** TCP conntrack states the model needs. */
-export const TCP_NONE = 0, TCP_SYN_SENT = 1, TCP_ESTABLISHED = 2, TCP_FIN_WAIT = 3, TCP_TIME_WAIT = 4, TCP_CLOSE = 5;
+export const TCP_NONE = 0,
+  TCP_SYN_SENT = 1,
+  TCP_ESTABLISHED = 2,
+  TCP_FIN_WAIT = 3,
+  TCP_TIME_WAIT = 4,
+  TCP_CLOSE = 5;
 export const TCP_STATE_NAMES = ['NONE', 'SYN_SENT', 'ESTABLISHED', 'FIN_WAIT', 'TIME_WAIT', 'CLOSE'];
 
 /** Default timeouts in seconds (nf_conntrack_udp_timeout*, nf_conntrack_tcp_timeout_*). */
 export const TIMEOUTS = {
-  udpUnreplied: 30, udpReplied: 120, udpStream: 180, natClash: 1,
-  tcpSynSent: 120, tcpEstablished: 432000, tcpFinWait: 120, tcpTimeWait: 120, tcpClose: 10,
+  udpUnreplied: 30,
+  udpReplied: 120,
+  udpStream: 180,
+  natClash: 1,
+  tcpSynSent: 120,
+  tcpEstablished: 432000,
+  tcpFinWait: 120,
+  tcpTimeWait: 120,
+  tcpClose: 10,
 };
 
 export class Entry {
@@ -59,8 +92,17 @@ export class Entry {
   owner = -1;
   live = false;
   copyFrom(o: Entry): void {
-    this.orig = o.orig; this.reply = o.reply; this.zoneO = o.zoneO; this.zoneR = o.zoneR; this.status = o.status;
-    this.expires = o.expires; this.lastSeen = o.lastSeen; this.tcp = o.tcp; this.hashed = o.hashed; this.owner = o.owner; this.live = o.live;
+    this.orig = o.orig;
+    this.reply = o.reply;
+    this.zoneO = o.zoneO;
+    this.zoneR = o.zoneR;
+    this.status = o.status;
+    this.expires = o.expires;
+    this.lastSeen = o.lastSeen;
+    this.tcp = o.tcp;
+    this.hashed = o.hashed;
+    this.owner = o.owner;
+    this.live = o.live;
   }
 }
 
@@ -145,7 +187,9 @@ export class ModelState {
     this.stats = new Float64Array(cfg.cpus * NC);
   }
 
-  inc(cpu: number, counter: number): void { this.stats[cpu * NC + counter]++; }
+  inc(cpu: number, counter: number): void {
+    this.stats[cpu * NC + counter]++;
+  }
 
   total(counter: number): number {
     let s = 0;
@@ -153,15 +197,29 @@ export class ModelState {
     return s;
   }
 
-  bucketOf(t: number, zone: number): number { return hashTuple(t, zone, this.hashSeed) % this.cfg.buckets; }
+  bucketOf(t: number, zone: number): number {
+    return hashTuple(t, zone, this.hashSeed) % this.cfg.buckets;
+  }
 
   alloc(): number {
     let id: number;
     if (this.freeIds.length) id = this.freeIds.pop()!;
-    else { id = this.entries.length; this.entries.push(new Entry()); }
+    else {
+      id = this.entries.length;
+      this.entries.push(new Entry());
+    }
     const e = this.entries[id];
-    e.orig = 0; e.reply = 0; e.zoneO = 0; e.zoneR = 0; e.status = 0; e.expires = Infinity; e.lastSeen = this.now;
-    e.tcp = TCP_NONE; e.hashed = 0; e.owner = -1; e.live = true;
+    e.orig = 0;
+    e.reply = 0;
+    e.zoneO = 0;
+    e.zoneR = 0;
+    e.status = 0;
+    e.expires = Infinity;
+    e.lastSeen = this.now;
+    e.tcp = TCP_NONE;
+    e.hashed = 0;
+    e.owner = -1;
+    e.live = true;
     this.count++;
     return id;
   }
@@ -178,8 +236,12 @@ export class ModelState {
 
   hash(id: number, dirs: number): void {
     const e = this.entries[id];
-    if (dirs & 1) { this.buckets[this.bucketOf(e.orig, e.zoneO)].push(id * 2); }
-    if (dirs & 2) { this.buckets[this.bucketOf(e.reply, e.zoneR)].push(id * 2 + 1); }
+    if (dirs & 1) {
+      this.buckets[this.bucketOf(e.orig, e.zoneO)].push(id * 2);
+    }
+    if (dirs & 2) {
+      this.buckets[this.bucketOf(e.reply, e.zoneR)].push(id * 2 + 1);
+    }
     e.hashed |= dirs;
   }
 
@@ -225,10 +287,20 @@ export class ModelState {
     for (let id = 0; id < this.entries.length; id++) {
       const e = this.entries[id];
       if (!e.live || !(e.status & CONFIRMED)) continue;
-      if (e.expires <= this.now) { this.release(id); n++; continue; }
-      if (max95 > 0 && this.count >= max95 && !(e.status & DYING)
-        && (!(e.status & ASSURED) || e.tcp === TCP_FIN_WAIT || e.tcp === TCP_TIME_WAIT || e.tcp === TCP_CLOSE)) {
-        this.release(id); n++; this.gcKilled++;
+      if (e.expires <= this.now) {
+        this.release(id);
+        n++;
+        continue;
+      }
+      if (
+        max95 > 0 &&
+        this.count >= max95 &&
+        !(e.status & DYING) &&
+        (!(e.status & ASSURED) || e.tcp === TCP_FIN_WAIT || e.tcp === TCP_TIME_WAIT || e.tcp === TCP_CLOSE)
+      ) {
+        this.release(id);
+        n++;
+        this.gcKilled++;
       }
     }
     this.gcEarlyDrop = false;
@@ -241,7 +313,11 @@ export class ModelState {
   clone(): ModelState {
     const s = Object.create(ModelState.prototype) as ModelState;
     s.cfg = this.cfg;
-    s.entries = this.entries.map((e) => { const n = new Entry(); n.copyFrom(e); return n; });
+    s.entries = this.entries.map((e) => {
+      const n = new Entry();
+      n.copyFrom(e);
+      return n;
+    });
     s.freeIds = this.freeIds.slice();
     s.count = this.count;
     s.buckets = this.buckets.map((b) => (b.length ? b.slice() : []));
@@ -259,7 +335,8 @@ export class ModelState {
   fingerprint(): string {
     let k = `${this.rover}|${this.nth}|${this.count}|`;
     // Bucket order only matters to early_drop (which entry it meets first), i.e. with a limit.
-    if (this.cfg.max > 0) for (let i = 0; i < this.buckets.length; i++) if (this.buckets[i].length) k += `${i}:${this.buckets[i].join(',')};`;
+    if (this.cfg.max > 0)
+      for (let i = 0; i < this.buckets.length; i++) if (this.buckets[i].length) k += `${i}:${this.buckets[i].join(',')};`;
     for (let id = 0; id < this.entries.length; id++) {
       const e = this.entries[id];
       if (e.live) k += `#${id}:${e.orig},${e.reply},${e.zoneO},${e.zoneR},${e.status},${e.tcp},${e.hashed}`;
@@ -269,7 +346,9 @@ export class ModelState {
 
   totals(): Record<CounterName, number> {
     const o = {} as Record<CounterName, number>;
-    COUNTER_NAMES.forEach((n, i) => { o[n] = this.total(i); });
+    COUNTER_NAMES.forEach((n, i) => {
+      o[n] = this.total(i);
+    });
     return o;
   }
 
@@ -277,7 +356,9 @@ export class ModelState {
     const rows: Record<CounterName, number>[] = [];
     for (let c = 0; c < this.cfg.cpus; c++) {
       const o = {} as Record<CounterName, number>;
-      COUNTER_NAMES.forEach((n, i) => { o[n] = this.stats[c * NC + i]; });
+      COUNTER_NAMES.forEach((n, i) => {
+        o[n] = this.stats[c * NC + i];
+      });
       rows.push(o);
     }
     return rows;
@@ -286,5 +367,8 @@ export class ModelState {
 
 function removeNode(b: number[], node: number): void {
   const i = b.indexOf(node);
-  if (i >= 0) { b[i] = b[b.length - 1]; b.pop(); }
+  if (i >= 0) {
+    b[i] = b[b.length - 1];
+    b.pop();
+  }
 }

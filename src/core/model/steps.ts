@@ -4,13 +4,49 @@
 
 import type { Chooser } from './rng';
 import {
-  ASSURED, C_CLASH_RESOLVE, C_DROP, C_EARLY_DROP, C_FOUND, C_INSERT_FAILED, CONFIRMED, DST_NAT_DONE, DYING, EVICTION_RANGE,
-  ModelState, NAT_CLASH, NAT_DONE_MASK, SEEN_REPLY, SRC_NAT_DONE, TCP_CLOSE, TCP_ESTABLISHED, TCP_FIN_WAIT, TCP_SYN_SENT,
-  TCP_TIME_WAIT, TIMEOUTS, type Entry,
+  ASSURED,
+  C_CLASH_RESOLVE,
+  C_DROP,
+  C_EARLY_DROP,
+  C_FOUND,
+  C_INSERT_FAILED,
+  CONFIRMED,
+  DST_NAT_DONE,
+  DYING,
+  EVICTION_RANGE,
+  ModelState,
+  NAT_CLASH,
+  NAT_DONE_MASK,
+  SEEN_REPLY,
+  SRC_NAT_DONE,
+  TCP_CLOSE,
+  TCP_ESTABLISHED,
+  TCP_FIN_WAIT,
+  TCP_SYN_SENT,
+  TCP_TIME_WAIT,
+  TIMEOUTS,
+  type Entry,
 } from './state';
 import {
-  DropCause, nextPhase, O_CLASH_INSERTED, O_DROPPED, O_FOUND, O_INSERTED, O_MERGED, O_TABLE_FULL, Packet, PH_CONFIRM,
-  PH_DNAT, PH_DONE, PH_LOOKUP, PH_REPLY, PH_SNAT, PH_SNAT_PICK, SNAT_MASQUERADE, SNAT_NULL_BINDING, type StepName,
+  DropCause,
+  nextPhase,
+  O_CLASH_INSERTED,
+  O_DROPPED,
+  O_FOUND,
+  O_INSERTED,
+  O_MERGED,
+  O_TABLE_FULL,
+  Packet,
+  PH_CONFIRM,
+  PH_DNAT,
+  PH_DONE,
+  PH_LOOKUP,
+  PH_REPLY,
+  PH_SNAT,
+  PH_SNAT_PICK,
+  SNAT_MASQUERADE,
+  SNAT_NULL_BINDING,
+  type StepName,
 } from './packet';
 import { invert, TCP, tDport, tProto, tSaddr, tSport, tuple, withDst, withSrc, tDaddr, hashTuple } from './tuple';
 
@@ -53,13 +89,20 @@ export function scaledTimeout(st: ModelState, base: number): number {
 
 export function runStep(st: ModelState, p: Packet, ctx: StepCtx): void {
   switch (p.phase) {
-    case PH_LOOKUP: return stepLookup(st, p, ctx);
-    case PH_DNAT: return stepDnat(st, p, ctx);
-    case PH_SNAT: return stepSnat(st, p, ctx);
-    case PH_SNAT_PICK: return stepSnatPick(st, p, ctx);
-    case PH_CONFIRM: return stepConfirm(st, p, ctx);
-    case PH_REPLY: return stepReply(st, p, ctx);
-    default: return;
+    case PH_LOOKUP:
+      return stepLookup(st, p, ctx);
+    case PH_DNAT:
+      return stepDnat(st, p, ctx);
+    case PH_SNAT:
+      return stepSnat(st, p, ctx);
+    case PH_SNAT_PICK:
+      return stepSnatPick(st, p, ctx);
+    case PH_CONFIRM:
+      return stepConfirm(st, p, ctx);
+    case PH_REPLY:
+      return stepReply(st, p, ctx);
+    default:
+      return;
   }
 }
 
@@ -73,7 +116,8 @@ export function stepLookup(st: ModelState, p: Packet, ctx: StepCtx): void {
     p.ct = node >> 1;
     p.outcome = O_FOUND;
     p.phase = PH_DONE;
-    if (ctx.trace) note(ctx, p, 'lookup', 'nf_conntrack_in', () => `found confirmed entry #${node >> 1}: packet attaches, no new entry`, true);
+    if (ctx.trace)
+      note(ctx, p, 'lookup', 'nf_conntrack_in', () => `found confirmed entry #${node >> 1}: packet attaches, no new entry`, true);
     return;
   }
   if (st.cfg.max > 0 && st.count >= st.cfg.max) {
@@ -83,7 +127,15 @@ export function stepLookup(st: ModelState, p: Packet, ctx: StepCtx): void {
       p.outcome = O_TABLE_FULL;
       p.cause = 'table-full';
       p.phase = PH_DONE;
-      if (ctx.trace) note(ctx, p, 'lookup', '__nf_conntrack_alloc', () => `table full (${st.count}/${st.cfg.max}), no non-assured entry in ${EVICTION_RANGE} buckets: "table full, dropping packet"`, true);
+      if (ctx.trace)
+        note(
+          ctx,
+          p,
+          'lookup',
+          '__nf_conntrack_alloc',
+          () => `table full (${st.count}/${st.cfg.max}), no non-assured entry in ${EVICTION_RANGE} buckets: "table full, dropping packet"`,
+          true,
+        );
       return;
     }
   }
@@ -130,7 +182,14 @@ function earlyDrop(st: ModelState, p: Packet, ctx: StepCtx): boolean {
         if (evictable(st, st.entries[id])) {
           st.release(id);
           st.inc(p.cpu, C_EARLY_DROP);
-          if (ctx.trace) note(ctx, p, 'lookup', 'early_drop', () => `table full: evicted non-assured entry #${id} (first of ${cnt + 1} nodes looked at)`);
+          if (ctx.trace)
+            note(
+              ctx,
+              p,
+              'lookup',
+              'early_drop',
+              () => `table full: evicted non-assured entry #${id} (first of ${cnt + 1} nodes looked at)`,
+            );
           return true;
         }
         cnt++;
@@ -147,12 +206,18 @@ function earlyDrop(st: ModelState, p: Packet, ctx: StepCtx): boolean {
       const id = b[j] >> 1;
       const e = st.entries[id];
       if (victims.includes(id)) continue; // both of its nodes in this chain
-      if (e.expires <= st.now) { victims.push(-1 - id); continue; } // nf_ct_gc_expired: reaped, not counted
+      if (e.expires <= st.now) {
+        victims.push(-1 - id);
+        continue;
+      } // nf_ct_gc_expired: reaped, not counted
       if (evictable(st, e)) victims.push(id);
     }
     let drops = 0;
     for (const v of victims) {
-      if (v < 0) { st.release(-1 - v); continue; }
+      if (v < 0) {
+        st.release(-1 - v);
+        continue;
+      }
       st.release(v);
       drops++;
     }
@@ -160,7 +225,14 @@ function earlyDrop(st: ModelState, p: Packet, ctx: StepCtx): boolean {
       for (let k = 0; k < drops; k++) st.inc(p.cpu, C_EARLY_DROP);
       if (ctx.trace) {
         const ids = victims.filter((v) => v >= 0);
-        note(ctx, p, 'lookup', 'early_drop -> early_drop_list', () => `table full: bucket ${(start + i) % nb} (${i + 1} of ${span} looked at): evicted ${drops} non-assured entr${drops === 1 ? 'y' : 'ies'} #${ids.join(', #')}`);
+        note(
+          ctx,
+          p,
+          'lookup',
+          'early_drop -> early_drop_list',
+          () =>
+            `table full: bucket ${(start + i) % nb} (${i + 1} of ${span} looked at): evicted ${drops} non-assured entr${drops === 1 ? 'y' : 'ies'} #${ids.join(', #')}`,
+        );
       }
       return true;
     }
@@ -178,13 +250,23 @@ export function stepDnat(st: ModelState, p: Packet, ctx: StepCtx): void {
   const e = st.entries[p.ct];
   const n = p.endpoints.length;
   let k: number;
-  if (st.cfg.dnatMode === 'nth') { k = st.nth % n; st.nth = (st.nth + 1) % n; }
-  else k = ctx.ch.pick(n);
+  if (st.cfg.dnatMode === 'nth') {
+    k = st.nth % n;
+    st.nth = (st.nth + 1) % n;
+  } else k = ctx.ch.pick(n);
   const ep = p.endpoints[k];
   e.reply = invert(withDst(e.orig, ep, tDport(e.orig)));
   e.status |= DST_NAT_DONE;
   p.phase = nextPhase(p, PH_DNAT);
-  if (ctx.trace) note(ctx, p, 'dnat', 'nf_nat_setup_info (DNAT)', () => `${st.cfg.dnatMode === 'nth' ? 'round-robin counter' : 'statistic random'}: endpoint ${k + 1}/${n} chosen: ${ctx.addrs[ep] ?? ep}`);
+  if (ctx.trace)
+    note(
+      ctx,
+      p,
+      'dnat',
+      'nf_nat_setup_info (DNAT)',
+      () =>
+        `${st.cfg.dnatMode === 'nth' ? 'round-robin counter' : 'statistic random'}: endpoint ${k + 1}/${n} chosen: ${ctx.addrs[ep] ?? ep}`,
+    );
 }
 
 /**
@@ -241,7 +323,14 @@ export function stepSnat(st: ModelState, p: Packet, ctx: StepCtx): void {
         if (ct !== e && ct.orig === e.orig && ct.zoneO === e.zoneO && tSaddr(ct.reply) === tSaddr(e.reply)) {
           e.reply = ct.reply;
           finishSnat(p, e);
-          if (ctx.trace) note(ctx, p, 'snat', 'get_unique_tuple (azure 952939 hypothesis)', () => `same ORIGINAL as confirmed #${node >> 1}: reuse its reply tuple ${fmt(ctx, ct.reply)}`);
+          if (ctx.trace)
+            note(
+              ctx,
+              p,
+              'snat',
+              'get_unique_tuple (azure 952939 hypothesis)',
+              () => `same ORIGINAL as confirmed #${node >> 1}: reuse its reply tuple ${fmt(ctx, ct.reply)}`,
+            );
           return;
         }
       }
@@ -253,10 +342,13 @@ export function stepSnat(st: ModelState, p: Packet, ctx: StepCtx): void {
     if (inRange && taker < 0) {
       e.reply = invert(keep);
       finishSnat(p, e);
-      if (ctx.trace) note(ctx, p, 'snat', 'get_unique_tuple -> nf_nat_used_tuple', () => `${fmt(ctx, keep)} not taken: source port ${port} kept`);
+      if (ctx.trace)
+        note(ctx, p, 'snat', 'get_unique_tuple -> nf_nat_used_tuple', () => `${fmt(ctx, keep)} not taken: source port ${port} kept`);
       return;
     }
-    why = inRange ? `reply tuple of port ${port} taken by confirmed #${taker}` : `port ${port} outside --to-ports ${nat.portMin}-${nat.portMin + nat.portRange - 1}`;
+    why = inRange
+      ? `reply tuple of port ${port} taken by confirmed #${taker}`
+      : `port ${port} outside --to-ports ${nat.portMin}-${nat.portMin + nat.portRange - 1}`;
     if (nat.era === 'rover') {
       // The rover is read here and written back by the next step: two CPUs can read one value.
       p.off = st.rover;
@@ -272,9 +364,10 @@ export function stepSnat(st: ModelState, p: Packet, ctx: StepCtx): void {
     pickPortRandom(st, p, e, ctx);
     return;
   }
-  const off = nat.mode === 'random'
-    ? hashTuple(tuple(0, addr, 0, tDaddr(out), tDport(out)), 0, nat.secret) % nat.portRange // secure_port(saddr, daddr, dport)
-    : ctx.ch.pick(nat.portRange); // --random-fully: fresh random offset
+  const off =
+    nat.mode === 'random'
+      ? hashTuple(tuple(0, addr, 0, tDaddr(out), tDport(out)), 0, nat.secret) % nat.portRange // secure_port(saddr, daddr, dport)
+      : ctx.ch.pick(nat.portRange); // --random-fully: fresh random offset
   if (ctx.trace) note(ctx, p, 'snat', 'get_unique_tuple', () => `${why}: ${nat.mode} offset ${off}`);
   pickPort(st, p, e, off, ctx);
 }
@@ -299,8 +392,14 @@ function pickPort(st: ModelState, p: Packet, e: Entry, off: number, ctx: StepCtx
     if (rover) st.rover = o;
     e.reply = invert(cand);
     finishSnat(p, e);
-    if (ctx.trace) note(ctx, p, label, 'nf_nat_l4proto_unique_tuple',
-      () => `port ${nat.portMin + o} chosen after ${i + 1} probe(s)${rover ? `, rover := ${o}` : ''}`);
+    if (ctx.trace)
+      note(
+        ctx,
+        p,
+        label,
+        'nf_nat_l4proto_unique_tuple',
+        () => `port ${nat.portMin + o} chosen after ${i + 1} probe(s)${rover ? `, rover := ${o}` : ''}`,
+      );
     return;
   }
 }
@@ -322,7 +421,14 @@ function pickPortRandom(st: ModelState, p: Packet, e: Entry, ctx: StepCtx): void
       if (tupleTaken(st, invert(cand), e, p.cpu) < 0) {
         e.reply = invert(cand);
         finishSnat(p, e);
-        if (ctx.trace) note(ctx, p, 'snat', 'nf_nat_l4proto_unique_tuple', () => `port ${tSport(cand)} chosen after ${probes} probe(s) from random offsets`);
+        if (ctx.trace)
+          note(
+            ctx,
+            p,
+            'snat',
+            'nf_nat_l4proto_unique_tuple',
+            () => `port ${tSport(cand)} chosen after ${probes} probe(s) from random offsets`,
+          );
         return;
       }
     }
@@ -331,7 +437,14 @@ function pickPortRandom(st: ModelState, p: Packet, e: Entry, ctx: StepCtx): void
   }
   e.reply = invert(cand);
   finishSnat(p, e);
-  if (ctx.trace) note(ctx, p, 'snat', 'nf_nat_l4proto_unique_tuple', () => `all ${probes} probes used: port ${tSport(cand)} kept anyway (confirm will clash)`);
+  if (ctx.trace)
+    note(
+      ctx,
+      p,
+      'snat',
+      'nf_nat_l4proto_unique_tuple',
+      () => `all ${probes} probes used: port ${tSport(cand)} kept anyway (confirm will clash)`,
+    );
 }
 
 function finishSnat(p: Packet, e: Entry): void {
@@ -367,7 +480,8 @@ export function stepConfirm(st: ModelState, p: Packet, ctx: StepCtx): void {
     e.expires = st.now + newTimeout(st, e);
     p.outcome = O_INSERTED;
     p.phase = nextPhase(p, PH_CONFIRM);
-    if (ctx.trace) note(ctx, p, 'confirm', '__nf_conntrack_confirm', () => `#${id} inserted (${fmt(ctx, e.orig)} / reply ${fmt(ctx, e.reply)})`);
+    if (ctx.trace)
+      note(ctx, p, 'confirm', '__nf_conntrack_confirm', () => `#${id} inserted (${fmt(ctx, e.orig)} / reply ${fmt(ctx, e.reply)})`);
     return;
   }
   resolveClash(st, p, e, h1 >= 0 ? h1 : h2, h1 >= 0, h2 >= 0, ctx);
@@ -396,7 +510,16 @@ function resolveClash(st: ModelState, p: Packet, e: Entry, h: number, origClash:
     p.outcome = O_MERGED;
     p.phase = nextPhase(p, PH_CONFIRM);
     if (!pre2020) st.inc(p.cpu, C_CLASH_RESOLVE);
-    if (ctx.trace) note(ctx, p, 'confirm', fn, () => `clash with #${winner}: merged (${(ct.status & NAT_DONE_MASK) === 0 ? 'NAT not done' : matchReverse(ct, e) && !match(ct, e) ? 'tuples match crosswise' : 'tuples match'}), packet accepted`, true);
+    if (ctx.trace)
+      note(
+        ctx,
+        p,
+        'confirm',
+        fn,
+        () =>
+          `clash with #${winner}: merged (${(ct.status & NAT_DONE_MASK) === 0 ? 'NAT not done' : matchReverse(ct, e) && !match(ct, e) ? 'tuples match crosswise' : 'tuples match'}), packet accepted`,
+        true,
+      );
     return;
   }
   if (allowClash && beh.clashHarder && origClash && !replyClash) {
@@ -408,7 +531,15 @@ function resolveClash(st: ModelState, p: Packet, e: Entry, h: number, origClash:
     st.inc(p.cpu, C_CLASH_RESOLVE);
     p.outcome = O_CLASH_INSERTED;
     p.phase = nextPhase(p, PH_CONFIRM);
-    if (ctx.trace) note(ctx, p, 'confirm', 'nf_ct_resolve_clash_harder', () => `ORIGINAL clashes with #${winner}, REPLY free: inserted in REPLY direction only, NAT_CLASH, 1 s`, true);
+    if (ctx.trace)
+      note(
+        ctx,
+        p,
+        'confirm',
+        'nf_ct_resolve_clash_harder',
+        () => `ORIGINAL clashes with #${winner}, REPLY free: inserted in REPLY direction only, NAT_CLASH, 1 s`,
+        true,
+      );
     return;
   }
   const cause = classify(ct, e);
@@ -418,7 +549,16 @@ function resolveClash(st: ModelState, p: Packet, e: Entry, h: number, origClash:
   p.outcome = O_DROPPED;
   p.cause = cause;
   p.phase = PH_DONE;
-  if (ctx.trace) note(ctx, p, 'confirm', fn, () => `clash with #${winner} (${origClash ? 'ORIGINAL' : ''}${origClash && replyClash ? '+' : ''}${replyClash ? 'REPLY' : ''}) not resolvable: DROP [${cause}]`, true);
+  if (ctx.trace)
+    note(
+      ctx,
+      p,
+      'confirm',
+      fn,
+      () =>
+        `clash with #${winner} (${origClash ? 'ORIGINAL' : ''}${origClash && replyClash ? '+' : ''}${replyClash ? 'REPLY' : ''}) not resolvable: DROP [${cause}]`,
+      true,
+    );
 }
 
 function classify(ct: Entry, e: Entry): DropCause {

@@ -12,11 +12,21 @@ export function tuple(proto: number, saddr: number, sport: number, daddr: number
   return (((proto * 256 + saddr) * P16 + sport) * 256 + daddr) * P16 + dport;
 }
 
-export function tDport(t: number): number { return t % P16; }
-export function tDaddr(t: number): number { return Math.floor(t / P16) % 256; }
-export function tSport(t: number): number { return Math.floor(t / (P16 * 256)) % P16; }
-export function tSaddr(t: number): number { return Math.floor(t / (P16 * 256 * P16)) % 256; }
-export function tProto(t: number): number { return Math.floor(t / (P16 * 256 * P16 * 256)); }
+export function tDport(t: number): number {
+  return t % P16;
+}
+export function tDaddr(t: number): number {
+  return Math.floor(t / P16) % 256;
+}
+export function tSport(t: number): number {
+  return Math.floor(t / (P16 * 256)) % P16;
+}
+export function tSaddr(t: number): number {
+  return Math.floor(t / (P16 * 256 * P16)) % 256;
+}
+export function tProto(t: number): number {
+  return Math.floor(t / (P16 * 256 * P16 * 256));
+}
 
 /** The tuple a packet travelling the other way would carry. */
 export function invert(t: number): number {
@@ -38,7 +48,7 @@ export function formatTuple(t: number, addrs: readonly string[]): string {
 
 /** 32-bit mix of a tuple and a zone: the bucket hash of the model's table. */
 export function hashTuple(t: number, zone: number, seed: number): number {
-  const lo = t % 4294967296 | 0;
+  const lo = (t % 4294967296) | 0;
   const hi = Math.floor(t / 4294967296) | 0;
   let h = Math.imul(lo ^ seed, 0x85ebca6b) ^ Math.imul(hi + zone * 0x27d4eb2f, 0xc2b2ae35);
   h ^= h >>> 16;

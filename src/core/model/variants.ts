@@ -4,15 +4,7 @@
 
 import type { DetectionResult, RaceVerdict, VariantId } from '../types';
 
-export type ModelVariantId =
-  | 'none'
-  | 'ed07d9a'
-  | '4e35c1cb'
-  | 'both'
-  | 'both+zone'
-  | 'azure'
-  | 'rework2020'
-  | 'reverse2024';
+export type ModelVariantId = 'none' | 'ed07d9a' | '4e35c1cb' | 'both' | 'both+zone' | 'azure' | 'rework2020' | 'reverse2024';
 
 export interface VariantBehaviour {
   /** Clash merge rule of nf_ct_resolve_clash. old: NAT not done only; match: ed07d9a (NAT not done or nf_ct_match); canMerge: 2024 nf_ct_can_merge. */
@@ -38,23 +30,56 @@ export interface VariantInfo {
 }
 
 const b = (v: Partial<VariantBehaviour>): VariantBehaviour => ({
-  merge: 'old', skipSameOrigin: false, skipSameOriginZoneCheck: false, reuseMatchingReply: false,
-  clashHarder: false, counterEra: 'pre2020', ...v,
+  merge: 'old',
+  skipSameOrigin: false,
+  skipSameOriginZoneCheck: false,
+  reuseMatchingReply: false,
+  clashHarder: false,
+  counterEra: 'pre2020',
+  ...v,
 });
 
 export const MODEL_VARIANTS: readonly VariantInfo[] = [
   { id: 'none', label: 'No fix (pre-4.19 clash resolution)', commits: [], behaviour: b({}) },
   { id: 'ed07d9a', label: 'Race 1 fix only (ed07d9a021df)', commits: ['ed07d9a021df'], behaviour: b({ merge: 'match' }) },
-  { id: '4e35c1cb', label: 'Race 2 fix only (4e35c1cb9460; 4.9.163/4.14.106 stable state)', commits: ['4e35c1cb9460'], behaviour: b({ skipSameOrigin: true }) },
-  { id: 'both', label: 'Both upstream fixes (ed07d9a021df + 4e35c1cb9460)', commits: ['ed07d9a021df', '4e35c1cb9460'], behaviour: b({ merge: 'match', skipSameOrigin: true }) },
-  { id: 'both+zone', label: 'Both fixes + zone follow-up (07998281c268)', commits: ['ed07d9a021df', '4e35c1cb9460', '07998281c268'], behaviour: b({ merge: 'match', skipSameOrigin: true, skipSameOriginZoneCheck: true }) },
   {
-    id: 'azure', label: 'Ubuntu linux-azure: 937963 (= ed07d9a) + 952939 (HYPOTHESIS)', commits: ['azure-937963', 'azure-952939'],
-    hypothesis: 'patchwork 952939 is not public: modelled as "return the same reply tuple as a confirmed entry with the same ORIGINAL tuple" (a hypothesis, not its code)',
+    id: '4e35c1cb',
+    label: 'Race 2 fix only (4e35c1cb9460; 4.9.163/4.14.106 stable state)',
+    commits: ['4e35c1cb9460'],
+    behaviour: b({ skipSameOrigin: true }),
+  },
+  {
+    id: 'both',
+    label: 'Both upstream fixes (ed07d9a021df + 4e35c1cb9460)',
+    commits: ['ed07d9a021df', '4e35c1cb9460'],
+    behaviour: b({ merge: 'match', skipSameOrigin: true }),
+  },
+  {
+    id: 'both+zone',
+    label: 'Both fixes + zone follow-up (07998281c268)',
+    commits: ['ed07d9a021df', '4e35c1cb9460', '07998281c268'],
+    behaviour: b({ merge: 'match', skipSameOrigin: true, skipSameOriginZoneCheck: true }),
+  },
+  {
+    id: 'azure',
+    label: 'Ubuntu linux-azure: 937963 (= ed07d9a) + 952939 (HYPOTHESIS)',
+    commits: ['azure-937963', 'azure-952939'],
+    hypothesis:
+      'patchwork 952939 is not public: modelled as "return the same reply tuple as a confirmed entry with the same ORIGINAL tuple" (a hypothesis, not its code)',
     behaviour: b({ merge: 'match', reuseMatchingReply: true }),
   },
-  { id: 'rework2020', label: '2020 clash rework (6a757c07e51f, v5.6+) with both fixes + zone', commits: ['ed07d9a021df', '4e35c1cb9460', '07998281c268', '6a757c07e51f'], behaviour: b({ merge: 'match', skipSameOrigin: true, skipSameOriginZoneCheck: true, clashHarder: true, counterEra: 'post2020' }) },
-  { id: 'reverse2024', label: '2024 reverse-collision merge (nf_ct_can_merge, ~v6.13)', commits: ['ed07d9a021df', '4e35c1cb9460', '07998281c268', '6a757c07e51f', 'reverse-2024'], behaviour: b({ merge: 'canMerge', skipSameOrigin: true, skipSameOriginZoneCheck: true, clashHarder: true, counterEra: 'post2020' }) },
+  {
+    id: 'rework2020',
+    label: '2020 clash rework (6a757c07e51f, v5.6+) with both fixes + zone',
+    commits: ['ed07d9a021df', '4e35c1cb9460', '07998281c268', '6a757c07e51f'],
+    behaviour: b({ merge: 'match', skipSameOrigin: true, skipSameOriginZoneCheck: true, clashHarder: true, counterEra: 'post2020' }),
+  },
+  {
+    id: 'reverse2024',
+    label: '2024 reverse-collision merge (nf_ct_can_merge, ~v6.13)',
+    commits: ['ed07d9a021df', '4e35c1cb9460', '07998281c268', '6a757c07e51f', 'reverse-2024'],
+    behaviour: b({ merge: 'canMerge', skipSameOrigin: true, skipSameOriginZoneCheck: true, clashHarder: true, counterEra: 'post2020' }),
+  },
 ];
 
 export const MODEL_VARIANT_IDS: readonly ModelVariantId[] = MODEL_VARIANTS.map((v) => v.id);
@@ -79,7 +104,9 @@ export interface VariantMapping {
 
 const has = (r: DetectionResult, id: VariantId) => r.variantsPresent.includes(id);
 
-function fixed(v: RaceVerdict | undefined): boolean { return v?.verdict === 'fixed'; }
+function fixed(v: RaceVerdict | undefined): boolean {
+  return v?.verdict === 'fixed';
+}
 
 /**
  * Map a detection result to the model variant that runs the same code paths. A verdict other
@@ -94,7 +121,11 @@ export function modelVariantFromDetection(r: DetectionResult): VariantMapping {
       caveats.push(`${race}: verdict ${v.verdict}${v.condition ? ` (${v.condition})` : ''} - modelled as missing`);
     }
   }
-  const findings = [['rework2020', r.rework2020], ['reverse2024', r.reverse2024], ['zoneFollowup', r.zoneFollowup]] as const;
+  const findings = [
+    ['rework2020', r.rework2020],
+    ['reverse2024', r.reverse2024],
+    ['zoneFollowup', r.zoneFollowup],
+  ] as const;
   for (const [name, f] of findings) if (f?.present === 'unknown') caveats.push(`${name}: presence unknown - modelled as absent`);
 
   const reverse = r.reverse2024?.present === true || has(r, 'reverse-2024');
@@ -113,7 +144,8 @@ export function modelVariantFromDetection(r: DetectionResult): VariantMapping {
   else if (race2Up) variant = '4e35c1cb';
   else variant = 'none';
 
-  if ((reverse || rework) && !(race1 && race2Up)) caveats.push('rework found without both race fixes detected: modelled with the full rework (it contains them)');
+  if ((reverse || rework) && !(race1 && race2Up))
+    caveats.push('rework found without both race fixes detected: modelled with the full rework (it contains them)');
   if (race2Up && az952) caveats.push('upstream 4e35c1cb and azure 952939 both present (952939 not reverted?): modelled as upstream');
   if (az952 && !race1) caveats.push('azure 952939 without a race-1 fix has no model variant: modelled without it');
   if (variant === 'azure') caveats.push(variantInfo('azure').hypothesis!);

@@ -103,20 +103,24 @@ export function evaluateCondition(cond: string, undefs: ReadonlySet<string> = ne
     if (eat('+')) return unary();
     return primary();
   };
-  const arith = (ops: string[], next: () => Tri, f: (op: string, a: number, b: number) => number): (() => Tri) => () => {
-    let a = next();
-    for (;;) {
-      const t = peek();
-      if (!t || t.t !== 'op' || !ops.includes(t.v)) return a;
-      p++;
-      const b = next();
-      a = a === undefined || b === undefined ? undefined : f(t.v, a, b);
-    }
-  };
+  const arith =
+    (ops: string[], next: () => Tri, f: (op: string, a: number, b: number) => number): (() => Tri) =>
+    () => {
+      let a = next();
+      for (;;) {
+        const t = peek();
+        if (!t || t.t !== 'op' || !ops.includes(t.v)) return a;
+        p++;
+        const b = next();
+        a = a === undefined || b === undefined ? undefined : f(t.v, a, b);
+      }
+    };
   const mul = arith(['*', '/', '%'], unary, (op, a, b) => (op === '*' ? a * b : b === 0 ? 0 : op === '/' ? Math.trunc(a / b) : a % b));
   const add = arith(['+', '-'], mul, (op, a, b) => (op === '+' ? a + b : a - b));
   const shift = arith(['<<', '>>'], add, (op, a, b) => (op === '<<' ? a << b : a >> b));
-  const rel = arith(['<', '>', '<=', '>='], shift, (op, a, b) => Number(op === '<' ? a < b : op === '>' ? a > b : op === '<=' ? a <= b : a >= b));
+  const rel = arith(['<', '>', '<=', '>='], shift, (op, a, b) =>
+    Number(op === '<' ? a < b : op === '>' ? a > b : op === '<=' ? a <= b : a >= b),
+  );
   const eq = arith(['==', '!='], rel, (op, a, b) => Number(op === '==' ? a === b : a !== b));
   const band = arith(['&'], eq, (_o, a, b) => a & b);
   const bxor = arith(['^'], band, (_o, a, b) => a ^ b);

@@ -57,7 +57,10 @@ export function conditionOf(stack: CondFrame[]): string | undefined {
 }
 
 export function directiveCondition(kind: string, rest: string): string {
-  const arg = rest.replace(/\/\*.*?\*\//g, '').replace(/\/\/.*$/, '').trim();
+  const arg = rest
+    .replace(/\/\*.*?\*\//g, '')
+    .replace(/\/\/.*$/, '')
+    .trim();
   if (kind === 'ifdef') return arg;
   if (kind === 'ifndef') return `!${arg}`;
   return arg.replace(/\s+/g, ' ');
@@ -90,7 +93,8 @@ export function lineConditions(text: string): (string | undefined)[] {
     const m = /^\s*#\s*(\w+)\s*(.*)$/.exec(line);
     if (!m) continue;
     const kind = m[1];
-    if (kind === 'if' || kind === 'ifdef' || kind === 'ifndef') stack.push({ conds: [directiveCondition(kind, m[2])], active: 0, depthAtOpen: 0 });
+    if (kind === 'if' || kind === 'ifdef' || kind === 'ifndef')
+      stack.push({ conds: [directiveCondition(kind, m[2])], active: 0, depthAtOpen: 0 });
     else if ((kind === 'elif' || kind === 'else') && stack.length) {
       const f = stack[stack.length - 1];
       const prev = f.conds.map(negate).join(' && ');
@@ -129,7 +133,11 @@ export function locateFunctions(text: string, lines: LineMap = new LineMap(text)
       out.push(f);
       damage.push({ startLine: f.startLine, endLine: f.endLine, reason: `${fnName}(): ${reason}` });
     } else if (blockOpen >= 0) {
-      damage.push({ startLine: lines.lineOf(blockOpen), endLine: lines.lineOf(Math.max(blockOpen, end - 1)), reason: `a { at line ${lines.lineOf(blockOpen)} is never closed` });
+      damage.push({
+        startLine: lines.lineOf(blockOpen),
+        endLine: lines.lineOf(Math.max(blockOpen, end - 1)),
+        reason: `a { at line ${lines.lineOf(blockOpen)} is never closed`,
+      });
     }
     fnStart = -1;
     blockOpen = -1;
@@ -209,7 +217,11 @@ export function locateFunctions(text: string, lines: LineMap = new LineMap(text)
         if (close < 0) {
           // An unterminated comment would swallow the rest of the file: end it at its line.
           const nl = text.indexOf('\n', i);
-          damage.push({ startLine: lines.lineOf(i), endLine: lines.lineOf(i), reason: `a /* comment at line ${lines.lineOf(i)} is never closed` });
+          damage.push({
+            startLine: lines.lineOf(i),
+            endLine: lines.lineOf(i),
+            reason: `a /* comment at line ${lines.lineOf(i)} is never closed`,
+          });
           if (fnStart >= 0) fnDamage ??= `a /* comment at line ${lines.lineOf(i)} is never closed`;
           i = nl < 0 ? n : nl;
           continue;
@@ -284,11 +296,25 @@ export function locateFunctions(text: string, lines: LineMap = new LineMap(text)
     i++;
   }
   if (fnStart >= 0) out.push(makeFn(fnName, fnStart, fnNameOffset, fnBody, n, fnCond, true, lines));
-  else if (blockOpen >= 0) damage.push({ startLine: lines.lineOf(blockOpen), endLine: lines.lineOf(n), reason: `a { at line ${lines.lineOf(blockOpen)} is never closed` });
+  else if (blockOpen >= 0)
+    damage.push({
+      startLine: lines.lineOf(blockOpen),
+      endLine: lines.lineOf(n),
+      reason: `a { at line ${lines.lineOf(blockOpen)} is never closed`,
+    });
   return out;
 }
 
-function makeFn(name: string, headStart: number, nameOffset: number, bodyStart: number, bodyEnd: number, condition: string | undefined, truncated: boolean, lines: LineMap): LocatedFunction {
+function makeFn(
+  name: string,
+  headStart: number,
+  nameOffset: number,
+  bodyStart: number,
+  bodyEnd: number,
+  condition: string | undefined,
+  truncated: boolean,
+  lines: LineMap,
+): LocatedFunction {
   return {
     name,
     headStart,

@@ -3,17 +3,54 @@
 // row and column of the output equals the input's, so positions map back one to one.
 
 const ATTRIBUTE_WORDS = [
-  '__init', '__exit', '__cold', '__hot', 'noinline', '__always_inline', '__maybe_unused',
-  '__read_mostly', '__net_init', '__net_exit', '__must_check', '__visible', '__weak', '__pure',
-  '__sched', 'notrace', '__ref', '__initdata', '__initconst', '__percpu', '__rcu', '__user',
-  '__iomem', '__force', '__bitwise', '__deprecated', '__cacheline_aligned',
-  '__cacheline_aligned_in_smp', '__ro_after_init', '__latent_entropy', '__noinline_for_stack',
-  '__nocfi', '__flatten', '__used', '__unused', 'inline_for_stack', '__randomize_layout',
-  '__packed', 'asmlinkage', '__meminit', '__devinit', '__cpuinit', '__always_unused',
+  '__init',
+  '__exit',
+  '__cold',
+  '__hot',
+  'noinline',
+  '__always_inline',
+  '__maybe_unused',
+  '__read_mostly',
+  '__net_init',
+  '__net_exit',
+  '__must_check',
+  '__visible',
+  '__weak',
+  '__pure',
+  '__sched',
+  'notrace',
+  '__ref',
+  '__initdata',
+  '__initconst',
+  '__percpu',
+  '__rcu',
+  '__user',
+  '__iomem',
+  '__force',
+  '__bitwise',
+  '__deprecated',
+  '__cacheline_aligned',
+  '__cacheline_aligned_in_smp',
+  '__ro_after_init',
+  '__latent_entropy',
+  '__noinline_for_stack',
+  '__nocfi',
+  '__flatten',
+  '__used',
+  '__unused',
+  'inline_for_stack',
+  '__randomize_layout',
+  '__packed',
+  'asmlinkage',
+  '__meminit',
+  '__devinit',
+  '__cpuinit',
+  '__always_unused',
 ];
 const ATTRIBUTE_RE = new RegExp(`\\b(?:${ATTRIBUTE_WORDS.join('|')})\\b`, 'g');
 /** Attribute macros that take an argument list: `__aligned(8)`, `__attribute__((x))`, `__section(".x")`. */
-const ATTRIBUTE_CALL_RE = /\b(?:__aligned|__attribute__|__section|__printf|__scanf|__malloc|__alloc_size|__counted_by|__guarded_by|__acquires|__releases|__must_hold)\s*\(/g;
+const ATTRIBUTE_CALL_RE =
+  /\b(?:__aligned|__attribute__|__section|__printf|__scanf|__malloc|__alloc_size|__counted_by|__guarded_by|__acquires|__releases|__must_hold)\s*\(/g;
 const ITERATOR_RE = /^([ \t]*)(\w*for_each\w*)(\s*\()/gm;
 
 const blank = (s: string): string => s.replace(/[^\n\r]/g, ' ');

@@ -46,7 +46,17 @@ export function parsePrepassed(parser: Parser, text: string, old?: Tree): Tree {
   return tree;
 }
 
-const CONTAINERS = new Set(['translation_unit', 'preproc_ifdef', 'preproc_if', 'preproc_else', 'preproc_elif', 'preproc_elifdef', 'ERROR', 'linkage_specification', 'declaration_list']);
+const CONTAINERS = new Set([
+  'translation_unit',
+  'preproc_ifdef',
+  'preproc_if',
+  'preproc_else',
+  'preproc_elif',
+  'preproc_elifdef',
+  'ERROR',
+  'linkage_specification',
+  'declaration_list',
+]);
 
 /** Name of the function a function_definition node declares. */
 export function definitionName(def: Node): Node | null {
@@ -100,7 +110,15 @@ export function indexFunctionsFromTree(tree: Tree, text: string): FunctionInfo[]
   const covered = (line: number): boolean => out.some((f) => f.startLine <= line && line <= f.endLine);
   for (const f of located) {
     if (f.truncated || covered(f.nameLine)) continue;
-    out.push({ name: f.name, startLine: f.startLine, endLine: f.endLine, nameLine: f.nameLine, bodyStart: f.bodyStart, bodyEnd: f.bodyEnd, condition: f.condition });
+    out.push({
+      name: f.name,
+      startLine: f.startLine,
+      endLine: f.endLine,
+      nameLine: f.nameLine,
+      bodyStart: f.bodyStart,
+      bodyEnd: f.bodyEnd,
+      condition: f.condition,
+    });
   }
   return out.sort((a, b) => a.startLine - b.startLine);
 }

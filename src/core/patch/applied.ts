@@ -64,8 +64,16 @@ function sides(h: StructuredPatch['hunks'][number], headerText: string): HunkSid
     }
   }
   const section = /@@[^@]*@@\s*(.*)$/.exec(headerText)?.[1] ?? '';
-  const hint = section ? functionNameOfHead(section.replace(/\{.*$/, '').trim() + (section.includes(')') ? '' : ')')) ?? undefined : undefined;
-  return { oldTokens: normalizeTokens(oldL.join('\n')), newTokens: normalizeTokens(newL.join('\n')), added: normalizeTokens(add.join('\n')), removed: normalizeTokens(rem.join('\n')), functionHint: hint?.name };
+  const hint = section
+    ? (functionNameOfHead(section.replace(/\{.*$/, '').trim() + (section.includes(')') ? '' : ')')) ?? undefined)
+    : undefined;
+  return {
+    oldTokens: normalizeTokens(oldL.join('\n')),
+    newTokens: normalizeTokens(newL.join('\n')),
+    added: normalizeTokens(add.join('\n')),
+    removed: normalizeTokens(rem.join('\n')),
+    functionHint: hint?.name,
+  };
 }
 
 interface Scope {
@@ -77,7 +85,9 @@ interface Scope {
 /** Search scopes in order: the hinted function(s), then the whole file. */
 function scopes(text: string, fns: LocatedFunction[], hint: string | undefined, whole: string): Scope[] {
   const out: Scope[] = [];
-  if (hint) for (const f of fns.filter((x) => x.name === hint)) out.push({ name: f.name, tokens: normalizeTokens(text.slice(f.headStart, f.bodyEnd)), startLine: f.startLine });
+  if (hint)
+    for (const f of fns.filter((x) => x.name === hint))
+      out.push({ name: f.name, tokens: normalizeTokens(text.slice(f.headStart, f.bodyEnd)), startLine: f.startLine });
   out.push({ tokens: whole, startLine: 1 });
   return out;
 }
@@ -108,14 +118,30 @@ export function checkHunks(text: string, patch: StructuredPatch, sections: strin
       const hasNew = s.newTokens && sc.tokens.includes(s.newTokens);
       const hasOld = s.oldTokens && sc.tokens.includes(s.oldTokens);
       if (hasNew) {
-        return { ...base, state: 'applied', line: approxLine(text, lines, s.added || s.newTokens), reason: `the hunk's result is ${where}` };
+        return {
+          ...base,
+          state: 'applied',
+          line: approxLine(text, lines, s.added || s.newTokens),
+          reason: `the hunk's result is ${where}`,
+        };
       }
       // The pre-image can survive where a hunk only adds code that now lives elsewhere (the
       // new function was moved): a substantial added block present anywhere wins.
       if (hasOld && s.added.length >= 40 && s.removed === '' && whole.includes(s.added)) {
-        return { ...base, state: 'applied', line: approxLine(text, lines, s.added), reason: 'the added code is present, at another place than in the patch (moved)' };
+        return {
+          ...base,
+          state: 'applied',
+          line: approxLine(text, lines, s.added),
+          reason: 'the added code is present, at another place than in the patch (moved)',
+        };
       }
-      if (hasOld) return { ...base, state: 'not-applied', line: approxLine(text, lines, s.removed || s.oldTokens), reason: `the hunk's pre-image is ${where}; it would apply` };
+      if (hasOld)
+        return {
+          ...base,
+          state: 'not-applied',
+          line: approxLine(text, lines, s.removed || s.oldTokens),
+          reason: `the hunk's pre-image is ${where}; it would apply`,
+        };
     }
     // Context drifted (moved function, other neighbours): judge by the changed lines alone,
     // first inside the function the hunk adds or edits, then anywhere in the file.
@@ -123,10 +149,28 @@ export function checkHunks(text: string, patch: StructuredPatch, sections: strin
     const inScope = (probe: string): boolean => probe !== '' && own.some((sc) => sc.tokens.includes(probe));
     const addedHere = inScope(s.added);
     const removedHere = inScope(s.removed);
-    if (addedHere && !removedHere) return { ...base, state: 'applied', line: approxLine(text, lines, s.added), reason: 'the added lines are present and the removed ones gone (context differs)' };
-    if (removedHere && !addedHere) return { ...base, state: 'not-applied', reason: 'the removed lines are still there and the added ones absent, but the context differs: it would need a backport' };
-    if (!addedHere && !removedHere && s.removed === '' && s.added !== '') return { ...base, state: 'not-applied', reason: 'the added lines are absent (the context differs, so it would need a backport)' };
-    return { ...base, state: 'conflicting', reason: addedHere ? 'both the removed and the added lines are present' : 'neither side of the hunk is found: the code around it changed' };
+    if (addedHere && !removedHere)
+      return {
+        ...base,
+        state: 'applied',
+        line: approxLine(text, lines, s.added),
+        reason: 'the added lines are present and the removed ones gone (context differs)',
+      };
+    if (removedHere && !addedHere)
+      return {
+        ...base,
+        state: 'not-applied',
+        reason: 'the removed lines are still there and the added ones absent, but the context differs: it would need a backport',
+      };
+    if (!addedHere && !removedHere && s.removed === '' && s.added !== '')
+      return { ...base, state: 'not-applied', reason: 'the added lines are absent (the context differs, so it would need a backport)' };
+    return {
+      ...base,
+      state: 'conflicting',
+      reason: addedHere
+        ? 'both the removed and the added lines are present'
+        : 'neither side of the hunk is found: the code around it changed',
+    };
   });
 }
 

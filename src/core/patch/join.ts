@@ -32,7 +32,13 @@ export function joinPatchReports(r: DetectionResult, patchFile: string, reports:
     const v = r.races[race];
     v.evidence.push(ev);
     if (rep.overall === 'applied' && (v.verdict === 'missing' || v.verdict === 'unknown')) {
-      r.races[race] = { ...v, verdict: 'fixed', variant: variant ?? null, decidedBy: 'patch', explain: `the supplied patch "${rep.subject}" is applied here (every hunk found)${entry?.hypothesis ? '; this is the non-upstream variant, revert it before picking the upstream fix' : ''}` };
+      r.races[race] = {
+        ...v,
+        verdict: 'fixed',
+        variant: variant ?? null,
+        decidedBy: 'patch',
+        explain: `the supplied patch "${rep.subject}" is applied here (every hunk found)${entry?.hypothesis ? '; this is the non-upstream variant, revert it before picking the upstream fix' : ''}`,
+      };
       if (variant && !r.variantsPresent.includes(variant)) r.variantsPresent.push(variant);
     } else if (rep.overall === 'applied' && v.verdict === 'fixed' && v.variant !== variant && variant) {
       v.explain += `; the supplied ${variant} patch is applied as well`;

@@ -24,7 +24,8 @@ export interface PatchMessage {
  * An RFC 4155 separator: "From ", a sender (an address, a commit id from format-patch, or
  * public-inbox's `mboxrd@z`), then an asctime date. Looser "From " lines in a body are text.
  */
-const SEPARATOR = /^From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} \d{1,2}:\d{2}(?::\d{2})? (?:[A-Z]{2,5} )?\d{4}\s*$/;
+const SEPARATOR =
+  /^From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} \d{1,2}:\d{2}(?::\d{2})? (?:[A-Z]{2,5} )?\d{4}\s*$/;
 
 /**
  * One string per message, in file order, each starting with its separator line when it had
@@ -166,7 +167,16 @@ export function parseMessage(msg: string): PatchMessage {
   }
   const from = headers.get('from');
   const date = headers.get('date');
-  return { subject, body, diffText, files, sections, from: from ? decodeHeader(from).trim() : undefined, date: date?.trim(), series: seriesNumber(rawSubject) };
+  return {
+    subject,
+    body,
+    diffText,
+    files,
+    sections,
+    from: from ? decodeHeader(from).trim() : undefined,
+    date: date?.trim(),
+    series: seriesNumber(rawSubject),
+  };
 }
 
 /** The messages that carry a diff, a numbered series in [PATCH n/m] order (others keep file order). */
@@ -174,6 +184,10 @@ export function parsePatchFile(text: string): PatchMessage[] {
   const msgs = splitMessages(text)
     .map(parseMessage)
     .filter((m) => m.files.length);
-  if (msgs.length > 1 && msgs.every((m) => m.series)) return msgs.map((m, i) => ({ m, i })).sort((a, b) => a.m.series!.n - b.m.series!.n || a.i - b.i).map((x) => x.m);
+  if (msgs.length > 1 && msgs.every((m) => m.series))
+    return msgs
+      .map((m, i) => ({ m, i }))
+      .sort((a, b) => a.m.series!.n - b.m.series!.n || a.i - b.i)
+      .map((x) => x.m);
   return msgs;
 }

@@ -32,7 +32,10 @@ export interface TreeSource {
 }
 
 export function cacheRoot(override?: string): string {
-  const base = override ?? process.env.CONNTRACK_BACKPORT_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'conntrack-backport');
+  const base =
+    override ??
+    process.env.CONNTRACK_BACKPORT_CACHE ??
+    path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'conntrack-backport');
   return path.join(base, 'testplan');
 }
 
@@ -50,7 +53,10 @@ export async function resolveTree(target: string, ref = 'HEAD'): Promise<TreeSou
     /* not git */
   }
   if (isGit) {
-    const top = (await gitText(root, ['rev-parse', '--is-bare-repository'])).trim() === 'true' ? root : (await gitText(root, ['rev-parse', '--show-toplevel'])).trim();
+    const top =
+      (await gitText(root, ['rev-parse', '--is-bare-repository'])).trim() === 'true'
+        ? root
+        : (await gitText(root, ['rev-parse', '--show-toplevel'])).trim();
     const gitOnly = path.resolve(top) !== root && fs.existsSync(path.join(root, 'Makefile'));
     if (!gitOnly) {
       const commit = (await gitText(top, ['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`])).trim();
@@ -65,10 +71,14 @@ export async function resolveTree(target: string, ref = 'HEAD'): Promise<TreeSou
       const mk = await show('Makefile');
       const core = await show(CORE_REL_PATH);
       const version = mk ? makefileVersion(mk) : null;
-      if (!mk || !version || core === null) throw new Error(`${target} at ${ref}: not a kernel tree (no top-level Makefile with VERSION/PATCHLEVEL or no ${CORE_REL_PATH})`);
+      if (!mk || !version || core === null)
+        throw new Error(`${target} at ${ref}: not a kernel tree (no top-level Makefile with VERSION/PATCHLEVEL or no ${CORE_REL_PATH})`);
       let uncommitted: string[] = [];
       try {
-        uncommitted = (await gitText(top, ['status', '--porcelain', '-z', '--untracked-files=no'])).split('\0').filter(Boolean).map((l) => l.slice(3));
+        uncommitted = (await gitText(top, ['status', '--porcelain', '-z', '--untracked-files=no']))
+          .split('\0')
+          .filter(Boolean)
+          .map((l) => l.slice(3));
       } catch {
         /* bare */
       }
@@ -79,9 +89,12 @@ export async function resolveTree(target: string, ref = 'HEAD'): Promise<TreeSou
   const corePath = path.join(root, CORE_REL_PATH);
   const mk = fs.existsSync(mkPath) ? fs.readFileSync(mkPath, 'latin1') : null;
   const version = mk ? makefileVersion(mk) : null;
-  if (!mk || !version || !fs.existsSync(corePath)) throw new Error(`${target}: not a kernel tree (no top-level Makefile with VERSION/PATCHLEVEL or no ${CORE_REL_PATH})`);
+  if (!mk || !version || !fs.existsSync(corePath))
+    throw new Error(`${target}: not a kernel tree (no top-level Makefile with VERSION/PATCHLEVEL or no ${CORE_REL_PATH})`);
   if (fs.existsSync(path.join(root, '.config')) || fs.existsSync(path.join(root, 'include', 'config'))) {
-    throw new Error(`${target}: the source directory has been configured in place (.config or include/config): out-of-place builds need a clean tree (make mrproper there, or give a git tree)`);
+    throw new Error(
+      `${target}: the source directory has been configured in place (.config or include/config): out-of-place builds need a clean tree (make mrproper there, or give a git tree)`,
+    );
   }
   return { kind: 'dir', root, release: makefileRelease(mk)!, version, coreText: fs.readFileSync(corePath, 'latin1'), uncommitted: [] };
 }
@@ -126,20 +139,37 @@ function writeState(dir: string, s: TreeState): void {
 /** Blobs of `commit` the repository does not have (partial snapshots): excluded from the export and named. */
 async function missingBlobs(repo: string, commit: string): Promise<string[]> {
   const ls = (await gitText(repo, ['ls-tree', '-r', '-z', '--full-tree', commit])).split('\0').filter(Boolean);
-  const blobs = ls.map((l) => { const tab = l.indexOf('\t'); const [, type, obj] = l.slice(0, tab).split(' '); return { type, obj, p: l.slice(tab + 1) }; }).filter((e) => e.type === 'blob');
+  const blobs = ls
+    .map((l) => {
+      const tab = l.indexOf('\t');
+      const [, type, obj] = l.slice(0, tab).split(' ');
+      return { type, obj, p: l.slice(tab + 1) };
+    })
+    .filter((e) => e.type === 'blob');
   const out = await gitText(repo, ['cat-file', '--batch-check'], { input: blobs.map((b) => b.obj).join('\n') + '\n' });
-  const missing = new Set(out.split('\n').filter((l) => l.endsWith(' missing')).map((l) => l.split(' ')[0]));
+  const missing = new Set(
+    out
+      .split('\n')
+      .filter((l) => l.endsWith(' missing'))
+      .map((l) => l.split(' ')[0]),
+  );
   return blobs.filter((b) => missing.has(b.obj)).map((b) => b.p);
 }
 
 async function exportCommit(t: TreeSource, dst: string, progress: Progress, signal?: AbortSignal): Promise<string[]> {
   const missing = await missingBlobs(t.root, t.commit!);
-  if (missing.length) progress('export', `${missing.length} blob(s) absent from the repository, left out: ${missing.slice(0, 4).join(', ')}${missing.length > 4 ? ' …' : ''}`);
+  if (missing.length)
+    progress(
+      'export',
+      `${missing.length} blob(s) absent from the repository, left out: ${missing.slice(0, 4).join(', ')}${missing.length > 4 ? ' …' : ''}`,
+    );
   fs.rmSync(dst, { recursive: true, force: true });
   fs.mkdirSync(dst, { recursive: true });
   const tar = path.join(path.dirname(dst), 'export.tar');
   try {
-    await gitRun(t.root, ['archive', '--format=tar', '-o', tar, t.commit!, '--', '.', ...missing.map((p) => `:(exclude,literal)${p}`)], { signal });
+    await gitRun(t.root, ['archive', '--format=tar', '-o', tar, t.commit!, '--', '.', ...missing.map((p) => `:(exclude,literal)${p}`)], {
+      signal,
+    });
     await runProc('tar', ['-xf', tar, '-C', dst], { signal, nice: 10 });
   } finally {
     fs.rmSync(tar, { force: true });
@@ -197,14 +227,27 @@ export async function buildKernel(t: TreeSource, opts: BuildOptions = {}): Promi
   fs.mkdirSync(treeDir, { recursive: true });
   const fragment = configFragment(t.version);
   const overlay = opts.overlay ?? { files: {} };
-  const overlayKey = Object.entries(overlay.files).sort(([a], [b]) => a.localeCompare(b)).map(([p, c]) => `${p}:${contentHash(c)}`).join('\n');
+  const overlayKey = Object.entries(overlay.files)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([p, c]) => `${p}:${contentHash(c)}`)
+    .join('\n');
   const key = sha([id, overlayKey, fragment, toolchainId(), (opts.makeVars ?? []).join(' ')].join('\n')).slice(0, 24);
   const imgDir = path.join(root, 'images', key);
   const bzImage = path.join(imgDir, 'bzImage');
   if (fs.existsSync(bzImage) && fs.existsSync(path.join(imgDir, 'config'))) {
     const dotConfig = fs.readFileSync(path.join(imgDir, 'config'), 'utf8');
     progress('build', `kernel ${t.release} cached (${key})`);
-    return { bzImage, key, cached: true, buildMs: 0, configMs: 0, exportMs: 0, check: checkConfig(dotConfig, t.version), dotConfig, log: '' };
+    return {
+      bzImage,
+      key,
+      cached: true,
+      buildMs: 0,
+      configMs: 0,
+      exportMs: 0,
+      check: checkConfig(dotConfig, t.version),
+      dotConfig,
+      log: '',
+    };
   }
   const state = readState(treeDir);
   let src = t.root;
@@ -232,7 +275,14 @@ export async function buildKernel(t: TreeSource, opts: BuildOptions = {}): Promi
   const jobs = String(opts.jobs ?? Math.max(1, Math.min(os.cpus().length, 2)));
   const vars = ['HOSTCFLAGS=-fcommon', 'KCFLAGS=-Wno-error', ...(opts.makeVars ?? [])];
   const make = (args: string[], phase: 'config' | 'build') =>
-    runProc('make', ['-C', src, `O=${build}`, ...vars, ...args], { signal: opts.signal, nice: 10, mergeStderr: true, onLine: (l) => { if (phase === 'build' && /^\s+(CC|LD|AR|AS)\s/.test(l)) progress('build', l.trim()); } });
+    runProc('make', ['-C', src, `O=${build}`, ...vars, ...args], {
+      signal: opts.signal,
+      nice: 10,
+      mergeStderr: true,
+      onLine: (l) => {
+        if (phase === 'build' && /^\s+(CC|LD|AR|AS)\s/.test(l)) progress('build', l.trim());
+      },
+    });
   const t1 = Date.now();
   if (state.fragment !== sha(fragment) || !fs.existsSync(path.join(build, '.config'))) {
     progress('config', `tinyconfig + fragment for ${t.version.join('.')}, olddefconfig`);
@@ -245,7 +295,10 @@ export async function buildKernel(t: TreeSource, opts: BuildOptions = {}): Promi
   const configMs = Date.now() - t1;
   const dotConfig = fs.readFileSync(path.join(build, '.config'), 'utf8');
   const check = checkConfig(dotConfig, t.version);
-  progress('build', `make -j${jobs} bzImage${t.kind === 'git' ? ` (${Object.keys(overlay.files).length} file(s) of the plan over ${t.commit!.slice(0, 12)})` : ''}`);
+  progress(
+    'build',
+    `make -j${jobs} bzImage${t.kind === 'git' ? ` (${Object.keys(overlay.files).length} file(s) of the plan over ${t.commit!.slice(0, 12)})` : ''}`,
+  );
   const t2 = Date.now();
   const r = await make([`-j${jobs}`, 'bzImage'], 'build');
   const buildMs = Date.now() - t2;

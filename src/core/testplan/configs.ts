@@ -17,16 +17,29 @@ export interface TestConfig {
 
 export const TEST_CONFIGS: readonly TestConfig[] = [
   {
-    name: 'serial', title: 'serial control: DNAT to 2 endpoints + MASQUERADE, one thread sends both datagrams back to back', mode: 'serial', control: true,
+    name: 'serial',
+    title: 'serial control: DNAT to 2 endpoints + MASQUERADE, one thread sends both datagrams back to back',
+    mode: 'serial',
+    control: true,
     model: { scenario: 'dns-vip-snat', overrides: { resolver: 'single-request' }, note: 'single-request: packets one after another' },
   },
   { name: 'nonat', title: 'no NAT (nat table not loaded)', mode: 'pair', model: { scenario: 'no-nat' } },
   { name: 'masq', title: 'MASQUERADE', mode: 'pair', model: { scenario: 'dns-snat' } },
-  { name: 'dnat1', title: 'DNAT to 1 endpoint + MASQUERADE', mode: 'pair', model: { scenario: 'dns-vip-snat', overrides: { endpoints: 1 } } },
+  {
+    name: 'dnat1',
+    title: 'DNAT to 1 endpoint + MASQUERADE',
+    mode: 'pair',
+    model: { scenario: 'dns-vip-snat', overrides: { endpoints: 1 } },
+  },
   { name: 'dnat2-random', title: 'DNAT to 2 endpoints, statistic --mode random', mode: 'pair', model: { scenario: 'dns-vip' } },
   {
-    name: 'dnat2-nth', title: 'DNAT to 2 endpoints, statistic --mode nth --every 2', mode: 'pair',
-    model: { scenario: 'dns-vip', note: 'the model picks endpoints at random; nth alternates, so racing packets pick different endpoints more often' },
+    name: 'dnat2-nth',
+    title: 'DNAT to 2 endpoints, statistic --mode nth --every 2',
+    mode: 'pair',
+    model: {
+      scenario: 'dns-vip',
+      note: 'the model picks endpoints at random; nth alternates, so racing packets pick different endpoints more often',
+    },
   },
   { name: 'snat-ports', title: 'different-flow SNAT port race: two clients, one source port, MASQUERADE', mode: 'ports', model: null },
 ];
@@ -42,7 +55,10 @@ export function testConfig(name: string): TestConfig | undefined {
 
 /** Split and check a `--configs a,b` list; unknown names are an error naming the known ones. */
 export function parseConfigList(list: string[] | undefined): string[] {
-  const names = (list ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const names = (list ?? [])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!names.length) return [...DEFAULT_CONFIGS];
   const bad = names.filter((n) => !testConfig(n));
   if (bad.length) throw new Error(`unknown configuration ${bad.map((b) => `"${b}"`).join(', ')} (known: ${TEST_CONFIG_NAMES.join(', ')})`);

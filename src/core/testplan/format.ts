@@ -7,26 +7,67 @@ import type { ConfigResult } from './results';
 const p = (x: number | null | undefined) => (x === null || x === undefined ? '-' : x.toFixed(3));
 const sgn = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${x >= 0 ? '+' : ''}${x.toFixed(3)}`);
 
-const HEAD = ['config', 'trials', 'clashes', 'merged/ins', 'drops', 'lost', 'P(d|c)', '2 backends', 'model P(d|c)', 'model lost/t', 'diff lost/t'];
+const HEAD = [
+  'config',
+  'trials',
+  'clashes',
+  'merged/ins',
+  'drops',
+  'lost',
+  'P(d|c)',
+  '2 backends',
+  'model P(d|c)',
+  'model lost/t',
+  'diff lost/t',
+];
 
 function row(c: ConfigResult): string[] {
-  if (!c.replies || !c.counters) return [c.config, c.replies ? String(c.replies.trials) : '-', '-', '-', '-', c.replies ? String(c.replies.lost) : '-', '-', '-', '-', '-', c.error ? `(${c.error.slice(0, 40)})` : '-'];
+  if (!c.replies || !c.counters)
+    return [
+      c.config,
+      c.replies ? String(c.replies.trials) : '-',
+      '-',
+      '-',
+      '-',
+      c.replies ? String(c.replies.lost) : '-',
+      '-',
+      '-',
+      '-',
+      '-',
+      c.error ? `(${c.error.slice(0, 40)})` : '-',
+    ];
   const r = c.replies;
   const k = c.counters;
   return [
-    c.config, String(r.trials), String(k.clashes), `${c.merged ?? '?'}/${c.clashInserted ?? '?'}`, String(k.drops), String(r.lost), p(k.pDropGivenClash),
-    String(r.twoBackends), c.model ? p(c.model.pDropGivenClash) : 'n/a', c.model ? c.model.lostPerTrial.toFixed(4) : 'n/a', c.diff ? sgn(c.diff.lostPerTrial) : '-',
+    c.config,
+    String(r.trials),
+    String(k.clashes),
+    `${c.merged ?? '?'}/${c.clashInserted ?? '?'}`,
+    String(k.drops),
+    String(r.lost),
+    p(k.pDropGivenClash),
+    String(r.twoBackends),
+    c.model ? p(c.model.pDropGivenClash) : 'n/a',
+    c.model ? c.model.lostPerTrial.toFixed(4) : 'n/a',
+    c.diff ? sgn(c.diff.lostPerTrial) : '-',
   ];
 }
 
 export function table(rows: string[][]): string[] {
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i])))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 function runHeader(r: VariantRun): string {
   const b = r.build ? (r.build.cached ? 'kernel cached' : `built in ${(r.build.buildMs / 1000).toFixed(0)} s`) : 'not built';
-  const boot = r.boot ? `, ${r.boot.accel}, /init after ${((r.boot.bootMs ?? 0) / 1000).toFixed(1)} s, first result ${((r.boot.firstResultMs ?? 0) / 1000).toFixed(1)} s, VM ${(r.boot.ms / 1000).toFixed(0)} s` : '';
+  const boot = r.boot
+    ? `, ${r.boot.accel}, /init after ${((r.boot.bootMs ?? 0) / 1000).toFixed(1)} s, first result ${((r.boot.firstResultMs ?? 0) / 1000).toFixed(1)} s, VM ${(r.boot.ms / 1000).toFixed(0)} s`
+    : '';
   return `${r.label}: ${r.source}; model variant ${r.variant}; ${b}${boot}`;
 }
 
@@ -38,7 +79,9 @@ function deltas(c: ConfigResult): string {
 
 /** The run as text: one table per variant, raw deltas, notes. */
 export function formatTestPlan(r: TestPlanResult): string {
-  const out: string[] = [`test plan: ${r.tree} (${r.release}${r.commit ? `, ${r.commit.slice(0, 12)}` : ''}), ${r.trials} trials per configuration, iptables-${r.iptables}`];
+  const out: string[] = [
+    `test plan: ${r.tree} (${r.release}${r.commit ? `, ${r.commit.slice(0, 12)}` : ''}), ${r.trials} trials per configuration, iptables-${r.iptables}`,
+  ];
   if (r.uncommitted.length) out.push(`note: ${r.uncommitted.length} uncommitted change(s) are not in the build`);
   if (r.plan) {
     out.push(`plan: ${r.plan.note ?? r.plan.steps.join('; ')}`);
@@ -63,7 +106,9 @@ export function formatTestPlan(r: TestPlanResult): string {
 /** The cover letter's [Test Plan] body: the exact commands and the measured before/after table. */
 export function testPlanSection(r: TestPlanResult): string[] {
   const lines: string[] = [];
-  lines.push(`Measured with conntrack-backport in a VM (qemu ${r.runs[0]?.boot?.accel ?? ''}, 2 vCPUs) on ${r.release}${r.commit ? ` at ${r.commit.slice(0, 12)}` : ''}: a fresh namespace topology per configuration (client, router, two servers), two threads sending one UDP datagram each from one socket at the same instant, ${r.trials} times; the router's /proc/net/stat/nf_conntrack read before and after.`);
+  lines.push(
+    `Measured with conntrack-backport in a VM (qemu ${r.runs[0]?.boot?.accel ?? ''}, 2 vCPUs) on ${r.release}${r.commit ? ` at ${r.commit.slice(0, 12)}` : ''}: a fresh namespace topology per configuration (client, router, two servers), two threads sending one UDP datagram each from one socket at the same instant, ${r.trials} times; the router's /proc/net/stat/nf_conntrack read before and after.`,
+  );
   lines.push('', `  $ ${r.command}`, '');
   for (const run of r.runs) {
     lines.push(`  ${run.label} (${run.source}, model variant ${run.variant}):`);
@@ -71,7 +116,9 @@ export function testPlanSection(r: TestPlanResult): string[] {
     if (run.configs.length) lines.push(...table([HEAD, ...run.configs.map(row)]).map((l) => `  ${l}`));
     lines.push('');
   }
-  lines.push('clashes, drops: router counter deltas (era rules); lost: replies not back within the timeout; P(d|c) = drops / clashes; 2 backends: trials answered by both DNAT endpoints; model: the bundled model, same configuration and variant.');
+  lines.push(
+    'clashes, drops: router counter deltas (era rules); lost: replies not back within the timeout; P(d|c) = drops / clashes; 2 backends: trials answered by both DNAT endpoints; model: the bundled model, same configuration and variant.',
+  );
   return lines;
 }
 
@@ -82,12 +129,20 @@ export function formatProbe(r: import('./probe').ProbeResult): string {
     `probe: running kernel ${r.kernel}, ${r.trials} trials per configuration, ${(r.ms / 1000).toFixed(1)} s`,
     `counters: /proc/net/stat/nf_conntrack ${f.proc.present ? `present (${f.proc.columns.length} columns${f.proc.columns.includes('clashres') ? ', clashres' : ''})` : `absent: ${f.proc.why}`}; conntrack -S ${f.netlink.works ? `works (${f.netlink.tool})` : `unavailable: ${f.netlink.why}`}; era ${f.era}`,
   ];
-  out.push(`model variant: ${r.variant.id} (from the ${r.variant.from}${r.variant.from === 'kernel version' ? ': mainline state of this version, open a tree for its own code' : ''})`);
-  if (r.tree) out.push(`tree: ${r.tree.path}${r.tree.release ? ` (${r.tree.release}${r.tree.matchesRunningKernel === false ? ', not the running kernel\'s version' : ''})` : ''}, model variant ${r.tree.variant}`);
+  out.push(
+    `model variant: ${r.variant.id} (from the ${r.variant.from}${r.variant.from === 'kernel version' ? ': mainline state of this version, open a tree for its own code' : ''})`,
+  );
+  if (r.tree)
+    out.push(
+      `tree: ${r.tree.path}${r.tree.release ? ` (${r.tree.release}${r.tree.matchesRunningKernel === false ? ", not the running kernel's version" : ''})` : ''}, model variant ${r.tree.variant}`,
+    );
   if (r.configs.length) out.push('', ...table([HEAD, ...r.configs.map(row)]));
   out.push('counters read:', ...r.configs.map(deltas).filter(Boolean));
   for (const c of r.configs) for (const n of c.notes) out.push(`  ${c.config}: ${n}`);
   out.push('', 'is this node affected?');
-  for (const m of r.races) out.push(`  ${m.race}: ${m.verdict.toUpperCase()} (${m.because})${m.staticVerdict ? `; static verdict of the tree: ${m.staticVerdict}` : ''}`);
+  for (const m of r.races)
+    out.push(
+      `  ${m.race}: ${m.verdict.toUpperCase()} (${m.because})${m.staticVerdict ? `; static verdict of the tree: ${m.staticVerdict}` : ''}`,
+    );
   return out.join('\n');
 }

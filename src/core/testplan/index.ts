@@ -88,14 +88,37 @@ export async function runTestPlan(target: string, o: TestPlanOptions = {}): Prom
   const miss = missingTools();
   if (miss) throw new Error(miss);
   const tree = await resolveTree(target, o.ref);
-  const cmd = ['conntrack-backport', 'testplan', target, ...(o.afterPlan ? ['--after-plan'] : []), '--configs', configs.join(','), '--trials', String(trials)];
+  const cmd = [
+    'conntrack-backport',
+    'testplan',
+    target,
+    ...(o.afterPlan ? ['--after-plan'] : []),
+    '--configs',
+    configs.join(','),
+    '--trials',
+    String(trials),
+  ];
   if (o.plan?.remote) cmd.push('--remote', o.plan.remote);
   for (const p of o.plan?.patchFiles ?? []) cmd.push('--patch', p);
   const result: TestPlanResult = {
-    tree: tree.root, release: tree.release, kind: tree.kind, commit: tree.commit, uncommitted: tree.uncommitted, trials, configs, iptables,
-    runs: [], rootfsMs: 0, totalMs: 0, command: cmd.join(' '),
+    tree: tree.root,
+    release: tree.release,
+    kind: tree.kind,
+    commit: tree.commit,
+    uncommitted: tree.uncommitted,
+    trials,
+    configs,
+    iptables,
+    runs: [],
+    rootfsMs: 0,
+    totalMs: 0,
+    command: cmd.join(' '),
   };
-  if (tree.uncommitted.length) progress('export', `${tree.uncommitted.length} uncommitted change(s) are not part of the build (it is made from ${tree.commit!.slice(0, 12)})`);
+  if (tree.uncommitted.length)
+    progress(
+      'export',
+      `${tree.uncommitted.length} uncommitted change(s) are not part of the build (it is made from ${tree.commit!.slice(0, 12)})`,
+    );
 
   const variants: { label: 'before' | 'after'; overlay: Record<string, string>; core: string; source: string }[] = [
     { label: 'before', overlay: {}, core: tree.coreText, source: tree.commit ? tree.commit.slice(0, 12) : tree.root },
@@ -110,11 +133,19 @@ export async function runTestPlan(target: string, o: TestPlanOptions = {}): Prom
       result.plan = { steps, files: [], note: plan.blocked ? `plan blocked: ${plan.blocked}` : `nothing to backport: ${plan.noop ?? ''}` };
     } else {
       const pd = await predictDiff(tree.root, plan, { fetch: true });
-      if (pd.conflict) throw new Error(`the plan does not apply cleanly: step ${pd.conflict.step} (${pd.conflict.subject}) conflicts in ${pd.conflict.files.join(', ')}`);
+      if (pd.conflict)
+        throw new Error(
+          `the plan does not apply cleanly: step ${pd.conflict.step} (${pd.conflict.subject}) conflicts in ${pd.conflict.files.join(', ')}`,
+        );
       const overlay: Record<string, string> = {};
       for (const f of pd.files) if (f.after !== null) overlay[f.path] = f.after;
       result.plan = { steps, files: pd.files.map((f) => f.path) };
-      variants.push({ label: 'after', overlay, core: overlay[CORE_REL_PATH] ?? tree.coreText, source: `${tree.commit!.slice(0, 12)} + plan (${plan.steps.length} step(s))` });
+      variants.push({
+        label: 'after',
+        overlay,
+        core: overlay[CORE_REL_PATH] ?? tree.coreText,
+        source: `${tree.commit!.slice(0, 12)} + plan (${plan.steps.length} step(s))`,
+      });
     }
   }
 
@@ -138,8 +169,17 @@ export async function runTestPlan(target: string, o: TestPlanOptions = {}): Prom
       const maxS = Math.max(5, o.maxSecondsPerConfig ?? 120);
       progress('boot', `${v.label}: booting (${configs.length} configuration(s), ${trials} trials each)`);
       const boot = await bootVm({
-        bzImage: b.bzImage, image: rootImage, accel: o.accel, signal: o.signal,
-        params: [`ctb.configs=${configs.join(',')}`, `ctb.trials=${trials}`, `ctb.timeout=${o.replyTimeoutMs ?? 30}`, `ctb.max=${maxS}`, `ctb.iptables=${iptables}`],
+        bzImage: b.bzImage,
+        image: rootImage,
+        accel: o.accel,
+        signal: o.signal,
+        params: [
+          `ctb.configs=${configs.join(',')}`,
+          `ctb.trials=${trials}`,
+          `ctb.timeout=${o.replyTimeoutMs ?? 30}`,
+          `ctb.max=${maxS}`,
+          `ctb.iptables=${iptables}`,
+        ],
         timeoutMs: (180 + configs.length * (maxS + 30)) * 1000,
         onLine: (l, ms) => {
           const m = /@@ctb (begin|end|boot|error|note) ?(.*)$/.exec(l);
@@ -151,10 +191,23 @@ export async function runTestPlan(target: string, o: TestPlanOptions = {}): Prom
       if (!parsed.boot) parsed.boot = parseRunLines(boot.lines).boot;
       const { lines: _x, diskLines: _y, ...bootRest } = boot;
       run.boot = { ...bootRest, kernel: parsed.boot };
-      if (!parsed.boot) run.error = `the VM did not reach /init: ${boot.lines.filter((l) => /panic|Kernel|VFS|error/i.test(l)).slice(-3).join(' / ') || 'no output'}`;
+      if (!parsed.boot)
+        run.error = `the VM did not reach /init: ${
+          boot.lines
+            .filter((l) => /panic|Kernel|VFS|error/i.test(l))
+            .slice(-3)
+            .join(' / ') || 'no output'
+        }`;
       progress('model', `${v.label}: the model's prediction (${variant}) for each configuration`);
       for (const name of configs) {
-        const raw = parsed.runs.find((r) => r.config === name) ?? { config: name, before: [], after: [], form: 'none' as const, ended: false, error: 'not run' };
+        const raw = parsed.runs.find((r) => r.config === name) ?? {
+          config: name,
+          before: [],
+          after: [],
+          form: 'none' as const,
+          ended: false,
+          error: 'not run',
+        };
         run.configs.push(configResult(raw, variant));
       }
     } catch (e) {

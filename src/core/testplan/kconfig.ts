@@ -19,13 +19,21 @@ interface Opt {
 }
 
 const y = (names: string, required = true, range: { since?: KVersion; until?: KVersion } = {}): Opt[] =>
-  names.split(/\s+/).filter(Boolean).map((name) => ({ name, value: 'y', required, ...range }));
+  names
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((name) => ({ name, value: 'y', required, ...range }));
 const off = (names: string, range: { since?: KVersion; until?: KVersion } = {}): Opt[] =>
-  names.split(/\s+/).filter(Boolean).map((name) => ({ name, value: 'n', required: false, ...range }));
+  names
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((name) => ({ name, value: 'n', required: false, ...range }));
 
 const OPTIONS: Opt[] = [
   ...y('64BIT SMP PRINTK BUG TTY SERIAL_8250 SERIAL_8250_CONSOLE BLK_DEV_INITRD BINFMT_ELF BINFMT_SCRIPT PROC_FS PROC_SYSCTL SYSCTL SYSFS'),
-  ...y('DEVTMPFS DEVTMPFS_MOUNT TMPFS FUTEX EPOLL MULTIUSER POSIX_TIMERS SHMEM UNIX98_PTYS MAGIC_SYSRQ HIGH_RES_TIMERS HZ_1000 PREEMPT_NONE SLUB FILE_LOCKING'),
+  ...y(
+    'DEVTMPFS DEVTMPFS_MOUNT TMPFS FUTEX EPOLL MULTIUSER POSIX_TIMERS SHMEM UNIX98_PTYS MAGIC_SYSRQ HIGH_RES_TIMERS HZ_1000 PREEMPT_NONE SLUB FILE_LOCKING',
+  ),
   { name: 'NR_CPUS', value: '4', required: false },
   ...y('CC_OPTIMIZE_FOR_PERFORMANCE KALLSYMS', false),
   // No objtool/ORC needed for a throw-away VM kernel (old trees' objtool breaks with new toolchains).
@@ -35,7 +43,9 @@ const OPTIONS: Opt[] = [
   ...off('MITIGATION_RETPOLINE', { since: [6, 9] }),
   ...y('NET INET UNIX PACKET NAMESPACES NET_NS UTS_NS NETDEVICES NET_CORE VETH'),
   ...y('NETFILTER NETFILTER_ADVANCED NF_CONNTRACK NF_CONNTRACK_PROCFS NF_CONNTRACK_MARK NF_NAT NETFILTER_XTABLES'),
-  ...y('NETFILTER_XT_MATCH_STATISTIC NETFILTER_XT_MATCH_CONNTRACK NETFILTER_XT_MATCH_STATE NETFILTER_XT_NAT IP_NF_IPTABLES IP_NF_FILTER IP_NF_NAT IP_NF_TARGET_MASQUERADE'),
+  ...y(
+    'NETFILTER_XT_MATCH_STATISTIC NETFILTER_XT_MATCH_CONNTRACK NETFILTER_XT_MATCH_STATE NETFILTER_XT_NAT IP_NF_IPTABLES IP_NF_FILTER IP_NF_NAT IP_NF_TARGET_MASQUERADE',
+  ),
   ...y('NF_CONNTRACK_IPV4', true, { until: [4, 19] }),
   ...y('NF_NAT_IPV4', true, { until: [5, 1] }),
   ...y('NF_NAT_MASQUERADE_IPV4', true, { until: [5, 2] }),
@@ -51,7 +61,7 @@ const OPTIONS: Opt[] = [
   ...y('VIRTIO_CONSOLE', false),
 ];
 
-const cmp = (a: KVersion, b: KVersion) => (a[0] - b[0]) || (a[1] - b[1]);
+const cmp = (a: KVersion, b: KVersion) => a[0] - b[0] || a[1] - b[1];
 const exists = (o: Opt, v: KVersion) => (!o.since || cmp(v, o.since) >= 0) && (!o.until || cmp(v, o.until) < 0);
 
 /** VERSION and PATCHLEVEL of a kernel Makefile, or null. */
@@ -101,7 +111,10 @@ export function checkConfig(dotConfig: string, v: KVersion): ConfigCheck {
   const cfg = parseDotConfig(dotConfig);
   const r: ConfigCheck = { kept: [], missing: [], optionalMissing: [], otherEra: [] };
   for (const o of OPTIONS) {
-    if (!exists(o, v)) { r.otherEra.push(o.name); continue; }
+    if (!exists(o, v)) {
+      r.otherEra.push(o.name);
+      continue;
+    }
     const got = cfg.get(o.name) ?? 'n';
     if (got === o.value) r.kept.push(o.name);
     else if (o.required) r.missing.push(`${o.name} (wanted ${o.value}, got ${got})`);

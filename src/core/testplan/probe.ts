@@ -70,19 +70,26 @@ export function variantForRelease(release: string): ModelVariantId {
 
 export function probeRefusal(): string | null {
   if (process.platform !== 'linux') return `probe needs Linux (this is ${process.platform})`;
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'probe needs root: it creates network namespaces, veth pairs and iptables rules (run it with sudo)';
+  if (typeof process.getuid === 'function' && process.getuid() !== 0)
+    return 'probe needs root: it creates network namespaces, veth pairs and iptables rules (run it with sudo)';
   const miss = ['ip', 'gcc', 'sh', process.env.CTB_IPTABLES ?? 'iptables'].filter((t) => !which(t));
   if (miss.length) return `probe needs ${miss.join(', ')} (apt-get install iproute2 iptables gcc)`;
   return null;
 }
 
 export async function counterForensics(): Promise<CounterForensics> {
-  const f: CounterForensics = { proc: { present: false, columns: [] }, netlink: { tool: which('conntrack'), works: false }, era: 'unknown' };
+  const f: CounterForensics = {
+    proc: { present: false, columns: [] },
+    netlink: { tool: which('conntrack'), works: false },
+    era: 'unknown',
+  };
   try {
     const head = fs.readFileSync('/proc/net/stat/nf_conntrack', 'utf8').split('\n')[0];
     f.proc = { present: true, columns: head.trim().split(/\s+/) };
   } catch (e) {
-    f.proc.why = fs.existsSync('/proc/net/stat') ? 'no /proc/net/stat/nf_conntrack: CONFIG_NF_CONNTRACK_PROCFS is off, or nf_conntrack is not loaded yet' : 'no /proc/net/stat';
+    f.proc.why = fs.existsSync('/proc/net/stat')
+      ? 'no /proc/net/stat/nf_conntrack: CONFIG_NF_CONNTRACK_PROCFS is off, or nf_conntrack is not loaded yet'
+      : 'no /proc/net/stat';
     void e;
   }
   if (!f.netlink.tool) f.netlink.why = 'conntrack (conntrack-tools) not installed';
@@ -110,22 +117,47 @@ export function raceVerdicts(configs: ConfigResult[], detection?: DetectionResul
   const found = masq.reduce((s, c) => s + (c.counters!.deltas.found ?? 0), 0);
   const names = masq.map((c) => c.config).join(', ');
   // Race 1: identical tuples after NAT clash at confirm; unfixed, they drop without NAT picking another port.
-  out.push(!masq.length
-    ? { race: 'race1', verdict: 'not run', because: 'needs masq or dnat1' }
-    : !clashes ? { race: 'race1', verdict: 'not observed', because: `${names}: no clash in ${masq.reduce((s, c) => s + c.replies!.trials, 0)} trials` }
-      : { race: 'race1', verdict: drops > found ? 'affected' : 'not affected', because: `${names}: ${clashes} clashes, ${drops} drops, found +${found}` });
+  out.push(
+    !masq.length
+      ? { race: 'race1', verdict: 'not run', because: 'needs masq or dnat1' }
+      : !clashes
+        ? {
+            race: 'race1',
+            verdict: 'not observed',
+            because: `${names}: no clash in ${masq.reduce((s, c) => s + c.replies!.trials, 0)} trials`,
+          }
+        : {
+            race: 'race1',
+            verdict: drops > found ? 'affected' : 'not affected',
+            because: `${names}: ${clashes} clashes, ${drops} drops, found +${found}`,
+          },
+  );
   // Race 2: SNAT saw its own flow's entry as taken (found) and picked another port; unfixed, that entry then drops.
-  out.push(!masq.length
-    ? { race: 'race2', verdict: 'not run', because: 'needs masq or dnat1' }
-    : !clashes && !found ? { race: 'race2', verdict: 'not observed', because: `${names}: no clash, found +0` }
-      : { race: 'race2', verdict: found > 0 && drops > 0 ? 'affected' : 'not affected', because: `${names}: found +${found}, drops ${drops}` });
+  out.push(
+    !masq.length
+      ? { race: 'race2', verdict: 'not run', because: 'needs masq or dnat1' }
+      : !clashes && !found
+        ? { race: 'race2', verdict: 'not observed', because: `${names}: no clash, found +0` }
+        : {
+            race: 'race2',
+            verdict: found > 0 && drops > 0 ? 'affected' : 'not affected',
+            because: `${names}: found +${found}, drops ${drops}`,
+          },
+  );
   const dn = [get('dnat2-random'), get('dnat2-nth')].filter((c): c is ConfigResult => !!c);
   const dc = dn.reduce((s, c) => s + c.counters!.clashes, 0);
   const dd = dn.reduce((s, c) => s + c.counters!.drops, 0);
-  out.push(!dn.length
-    ? { race: 'race3', verdict: 'not run', because: 'needs dnat2-random or dnat2-nth' }
-    : !dc ? { race: 'race3', verdict: 'not observed', because: `${dn.map((c) => c.config).join(', ')}: no clash` }
-      : { race: 'race3', verdict: dd > 0 ? 'affected' : 'not affected', because: `${dn.map((c) => c.config).join(', ')}: ${dc} clashes, ${dd} drops, two backends ${dn.reduce((s, c) => s + c.replies!.twoBackends, 0)}` });
+  out.push(
+    !dn.length
+      ? { race: 'race3', verdict: 'not run', because: 'needs dnat2-random or dnat2-nth' }
+      : !dc
+        ? { race: 'race3', verdict: 'not observed', because: `${dn.map((c) => c.config).join(', ')}: no clash` }
+        : {
+            race: 'race3',
+            verdict: dd > 0 ? 'affected' : 'not affected',
+            because: `${dn.map((c) => c.config).join(', ')}: ${dc} clashes, ${dd} drops, two backends ${dn.reduce((s, c) => s + c.replies!.twoBackends, 0)}`,
+          },
+  );
   for (const r of out) if (stat(r.race)) r.staticVerdict = stat(r.race);
   return out;
 }
@@ -148,26 +180,54 @@ export async function runProbe(o: ProbeOptions = {}): Promise<ProbeResult> {
     for (const name of configs) {
       o.progress?.(`${name}: ${trials} trials`);
       const prefix = `cbp${process.pid % 100000}`;
-      const env = { ...process.env, CTB_IPTABLES: o.iptables ?? process.env.CTB_IPTABLES ?? 'iptables', PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin` };
+      const env = {
+        ...process.env,
+        CTB_IPTABLES: o.iptables ?? process.env.CTB_IPTABLES ?? 'iptables',
+        PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin`,
+      };
       const r = await runProc('sh', [script, name, String(trials), String(o.replyTimeoutMs ?? 10), String(maxS), tmp, prefix], {
-        env, signal: o.signal, timeoutMs: (maxS + 60) * 1000, okCodes: [1], mergeStderr: true,
+        env,
+        signal: o.signal,
+        timeoutMs: (maxS + 60) * 1000,
+        okCodes: [1],
+        mergeStderr: true,
       }).catch(async (e) => {
         // A killed script cannot clean up: remove its namespaces here.
-        for (const n of ['cli', 'rtr', 's1', 's2']) await runProc('ip', ['netns', 'del', `${prefix}-${n}`], { okCodes: [1, 2, 255] }).catch(() => undefined);
+        for (const n of ['cli', 'rtr', 's1', 's2'])
+          await runProc('ip', ['netns', 'del', `${prefix}-${n}`], { okCodes: [1, 2, 255] }).catch(() => undefined);
         throw e;
       });
       const parsed = parseRunLines(r.stdout.split('\n'));
-      const raw = parsed.runs[0] ?? { config: name, before: [], after: [], form: 'none' as const, ended: false, error: r.stdout.trim().split('\n').slice(-2).join(' / ') || 'no output' };
+      const raw = parsed.runs[0] ?? {
+        config: name,
+        before: [],
+        after: [],
+        form: 'none' as const,
+        ended: false,
+        error: r.stdout.trim().split('\n').slice(-2).join(' / ') || 'no output',
+      };
       results.push(configResult(raw, variant));
     }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
   const kernel = os.release();
-  const res: ProbeResult = { kernel, trials, forensics, configs: results, races: raceVerdicts(results, o.detection), ms: Date.now() - t0,
-    variant: { id: variant, from: o.variant ? 'tree' : 'kernel version' } };
+  const res: ProbeResult = {
+    kernel,
+    trials,
+    forensics,
+    configs: results,
+    races: raceVerdicts(results, o.detection),
+    ms: Date.now() - t0,
+    variant: { id: variant, from: o.variant ? 'tree' : 'kernel version' },
+  };
   if (o.treePath && o.variant) {
-    res.tree = { path: o.treePath, release: o.treeRelease, variant: o.variant, matchesRunningKernel: o.treeRelease ? kernel.startsWith(o.treeRelease.replace(/-.*$/, '')) : undefined };
+    res.tree = {
+      path: o.treePath,
+      release: o.treeRelease,
+      variant: o.variant,
+      matchesRunningKernel: o.treeRelease ? kernel.startsWith(o.treeRelease.replace(/-.*$/, '')) : undefined,
+    };
   }
   return res;
 }

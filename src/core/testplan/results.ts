@@ -121,7 +121,11 @@ function columns(s: ConntrackStats): Record<string, number> {
 
 /** Counter deltas in the era's units: before the 2020 rework every clash bumps insert_failed and only unresolved ones bump drop; after it clash_resolve counts the resolved ones. */
 export function counterFigures(form: RawConfigRun['form'], before: string[], after: string[]): CounterFigures | { error: string } {
-  if (form === 'none' || !before.length || !after.length) return { error: 'no counters: neither /proc/net/stat/nf_conntrack (CONFIG_NF_CONNTRACK_PROCFS) nor conntrack -S (netlink, CAP_NET_ADMIN) could be read in the router' };
+  if (form === 'none' || !before.length || !after.length)
+    return {
+      error:
+        'no counters: neither /proc/net/stat/nf_conntrack (CONFIG_NF_CONNTRACK_PROCFS) nor conntrack -S (netlink, CAP_NET_ADMIN) could be read in the router',
+    };
   let b: ConntrackStats;
   let a: ConntrackStats;
   try {
@@ -154,8 +158,15 @@ export function modelFigures(config: string, variant: ModelVariantId, trials: nu
   const drops = r.counters.drop;
   const resolved = post ? r.counters.clash_resolve : Math.max(0, r.counters.insert_failed - r.counters.drop);
   return {
-    scenario: c.model.scenario, variant, trials: r.trials, note: c.model.note, clashes, resolved, drops,
-    pDropGivenClash: clashes ? drops / clashes : null, lostPerTrial: r.dropped / Math.max(1, r.trials),
+    scenario: c.model.scenario,
+    variant,
+    trials: r.trials,
+    note: c.model.note,
+    clashes,
+    resolved,
+    drops,
+    pDropGivenClash: clashes ? drops / clashes : null,
+    lostPerTrial: r.dropped / Math.max(1, r.trials),
   };
 }
 
@@ -168,8 +179,16 @@ export function configResult(raw: RawConfigRun, variant: ModelVariantId | null):
   if (r) {
     const n = (k: string) => (typeof r[k] === 'number' ? (r[k] as number) : 0);
     res.replies = {
-      trials: n('trials'), sent: n('sent'), replies: n('replies'), lost: n('lost'), lostTrials: n('lost_trials'),
-      twoBackends: n('two_backends'), backend1: n('backend1'), backend2: n('backend2'), errors: n('errors'), ms: n('ms'),
+      trials: n('trials'),
+      sent: n('sent'),
+      replies: n('replies'),
+      lost: n('lost'),
+      lostTrials: n('lost_trials'),
+      twoBackends: n('two_backends'),
+      backend1: n('backend1'),
+      backend2: n('backend2'),
+      errors: n('errors'),
+      ms: n('ms'),
     };
   }
   if (r || raw.before.length) {
@@ -188,17 +207,23 @@ export function configResult(raw: RawConfigRun, variant: ModelVariantId | null):
       res.clashInserted = 0;
     }
     if (res.replies.lost !== res.counters.drops) {
-      res.notes.push(`lost replies (${res.replies.lost}) differ from the drop counter (${res.counters.drops}): drops outside the router or replies later than the timeout`);
+      res.notes.push(
+        `lost replies (${res.replies.lost}) differ from the drop counter (${res.counters.drops}): drops outside the router or replies later than the timeout`,
+      );
     }
   }
-  if (res.control && res.counters && res.counters.clashes > 0) res.notes.push(`CONTROL CLASHED ${res.counters.clashes} times: the racing figures of this run are not trustworthy`);
+  if (res.control && res.counters && res.counters.clashes > 0)
+    res.notes.push(`CONTROL CLASHED ${res.counters.clashes} times: the racing figures of this run are not trustworthy`);
   if (variant && res.replies && c?.model) {
     const m = modelFigures(raw.config, variant, Math.max(1, res.replies.trials));
     if (m) {
       res.model = m;
       const lostPerTrial = res.replies.lost / Math.max(1, res.replies.trials);
       const p = res.counters?.pDropGivenClash;
-      res.diff = { pDropGivenClash: p !== null && p !== undefined && m.pDropGivenClash !== null ? p - m.pDropGivenClash : null, lostPerTrial: lostPerTrial - m.lostPerTrial };
+      res.diff = {
+        pDropGivenClash: p !== null && p !== undefined && m.pDropGivenClash !== null ? p - m.pDropGivenClash : null,
+        lostPerTrial: lostPerTrial - m.lostPerTrial,
+      };
       if (m.note) res.notes.push(`model: ${m.note}`);
     }
   } else if (c && !c.model) res.notes.push('the model has no scenario for this configuration');

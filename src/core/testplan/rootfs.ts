@@ -13,7 +13,8 @@ import { cacheRoot, type Progress } from './build';
 export function assetDir(): string {
   const cands = [path.join(__dirname, 'testplan'), __dirname];
   for (let d = __dirname, i = 0; i < 6; i++, d = path.dirname(d)) cands.push(path.join(d, 'src', 'core', 'testplan'));
-  for (const c of cands) if (fs.existsSync(path.join(c, 'repro', 'ctb_race.c')) && fs.existsSync(path.join(c, 'guest', 'ctb-config.sh'))) return c;
+  for (const c of cands)
+    if (fs.existsSync(path.join(c, 'repro', 'ctb_race.c')) && fs.existsSync(path.join(c, 'guest', 'ctb-config.sh'))) return c;
   throw new Error('test plan assets (repro/*.c, guest/*.sh) not found beside the program');
 }
 
@@ -21,9 +22,19 @@ export const REPRO_SOURCES = ['ctb_race.c', 'ctb_srv.c'];
 
 /** Host tools the test plan needs, with the Debian package that has each. */
 export const HOST_TOOLS: [string, string][] = [
-  ['gcc', 'gcc'], ['make', 'make'], ['flex', 'flex'], ['bison', 'bison'], ['bc', 'bc'], ['tar', 'tar'],
-  ['qemu-system-x86_64', 'qemu-system-x86'], ['busybox', 'busybox-static'], ['mke2fs', 'e2fsprogs'], ['ip', 'iproute2'],
-  ['xtables-legacy-multi', 'iptables'], ['xtables-nft-multi', 'iptables'], ['ldd', 'libc-bin'],
+  ['gcc', 'gcc'],
+  ['make', 'make'],
+  ['flex', 'flex'],
+  ['bison', 'bison'],
+  ['bc', 'bc'],
+  ['tar', 'tar'],
+  ['qemu-system-x86_64', 'qemu-system-x86'],
+  ['busybox', 'busybox-static'],
+  ['mke2fs', 'e2fsprogs'],
+  ['ip', 'iproute2'],
+  ['xtables-legacy-multi', 'iptables'],
+  ['xtables-nft-multi', 'iptables'],
+  ['ldd', 'libc-bin'],
 ];
 
 /** Missing host tools as one line naming the apt packages, or null. */
@@ -40,7 +51,9 @@ export async function compileRepro(out: string, opts: { static: boolean; signal?
   const bins: string[] = [];
   for (const c of REPRO_SOURCES) {
     const bin = path.join(out, c.replace(/\.c$/, ''));
-    await runProc('gcc', ['-O2', ...(opts.static ? ['-static'] : []), '-pthread', '-Wall', '-o', bin, path.join(dir, c)], { signal: opts.signal });
+    await runProc('gcc', ['-O2', ...(opts.static ? ['-static'] : []), '-pthread', '-Wall', '-o', bin, path.join(dir, c)], {
+      signal: opts.signal,
+    });
     bins.push(bin);
   }
   fs.copyFileSync(path.join(assetDir(), 'guest', 'ctb-config.sh'), path.join(out, 'ctb-config.sh'));
@@ -77,7 +90,12 @@ export async function buildRootImage(opts: { cache?: string; signal?: AbortSigna
   const assets = assetDir();
   const tools = ['busybox', 'ip', 'xtables-legacy-multi', 'xtables-nft-multi'].map((t) => which(t)).filter((x): x is string => !!x);
   const h = createHash('sha256');
-  for (const f of [...REPRO_SOURCES.map((c) => path.join(assets, 'repro', c)), path.join(assets, 'guest', 'ctb-config.sh'), path.join(assets, 'guest', 'init.sh')]) h.update(fs.readFileSync(f));
+  for (const f of [
+    ...REPRO_SOURCES.map((c) => path.join(assets, 'repro', c)),
+    path.join(assets, 'guest', 'ctb-config.sh'),
+    path.join(assets, 'guest', 'init.sh'),
+  ])
+    h.update(fs.readFileSync(f));
   for (const t of tools) h.update(`${t}:${fs.statSync(t).size}`);
   const key = h.digest('hex').slice(0, 20);
   const dir = path.join(cacheRoot(opts.cache), 'rootfs', key);
@@ -86,11 +104,15 @@ export async function buildRootImage(opts: { cache?: string; signal?: AbortSigna
   opts.progress?.('rootfs', 'assembling the root image (busybox, ip, iptables, reproducers)');
   const tree = path.join(dir, 'tree');
   fs.rmSync(tree, { recursive: true, force: true });
-  for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'proc', 'sys', 'dev', 'tmp', 'run', 'etc', 'ctb', 'lib64', 'root']) fs.mkdirSync(path.join(tree, d), { recursive: true });
+  for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'proc', 'sys', 'dev', 'tmp', 'run', 'etc', 'ctb', 'lib64', 'root'])
+    fs.mkdirSync(path.join(tree, d), { recursive: true });
   fs.mkdirSync(path.join(tree, 'var'), { recursive: true });
   fs.symlinkSync('../run', path.join(tree, 'var', 'run'));
   const bb = which('busybox')!;
-  const bbFile = await runProc('file', ['-L', bb]).then((r) => r.stdout, () => 'static');
+  const bbFile = await runProc('file', ['-L', bb]).then(
+    (r) => r.stdout,
+    () => 'static',
+  );
   if (!/static/.test(bbFile)) throw new Error(`${bb} is not statically linked (apt-get install busybox-static)`);
   copyInto(tree, bb, 'bin/busybox');
   const applets = (await runProc(bb, ['--list'])).stdout.split('\n').filter(Boolean);
@@ -98,13 +120,24 @@ export async function buildRootImage(opts: { cache?: string; signal?: AbortSigna
   for (const a of applets) if (!own.has(a)) fs.symlinkSync('busybox', path.join(tree, 'bin', a));
   const dyn = tools.filter((t) => !t.endsWith('busybox'));
   const xt = ['/usr/lib/x86_64-linux-gnu/xtables', '/usr/lib/xtables', '/lib/xtables'].find((d) => fs.existsSync(d));
-  const xtLibs = xt ? fs.readdirSync(xt).filter((f) => f.endsWith('.so')).map((f) => path.join(xt, f)) : [];
+  const xtLibs = xt
+    ? fs
+        .readdirSync(xt)
+        .filter((f) => f.endsWith('.so'))
+        .map((f) => path.join(xt, f))
+    : [];
   const libs = new Set<string>();
   for (const b of [...dyn, ...xtLibs]) for (const l of await libsOf(b)) libs.add(l);
   for (const l of libs) copyInto(tree, l);
   for (const x of xtLibs) copyInto(tree, x);
   copyInto(tree, which('ip')!, 'sbin/ip');
-  for (const [bin, names] of [['xtables-legacy-multi', ['iptables-legacy', 'iptables-legacy-save', 'iptables-legacy-restore', 'iptables', 'iptables-save', 'iptables-restore']], ['xtables-nft-multi', ['iptables-nft', 'iptables-nft-save', 'iptables-nft-restore']]] as const) {
+  for (const [bin, names] of [
+    [
+      'xtables-legacy-multi',
+      ['iptables-legacy', 'iptables-legacy-save', 'iptables-legacy-restore', 'iptables', 'iptables-save', 'iptables-restore'],
+    ],
+    ['xtables-nft-multi', ['iptables-nft', 'iptables-nft-save', 'iptables-nft-restore']],
+  ] as const) {
     const p = which(bin);
     if (!p) continue;
     copyInto(tree, p, `sbin/${bin}`);

@@ -56,9 +56,21 @@ export async function bootVm(o: BootOptions): Promise<BootResult> {
     const onAbort = () => ac.abort();
     o.signal?.addEventListener('abort', onAbort, { once: true });
     let booted = false;
-    const timer = setTimeout(() => { if (!booted) ac.abort(); }, 40_000);
+    const timer = setTimeout(() => {
+      if (!booted) ac.abort();
+    }, 40_000);
     try {
-      return await bootOnce({ ...o, signal: ac.signal, onLine: (l, ms) => { if (l.includes('@@ctb boot')) booted = true; o.onLine?.(l, ms); } }, 'kvm');
+      return await bootOnce(
+        {
+          ...o,
+          signal: ac.signal,
+          onLine: (l, ms) => {
+            if (l.includes('@@ctb boot')) booted = true;
+            o.onLine?.(l, ms);
+          },
+        },
+        'kvm',
+      );
     } catch (e) {
       if (o.signal?.aborted || booted) throw e;
       o.onLine?.(`@@ctb note KVM did not boot (${(e as Error).message.split('\n')[0].slice(0, 120)}): TCG instead`, 0);
@@ -74,9 +86,24 @@ export async function bootVm(o: BootOptions): Promise<BootResult> {
 async function bootOnce(o: BootOptions, accel: Accel): Promise<BootResult> {
   const args = [
     ...(accel === 'kvm' ? ['-accel', 'kvm'] : ['-accel', 'tcg,thread=multi']),
-    '-smp', String(o.cpus ?? 2), '-m', String(o.memMb ?? 512), '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-nodefaults', '-no-reboot',
-    '-kernel', o.bzImage, '-drive', `file=${o.image},format=raw,if=virtio,snapshot=on`,
-    '-append', ['console=ttyS0', 'panic=-1', 'root=/dev/vda', 'rw', 'init=/init', 'quiet', ...o.params].join(' '),
+    '-smp',
+    String(o.cpus ?? 2),
+    '-m',
+    String(o.memMb ?? 512),
+    '-display',
+    'none',
+    '-serial',
+    'stdio',
+    '-monitor',
+    'none',
+    '-nodefaults',
+    '-no-reboot',
+    '-kernel',
+    o.bzImage,
+    '-drive',
+    `file=${o.image},format=raw,if=virtio,snapshot=on`,
+    '-append',
+    ['console=ttyS0', 'panic=-1', 'root=/dev/vda', 'rw', 'init=/init', 'quiet', ...o.params].join(' '),
   ];
   // The guest writes its results raw to a second disk as well (serial consoles drop characters under load).
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conntrack-backport-vm-'));
@@ -89,16 +116,19 @@ async function bootOnce(o: BootOptions, accel: Accel): Promise<BootResult> {
   let firstResultMs: number | null = null;
   let diskLines: string[] | null = null;
   try {
-  await runProc('qemu-system-x86_64', args, {
-    signal: o.signal, timeoutMs: o.timeoutMs, mergeStderr: true, maxBuffer: 1 << 20,
-    onLine: (l) => {
-      const ms = Date.now() - t0;
-      lines.push(l);
-      if (bootMs === null && l.includes('@@ctb boot')) bootMs = ms;
-      if (firstResultMs === null && l.includes('@@ctb result')) firstResultMs = ms;
-      o.onLine?.(l, ms);
-    },
-  });
+    await runProc('qemu-system-x86_64', args, {
+      signal: o.signal,
+      timeoutMs: o.timeoutMs,
+      mergeStderr: true,
+      maxBuffer: 1 << 20,
+      onLine: (l) => {
+        const ms = Date.now() - t0;
+        lines.push(l);
+        if (bootMs === null && l.includes('@@ctb boot')) bootMs = ms;
+        if (firstResultMs === null && l.includes('@@ctb result')) firstResultMs = ms;
+        o.onLine?.(l, ms);
+      },
+    });
   } finally {
     const disk = fs.readFileSync(outImg).toString('latin1');
     fs.rmSync(outDir, { recursive: true, force: true });

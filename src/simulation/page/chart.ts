@@ -6,7 +6,12 @@
 import type { SweepView } from '../protocol';
 import { h, pct, s } from './dom';
 
-const W = 720, H = 260, L = 64, R = 16, T = 16, B = 44;
+const W = 720,
+  H = 260,
+  L = 64,
+  R = 16,
+  T = 16,
+  B = 44;
 
 function niceMax(v: number): number {
   if (v <= 0) return 0.01;
@@ -23,11 +28,20 @@ export function sweepChart(sw: SweepView, labels: { before: string; after: strin
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': `drop rate against ${sw.label}` });
   for (let k = 0; k <= 4; k++) {
     const y = (yMax * k) / 4;
-    svg.append(s('line', { x1: L, x2: W - R, y1: py(y), y2: py(y), class: 'grid' }), s('text', { x: L - 6, y: py(y) + 4, class: 'tick', 'text-anchor': 'end' }, pct(y)));
+    svg.append(
+      s('line', { x1: L, x2: W - R, y1: py(y), y2: py(y), class: 'grid' }),
+      s('text', { x: L - 6, y: py(y) + 4, class: 'tick', 'text-anchor': 'end' }, pct(y)),
+    );
   }
   xs.forEach((x, i) => svg.append(s('text', { x: px(i), y: H - B + 18, class: 'tick', 'text-anchor': 'middle' }, String(x))));
   svg.append(s('text', { x: (L + W - R) / 2, y: H - 6, class: 'axis-label', 'text-anchor': 'middle' }, sw.label));
-  svg.append(s('text', { x: 14, y: (T + H - B) / 2, class: 'axis-label', 'text-anchor': 'middle', transform: `rotate(-90 14 ${(T + H - B) / 2})` }, 'packets dropped'));
+  svg.append(
+    s(
+      'text',
+      { x: 14, y: (T + H - B) / 2, class: 'axis-label', 'text-anchor': 'middle', transform: `rotate(-90 14 ${(T + H - B) / 2})` },
+      'packets dropped',
+    ),
+  );
   for (const se of sw.series) {
     const cls = `series ${se.role}`;
     svg.append(s('polyline', { class: cls, points: se.points.map((p, i) => `${px(i)},${py(p.rate)}`).join(' ') }));
@@ -41,8 +55,11 @@ export function sweepChart(sw: SweepView, labels: { before: string; after: strin
       svg.append(g);
     });
   }
-  const legend = h('div', { class: 'legend' },
+  const legend = h(
+    'div',
+    { class: 'legend' },
     h('span', { class: 'key before' }, labels.before),
-    h('span', { class: 'key after' }, labels.after));
+    h('span', { class: 'key after' }, labels.after),
+  );
   return h('div', { class: 'chart-wrap' }, svg, legend);
 }

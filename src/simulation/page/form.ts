@@ -11,9 +11,23 @@ export interface Form {
   setRunning(running: boolean): void;
 }
 
-export interface FormActions { run(): void; cancel(): void; importStats(from: 'clipboard' | 'file' | 'input'): void }
+export interface FormActions {
+  run(): void;
+  cancel(): void;
+  importStats(from: 'clipboard' | 'file' | 'input'): void;
+}
 
-const NUMERIC: (keyof EditableKnobs)[] = ['packets', 'cpus', 'skewUs', 'stepCostUs', 'endpoints', 'portRange', 'occupiedPorts', 'timeoutS', 'attempts'];
+const NUMERIC: (keyof EditableKnobs)[] = [
+  'packets',
+  'cpus',
+  'skewUs',
+  'stepCostUs',
+  'endpoints',
+  'portRange',
+  'occupiedPorts',
+  'timeoutS',
+  'attempts',
+];
 const CHOICES: Partial<Record<keyof EditableKnobs, readonly string[]>> = {
   snat: ['masquerade', 'null-binding', 'none'],
   portMode: ['default', 'random', 'random-fully'],
@@ -21,8 +35,20 @@ const CHOICES: Partial<Record<keyof EditableKnobs, readonly string[]>> = {
 };
 const CHOICE_LABELS: Record<string, string> = { snat: 'SNAT', portMode: 'Port mode', resolver: 'Resolver options' };
 /** Timed-run knobs of the overflow scenario (host ranges share these names). */
-const OVERFLOW_NUMERIC: (keyof Omit<OverflowKnobs, 'whatIf' | 'compare'>)[] = ['max', 'buckets', 'flowRate', 'udpFraction', 'durationS', 'tcpLifetimeS'];
-const SWEEPS: [SweepKnob, string][] = [['skewUs', 'send skew'], ['packets', 'racing packets'], ['cpus', 'CPUs'], ['none', 'no sweep']];
+const OVERFLOW_NUMERIC: (keyof Omit<OverflowKnobs, 'whatIf' | 'compare'>)[] = [
+  'max',
+  'buckets',
+  'flowRate',
+  'udpFraction',
+  'durationS',
+  'tcpLifetimeS',
+];
+const SWEEPS: [SweepKnob, string][] = [
+  ['skewUs', 'send skew'],
+  ['packets', 'racing packets'],
+  ['cpus', 'CPUs'],
+  ['none', 'no sweep'],
+];
 
 function select(id: string, options: [string, string][], onChange?: () => void): HTMLSelectElement {
   const el = h('select', { id, onchange: onChange ? () => onChange() : undefined });
@@ -37,13 +63,24 @@ export function createForm(init: InitPayload, actions: FormActions): Form {
   const numeric = new Map<string, HTMLInputElement>();
   const choice = new Map<string, HTMLSelectElement>();
 
-  const scenario = select('scenario', init.scenarios.map((s) => [s.name, s.title]), () => {
-    // A new preset brings its own knob values; variants and run settings stay.
-    const cur = read();
-    const next = scenarios.get(scenario.value)!;
-    set({ ...cur, scenario: scenario.value, knobs: next.knobs, overflow: next.overflow });
-  });
-  const mode = select('variant-mode', [['detected', 'Detected tree → after backport'], ['manual', 'Choose variants']], () => syncMode());
+  const scenario = select(
+    'scenario',
+    init.scenarios.map((s) => [s.name, s.title]),
+    () => {
+      // A new preset brings its own knob values; variants and run settings stay.
+      const cur = read();
+      const next = scenarios.get(scenario.value)!;
+      set({ ...cur, scenario: scenario.value, knobs: next.knobs, overflow: next.overflow });
+    },
+  );
+  const mode = select(
+    'variant-mode',
+    [
+      ['detected', 'Detected tree → after backport'],
+      ['manual', 'Choose variants'],
+    ],
+    () => syncMode(),
+  );
   if (!init.detection) (mode.options[0] as HTMLOptionElement).disabled = true;
   const before = select('variant-before', variantOpts);
   const after = select('variant-after', variantOpts);
@@ -54,8 +91,9 @@ export function createForm(init: InitPayload, actions: FormActions): Form {
   // Closed by default so the results stay above the fold; the summary line says what is set.
   const knobSummary = h('summary', null, 'Knobs');
   const summarize = (k: EditableKnobs) => {
-    knobSummary.textContent = `Knobs: ${k.packets} packets · ${k.cpus} CPUs · skew ${k.skewUs} µs · SNAT ${k.snat}/${k.portMode}, ${k.portRange} ports (${k.occupiedPorts} held)`
-      + `${k.endpoints ? ` · ${k.endpoints} DNAT endpoints` : ''} · resolver ${k.resolver}, ${k.timeoutS} s × ${k.attempts}`;
+    knobSummary.textContent =
+      `Knobs: ${k.packets} packets · ${k.cpus} CPUs · skew ${k.skewUs} µs · SNAT ${k.snat}/${k.portMode}, ${k.portRange} ports (${k.occupiedPorts} held)` +
+      `${k.endpoints ? ` · ${k.endpoints} DNAT endpoints` : ''} · resolver ${k.resolver}, ${k.timeoutS} s × ${k.attempts}`;
   };
   for (const key of NUMERIC) {
     const r = init.ranges[key];
@@ -64,7 +102,10 @@ export function createForm(init: InitPayload, actions: FormActions): Form {
     knobGrid.append(h('label', { class: 'knob' }, h('span', null, r.label + (r.unit ? ` (${r.unit})` : '')), input));
   }
   for (const [key, opts] of Object.entries(CHOICES)) {
-    const el = select(`knob-${key}`, opts!.map((o) => [o, o]));
+    const el = select(
+      `knob-${key}`,
+      opts!.map((o) => [o, o]),
+    );
     choice.set(key, el);
     knobGrid.append(h('label', { class: 'knob' }, h('span', null, CHOICE_LABELS[key]), el));
   }
@@ -84,15 +125,26 @@ export function createForm(init: InitPayload, actions: FormActions): Form {
   const check = (box: HTMLInputElement, text: string) => h('label', { class: 'check' }, box, h('span', null, text));
   const softLabel = numberInput('softTimeout');
   const adaptiveLabel = numberInput('adaptiveThreshold');
-  const ovCompare = select('overflow-compare', [['whatif', 'Without vs with the selected what-ifs'], ['backport', 'Detected → after backport (both with the what-ifs)']]);
-  const whatIfs = h('fieldset', { class: 'whatifs' }, h('legend', null, 'What-ifs (Westphal, seed 002)'),
+  const ovCompare = select('overflow-compare', [
+    ['whatif', 'Without vs with the selected what-ifs'],
+    ['backport', 'Detected → after backport (both with the what-ifs)'],
+  ]);
+  const whatIfs = h(
+    'fieldset',
+    { class: 'whatifs' },
+    h('legend', null, 'What-ifs (Westphal, seed 002)'),
     check(wiClosing, 'early drop also evicts TCP in closing states'),
     h('span', { class: 'whatif-row' }, check(wiSoft, 'soft timeout while the table is full'), softLabel),
-    h('span', { class: 'whatif-row' }, check(wiAdaptive, 'adaptive timeouts above an occupancy'), adaptiveLabel));
-  const overflowBox = h('section', { class: 'overflow-knobs hidden', id: 'overflow-knobs' },
+    h('span', { class: 'whatif-row' }, check(wiAdaptive, 'adaptive timeouts above an occupancy'), adaptiveLabel),
+  );
+  const overflowBox = h(
+    'section',
+    { class: 'overflow-knobs hidden', id: 'overflow-knobs' },
     h('h3', null, 'Table overflow: timed run'),
     h('div', { class: 'row' }, h('label', null, h('span', null, 'Compare'), ovCompare)),
-    ovGrid, whatIfs);
+    ovGrid,
+    whatIfs,
+  );
   const syncWhatIf = () => {
     ovInputs.get('softTimeout')!.disabled = !wiSoft.checked;
     ovInputs.get('adaptiveThreshold')!.disabled = !wiAdaptive.checked;
@@ -100,50 +152,83 @@ export function createForm(init: InitPayload, actions: FormActions): Form {
   wiSoft.addEventListener('change', syncWhatIf);
   wiAdaptive.addEventListener('change', syncWhatIf);
   /** Values the page last had for the unchecked what-ifs (the request carries 0 for "off"). */
-  let lastSoft = 30, lastAdaptive = 0.8;
+  let lastSoft = 30,
+    lastAdaptive = 0.8;
 
   const trials = h('input', { type: 'number', id: 'trials', min: init.ranges.trials.min, max: init.ranges.trials.max, step: 1000 });
   const seed = h('input', { type: 'number', id: 'seed', min: 0, max: init.ranges.seed.max, step: 1 });
-  const sweep = select('sweep', SWEEPS.map(([k, l]) => [k, l]));
+  const sweep = select(
+    'sweep',
+    SWEEPS.map(([k, l]) => [k, l]),
+  );
   const runBtn = h('button', { id: 'run', class: 'primary', onclick: () => actions.run() }, 'Run');
   const cancelBtn = h('button', { id: 'cancel', class: 'secondary', disabled: true, onclick: () => actions.cancel() }, 'Cancel');
-  const importSel = h('button', { id: 'import', class: 'secondary', title: 'Paste or open real conntrack -S output', onclick: () => actions.importStats('clipboard') }, 'Import conntrack -S from clipboard');
+  const importSel = h(
+    'button',
+    { id: 'import', class: 'secondary', title: 'Paste or open real conntrack -S output', onclick: () => actions.importStats('clipboard') },
+    'Import conntrack -S from clipboard',
+  );
   const importFile = h('button', { class: 'secondary', onclick: () => actions.importStats('file') }, 'from file…');
 
-  const element = h('section', { class: 'controls card' },
-    h('div', { class: 'row' },
+  const element = h(
+    'section',
+    { class: 'controls card' },
+    h(
+      'div',
+      { class: 'row' },
       h('label', { class: 'grow' }, h('span', null, 'Scenario'), scenario),
-      h('label', null, h('span', null, 'Compare'), mode), manual),
+      h('label', null, h('span', null, 'Compare'), mode),
+      manual,
+    ),
     desc,
     overflowBox,
     h('details', { class: 'knob-details' }, knobSummary, knobGrid),
-    h('div', { class: 'row run-row' },
+    h(
+      'div',
+      { class: 'row run-row' },
       h('label', { class: 'knob' }, h('span', null, 'Trials'), trials),
       h('label', { class: 'knob' }, h('span', null, 'Seed'), seed),
       h('label', { class: 'knob' }, h('span', null, 'Chart: drop rate against'), sweep),
       h('span', { class: 'grow' }),
-      runBtn, cancelBtn, importSel, importFile),
+      runBtn,
+      cancelBtn,
+      importSel,
+      importFile,
+    ),
   );
 
   function read(): RunRequest {
     const knobs = {} as Record<string, unknown>;
     for (const [k, el] of numeric) knobs[k] = el.value === '' ? NaN : Number(el.value);
     for (const [k, el] of choice) knobs[k] = el.value;
-    const variants: RunRequest['variants'] = mode.value === 'manual'
-      ? { mode: 'manual', before: before.value as never, after: after.value as never }
-      : { mode: 'detected' };
-    const req: RunRequest = { scenario: scenario.value, knobs: knobs as unknown as EditableKnobs, variants, trials: Number(trials.value), seed: Number(seed.value), sweep: sweep.value as SweepKnob };
+    const variants: RunRequest['variants'] =
+      mode.value === 'manual' ? { mode: 'manual', before: before.value as never, after: after.value as never } : { mode: 'detected' };
+    const req: RunRequest = {
+      scenario: scenario.value,
+      knobs: knobs as unknown as EditableKnobs,
+      variants,
+      trials: Number(trials.value),
+      seed: Number(seed.value),
+      sweep: sweep.value as SweepKnob,
+    };
     if (scenarios.get(scenario.value)?.kind === 'overflow') req.overflow = readOverflow();
     return req;
   }
 
   function readOverflow(): OverflowKnobs {
-    const n = (k: string) => { const el = ovInputs.get(k)!; return el.value === '' ? NaN : Number(el.value); };
+    const n = (k: string) => {
+      const el = ovInputs.get(k)!;
+      return el.value === '' ? NaN : Number(el.value);
+    };
     const o = {} as Record<string, unknown>;
     for (const k of OVERFLOW_NUMERIC) o[k] = n(k);
     return {
       ...(o as Omit<OverflowKnobs, 'whatIf' | 'compare'>),
-      whatIf: { earlyDropClosing: wiClosing.checked, softTimeout: wiSoft.checked ? n('softTimeout') : 0, adaptiveThreshold: wiAdaptive.checked ? n('adaptiveThreshold') : 0 },
+      whatIf: {
+        earlyDropClosing: wiClosing.checked,
+        softTimeout: wiSoft.checked ? n('softTimeout') : 0,
+        adaptiveThreshold: wiAdaptive.checked ? n('adaptiveThreshold') : 0,
+      },
       compare: ovCompare.value as OverflowKnobs['compare'],
     };
   }
@@ -170,11 +255,16 @@ export function createForm(init: InitPayload, actions: FormActions): Form {
     for (const [k, el] of choice) el.value = String((req.knobs as unknown as Record<string, string>)[k]);
     const useDetected = req.variants.mode === 'detected' && !!init.detection;
     mode.value = useDetected ? 'detected' : 'manual';
-    if (req.variants.mode === 'manual') { before.value = req.variants.before; after.value = req.variants.after; }
-    else if (init.detection) { before.value = init.detection.variant; after.value = init.detection.after; }
+    if (req.variants.mode === 'manual') {
+      before.value = req.variants.before;
+      after.value = req.variants.after;
+    } else if (init.detection) {
+      before.value = init.detection.variant;
+      after.value = init.detection.after;
+    }
     summarize(req.knobs);
     const kind = scenarios.get(req.scenario)?.kind;
-    setOverflow(kind === 'overflow' ? req.overflow ?? scenarios.get(req.scenario)?.overflow : undefined);
+    setOverflow(kind === 'overflow' ? (req.overflow ?? scenarios.get(req.scenario)?.overflow) : undefined);
     trials.value = String(req.trials);
     seed.value = String(req.seed);
     sweep.value = req.sweep;

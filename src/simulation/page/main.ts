@@ -37,12 +37,27 @@ function showMessage(text: string | undefined, kind: 'error' | 'info' = 'error')
 }
 
 function detectionEl(d: DetectionSummary | undefined): HTMLElement {
-  if (!d) return h('p', { class: 'muted' }, 'No kernel tree detected: choose the two variants by hand, or open net/netfilter/nf_conntrack_core.c.');
+  if (!d)
+    return h(
+      'p',
+      { class: 'muted' },
+      'No kernel tree detected: choose the two variants by hand, or open net/netfilter/nf_conntrack_core.c.',
+    );
   const label = (id: string) => init?.variants.find((v) => v.id === id)?.label ?? id;
-  return h('div', { class: 'detection' },
+  return h(
+    'div',
+    { class: 'detection' },
     h('p', null, h('span', { class: 'muted' }, 'Tree '), h('code', null, d.file)),
-    h('p', null, h('span', { class: 'muted' }, 'detected '), h('strong', null, label(d.variant)), h('span', { class: 'muted' }, '  →  after backport '), h('strong', null, label(d.after))),
-    d.caveats.length ? h('ul', { class: 'caveats' }, ...d.caveats.map((c) => h('li', null, c))) : null);
+    h(
+      'p',
+      null,
+      h('span', { class: 'muted' }, 'detected '),
+      h('strong', null, label(d.variant)),
+      h('span', { class: 'muted' }, '  →  after backport '),
+      h('strong', null, label(d.after)),
+    ),
+    d.caveats.length ? h('ul', { class: 'caveats' }, ...d.caveats.map((c) => h('li', null, c))) : null,
+  );
 }
 
 function run(): void {
@@ -70,11 +85,23 @@ function renderResult(r: PanelResult | undefined): void {
   if (!r) return;
   const [b, a] = r.columns;
   results.append(
-    h('div', { class: 'result-head' }, h('h2', null, r.scenario.title), r.scenario.races.length ? h('span', { class: 'chip' }, `races: ${r.scenario.races.join(', ')}`) : null,
-      h('span', { class: 'muted small' }, `seed ${r.request.seed} · ${(r.ms / 1000).toFixed(1)} s`)),
+    h(
+      'div',
+      { class: 'result-head' },
+      h('h2', null, r.scenario.title),
+      r.scenario.races.length ? h('span', { class: 'chip' }, `races: ${r.scenario.races.join(', ')}`) : null,
+      h('span', { class: 'muted small' }, `seed ${r.request.seed} · ${(r.ms / 1000).toFixed(1)} s`),
+    ),
     verdictEl(r),
     h('div', { class: 'columns' }, columnEl(b, r), columnEl(a, r)),
-    r.sweep ? h('section', { class: 'card' }, h('h3', null, `Packets dropped against ${r.sweep.label}`), sweepChart(r.sweep, { before: `${b.variant} (${columnTitle(b, r)})`, after: `${a.variant} (${columnTitle(a, r)})` })) : '',
+    r.sweep
+      ? h(
+          'section',
+          { class: 'card' },
+          h('h3', null, `Packets dropped against ${r.sweep.label}`),
+          sweepChart(r.sweep, { before: `${b.variant} (${columnTitle(b, r)})`, after: `${a.variant} (${columnTitle(a, r)})` }),
+        )
+      : '',
     explorerEl(r, { openSource: (fn) => host.postMessage({ type: 'open-source-location', fn }) }),
   );
 }
@@ -84,14 +111,21 @@ function renderAll(): void {
   clear(app);
   form = createForm(init, {
     run,
-    cancel: () => { if (running !== undefined) host.postMessage({ type: 'cancel', runId: running }); },
+    cancel: () => {
+      if (running !== undefined) host.postMessage({ type: 'cancel', runId: running });
+    },
     importStats: (from) => host.postMessage({ type: 'import-stats', from }),
   });
   const request = state.request ?? init.saved?.request ?? init.defaults;
   form.set(request);
   app.append(
     h('header', { class: 'top' }, h('h1', null, 'Conntrack race simulation'), detectionEl(init.detection)),
-    form.element, progress, message, evidence, results);
+    form.element,
+    progress,
+    message,
+    evidence,
+    results,
+  );
   clear(evidence);
   if (state.stats) evidence.append(statsEl(state.stats));
   renderResult(state.result);

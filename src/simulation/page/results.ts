@@ -14,18 +14,37 @@ export function counterTableEl(t: CounterTable, caption?: string): HTMLTableElem
   const row = (values: number[]) => values.map((v, i) => cell(t.columns[i], v, drop >= 0 ? values[drop] : undefined));
   const rows = t.rows.map((r) => h('tr', null, h('td', null, `cpu=${r.cpu}`), ...row(r.values)));
   const total = h('tr', { class: 'total' }, h('td', null, 'total'), ...row(t.totals));
-  return h('table', { class: 'ctstat' }, caption ? h('caption', null, caption) : null, h('thead', null, head), h('tbody', null, ...rows, total));
+  return h(
+    'table',
+    { class: 'ctstat' },
+    caption ? h('caption', null, caption) : null,
+    h('thead', null, head),
+    h('tbody', null, ...rows, total),
+  );
 }
 
 /** Before the 2020 rework a merged clash also bumps insert_failed: without drops it is not a loss. */
 function cell(col: string, v: number, drop: number | undefined): HTMLTableCellElement {
   const loud = LOUD.has(col) && v > 0;
   const merged = col === 'insert_failed' && drop === 0;
-  return h('td', { class: loud ? `nz c-${col}${merged ? ' merged' : ''}` : v === 0 ? 'zero' : undefined, title: loud && merged ? 'clashes merged (no drop)' : undefined }, int(v));
+  return h(
+    'td',
+    {
+      class: loud ? `nz c-${col}${merged ? ' merged' : ''}` : v === 0 ? 'zero' : undefined,
+      title: loud && merged ? 'clashes merged (no drop)' : undefined,
+    },
+    int(v),
+  );
 }
 
 function big(label: string, value: string, sub: string, cls = ''): HTMLElement {
-  return h('div', { class: `metric ${cls}` }, h('div', { class: 'metric-label' }, label), h('div', { class: 'metric-value' }, value), h('div', { class: 'metric-sub' }, sub));
+  return h(
+    'div',
+    { class: `metric ${cls}` },
+    h('div', { class: 'metric-label' }, label),
+    h('div', { class: 'metric-value' }, value),
+    h('div', { class: 'metric-sub' }, sub),
+  );
 }
 
 function causes(c: Record<string, number>): string {
@@ -45,7 +64,13 @@ export function whatIfText(w: WhatIf | undefined): string {
 
 export function columnTitle(col: VariantColumn, result: PanelResult): string {
   if (result.comparison === 'whatif') return col.role === 'before' ? 'Without what-ifs' : 'With the selected what-ifs';
-  return col.role === 'before' ? (result.detection ? 'Detected tree' : 'Before') : (result.detection ? 'After the planned backport' : 'After');
+  return col.role === 'before'
+    ? result.detection
+      ? 'Detected tree'
+      : 'Before'
+    : result.detection
+      ? 'After the planned backport'
+      : 'After';
 }
 
 const secs = (x: number) => (x >= 100 ? `${Math.round(x).toLocaleString('en-US')} s` : `${x.toFixed(1)} s`);
@@ -54,12 +79,28 @@ const secs = (x: number) => (x >= 100 ? `${Math.round(x).toLocaleString('en-US')
 function overflowEl(o: OverflowView): HTMLElement {
   const bad = o.dropped > 0 ? 'bad' : 'good';
   const tbl: CounterTable = { columns: o.counters.columns, rows: [], totals: o.counters.totals };
-  return h('div', { class: 'overflow-result' },
-    h('div', { class: 'metrics' },
-      big('new flows dropped (table full)', pct(o.dropRate), `${int(o.dropped)} of ${int(o.flows)} · ${ci(o.dropCi)} · UDP ${int(o.droppedUdp)}, TCP ${int(o.droppedTcp)}`, bad),
+  return h(
+    'div',
+    { class: 'overflow-result' },
+    h(
+      'div',
+      { class: 'metrics' },
+      big(
+        'new flows dropped (table full)',
+        pct(o.dropRate),
+        `${int(o.dropped)} of ${int(o.flows)} · ${ci(o.dropCi)} · UDP ${int(o.droppedUdp)}, TCP ${int(o.droppedTcp)}`,
+        bad,
+      ),
       big('early_drop', int(o.earlyDrops), 'entries evicted to admit a new flow'),
-      big('time table full', pct(o.fullFraction), `${secs(o.fullSeconds)} at nf_conntrack_max ${int(o.max)} · peak ${int(o.peak)}`, o.fullFraction > 0.01 ? 'bad' : 'good')),
-    h('div', { class: 'table-wrap' }, counterTableEl(tbl, 'conntrack -S totals of the timed run (all CPUs)')));
+      big(
+        'time table full',
+        pct(o.fullFraction),
+        `${secs(o.fullSeconds)} at nf_conntrack_max ${int(o.max)} · peak ${int(o.peak)}`,
+        o.fullFraction > 0.01 ? 'bad' : 'good',
+      ),
+    ),
+    h('div', { class: 'table-wrap' }, counterTableEl(tbl, 'conntrack -S totals of the timed run (all CPUs)')),
+  );
 }
 
 export function columnEl(col: VariantColumn, result: PanelResult): HTMLElement {
@@ -68,24 +109,60 @@ export function columnEl(col: VariantColumn, result: PanelResult): HTMLElement {
   const ex = col.exhaustive;
   const bad = mc.dropped > 0 ? 'bad' : 'good';
   const unit = mc.latency.unit === 'lookup' ? 'DNS lookups' : 'TCP connects';
-  return h('section', { class: `card column ${col.role} ${bad}` },
-    h('header', null,
+  return h(
+    'section',
+    { class: `card column ${col.role} ${bad}` },
+    h(
+      'header',
+      null,
       h('div', { class: 'role' }, title),
       h('h2', null, col.label),
-      h('div', { class: 'commits' }, ...(col.commits.length ? col.commits.map((c) => h('code', { class: 'chip' }, c)) : [h('span', { class: 'muted' }, 'no fix commits')]),
-        h('span', { class: 'chip era' }, col.counterEra === 'post2020' ? 'post-2020 counters' : 'pre-2020 counters')),
+      h(
+        'div',
+        { class: 'commits' },
+        ...(col.commits.length
+          ? col.commits.map((c) => h('code', { class: 'chip' }, c))
+          : [h('span', { class: 'muted' }, 'no fix commits')]),
+        h('span', { class: 'chip era' }, col.counterEra === 'post2020' ? 'post-2020 counters' : 'pre-2020 counters'),
+      ),
       col.hypothesis ? h('p', { class: 'hypothesis' }, `Hypothesis: ${col.hypothesis}`) : null,
-      result.scenario.kind === 'overflow' ? h('div', { class: 'commits' }, h('span', { class: 'chip whatif' }, whatIfText(col.whatIf))) : null),
+      result.scenario.kind === 'overflow'
+        ? h('div', { class: 'commits' }, h('span', { class: 'chip whatif' }, whatIfText(col.whatIf)))
+        : null,
+    ),
     col.overflow ? overflowEl(col.overflow) : null,
     col.overflow ? h('h4', { class: 'race-form' }, 'Race form: two new DNS flows against a full 4-entry table') : null,
-    h('div', { class: 'metrics' },
+    h(
+      'div',
+      { class: 'metrics' },
       big('packets dropped', pct(mc.dropRate), `${int(mc.dropped)} of ${int(mc.packets)} · ${ci(mc.dropCi)}`, bad),
-      big(`${unit} delayed`, pct(mc.latency.delayedRate), `${int(mc.latency.delayed)} of ${int(mc.latency.samples)} · ${ci(mc.latency.delayedCi)}`, mc.latency.delayed ? 'bad' : 'good'),
-      big('dropping schedules', ex.error ? 'n/a' : `${int(ex.dropSchedules)} / ${int(ex.schedules)}`,
-        ex.error ? ex.error : `exhaustive, ${ex.packets} packets · P(drop) ${pct(ex.dropProbability)} under a random scheduler`, ex.dropSchedules ? 'bad' : 'good')),
+      big(
+        `${unit} delayed`,
+        pct(mc.latency.delayedRate),
+        `${int(mc.latency.delayed)} of ${int(mc.latency.samples)} · ${ci(mc.latency.delayedCi)}`,
+        mc.latency.delayed ? 'bad' : 'good',
+      ),
+      big(
+        'dropping schedules',
+        ex.error ? 'n/a' : `${int(ex.dropSchedules)} / ${int(ex.schedules)}`,
+        ex.error ? ex.error : `exhaustive, ${ex.packets} packets · P(drop) ${pct(ex.dropProbability)} under a random scheduler`,
+        ex.dropSchedules ? 'bad' : 'good',
+      ),
+    ),
     h('p', { class: 'latency' }, mc.latency.sentence),
-    h('p', { class: 'muted small' }, `drop causes: ${causes(mc.causes)} · ${int(mc.trials)} trials (${int(mc.races)} races), ${int(mc.trialsPerSec)} trials/s`),
-    h('div', { class: 'table-wrap' }, counterTableEl(mc.counters, `conntrack -S as the model counts it (over ${int(mc.trials)} ${mc.latency.unit === 'lookup' ? 'lookups' : 'connect rounds'})`)),
+    h(
+      'p',
+      { class: 'muted small' },
+      `drop causes: ${causes(mc.causes)} · ${int(mc.trials)} trials (${int(mc.races)} races), ${int(mc.trialsPerSec)} trials/s`,
+    ),
+    h(
+      'div',
+      { class: 'table-wrap' },
+      counterTableEl(
+        mc.counters,
+        `conntrack -S as the model counts it (over ${int(mc.trials)} ${mc.latency.unit === 'lookup' ? 'lookups' : 'connect rounds'})`,
+      ),
+    ),
   );
 }
 
@@ -96,9 +173,10 @@ function overflowVerdict(result: PanelResult): HTMLElement | undefined {
   const f = (o: OverflowView) => `${pct(o.dropRate)} of new flows dropped, table full ${pct(o.fullFraction)} of the time`;
   const what = result.comparison === 'whatif' ? `With ${whatIfText(a.whatIf)}` : 'After the backport';
   const better = a.overflow.dropped < b.overflow.dropped;
-  const text = b.overflow.dropped === 0 && a.overflow.dropped === 0
-    ? 'The table never refuses a new flow in this run.'
-    : `${what}: ${f(b.overflow)} → ${f(a.overflow)}${result.comparison === 'backport' && a.overflow.dropped === b.overflow.dropped ? ' (the backport does not change overflow behaviour; compare the what-ifs instead)' : ''}.`;
+  const text =
+    b.overflow.dropped === 0 && a.overflow.dropped === 0
+      ? 'The table never refuses a new flow in this run.'
+      : `${what}: ${f(b.overflow)} → ${f(a.overflow)}${result.comparison === 'backport' && a.overflow.dropped === b.overflow.dropped ? ' (the backport does not change overflow behaviour; compare the what-ifs instead)' : ''}.`;
   return h('p', { class: `verdict ${better || a.overflow.dropped === 0 ? 'good' : 'bad'}` }, text);
 }
 
@@ -109,7 +187,8 @@ export function verdictEl(result: PanelResult): HTMLElement {
   const fmt = (c: VariantColumn) => `${pct(c.mc.latency.delayedRate)} of ${c.mc.latency.unit}s delayed`;
   let text: string;
   if (b.mc.dropped > 0 && a.mc.dropped === 0) text = `The backport removes the drops in this scenario: ${fmt(b)} → none.`;
-  else if (b.mc.dropped > 0 && a.mc.dropped > 0) text = `Drops remain after the backport: ${fmt(b)} → ${fmt(a)}. See the explorer for the schedules that still drop.`;
+  else if (b.mc.dropped > 0 && a.mc.dropped > 0)
+    text = `Drops remain after the backport: ${fmt(b)} → ${fmt(a)}. See the explorer for the schedules that still drop.`;
   else if (b.mc.dropped === 0 && a.mc.dropped === 0) text = 'Neither variant drops in this scenario.';
   else text = `The second variant drops where the first does not: ${fmt(b)} → ${fmt(a)}.`;
   return h('p', { class: `verdict ${a.mc.dropped ? 'bad' : 'good'}` }, text);

@@ -11,7 +11,10 @@ export function run(): Promise<void> {
   // An untrusted workspace (scripts/ext-host-test.mjs --restricted) runs only the Restricted
   // Mode suite; a trusted one (or trust disabled) runs everything else.
   const restricted = !vscode.workspace.isTrusted;
-  for (const f of fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js') && (f === 'restricted.test.js') === restricted).sort()) {
+  for (const f of fs
+    .readdirSync(__dirname)
+    .filter((f) => f.endsWith('.test.js') && (f === 'restricted.test.js') === restricted)
+    .sort()) {
     mocha.addFile(path.join(__dirname, f));
   }
   console.log('EXT_BEGIN'); // the code-server runner shows the console from here on

@@ -30,13 +30,19 @@ suite('Restricted Mode (untrusted workspace)', () => {
     const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
     const registered = new Set(await vscode.commands.getCommands(true));
     const declared: string[] = ext.packageJSON.contributes.commands.map((c: { command: string }) => c.command);
-    assert.deepEqual(declared.filter((id) => !registered.has(id)), []);
+    assert.deepEqual(
+      declared.filter((id) => !registered.has(id)),
+      [],
+    );
     const hidden = ext.packageJSON.contributes.menus.commandPalette.filter((m: { command: string }) => !m.command.includes('.internal.'));
     assert.deepEqual(hidden, []);
   });
 
   test('detection works on the source and says history is off', async () => {
-    const r = await vscode.commands.executeCommand<{ races: Record<string, { verdict: string }>; history?: { available: boolean; reason?: string } }>('conntrackBackport.detect', vscode.Uri.joinPath(root, CORE));
+    const r = await vscode.commands.executeCommand<{
+      races: Record<string, { verdict: string }>;
+      history?: { available: boolean; reason?: string };
+    }>('conntrackBackport.detect', vscode.Uri.joinPath(root, CORE));
     assert.ok(r && r.races.race1, 'a detection result');
     assert.equal(r.history?.available, false);
     assert.match(r.history?.reason ?? '', /Restricted Mode/);
@@ -57,7 +63,13 @@ suite('Restricted Mode (untrusted workspace)', () => {
     assert.match(r?.restricted ?? '', /Restricted Mode: the matrix reads every branch and tag from git history/);
     const open = (): boolean => vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.label.startsWith('Conntrack matrix'));
     for (let i = 0; i < 50 && !open(); i++) await new Promise((r) => setTimeout(r, 100));
-    assert.ok(open(), `the matrix panel is open (tabs: ${vscode.window.tabGroups.all.flatMap((g) => g.tabs).map((t) => t.label).join(', ')})`);
+    assert.ok(
+      open(),
+      `the matrix panel is open (tabs: ${vscode.window.tabGroups.all
+        .flatMap((g) => g.tabs)
+        .map((t) => t.label)
+        .join(', ')})`,
+    );
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
@@ -70,6 +82,9 @@ suite('Restricted Mode (untrusted workspace)', () => {
   test('no git process was started by any of it', async () => {
     // The status bar's startup detection runs 1.5 s after activation: wait it out first.
     await new Promise((r) => setTimeout(r, 2500));
-    assert.deepEqual(api.gitProcesses().map((e) => e.args.join(' ')), []);
+    assert.deepEqual(
+      api.gitProcesses().map((e) => e.args.join(' ')),
+      [],
+    );
   });
 });

@@ -21,7 +21,9 @@ async function waitFor<T>(probe: () => T | undefined, ms = 10_000): Promise<T> {
 
 function simulationTabs(): vscode.Tab[] {
   // The tab input's viewType carries a workbench prefix (mainThreadWebview-...).
-  return vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(VIEW_TYPE));
+  return vscode.window.tabGroups.all
+    .flatMap((g) => g.tabs)
+    .filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(VIEW_TYPE));
 }
 
 suite('simulation panel', () => {
@@ -42,7 +44,10 @@ suite('simulation panel', () => {
   });
 
   test('importStats with a text argument parses it and reads the counters', async () => {
-    const view = await vscode.commands.executeCommand<{ format: string; summary: string; node: { rows: unknown[] } }>('conntrackBackport.importStats', { text: OLD_NODE, source: 'test' });
+    const view = await vscode.commands.executeCommand<{ format: string; summary: string; node: { rows: unknown[] } }>(
+      'conntrackBackport.importStats',
+      { text: OLD_NODE, source: 'test' },
+    );
     assert.ok(view, 'the command returns what it shows');
     assert.equal(view.format, 'netlink');
     assert.equal(view.node.rows.length, 2);

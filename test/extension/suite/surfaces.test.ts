@@ -62,7 +62,8 @@ suite('surfaces', () => {
       assert.ok(registered.has(c.command), `${c.command} not registered`);
       assert.equal(c.category, 'Conntrack Backport');
     }
-    for (const id of ['detect', 'showEvidence', 'checkPatch', 'planBackport', 'openSimulation', 'exportReport']) assert.ok(registered.has(`conntrackBackport.${id}`), id);
+    for (const id of ['detect', 'showEvidence', 'checkPatch', 'planBackport', 'openSimulation', 'exportReport'])
+      assert.ok(registered.has(`conntrackBackport.${id}`), id);
   });
 
   test('activation timings are exposed and activation was quick', async () => {
@@ -73,12 +74,26 @@ suite('surfaces', () => {
 
   test('lens titles: 4.15 without fixes → races 1 and 2 missing', async () => {
     const titles = await lensTitles(fixture('missing'));
-    for (const t of ['$(error) Race 1: missing — packets drop', '$(error) Race 2: missing — packets drop', '$(error) Race 3: missing — packets drop', '$(shield) Clash path: R1 ✗ R2 ✗ R3 ✗ R4 –', 'Show evidence', 'Plan backport', 'Simulate']) assert.ok(titles.includes(t), `${t} not in ${JSON.stringify(titles)}`);
+    for (const t of [
+      '$(error) Race 1: missing — packets drop',
+      '$(error) Race 2: missing — packets drop',
+      '$(error) Race 3: missing — packets drop',
+      '$(shield) Clash path: R1 ✗ R2 ✗ R3 ✗ R4 –',
+      'Show evidence',
+      'Plan backport',
+      'Simulate',
+    ])
+      assert.ok(titles.includes(t), `${t} not in ${JSON.stringify(titles)}`);
   });
 
   test('lens titles: 4.15 with the upstream fixes → fixed with commit ids', async () => {
     const titles = await lensTitles(fixture('fixed'));
-    for (const t of ['$(pass) Race 1: fixed — ed07d9a021df', '$(pass) Race 2: fixed — 4e35c1cb9460', '$(shield) Clash path: R1 ✓ R2 ✓ R3 ✗ R4 –']) assert.ok(titles.includes(t), `${t} not in ${JSON.stringify(titles)}`);
+    for (const t of [
+      '$(pass) Race 1: fixed — ed07d9a021df',
+      '$(pass) Race 2: fixed — 4e35c1cb9460',
+      '$(shield) Clash path: R1 ✓ R2 ✓ R3 ✗ R4 –',
+    ])
+      assert.ok(titles.includes(t), `${t} not in ${JSON.stringify(titles)}`);
     assert.ok(!titles.some((t) => t.includes('missing') && t.includes('Race 1')));
   });
 
@@ -91,12 +106,20 @@ suite('surfaces', () => {
   test('lens titles: #ifdef copies → conditional, per copy', async () => {
     const titles = await lensTitles(fixture('conditional'));
     assert.ok(titles.includes('$(git-compare) Race 1: conditional — fixed under CONFIG_NF_CONNTRACK_CLASH_MATCH'), JSON.stringify(titles));
-    assert.ok(titles.includes('$(git-compare) Race 1: conditional — missing under !CONFIG_NF_CONNTRACK_CLASH_MATCH'), JSON.stringify(titles));
+    assert.ok(
+      titles.includes('$(git-compare) Race 1: conditional — missing under !CONFIG_NF_CONNTRACK_CLASH_MATCH'),
+      JSON.stringify(titles),
+    );
   });
 
   test('lens titles: 5.10 → superseded by the 2020 rework, race 3 fixed', async () => {
     const titles = await lensTitles(fixture('rework'));
-    for (const t of ['$(pass) Race 1: fixed — superseded by the 2020 rework', '$(pass) Race 3: fixed — by the 2020 rework', '$(shield) Clash path: R1 ✓ R2 ✓ R3 ✓ R4 –']) assert.ok(titles.includes(t), `${t} not in ${JSON.stringify(titles)}`);
+    for (const t of [
+      '$(pass) Race 1: fixed — superseded by the 2020 rework',
+      '$(pass) Race 3: fixed — by the 2020 rework',
+      '$(shield) Clash path: R1 ✓ R2 ✓ R3 ✓ R4 –',
+    ])
+      assert.ok(titles.includes(t), `${t} not in ${JSON.stringify(titles)}`);
   });
 
   test('lenses follow edits of the live document', async () => {
@@ -107,12 +130,18 @@ suite('surfaces', () => {
       const edit = new vscode.WorkspaceEdit();
       edit.replace(uri, new vscode.Range(0, 0, doc.lineCount, 0), text('fixed'));
       assert.ok(await vscode.workspace.applyEdit(edit));
-      await until('the fixed verdict after the edit', async () => (await lensTitles(uri)).includes('$(pass) Race 1: fixed — ed07d9a021df') || undefined);
+      await until(
+        'the fixed verdict after the edit',
+        async () => (await lensTitles(uri)).includes('$(pass) Race 1: fixed — ed07d9a021df') || undefined,
+      );
     } finally {
       await vscode.window.showTextDocument(editor.document);
       await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
     }
-    await until('lenses back to missing', async () => (await lensTitles(uri)).includes('$(error) Race 1: missing — packets drop') || undefined);
+    await until(
+      'lenses back to missing',
+      async () => (await lensTitles(uri)).includes('$(error) Race 1: missing — packets drop') || undefined,
+    );
   });
 
   test('show evidence opens the file and selects the exact lines', async () => {
@@ -135,13 +164,25 @@ suite('surfaces', () => {
     const r = await detectText(text('partial'), uri.fsPath);
     const drop = r.races.race1.evidence.find((e) => !e.supports)!;
     const warning = await until('conntrack diagnostics', () =>
-      vscode.languages.getDiagnostics(uri).find((d) => d.source === 'conntrack-backport' && d.severity === vscode.DiagnosticSeverity.Warning && d.message.startsWith('Race 1')));
+      vscode.languages
+        .getDiagnostics(uri)
+        .find(
+          (d) => d.source === 'conntrack-backport' && d.severity === vscode.DiagnosticSeverity.Warning && d.message.startsWith('Race 1'),
+        ),
+    );
     assert.equal(warning.range.start.line, drop.startLine! - 1);
-    assert.ok(vscode.languages.getDiagnostics(uri).some((d) => d.source === 'conntrack-backport' && d.severity === vscode.DiagnosticSeverity.Information));
+    assert.ok(
+      vscode.languages
+        .getDiagnostics(uri)
+        .some((d) => d.source === 'conntrack-backport' && d.severity === vscode.DiagnosticSeverity.Information),
+    );
   });
 
   test('detect on a tree returns the verdicts', async () => {
-    const r = await vscode.commands.executeCommand<{ races: Record<string, { verdict: string }> }>('conntrackBackport.detect', fixture('fixed'));
+    const r = await vscode.commands.executeCommand<{ races: Record<string, { verdict: string }> }>(
+      'conntrackBackport.detect',
+      fixture('fixed'),
+    );
     assert.equal(r?.races.race1.verdict, 'fixed');
     assert.equal(r?.races.race2.verdict, 'fixed');
     assert.equal(r?.races.race3.verdict, 'missing');
@@ -154,7 +195,11 @@ suite('surfaces', () => {
     const onFixed = await vscode.commands.executeCommand<{ overall: string }[]>('conntrackBackport.checkPatch', patchUri, fixture('fixed'));
     assert.equal(onFixed?.[0].overall, 'applied');
     await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
-    const onMissing = await vscode.commands.executeCommand<{ overall: string }[]>('conntrackBackport.checkPatch', patchUri, fixture('missing'));
+    const onMissing = await vscode.commands.executeCommand<{ overall: string }[]>(
+      'conntrackBackport.checkPatch',
+      patchUri,
+      fixture('missing'),
+    );
     assert.equal(onMissing?.[0].overall, 'not-applied');
   });
 
@@ -170,7 +215,6 @@ suite('surfaces', () => {
     const parsed = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(json)));
     assert.equal(parsed.races.race2.verdict, 'fixed');
   });
-
 });
 
 suite('menus', () => {

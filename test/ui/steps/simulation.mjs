@@ -14,9 +14,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const SHOT = path.join(root, 'test-results/ui/simulation.png');
 
 /** seed 001's node, as a one-line paste (the command splits it before each cpu=N). */
-const NODE_STATS = 'cpu=0 found=4601 invalid=2157 ignore=0 insert=0 insert_failed=74 drop=74 early_drop=0 error=0 search_restart=100 '
-  + 'cpu=1 found=7545 invalid=3952 ignore=0 insert=0 insert_failed=175 drop=175 early_drop=0 error=0 search_restart=159';
-
+const NODE_STATS =
+  'cpu=0 found=4601 invalid=2157 ignore=0 insert=0 insert_failed=74 drop=74 early_drop=0 error=0 search_restart=100 ' +
+  'cpu=1 found=7545 invalid=3952 ignore=0 insert=0 insert_failed=175 drop=175 early_drop=0 error=0 search_restart=159';
 
 /** The panel's document: the workbench wraps each webview in two iframes. */
 export function simulationFrame(page) {
@@ -25,7 +25,9 @@ export function simulationFrame(page) {
 
 export async function simulationSteps(page, ctx = {}) {
   const csp = [];
-  const onConsole = (msg) => { if (msg.text().includes('Content Security Policy')) csp.push(msg.text()); };
+  const onConsole = (msg) => {
+    if (msg.text().includes('Content Security Policy')) csp.push(msg.text());
+  };
   page.on('console', onConsole);
   try {
     // Room for the side-by-side columns: no side bar, one editor group.
@@ -43,7 +45,10 @@ export async function simulationSteps(page, ctx = {}) {
     if (ctx.scenario) {
       await frame.locator('select#scenario').selectOption(ctx.scenario);
       await frame.locator('button#run').click();
-      await frame.locator('.result-head h2', { hasText: ctx.scenarioTitle ?? ctx.scenario }).first().waitFor({ timeout: 60_000 });
+      await frame
+        .locator('.result-head h2', { hasText: ctx.scenarioTitle ?? ctx.scenario })
+        .first()
+        .waitFor({ timeout: 60_000 });
       await frame.locator('button#cancel[disabled]').waitFor({ timeout: 90_000 });
     }
     await frame.locator('section.column.after .metric-value').first().waitFor();
@@ -55,7 +60,10 @@ export async function simulationSteps(page, ctx = {}) {
     await page.screenshot({ path: SHOT });
     ctx.simulationShot = SHOT;
     // The chart and the explorer sit below the fold: one more picture each.
-    for (const [sel, name] of [['svg.chart', 'simulation-chart.png'], ['section.explorer', 'simulation-explorer.png']]) {
+    for (const [sel, name] of [
+      ['svg.chart', 'simulation-chart.png'],
+      ['section.explorer', 'simulation-explorer.png'],
+    ]) {
       await frame.locator(sel).scrollIntoViewIfNeeded();
       await page.screenshot({ path: path.join(path.dirname(SHOT), name) });
     }

@@ -53,7 +53,12 @@ export function snapshot(dir: string, opts: { ignoreBackupRefs?: boolean } = {})
     .filter((l) => !(opts.ignoreBackupRefs && l.startsWith('refs/conntrack-backport/backup/')))
     .join('\n');
   const listed = git(dir, ['ls-files', '-z', '--cached', '--others', '--exclude-standard']).split('\0').filter(Boolean).sort();
-  const files = [...new Set(listed)].map((f) => `${f}:${fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'latin1').length + ':' + hash(fs.readFileSync(path.join(dir, f), 'latin1')) : 'missing'}`).join('\n');
+  const files = [...new Set(listed)]
+    .map(
+      (f) =>
+        `${f}:${fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'latin1').length + ':' + hash(fs.readFileSync(path.join(dir, f), 'latin1')) : 'missing'}`,
+    )
+    .join('\n');
   return {
     head: git(dir, ['rev-parse', 'HEAD']),
     branch,

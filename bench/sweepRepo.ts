@@ -14,6 +14,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { Era } from '../src/core/fixtures/eras';
+import { eraOf, MAINLINE } from '../src/core/fixtures/repo';
 import { FixtureExpectation, generateConntrackCore, generateNatCore, Race1State, Race2State } from '../src/core/fixtures/generate';
 import { Rng } from '../src/core/fixtures/rng';
 
@@ -51,24 +52,7 @@ const UP = {
   zone: '07998281c2686e2eb5b3fd4d9b4d8a3f0e5c7d1a',
 };
 
-const MAINLINE: [number, number][] = [
-  ...Array.from({ length: 12 }, (_, i) => [4, 9 + i] as [number, number]),
-  ...Array.from({ length: 20 }, (_, i) => [5, i] as [number, number]),
-  ...Array.from({ length: 14 }, (_, i) => [6, i] as [number, number]),
-];
 const LTS = new Set(['4.9', '4.14', '4.19', '5.4', '5.10', '5.15', '6.1', '6.6']);
-
-function eraOf(major: number, minor: number): Era {
-  const v = major * 100 + minor;
-  if (v >= 613) return '6.13';
-  if (v >= 506) return '5.10';
-  if (v >= 504) return '5.4';
-  if (v >= 500) return '5.0';
-  if (v >= 419) return '4.19';
-  if (v >= 415) return '4.15';
-  if (v >= 414) return '4.14';
-  return '4.9';
-}
 
 interface CoreState {
   era: Era;

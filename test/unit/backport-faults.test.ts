@@ -8,12 +8,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { abortRun, applyPlan, pendingRun, resumeRun } from '../../src/core/backport';
 import { CliGitWriter } from '../../src/core/git/writer';
-import { CLI, CORE, demo, git, optionsFor, prepare, read, snapshot } from './helpers/backport';
+import { applyArgs, CORE, demo, git, prepare, read, runCli, snapshot } from './helpers/backport';
 
 const BACKUP = /refs\/conntrack-backport\/backup\/\S+/;
 
@@ -180,48 +179,9 @@ test('names starting with - never reach git', async () => {
   assert.ok(!fs.existsSync(path.join(r.tree, 'pwned')));
 });
 
-function cliArgs(r: Awaited<ReturnType<typeof demo>>): string[] {
-  const o = optionsFor(r);
-  return [
-    'backport',
-    '--apply',
-    r.tree,
-    '--remote',
-    r.remote,
-    '--commit',
-    `ed07d9a021df=${o.commits?.ed07d9a021df}`,
-    '--commit',
-    `4e35c1cb9460=${o.commits?.['4e35c1cb9460']}`,
-    '--bug',
-    '1836816',
-    '--series',
-    'Bionic',
-    '--signoff',
-    'Sam Submitter <sam@example.com>',
-  ];
-}
-
-function runCli(
-  args: string[],
-  env: Record<string, string> = {},
-  killOn?: RegExp,
-): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      if (killOn && killOn.test(stderr)) child.kill('SIGKILL');
-    });
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
-
 test('interrupted run (CLI killed after step 2): the journal finds it and resume finishes it', async () => {
   const r = await demo({ scenario: 'azure' });
-  const killed = await runCli(cliArgs(r), { CONNTRACK_BACKPORT_PAUSE_AFTER_STEP: '2' }, /paused after step 2/);
+  const killed = await runCli(applyArgs(r), { CONNTRACK_BACKPORT_PAUSE_AFTER_STEP: '2' }, /paused after step 2/);
   assert.equal(killed.signal, 'SIGKILL');
   const j = await pendingRun(r.tree);
   assert.ok(j);
@@ -245,7 +205,7 @@ test('interrupted run (CLI killed after step 3): abort returns to exactly the pr
   const r = await demo({ scenario: 'azure' });
   fs.writeFileSync(path.join(r.tree, 'notes.txt'), 'untracked, not in the way\n');
   const before = snapshot(r.tree);
-  const killed = await runCli(cliArgs(r), { CONNTRACK_BACKPORT_PAUSE_AFTER_STEP: '3' }, /paused after step 3/);
+  const killed = await runCli(applyArgs(r), { CONNTRACK_BACKPORT_PAUSE_AFTER_STEP: '3' }, /paused after step 3/);
   assert.equal(killed.signal, 'SIGKILL');
   assert.equal((await pendingRun(r.tree))?.done.length, 3);
   const res = await abortRun(r.tree);
@@ -255,7 +215,7 @@ test('interrupted run (CLI killed after step 3): abort returns to exactly the pr
 
 test('interrupted after the commit but before the journal write: resume adopts the commit', async () => {
   const r = await demo({ scenario: 'azure' });
-  const killed = await runCli(cliArgs(r), { CONNTRACK_BACKPORT_PAUSE_AFTER_STEP: '1' }, /paused after step 1/);
+  const killed = await runCli(applyArgs(r), { CONNTRACK_BACKPORT_PAUSE_AFTER_STEP: '1' }, /paused after step 1/);
   assert.equal(killed.signal, 'SIGKILL');
   // Simulate the lost journal write of step 2: make step 2's commit by hand as the run would.
   const j = await pendingRun(r.tree);

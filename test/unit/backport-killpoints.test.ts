@@ -16,7 +16,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { abortRun, pendingRun, resumeRun } from '../../src/core/backport';
-import { CLI, CORE, demo, git, ROOT, snapshot, Snapshot } from './helpers/backport';
+import { applyArgs, CLI, CORE, demo, git, ROOT, snapshot, Snapshot } from './helpers/backport';
 
 const REAL_GIT = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
 const SHIM_DIR = path.join(ROOT, 'git-shim');
@@ -61,29 +61,10 @@ async function template(): Promise<Template & { before: Snapshot }> {
   git(t, ['add', 'Makefile']);
   fs.writeFileSync(path.join(t, 'scratch.txt'), 'untracked, mine\n');
   const dir = path.dirname(t);
-  const shas = r.upstreamShas;
   return {
     dir,
     before: snapshot(t),
-    args: (tree) => [
-      'backport',
-      '--apply',
-      tree,
-      '--stash',
-      '--remote',
-      r.remote,
-      '--commit',
-      `ed07d9a021df=${shas.ed07d9a021df}`,
-      '--commit',
-      `4e35c1cb9460=${shas['4e35c1cb9460']}`,
-      '--bug',
-      '1836816',
-      '--series',
-      'Bionic',
-      '--signoff',
-      'Sam Submitter <sam@example.com>',
-      '--json',
-    ],
+    args: (tree) => [...applyArgs(r, {}, tree), '--stash', '--json'],
   };
 }
 

@@ -4,29 +4,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { applyPlan, pendingRun, resumeRun } from '../../src/core/backport';
-import { CLI, demo, git, prepare, snapshot } from './helpers/backport';
-
-function runCli(
-  args: string[],
-  env: Record<string, string> = {},
-  killOn?: RegExp,
-): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      if (killOn && killOn.test(stderr)) child.kill('SIGKILL');
-    });
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
+import { applyArgs, demo, git, prepare, runCli, snapshot } from './helpers/backport';
 
 /** A commit that is not the race-2 fix (it only edits README), to pass off as 4e35c1cb9460. */
 function decoy(tree: string): string {
@@ -77,23 +58,7 @@ test('CLI: a decoy commit passed as 4e35c1cb9460 exits non-zero and restores the
   const r = await demo({ scenario: 'azure' });
   const sha = decoy(r.tree);
   const before = snapshot(r.tree);
-  const args = [
-    'backport',
-    '--apply',
-    r.tree,
-    '--remote',
-    r.remote,
-    '--commit',
-    `ed07d9a021df=${r.upstreamShas.ed07d9a021df}`,
-    '--commit',
-    `4e35c1cb9460=${sha}`,
-    '--bug',
-    '1836816',
-    '--series',
-    'Bionic',
-    '--signoff',
-    'Sam Submitter <sam@example.com>',
-  ];
+  const args = applyArgs(r, { '4e35c1cb9460': sha });
   const out = await runCli(args);
   assert.equal(out.code, 1, out.stdout + out.stderr);
   assert.match(out.stdout, /^failed: verification failed: after the last step race 2 is MISSING/);

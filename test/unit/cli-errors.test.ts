@@ -7,23 +7,13 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { COMMANDS, EXIT, main } from '../../src/cli';
+import { COMMANDS, EXIT } from '../../src/cli';
 import { generateConntrackCore } from '../../src/core/fixtures/generate';
-import { tmpDir, writeFile } from './helpers';
+import { runMain, tmpDir, writeFile } from './helpers';
 
 const CLI = path.resolve(__dirname, '../../../dist/cli.js');
 
-async function run(argv: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(
-    argv,
-    (s) => out.push(s),
-    (s) => err.push(s),
-    () => Buffer.from(stdin),
-  );
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = (argv: string[], stdin = ''): ReturnType<typeof runMain> => runMain(argv, stdin);
 
 const tree = tmpDir('ctb-cli-tree-');
 writeFile(tree, 'net/netfilter/nf_conntrack_core.c', generateConntrackCore({ era: '4.15', fullSize: false }).text);

@@ -5,22 +5,11 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { main } from '../../src/cli';
 import { CORE_REL_PATH } from '../../src/core/detect';
 import { createDemoRepos, DemoRepo } from '../../src/core/fixtures/demoRepo';
-import { git, tmpDir } from './helpers';
+import { git, runMain, tmpDir } from './helpers';
 
-async function run(argv: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(
-    argv,
-    (s) => out.push(s),
-    (s) => err.push(s),
-    () => Buffer.from(stdin, 'latin1'),
-  );
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = (argv: string[], stdin = ''): ReturnType<typeof runMain> => runMain(argv, stdin, 'latin1');
 
 const dir = tmpDir('ctb-cli-ref-');
 const bare = path.join(dir, 'mirror.git');

@@ -1,19 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { main } from '../../src/cli';
 import { generateConntrackCore } from '../../src/core/fixtures/generate';
-import { tmpDir, writeFile } from './helpers';
+import { runMain, tmpDir, writeFile } from './helpers';
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(
-    argv,
-    (s) => out.push(s),
-    (s) => err.push(s),
-  );
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = (...argv: string[]): ReturnType<typeof runMain> => runMain(argv);
 
 test('detect --json keeps the documented keys', async () => {
   const d = tmpDir();

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { main } from '../../src/cli';
 
 export function tmpDir(prefix = 'ctb-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -37,4 +38,22 @@ export function commitAll(dir: string, message: string): string {
   git(dir, 'add', '-A');
   git(dir, 'commit', '-q', '-m', message);
   return git(dir, 'rev-parse', 'HEAD').trim();
+}
+
+/** The CLI in this process: its exit code and what it wrote to each stream. */
+export async function runMain(
+  argv: string[],
+  stdin?: string,
+  encoding: BufferEncoding = 'utf8',
+): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const input = stdin === undefined ? undefined : (): Buffer => Buffer.from(stdin, encoding);
+  const code = await main(
+    argv,
+    (s) => out.push(s),
+    (s) => err.push(s),
+    input,
+  );
+  return { code, out: out.join('\n'), err: err.join('\n') };
 }

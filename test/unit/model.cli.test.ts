@@ -1,20 +1,11 @@
 // `simulate --set KNOB=VALUE ... --json`: validation and the JSON the issue asks for.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { main } from '../../src/cli';
 import { parseKnobSettings, KNOB_SPECS } from '../../src/core/model/knobs';
 import { getScenario } from '../../src/core/model/scenarios';
+import { runMain } from './helpers';
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(
-    argv,
-    (s) => out.push(s),
-    (s) => err.push(s),
-  );
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = (...argv: string[]): ReturnType<typeof runMain> => runMain(argv);
 
 test('--set parses every kind of knob, nested ones included, and the overflow table knobs apart', () => {
   const p = parseKnobSettings(

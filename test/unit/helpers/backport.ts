@@ -1,7 +1,7 @@
 // Shared pieces of the backport tests: demo repositories in a temp folder, a snapshot of
 // everything a run must not lose, and the plan options that point at the fixture upstream.
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -80,3 +80,43 @@ function hash(s: string): number {
 export const CORE = 'net/netfilter/nf_conntrack_core.c';
 export const read = (r: DemoRepo, rel = CORE): string => fs.readFileSync(path.join(r.tree, rel), 'latin1');
 export const CLI = path.resolve(__dirname, '../../../../dist/cli.js');
+
+/** The bundled CLI in a real process; SIGKILLed as soon as its stderr matches `killOn`. */
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  killOn?: RegExp,
+): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (killOn && killOn.test(stderr)) child.kill('SIGKILL');
+    });
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** `backport --apply` of the demo repository to the two upstream commits (given or the demo's own). */
+export function applyArgs(r: DemoRepo, commits: { ed07d9a021df?: string; '4e35c1cb9460'?: string } = {}, tree = r.tree): string[] {
+  return [
+    'backport',
+    '--apply',
+    tree,
+    '--remote',
+    r.remote,
+    '--commit',
+    `ed07d9a021df=${commits.ed07d9a021df ?? r.upstreamShas.ed07d9a021df}`,
+    '--commit',
+    `4e35c1cb9460=${commits['4e35c1cb9460'] ?? r.upstreamShas['4e35c1cb9460']}`,
+    '--bug',
+    '1836816',
+    '--series',
+    'Bionic',
+    '--signoff',
+    'Sam Submitter <sam@example.com>',
+  ];
+}

@@ -131,8 +131,7 @@ function renderAll(): void {
   renderResult(state.result);
 }
 
-window.addEventListener('message', (ev: MessageEvent<HostToPage>) => {
-  const m = ev.data;
+host.connect<HostToPage>((m) => {
   switch (m.type) {
     case 'init': {
       init = m.init;
@@ -176,5 +175,3 @@ window.addEventListener('message', (ev: MessageEvent<HostToPage>) => {
       return;
   }
 });
-
-host.postMessage({ type: 'ready' });

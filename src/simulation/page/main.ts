@@ -137,8 +137,7 @@ function renderAll(): void {
   renderResult(state.result);
 }
 
-window.addEventListener('message', (ev: MessageEvent<HostToPage>) => {
-  const m = ev.data;
+host.connect<HostToPage>((m) => {
   switch (m.type) {
     case 'init': {
       init = m.init;
@@ -182,5 +181,3 @@ window.addEventListener('message', (ev: MessageEvent<HostToPage>) => {
       return;
   }
 });
-
-host.postMessage({ type: 'ready' });

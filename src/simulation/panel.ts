@@ -13,6 +13,7 @@ import {
   type PageToHost,
   type SavedState,
   type SourceLink,
+  type TestPlanView,
 } from './protocol';
 import { droppingScenario } from './defaultScenario';
 import { RANGES, defaultRequest, scenarioSummaries, summarizeDetection, validateRunRequest, variantSummaries } from './shape';
@@ -43,6 +44,9 @@ export class SimulationPanel {
   private readonly queue: HostToPage[] = [];
   /** Re-sent when the page loads again (a moved or reloaded webview loses posts in flight). */
   private lastStats: ImportedStatsView | undefined;
+  /** The last test plan run (and its status line), re-sent like the stats. */
+  private lastTestPlan: TestPlanView | undefined;
+  private testPlanStatus: { text: string; running: boolean } | undefined;
 
   /** `scenario` (a lens's race): open on that preset, replacing an open panel's page. */
   static createOrShow(context: vscode.ExtensionContext, host: PanelHost, uri?: vscode.Uri, scenario?: string): SimulationPanel {
@@ -116,6 +120,16 @@ export class SimulationPanel {
     this.post({ type: 'stats', stats });
   }
 
+  showTestPlan(view: TestPlanView | undefined): void {
+    this.lastTestPlan = view;
+    this.post({ type: 'testplan', view });
+  }
+
+  showTestPlanStatus(text: string, running: boolean): void {
+    this.testPlanStatus = { text, running };
+    this.post({ type: 'testplan-status', text, running });
+  }
+
   private refreshDetection(uri?: vscode.Uri): void {
     this.detectionLoaded = this.host
       .getDetection(uri)
@@ -163,6 +177,8 @@ export class SimulationPanel {
         this.ready = true;
         for (const q of this.queue.splice(0)) this.post(q);
         if (reload && this.lastStats) this.post({ type: 'stats', stats: this.lastStats });
+        if (this.lastTestPlan) this.post({ type: 'testplan', view: this.lastTestPlan });
+        if (this.testPlanStatus) this.post({ type: 'testplan-status', ...this.testPlanStatus });
         return;
       }
       case 'run':
@@ -175,6 +191,12 @@ export class SimulationPanel {
       case 'import-stats':
         if (m.from === 'clipboard' || m.from === 'file' || m.from === 'input')
           await vscode.commands.executeCommand('conntrackBackport.importStats', { from: m.from });
+        return;
+      case 'run-testplan':
+        await vscode.commands.executeCommand('conntrackBackport.runTestPlan');
+        return;
+      case 'cancel-testplan':
+        await vscode.commands.executeCommand('conntrackBackport.internal.cancelTestPlan');
         return;
       case 'state-changed':
         // Only what the page itself would restore; the page is not trusted to write anything else.

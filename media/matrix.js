@@ -230,7 +230,7 @@
     } else if (m.type === 'busy') {
       document.body.classList.add('busy');
       $('status').textContent = m.message;
-    } else if (m.type === 'error') {
+    } else if (m.type === 'error' || m.type === 'restricted') {
       document.body.classList.remove('busy');
       $('status').textContent = m.message;
     }

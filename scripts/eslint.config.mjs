@@ -2,7 +2,8 @@
 // rule (`layers/boundaries`) instead of a regex test:
 //   - src/core/** imports nothing outside src/core and never `vscode`;
 //   - the pure host helpers (presentation, ids, timings) never import `vscode`;
-//   - webview page code (src/**/page/**) imports only its own folder and the feature's shared
+//   - webview page code (src/**/page/**) imports only its own folder, the shared page runtime
+//     (src/webview/page/: the page side of the one webview lifecycle) and the feature's shared
 //     `protocol.ts` / `state.ts` (which are checked as page code too: no vscode, no node).
 // `child_process` is allowed only in src/core/git (the git port) and in scripts/bench/test.
 import js from '@eslint/js';
@@ -14,6 +15,7 @@ const rel = (f) => path.relative(root, f).split(path.sep).join('/');
 const isCore = (f) => f.startsWith('src/core/');
 const isPage = (f) => /^src\/[^/]+\/page\//.test(f);
 const PURE_HOST = new Set(['src/detection/presentation.ts', 'src/ids.ts', 'src/timings.ts']);
+const SHARED_PAGE_RUNTIME = 'src/webview/page/';
 const SHARED_WITH_PAGE = /^src\/([^/]+)\/(protocol|state)\.ts$/;
 const NODE_BUILTIN = /^node:|^(fs|path|os|child_process|worker_threads|util|crypto|events|stream)$/;
 
@@ -40,8 +42,15 @@ const boundaries = {
       if (isPage(file)) {
         const pageDir = file.slice(0, file.indexOf('/page/') + '/page/'.length);
         const feature = pageDir.slice(0, -'page/'.length);
-        const ok = target.startsWith(pageDir) || target === `${feature}protocol.ts` || target === `${feature}state.ts`;
-        if (!ok) return report(`page code may import its page folder and ${feature}protocol.ts/state.ts only, not ${target}`);
+        const ok =
+          target.startsWith(pageDir) ||
+          target.startsWith(SHARED_PAGE_RUNTIME) ||
+          target === `${feature}protocol.ts` ||
+          target === `${feature}state.ts`;
+        if (!ok)
+          return report(
+            `page code may import its page folder, ${SHARED_PAGE_RUNTIME} and ${feature}protocol.ts/state.ts only, not ${target}`,
+          );
       }
       if (shared && !(isCore(target) || SHARED_WITH_PAGE.test(target) || PURE_HOST.has(target)))
         return report(`${file} is shared with the page: it may import only core, ids and other protocol/state files, not ${target}`);

@@ -8,13 +8,13 @@ import { planBackport } from './backport/commands';
 import { showMatrix } from './matrix/panel';
 import { CORE_REL_PATH } from './core/detect/input';
 import { checkPatchText, PatchReport } from './core/patch/applied';
-import { formatDetection } from './core/report';
 import { RACES } from './core/types';
-import type { DetectionResult, Evidence, RaceId } from './core/types';
+import type { DetectionResult, RaceId } from './core/types';
 import { Ctx, KernelTree } from './ctx';
 import { isCoreDocument } from './detection/service';
 import { CMD, CORE_FILE_NAME } from './ids';
-import { evidencePickRows, hunkPickRows, patchSummary, racePickRows, RACE_NAMES, relativizePaths } from './detection/presentation';
+import { pickEvidence, reportMarkdown } from './detection/evidence';
+import { hunkPickRows, patchSummary, RACE_NAMES, relativizePaths } from './detection/presentation';
 import type { ImportStatsArgs, OpenSimulationArgs } from './simulation/commands';
 import { timings } from './timings';
 import { cancelTestPlan, runTestPlanCommand } from './testplan/commands';
@@ -48,7 +48,7 @@ async function resultFor(ctx: Ctx, uri: vscode.Uri | undefined): Promise<{ resul
 
 function verdictLine(r: DetectionResult): string {
   return RACES.map(
-    (race) => `${RACE_NAMES[race]} ${r.races[race].verdict}${r.races[race].variant ? ` (${r.races[race].variant})` : ''}`,
+    (race) => `${RACE_NAMES[race]} ${r.races[race].verdict === 'not-applicable' ? 'not in this tree' : r.races[race].verdict}`,
   ).join(', ');
 }
 
@@ -60,10 +60,7 @@ const detect: Factory = (ctx) => async (target?: vscode.Uri | string) => {
   const doc = openDocument(tree.coreFile);
   if (doc?.isDirty) notes.push('> The file has unsaved changes: this report reads the saved file; the code lens shows the unsaved text.');
   if (result.history && !result.history.available) notes.push(`> History layer: ${result.history.reason}.`);
-  await ctx.reports.show(
-    'conntrack-report',
-    [formatDetection(relativizePaths(result, tree.root.fsPath), 'markdown'), ...notes].join('\n\n'),
-  );
+  await ctx.reports.show('conntrack-report', [reportMarkdown(result, tree.root.fsPath), ...notes].join('\n\n'));
   if (!result.kernelFile) {
     void vscode.window.showWarningMessage(
       `Conntrack: ${vscode.workspace.asRelativePath(tree.coreFile)} was not analysed: ${result.reason}`,
@@ -78,30 +75,6 @@ const detect: Factory = (ctx) => async (target?: vscode.Uri | string) => {
   return result;
 };
 
-async function revealEvidence(ctx: Ctx, e: Evidence, tree: KernelTree | undefined): Promise<void> {
-  if (e.startLine === undefined) {
-    const copy = 'Copy Commit Id';
-    const choice = await vscode.window.showInformationMessage(
-      `[${e.layer}] ${e.site}${e.note ? ` (${e.note})` : ''}`,
-      ...(e.commit ? [copy] : []),
-    );
-    if (choice === copy && e.commit) await vscode.env.clipboard.writeText(e.commit);
-    return;
-  }
-  const file = path.isAbsolute(e.file)
-    ? vscode.Uri.file(e.file)
-    : tree
-      ? vscode.Uri.joinPath(tree.root, e.file)
-      : vscode.Uri.file(path.resolve(e.file));
-  const doc = await vscode.workspace.openTextDocument(file);
-  const start = Math.max(e.startLine - 1, 0);
-  const end = Math.min((e.endLine ?? e.startLine) - 1, doc.lineCount - 1);
-  const range = new vscode.Range(start, 0, end, doc.lineAt(end).text.length);
-  const editor = await vscode.window.showTextDocument(doc, { selection: range, preview: false });
-  editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
-  ctx.log.info(`evidence ${e.function ?? ''} ${e.file}:${e.startLine}-${e.endLine ?? e.startLine}: ${e.site}`);
-}
-
 const showEvidence: Factory = (ctx) => async (race?: RaceId | vscode.Uri, index?: number, uri?: vscode.Uri | string) => {
   // Editor menus pass the resource as the first argument.
   if (race instanceof vscode.Uri) [uri, race, index] = [race, undefined, undefined];
@@ -112,38 +85,7 @@ const showEvidence: Factory = (ctx) => async (race?: RaceId | vscode.Uri, index?
     void vscode.window.showWarningMessage(`Conntrack: not analysed: ${result.reason}`);
     return undefined;
   }
-  if (!race) {
-    const pick = await vscode.window.showQuickPick(
-      racePickRows(result).map((r) => ({ ...r })),
-      { placeHolder: 'Evidence for which race?', matchOnDetail: true },
-    );
-    if (!pick) return undefined;
-    race = pick.value;
-  }
-  const v = result.races[race];
-  if (!v) throw new Error(`unknown race "${race}" (race1, race2 or race3)`);
-  if (!v.evidence.length) {
-    void vscode.window.showInformationMessage(
-      `${RACE_NAMES[race]}: ${v.verdict} — ${v.explain} (no evidence lines: nothing of the fix is in the file)`,
-    );
-    return undefined;
-  }
-  if (index === undefined) {
-    const pick = await vscode.window.showQuickPick(
-      evidencePickRows(v).map((r) => ({ ...r })),
-      {
-        placeHolder: `${RACE_NAMES[race]}: ${v.verdict} — pick a piece of evidence to open`,
-        matchOnDescription: true,
-        matchOnDetail: true,
-      },
-    );
-    if (!pick) return undefined;
-    index = pick.value;
-  }
-  const e = v.evidence[index];
-  if (!e) throw new Error(`${RACE_NAMES[race]} has ${v.evidence.length} evidence items; there is no item ${index}`);
-  await revealEvidence(ctx, e, tree);
-  return e;
+  return pickEvidence(ctx, result, tree, race, index);
 };
 
 /** Reads a file of the tree for the patch check: the editor's unsaved text first, then disk. */
@@ -220,9 +162,10 @@ const exportReport: Factory = (ctx) => async (dest?: vscode.Uri | string, format
     if (!out) return undefined;
   }
   // Always fresh: the file may have changed since the last run.
-  const result = relativizePaths(await detectTree(ctx, tree), tree.root.fsPath);
+  const fresh = await detectTree(ctx, tree);
   const fmt = format ?? (out.path.toLowerCase().endsWith('.json') ? 'json' : 'markdown');
-  const content = fmt === 'json' ? JSON.stringify(result, null, 2) : formatDetection(result, 'markdown');
+  const content =
+    fmt === 'json' ? JSON.stringify(relativizePaths(fresh, tree.root.fsPath), null, 2) : reportMarkdown(fresh, tree.root.fsPath);
   await vscode.workspace.fs.writeFile(out, new TextEncoder().encode(content + '\n'));
   ctx.log.info(`report (${fmt}) written to ${out.fsPath}`);
   void vscode.window.showInformationMessage(`Conntrack report written to ${vscode.workspace.asRelativePath(out)}.`, 'Open').then((c) => {

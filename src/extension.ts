@@ -17,6 +17,7 @@ import { createLog } from './output';
 import { ReportView } from './detection/reportView';
 import { registerStatusBar } from './detection/statusBar';
 import { mark } from './timings';
+import { type WebviewEvent, watchWebviews } from './webview/controller';
 
 /** The first status-bar detection waits for the workbench to settle. */
 const STARTUP_DETECT_DELAY_MS = 1500;
@@ -25,12 +26,16 @@ const STARTUP_DETECT_DELAY_MS = 1500;
 export interface ConntrackBackportApi {
   /** Every git process started since activation (cwd and argv), oldest first. */
   gitProcesses(): readonly GitProcessEvent[];
+  /** What the webview panels' controllers did (ready, messages the page got), oldest first. */
+  webviewEvents(): readonly WebviewEvent[];
 }
 
 export function activate(context: vscode.ExtensionContext): ConntrackBackportApi {
   mark('activate:start');
   const gitLog: GitProcessEvent[] = [];
   context.subscriptions.push({ dispose: watchGit((e) => gitLog.length < 10_000 && gitLog.push(e)) });
+  const webviewLog: WebviewEvent[] = [];
+  context.subscriptions.push({ dispose: watchWebviews((e) => webviewLog.length < 10_000 && webviewLog.push(e)) });
   setWasmDirectory(path.join(context.extensionPath, 'dist'));
   const log = createLog();
   const detection = new DetectionService(log);
@@ -71,7 +76,7 @@ export function activate(context: vscode.ExtensionContext): ConntrackBackportApi
     });
   }, 0);
   mark('activate:end');
-  return { gitProcesses: () => gitLog };
+  return { gitProcesses: () => gitLog, webviewEvents: () => webviewLog };
 }
 
 export function deactivate(): void {}

@@ -2,7 +2,8 @@
 
 import { detectPath } from '../core/detect';
 import { joinPatchReports } from '../core/patch/join';
-import { formatDetection } from '../core/report';
+import * as fs from 'node:fs';
+import { formatDetection, type LineReader } from '../core/report';
 import type { DetectionResult } from '../core/types';
 import { detectAtRef, detectStdin, openRefTree } from './atRef';
 import { checkPatchAgainst, PatchTarget } from './checkPatch';
@@ -63,7 +64,12 @@ export const detect: Command = {
           patches.push({ patch: p, reports });
         }
       if (flag(a, 'json')) io.out(JSON.stringify(patches.length ? { ...result, patches } : result, null, 2));
-      else if (result.kernelFile) io.out(formatDetection(result, flag(a, 'markdown') ? 'markdown' : 'text'));
+      else if (result.kernelFile) {
+        // Matched code is quoted from the files on disk (not for --ref or stdin: disk is another tree).
+        const readLines: LineReader | undefined =
+          refTree || target === '-' ? undefined : (f) => (fs.existsSync(f) ? fs.readFileSync(f, 'latin1').split('\n') : undefined);
+        io.out(formatDetection(result, flag(a, 'markdown') ? 'markdown' : 'text', { readLines }));
+      }
       return detectionExit(result, io, flag(a, 'fail-on-missing'));
     } finally {
       refTree?.close();

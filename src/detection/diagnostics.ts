@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Ctx } from '../ctx';
 import { DIAGNOSTIC_SOURCE } from '../ids';
-import { diagnosticPlan, RACE_NAMES } from './presentation';
+import { RACE_FIX_COMMIT } from '../core/report';
+import { diagnosticPlan } from './presentation';
 
 export function registerDiagnostics(ctx: Ctx): vscode.Disposable[] {
   const collection = vscode.languages.createDiagnosticCollection(DIAGNOSTIC_SOURCE);
@@ -18,7 +19,8 @@ export function registerDiagnostics(ctx: Ctx): vscode.Disposable[] {
         p.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information,
       );
       d.source = DIAGNOSTIC_SOURCE;
-      d.code = `${RACE_NAMES[p.race].toLowerCase().replace(' ', '')}/${p.code}`;
+      // The upstream commit that closes the race: what a kernel engineer looks up next.
+      d.code = RACE_FIX_COMMIT[p.race];
       return d;
     });
     collection.set(uri, items);

@@ -3,6 +3,7 @@
 // adapters only translate these records into editor objects.
 
 import type { HunkReport, PatchReport } from '../core/patch/applied';
+import { evidenceKind, siteWords, verdictWords } from '../core/report';
 import { RACES } from '../core/types';
 import type { DetectionResult, Evidence, FunctionInfo, RaceId, RaceVerdict, VariantId, Verdict } from '../core/types';
 import { CMD } from '../ids';
@@ -37,10 +38,10 @@ export const VERDICT_MARK: Record<Verdict, string> = {
 
 const VARIANT_WORDS: Record<VariantId, string> = {
   ed07d9a021df: 'ed07d9a021df',
-  'azure-937963': 'azure 937963 (pre-upstream, the SRU reverts it)',
+  'azure-937963': 'azure 937963 (pre-upstream)',
   '4e35c1cb9460': '4e35c1cb9460',
   '07998281c268': '07998281c268',
-  'azure-952939': 'azure 952939 (pre-upstream, the SRU reverts it)',
+  'azure-952939': 'azure 952939 (pre-upstream)',
   'rework-2020': 'superseded by the 2020 rework',
   'reverse-2024': 'superseded by nf_ct_can_merge (2024)',
   'nfqueue-2024': '8af79d3edb5f (nfqueue clash logic removed)',
@@ -138,10 +139,7 @@ export function summarize(r: DetectionResult): StatusSummary {
     if (v === 'missing' && race !== 'race3' && race !== 'race4') level = 'error';
     else if (level === 'ok') level = 'warning';
   }
-  const tooltip = RACES.map(
-    (race) =>
-      `${RACE_NAMES[race]}: ${r.races[race].verdict}${r.races[race].variant ? ` (${r.races[race].variant})` : ''} — ${r.races[race].explain}`,
-  ).join('\n');
+  const tooltip = RACES.map((race) => `${RACE_NAMES[race]}: ${verdictWords(r.races[race], race)} — ${r.races[race].explain}`).join('\n');
   return { text: `$(shield) conntrack: ${marks}`, tooltip, level };
 }
 
@@ -280,7 +278,7 @@ export function diagnosticPlan(r: DetectionResult, file: string): DiagnosticPlan
       const code = e.site.split(':')[0];
       const cond = e.condition ? ` (under #if ${e.condition})` : '';
       const message = e.supports
-        ? `${RACE_NAMES[race]} fix site${e.variant ? ` — ${variantWords(e.variant)}` : ''}${cond}: ${e.site.slice(code.length + 1).trim() || code}`
+        ? `${RACE_NAMES[race]} fix${e.variant ? ` (${variantWords(e.variant)})` : ''}${cond}: ${siteWords(e).what}`
         : `${RACE_NAMES[race]} drops here${cond}: ${v.explain}`;
       const key = `${race}:${start}:${end}:${e.supports}`;
       if (seen.has(key)) continue;
@@ -321,11 +319,11 @@ export interface PickRow<T> {
 }
 
 export function racePickRows(r: DetectionResult): PickRow<RaceId>[] {
-  return RACES.map((race) => {
+  return raceIds(r).map((race) => {
     const v = r.races[race];
     return {
-      label: `${VERDICT_ICON[v.verdict]} ${RACE_NAMES[race]}: ${v.verdict}${v.variant ? ` (${v.variant})` : ''}`,
-      description: `${v.evidence.length} evidence item${v.evidence.length === 1 ? '' : 's'}`,
+      label: raceTitle(race, v),
+      description: v.evidence.length ? `${v.evidence.length} piece${v.evidence.length === 1 ? '' : 's'} of evidence` : 'no evidence lines',
       detail: v.explain,
       value: race,
     };
@@ -344,8 +342,8 @@ export function evidencePickRows(v: RaceVerdict): PickRow<number>[] {
         : e.file;
     return {
       label: `${e.supports ? '$(check)' : '$(x)'} ${where}`,
-      description: `[${e.layer}] ${e.file.split(/[\\/]/).pop()}${e.condition ? ` #if ${e.condition}` : ''}`,
-      detail: `${e.site}${e.note ? ` — ${e.note}` : ''}`,
+      description: `${evidenceKind(e)} · ${e.file.split(/[\\/]/).pop()}${e.condition ? ` #if ${e.condition}` : ''}`,
+      detail: `${siteWords(e).what}${e.note ? ` — ${e.note}` : ''}`,
       value: i,
     };
   });

@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { newNonce } from '../webview/shell';
+import { registerRestore, WebviewController } from '../webview/controller';
 import * as fs from 'node:fs';
 import { exportMatrix, Matrix, sweep, SweepCancelled } from '../core/matrix';
 import { loadMatrix, refsFingerprint, saveMatrix } from '../core/matrix/cache';
@@ -13,7 +14,16 @@ import { restoreTarget } from './state';
 import { gitText } from '../core/git/run';
 import { logRun } from '../output';
 import { matrixHtml } from './html';
-import { MATRIX_VIEW_TYPE, parseRefDocumentQuery, parseToHost, REF_SCHEME, RefDocument, refDocumentQuery, ToPage } from './protocol';
+import {
+  MATRIX_VIEW_TYPE,
+  parseRefDocumentQuery,
+  parseToHost,
+  REF_SCHEME,
+  type RefDocument,
+  refDocumentQuery,
+  type ToHost,
+  type ToPage,
+} from './protocol';
 
 export { SHOW_MATRIX_COMMAND, REF_SCHEME } from './protocol';
 
@@ -40,8 +50,10 @@ export function refDocumentUri(d: RefDocument): vscode.Uri {
 
 class MatrixPanel {
   static current: MatrixPanel | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
+  private readonly page: WebviewController<ToPage, ToHost>;
   private matrix: Matrix | undefined;
+  /** Said with the matrix on show (e.g. that it is the kept sweep). */
+  private note: string | undefined;
   private running: AbortController | undefined;
   /** Restored after a reload: show the kept sweep when the refs have not moved, else sweep. */
   private preferKept = false;
@@ -53,9 +65,16 @@ class MatrixPanel {
     private repo: string,
     private refs: string[],
   ) {
-    panel.webview.html = this.html();
-    panel.onDidDispose(() => this.dispose(), null, this.disposables);
-    panel.webview.onDidReceiveMessage((raw) => this.onMessage(raw), null, this.disposables);
+    this.page = new WebviewController<ToPage, ToHost>(panel, this.html(), {
+      parse: parseToHost,
+      onReady: () => this.onReady(),
+      onMessage: (m) => this.onMessage(m),
+      onDispose: () => {
+        this.running?.abort();
+        if (MatrixPanel.current === this) MatrixPanel.current = undefined;
+      },
+      latestOnly: ['progress', 'busy'],
+    });
   }
 
   static show(context: vscode.ExtensionContext, repo: string, refs: string[]): MatrixPanel {
@@ -82,9 +101,8 @@ class MatrixPanel {
    * selection; the page restores its own filter and sort. A state naming nothing (a panel closed
    * before its first sweep) or a repository that is gone leaves a page that says so.
    */
-  static revive(panel: vscode.WebviewPanel, context: vscode.ExtensionContext, state: unknown): void {
+  static revive(panel: vscode.WebviewPanel, context: vscode.ExtensionContext, restored: { repo: string; refs: string[] } | null): void {
     panel.webview.options = panelOptions(context.extensionUri);
-    const restored = restoreTarget(state);
     const target = restored && { ...restored, repo: path.normalize(restored.repo) };
     MatrixPanel.current?.dispose();
     const p = new MatrixPanel(panel, context.extensionUri, keepDir(context), target?.repo ?? '', target?.refs ?? []);
@@ -114,32 +132,35 @@ class MatrixPanel {
     }
   }
 
-  /** The page is up: the matrix it had, the kept one after a reload, or a new sweep. */
-  private async onReady(): Promise<void> {
-    if (!vscode.workspace.isTrusted) return this.post({ type: 'error', message: MATRIX_RESTRICTED });
-    if (!this.repo || !fs.existsSync(this.repo)) {
-      this.post({
-        type: 'error',
-        message: this.repo ? `${this.repo} is gone: run "Show Backport Matrix" again.` : 'Nothing to restore: run "Show Backport Matrix".',
-      });
-      return;
-    }
-    this.postTarget();
-    if (this.matrix) return this.post({ type: 'matrix', matrix: this.matrix });
-    if (this.running) return;
+  /**
+   * The page is up (first load, or again after it was hidden): what it shows first — the
+   * matrix it had, the kept one after a reload, or the start of a new sweep.
+   */
+  private async onReady(): Promise<ToPage[]> {
+    if (!vscode.workspace.isTrusted) return [{ type: 'restricted', message: MATRIX_RESTRICTED }];
+    if (!this.repo || !fs.existsSync(this.repo))
+      return [
+        {
+          type: 'error',
+          message: this.repo
+            ? `${this.repo} is gone: run "Show Backport Matrix" again.`
+            : 'Nothing to restore: run "Show Backport Matrix".',
+        },
+      ];
+    const target: ToPage = { type: 'target', repo: this.repo, refs: this.refs };
+    if (this.matrix) return [target, { type: 'matrix', matrix: this.matrix, note: this.note }];
+    if (this.running) return [target];
     if (this.preferKept) {
       this.preferKept = false;
       const m = await this.kept();
       if (m) {
         this.matrix = m;
-        return this.post({
-          type: 'matrix',
-          matrix: m,
-          note: `Kept sweep from ${m.generatedAt.slice(0, 16).replace('T', ' ')} UTC (no ref has moved since); Sweep to run it again.`,
-        });
+        this.note = `Kept sweep from ${m.generatedAt.slice(0, 16).replace('T', ' ')} UTC (no ref has moved since); Sweep to run it again.`;
+        return [target, { type: 'matrix', matrix: m, note: this.note }];
       }
     }
     void this.run();
+    return [target];
   }
 
   private html(): string {
@@ -154,12 +175,12 @@ class MatrixPanel {
   }
 
   private post(m: ToPage): void {
-    void this.panel.webview.postMessage(m);
+    this.page.post(m);
   }
 
   /** Sweep with a cancellable progress notification; the page shows the result. */
   async run(): Promise<void> {
-    if (!vscode.workspace.isTrusted) return this.post({ type: 'error', message: MATRIX_RESTRICTED });
+    if (!vscode.workspace.isTrusted) return this.post({ type: 'restricted', message: MATRIX_RESTRICTED });
     this.running?.abort();
     const ac = new AbortController();
     this.running = ac;
@@ -183,19 +204,15 @@ class MatrixPanel {
               const now = Date.now();
               if (now - lastPost >= 200 || p.message === 'done') {
                 lastPost = now;
-                const rate = p.refsPerSecond ? `, ${p.refsPerSecond.toFixed(0)} refs/s` : '';
                 this.post({
                   type: 'progress',
                   phase: p.phase,
                   message: p.message,
+                  done: p.done,
+                  total: p.total,
                   refs: p.refs,
                   refsDone: p.refsDone,
                   refsPerSecond: p.refsPerSecond,
-                });
-                // The page shows the busy line; it carries the progress until the page renders `progress`.
-                this.post({
-                  type: 'busy',
-                  message: `Sweeping: ${p.phase}${p.refs ? ` ${p.refsDone ?? 0}/${p.refs} refs${rate}` : ''} - ${p.message}`,
                 });
               }
               const pct =
@@ -214,6 +231,7 @@ class MatrixPanel {
       );
       if (this.running !== ac) return;
       this.matrix = m;
+      this.note = undefined;
       logRun(what, t0, `${m.rows.length} refs`);
       this.post({ type: 'matrix', matrix: m });
       void this.keep(m);
@@ -233,11 +251,8 @@ class MatrixPanel {
     }
   }
 
-  private async onMessage(raw: unknown): Promise<void> {
-    const msg = parseToHost(raw);
-    if (!msg) return;
-    if (msg.type === 'ready') await this.onReady();
-    else if (msg.type === 'cancel') this.running?.abort();
+  private async onMessage(msg: ToHost): Promise<void> {
+    if (msg.type === 'cancel') this.running?.abort();
     else if (msg.type === 'rerun') {
       if (!this.repo) return;
       this.refs = msg.refs;
@@ -268,10 +283,7 @@ class MatrixPanel {
   }
 
   dispose(): void {
-    this.running?.abort();
-    MatrixPanel.current = undefined;
-    this.panel.dispose();
-    for (const d of this.disposables.splice(0)) d.dispose();
+    this.page.dispose();
   }
 }
 
@@ -350,10 +362,8 @@ function keepDir(context: vscode.ExtensionContext): string {
 export function registerMatrix(context: vscode.ExtensionContext): vscode.Disposable[] {
   return [
     vscode.workspace.registerTextDocumentContentProvider(REF_SCHEME, new RefContentProvider()),
-    // A reload restores the panel from the page's getState() (see matrixState.ts).
-    vscode.window.registerWebviewPanelSerializer(MATRIX_VIEW_TYPE, {
-      deserializeWebviewPanel: async (panel, state) => MatrixPanel.revive(panel, context, state),
-    }),
+    // A reload restores the panel from the page's getState() (validated by state.ts).
+    registerRestore(MATRIX_VIEW_TYPE, restoreTarget, (panel, target) => MatrixPanel.revive(panel, context, target)),
     { dispose: () => MatrixPanel.current?.dispose() },
   ];
 }

@@ -2,7 +2,11 @@
 // addresses. Shared with the page (src/matrix/page): no `vscode`, no node modules.
 
 import { CMD } from '../ids';
-import type { EvidencePointer, ExportFormat, Matrix } from '../core/matrix';
+import type { ExportFormat } from '../core/matrix/export';
+import type { EvidencePointer, Matrix } from '../core/matrix/types';
+
+export type { ExportFormat };
+export type { EvidencePointer, FeatureCell, Matrix, MatrixRow, RaceCell } from '../core/matrix/types';
 
 export const SHOW_MATRIX_COMMAND = CMD.showMatrix;
 export const REF_SCHEME = 'conntrack-ref';
@@ -16,8 +20,20 @@ export type ToPage =
   | { type: 'target'; repo: string; refs: string[] }
   | { type: 'busy'; message: string }
   /** A running sweep: phase, refs answered so far (an estimate while blobs are detected) and refs/s. */
-  | { type: 'progress'; phase: string; message: string; refs?: number; refsDone?: number; refsPerSecond?: number }
-  | { type: 'error'; message: string };
+  | {
+      type: 'progress';
+      phase: string;
+      message: string;
+      /** Work of the phase (blobs while detecting). */
+      done: number;
+      total: number;
+      refs?: number;
+      refsDone?: number;
+      refsPerSecond?: number;
+    }
+  | { type: 'error'; message: string }
+  /** Restricted Mode: why there is no sweep (history is off); the page keeps its controls off. */
+  | { type: 'restricted'; message: string };
 
 /** Page -> host. */
 export type ToHost =

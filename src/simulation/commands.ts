@@ -6,6 +6,7 @@ import { ConntrackStatsError } from '../core/conntrackStats';
 import type { DetectionResult } from '../core/types';
 import { importStatsText, unjoinRows } from './evidence';
 import { SimulationPanel, type PanelHost } from './panel';
+import { registerRestore } from '../webview/controller';
 import { SIMULATION_VIEW_TYPE, type ImportedStatsView, type TestPlanView } from './protocol';
 import { summarizeDetection } from './shape';
 
@@ -46,11 +47,14 @@ export function createSimulation(
     showTestPlan: (view) => SimulationPanel.createOrShow(context, host).showTestPlan(view),
     showTestPlanStatus: (text, running) => SimulationPanel.current?.showTestPlanStatus(text, running),
     disposables: [
-      vscode.window.registerWebviewPanelSerializer(SIMULATION_VIEW_TYPE, {
-        deserializeWebviewPanel: async (panel) => {
+      // The page restores its own form and result (getState); the host needs nothing from it.
+      registerRestore(
+        SIMULATION_VIEW_TYPE,
+        () => undefined,
+        (panel) => {
           SimulationPanel.revive(panel, context, host);
         },
-      }),
+      ),
     ],
   };
 }

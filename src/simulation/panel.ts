@@ -5,6 +5,7 @@
 import { logRun } from '../output';
 import * as vscode from 'vscode';
 import { newNonce, webviewPage } from '../webview/shell';
+import { WebviewController } from '../webview/controller';
 import type { DetectionResult } from '../core/types';
 import {
   SIMULATION_VIEW_TYPE,
@@ -33,16 +34,12 @@ const PROGRESS_EVERY_MS = 100;
 export class SimulationPanel {
   static current: SimulationPanel | undefined;
 
-  private readonly disposables: vscode.Disposable[] = [];
+  private readonly page: WebviewController<HostToPage, PageToHost>;
   private detection: DetectionResult | undefined;
   private detectionLoaded: Promise<void> | undefined;
   private run: { id: number; handle: RunHandle } | undefined;
   private sources: Record<string, SourceLink> = {};
-  private ready = false;
-  /** A message handler may finish after the panel closed; posting then would throw. */
-  private disposed = false;
-  private readonly queue: HostToPage[] = [];
-  /** Re-sent when the page loads again (a moved or reloaded webview loses posts in flight). */
+  /** Re-sent when the page loads again (a hidden or reloaded webview loses what it showed). */
   private lastStats: ImportedStatsView | undefined;
   /** The last test plan run (and its status line), re-sent like the stats. */
   private lastTestPlan: TestPlanView | undefined;
@@ -84,23 +81,23 @@ export class SimulationPanel {
     uri?: vscode.Uri,
   ) {
     panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'panel-icon.svg');
-    panel.webview.html = pageHtml(panel.webview, context.extensionUri);
     this.refreshDetection(uri);
-    this.disposables.push(
-      panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage(
-        (m: PageToHost) => void this.onMessage(m).catch((err) => this.post({ type: 'error', message: String(err?.message ?? err) })),
-      ),
-    );
+    this.page = new WebviewController<HostToPage, PageToHost>(panel, pageHtml(panel.webview, context.extensionUri), {
+      // Each handler checks its own fields (shape.ts validates run requests).
+      parse: (raw) => (raw && typeof raw === 'object' && typeof (raw as PageToHost).type === 'string' ? (raw as PageToHost) : null),
+      onReady: (reload) => this.onReady(reload),
+      onMessage: (m) => this.onMessage(m),
+      onError: (err) => this.post({ type: 'error', message: String((err as Error)?.message ?? err) }),
+      onDispose: () => {
+        if (SimulationPanel.current === this) SimulationPanel.current = undefined;
+        this.run?.handle.cancel();
+      },
+      latestOnly: ['progress', 'testplan-status'],
+    });
   }
 
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    if (SimulationPanel.current === this) SimulationPanel.current = undefined;
-    this.run?.handle.cancel();
-    this.panel.dispose();
-    while (this.disposables.length) this.disposables.pop()?.dispose();
+    this.page.dispose();
   }
 
   get detectionResult(): Promise<DetectionResult | undefined> {
@@ -143,44 +140,38 @@ export class SimulationPanel {
         },
       )
       .then(() => {
-        if (this.ready) this.post({ type: 'detection', detection: summarizeDetection(this.detection) });
+        if (this.page?.ready) this.post({ type: 'detection', detection: summarizeDetection(this.detection) });
       });
   }
 
-  /** Messages wait until the page said ready (a post before that is lost). */
+  /** Through the controller: messages wait until the page said ready. */
   private post(msg: HostToPage): void {
-    if (this.disposed) return;
-    if (!this.ready && msg.type !== 'init') {
-      this.queue.push(msg);
-      return;
-    }
-    void this.panel.webview.postMessage(msg);
+    this.page.post(msg);
+  }
+
+  /** The page (re)loaded: it starts from `init`; a reloaded one gets the imported stats again. */
+  private async onReady(reload: boolean): Promise<HostToPage[]> {
+    await this.detectionResult;
+    const detection = summarizeDetection(this.detection);
+    const init: HostToPage = {
+      type: 'init',
+      init: {
+        scenarios: scenarioSummaries(),
+        variants: variantSummaries(),
+        ranges: RANGES,
+        detection,
+        defaults: defaultRequest(this.requestedScenario ?? this.scenario ?? droppingScenario(detection?.variant), detection),
+        saved: this.requestedScenario ? undefined : this.context.workspaceState.get<SavedState>(STATE_KEY),
+      },
+    };
+    const out: HostToPage[] = reload && this.lastStats ? [init, { type: 'stats', stats: this.lastStats }] : [init];
+    if (this.lastTestPlan) out.push({ type: 'testplan', view: this.lastTestPlan });
+    if (this.testPlanStatus) out.push({ type: 'testplan-status', ...this.testPlanStatus });
+    return out;
   }
 
   private async onMessage(m: PageToHost): Promise<void> {
     switch (m?.type) {
-      case 'ready': {
-        await this.detectionResult;
-        const detection = summarizeDetection(this.detection);
-        this.post({
-          type: 'init',
-          init: {
-            scenarios: scenarioSummaries(),
-            variants: variantSummaries(),
-            ranges: RANGES,
-            detection,
-            defaults: defaultRequest(this.requestedScenario ?? this.scenario ?? droppingScenario(detection?.variant), detection),
-            saved: this.requestedScenario ? undefined : this.context.workspaceState.get<SavedState>(STATE_KEY),
-          },
-        });
-        const reload = this.ready;
-        this.ready = true;
-        for (const q of this.queue.splice(0)) this.post(q);
-        if (reload && this.lastStats) this.post({ type: 'stats', stats: this.lastStats });
-        if (this.lastTestPlan) this.post({ type: 'testplan', view: this.lastTestPlan });
-        if (this.testPlanStatus) this.post({ type: 'testplan-status', ...this.testPlanStatus });
-        return;
-      }
       case 'run':
         return this.startRun(m.runId, m.request);
       case 'cancel':

@@ -88,7 +88,7 @@ steps.push({
     await page.locator('.tabs-container .tab.active', { hasText: 'conntrack-report' }).waitFor();
     // The report renders in the Markdown preview, a webview (iframe in an iframe).
     const preview = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-    await preview.locator('body', { hasText: 'azure-937963' }).waitFor({ timeout: 20_000 });
+    await preview.locator('body', { hasText: 'Fixed by azure 937963 (pre-upstream' }).waitFor({ timeout: 20_000 });
   },
 });
 

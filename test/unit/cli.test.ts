@@ -35,7 +35,10 @@ test('detect prints readable text and markdown', async () => {
   assert.match(t.out, /race3: FIXED \(rework-2020\)/);
   const m = await run('detect', '--markdown', `${d}/f/nf_conntrack_core.c`);
   assert.match(m.out, /^# nf_conntrack race fixes/);
-  assert.match(m.out, /## Race 2 .*\n\n\*\*FIXED \(4e35c1cb9460\)\*\*/);
+  assert.match(m.out, /## Race 2 .*\n\n\*\*Fixed by 4e35c1cb9460\.\*\*/);
+  // Kernel words, not ours: no signature ids, no booleans; matched code quoted with its indentation.
+  assert.doesNotMatch(m.out, /race\d\.[a-z-]+|rework\.[a-z-]+|: (true|false)\b/);
+  assert.match(m.out, /```c\n {2}if \(nf_ct_tuple_equal\(/);
 });
 
 test('usage errors exit 2, trees that are not kernel trees exit 3', async () => {

@@ -9,10 +9,11 @@ const sim = path.join(__dirname, '../../../src/simulation');
 const read = (f: string) => fs.readFileSync(path.join(sim, f), 'utf8');
 const valueImports = (t: string) => [...t.matchAll(/^import (?!type )[^;]*?from ['"]([^'"]+)['"]/gm)].map((m) => m[1]);
 
-test('page code imports values only from the page folder, types only from the protocol', () => {
+test('page code imports values only from the page folder and the shared page runtime, types only from the protocol', () => {
   for (const f of fs.readdirSync(path.join(sim, 'page'))) {
     const t = read(path.join('page', f)).replace(/^\s*\/\/.*$/gm, ''); // comments may name what is banned
-    for (const spec of valueImports(t)) assert.ok(spec.startsWith('./'), `${f} imports ${spec} as a value`);
+    for (const spec of valueImports(t))
+      assert.ok(spec.startsWith('./') || spec.startsWith('../../webview/page/'), `${f} imports ${spec} as a value`);
     assert.ok(!/innerHTML|outerHTML|insertAdjacentHTML/.test(t), `${f} writes HTML`);
     assert.ok(!/setAttribute\(['"]style|\.style\b|'style':|\bstyle:/.test(t), `${f} sets inline styles`);
   }

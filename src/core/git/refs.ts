@@ -6,7 +6,8 @@ import { refusesOption } from './reader';
 import { gitText } from './run';
 import { batchCheck } from './catfile';
 
-export type RefKind = 'branch' | 'remote' | 'tag';
+import type { RefKind } from './refKind';
+export type { RefKind } from './refKind';
 
 export interface RefInfo {
   /** Full name, e.g. refs/tags/v4.19.29. */

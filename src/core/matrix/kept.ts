@@ -14,7 +14,7 @@ import type { DetectionResult, VariantId } from '../types';
 import type { ClassifiedCommit } from './history';
 import type { NatScan } from './nat';
 import type { Located } from './row';
-import type { Matrix } from './types';
+import type { KeepOptions, Matrix } from './types';
 
 /** Bumped when the kept format or anything a kept verdict depends on (detector, catalogue) changes. */
 export const KEPT_VERSION = 2;
@@ -40,11 +40,7 @@ export interface KeptSweep {
   history?: { tips: string[]; paths: string[]; upstream: string[]; nodes: [string, string[]][]; classified: ClassifiedCommit[] };
 }
 
-export interface KeepOptions {
-  dir: string;
-  maxBytes?: number;
-  maxFiles?: number;
-}
+export type { KeepOptions };
 
 /** What makes two sweeps comparable: repository, selection, file, overrides, stages. */
 export function keptKey(

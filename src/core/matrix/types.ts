@@ -1,12 +1,11 @@
 // The branch/tag matrix contract: what `sweep --json` prints and what the matrix view renders.
-// Keep the JSON keys stable.
+// Keep the JSON keys stable. Node-free (the matrix page imports these types).
 
 import type { Layer, RaceId, Verdict, VariantId } from '../types';
 import { RACES } from '../types';
-import type { RefKind } from '../git/refs';
-import type { KeepOptions } from './kept';
+import type { RefKind } from '../git/refKind';
 
-export type { RefKind } from '../git/refs';
+export type { RefKind } from '../git/refKind';
 
 /** Where a cell's evidence lives: the file at a ref and a line, or a commit of the history layer. */
 export interface EvidencePointer {
@@ -188,4 +187,11 @@ export interface SweepOptions {
   onProgress?: (p: SweepProgress) => void;
   /** Keep the sweep in this directory and reuse what did not move (see kept.ts). */
   keep?: KeepOptions;
+}
+
+/** Where kept sweeps live and how much of them (see kept.ts). */
+export interface KeepOptions {
+  dir: string;
+  maxBytes?: number;
+  maxFiles?: number;
 }

@@ -1,13 +1,6 @@
-// The webview's handle on the host: typed with the shared protocol.
+// The webview's handle on the host: the shared page lifecycle (src/webview/page/host.ts), typed
+// with the simulation protocol.
 import type { PageToHost, SavedState } from '../protocol';
+import { pageHost } from '../../webview/page/host';
 
-interface VsCodeApi {
-  postMessage(msg: PageToHost): void;
-  getState(): SavedState | undefined;
-  setState(state: SavedState): void;
-}
-
-declare function acquireVsCodeApi(): VsCodeApi;
-
-/** acquireVsCodeApi may be called once per page load. */
-export const host = acquireVsCodeApi();
+export const host = pageHost<PageToHost, SavedState>();

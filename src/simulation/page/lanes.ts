@@ -83,7 +83,7 @@ export function explorerEl(result: PanelResult, act: ExplorerActions): HTMLEleme
               render();
             },
           },
-          `${c.role === 'before' ? 'Before' : 'After'}: ${c.variant} (${c.exhaustive.dropSchedules} dropping)`,
+          `${c.role === 'before' ? 'Before' : 'After'} (${c.exhaustive.dropSchedules} dropping)`,
         ),
       );
     }

@@ -94,7 +94,13 @@ function renderResult(r: PanelResult | undefined): void {
       'div',
       { class: 'result-head' },
       h('h2', null, r.scenario.title),
-      r.scenario.races.length ? h('span', { class: 'chip' }, `races: ${r.scenario.races.join(', ')}`) : null,
+      r.scenario.races.length
+        ? h(
+            'span',
+            { class: 'chip' },
+            `${r.scenario.races.length === 1 ? 'race' : 'races'} ${r.scenario.races.map((x) => x.replace(/^race/, '')).join(', ')}`,
+          )
+        : null,
       h('span', { class: 'muted small' }, `seed ${r.request.seed} · ${(r.ms / 1000).toFixed(1)} s`),
     ),
     verdictEl(r),
@@ -104,7 +110,7 @@ function renderResult(r: PanelResult | undefined): void {
           'section',
           { class: 'card' },
           h('h3', null, `Packets dropped against ${r.sweep.label}`),
-          sweepChart(r.sweep, { before: `${b.variant} (${columnTitle(b, r)})`, after: `${a.variant} (${columnTitle(a, r)})` }),
+          sweepChart(r.sweep, { before: `${columnTitle(b, r)}: ${b.label}`, after: `${columnTitle(a, r)}: ${a.label}` }),
         )
       : '',
     explorerEl(r, { openSource: (fn) => host.postMessage({ type: 'open-source-location', fn }) }),
@@ -137,8 +143,7 @@ function renderAll(): void {
   renderResult(state.result);
 }
 
-window.addEventListener('message', (ev: MessageEvent<HostToPage>) => {
-  const m = ev.data;
+host.connect<HostToPage>((m) => {
   switch (m.type) {
     case 'init': {
       init = m.init;
@@ -189,5 +194,3 @@ window.addEventListener('message', (ev: MessageEvent<HostToPage>) => {
       return;
   }
 });
-
-host.postMessage({ type: 'ready' });

@@ -8,9 +8,41 @@ import { ci, h, int, pct } from './dom';
 /** Counters a kernel engineer looks at first when chasing the 5 s timeouts. */
 const LOUD = new Set(['insert_failed', 'drop', 'early_drop', 'clash_resolve']);
 
+const totalCell = (td: HTMLTableCellElement): HTMLTableCellElement => {
+  td.classList.add('total');
+  return td;
+};
+
+/** Up to this many CPUs a counter table is laid out one row per counter. */
+const TRANSPOSE_UP_TO_CPUS = 4;
+
+/**
+ * A `conntrack -S` table. With a few CPUs (the model's, most pasted nodes) counters are rows and
+ * CPUs columns, so the table is four columns wide and fits a half-width card without clipping;
+ * with many CPUs it keeps conntrack's own layout (one row per CPU) and scrolls sideways.
+ */
 export function counterTableEl(t: CounterTable, caption?: string): HTMLTableElement {
-  const head = h('tr', null, h('th', null, 'cpu'), ...t.columns.map((c) => h('th', { class: LOUD.has(c) ? `loud c-${c}` : undefined }, c)));
   const drop = t.columns.indexOf('drop');
+  if (t.rows.length <= TRANSPOSE_UP_TO_CPUS) {
+    const head = h('tr', null, h('th', null, 'counter'), ...t.rows.map((r) => h('th', null, `cpu=${r.cpu}`)), h('th', null, 'total'));
+    const body = t.columns.map((c, i) =>
+      h(
+        'tr',
+        null,
+        h('th', { class: LOUD.has(c) ? `name loud c-${c}` : 'name', scope: 'row' }, c),
+        ...t.rows.map((r) => cell(c, r.values[i], drop >= 0 ? r.values[drop] : undefined)),
+        totalCell(cell(c, t.totals[i], drop >= 0 ? t.totals[drop] : undefined)),
+      ),
+    );
+    return h(
+      'table',
+      { class: 'ctstat by-counter' },
+      caption ? h('caption', null, caption) : null,
+      h('thead', null, head),
+      h('tbody', null, ...body),
+    );
+  }
+  const head = h('tr', null, h('th', null, 'cpu'), ...t.columns.map((c) => h('th', { class: LOUD.has(c) ? `loud c-${c}` : undefined }, c)));
   const row = (values: number[]) => values.map((v, i) => cell(t.columns[i], v, drop >= 0 ? values[drop] : undefined));
   const rows = t.rows.map((r) => h('tr', null, h('td', null, `cpu=${r.cpu}`), ...row(r.values)));
   const total = h('tr', { class: 'total' }, h('td', null, 'total'), ...row(t.totals));

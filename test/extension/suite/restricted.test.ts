@@ -10,6 +10,7 @@ const CORE = 'net/netfilter/nf_conntrack_core.c';
 
 interface Api {
   gitProcesses(): readonly { cwd: string; args: string[] }[];
+  webviewEvents(): readonly { viewType: string; event: string; type?: string; text?: string }[];
 }
 
 suite('Restricted Mode (untrusted workspace)', () => {
@@ -59,6 +60,16 @@ suite('Restricted Mode (untrusted workspace)', () => {
   });
 
   test('the matrix opens and says why history is off', async () => {
+    const said = (): boolean =>
+      api
+        .webviewEvents()
+        .some(
+          (e) =>
+            e.viewType.endsWith('conntrackBackport.matrix') &&
+            e.event === 'posted' &&
+            e.type === 'restricted' &&
+            /Restricted Mode: the matrix reads every branch and tag from git history/.test(e.text ?? ''),
+        );
     const r = await vscode.commands.executeCommand<{ restricted?: string }>('conntrackBackport.showMatrix', root.fsPath, ['master']);
     assert.match(r?.restricted ?? '', /Restricted Mode: the matrix reads every branch and tag from git history/);
     const open = (): boolean => vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.label.startsWith('Conntrack matrix'));
@@ -70,6 +81,9 @@ suite('Restricted Mode (untrusted workspace)', () => {
         .map((t) => t.label)
         .join(', ')})`,
     );
+    // The page itself got the reason, after it said ready (not only the command's caller).
+    for (let i = 0; i < 100 && !said(); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(said(), `the page was told why: ${JSON.stringify(api.webviewEvents())}`);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 

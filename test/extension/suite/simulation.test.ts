@@ -43,6 +43,22 @@ suite('simulation panel', () => {
     assert.equal(simulationTabs().length, 1, 'a second open reveals the same panel');
   });
 
+  test('the page says ready, then gets init first (the shared webview controller)', async () => {
+    const api = vscode.extensions.getExtension<{ webviewEvents(): readonly { viewType: string; event: string; type?: string }[] }>(
+      EXTENSION_ID,
+    )!.exports;
+    const events = () => api.webviewEvents().filter((e) => e.viewType.endsWith(VIEW_TYPE));
+    await waitFor(() => events().some((e) => e.event === 'posted' && e.type === 'init'), 20_000);
+    const ready = events().findIndex((e) => e.event === 'ready');
+    const init = events().findIndex((e) => e.event === 'posted' && e.type === 'init');
+    assert.ok(ready >= 0 && ready < init, JSON.stringify(events().slice(0, 5)));
+    assert.equal(
+      events().findIndex((e) => e.event === 'posted'),
+      init,
+      'nothing reaches the page before init',
+    );
+  });
+
   test('importStats with a text argument parses it and reads the counters', async () => {
     const view = await vscode.commands.executeCommand<{ format: string; summary: string; node: { rows: unknown[] } }>(
       'conntrackBackport.importStats',

@@ -203,6 +203,17 @@ suite('surfaces', () => {
     assert.equal(onMissing?.[0].overall, 'not-applied');
   });
 
+  test('evidence of a race with no evidence lines opens its report, not a toast', async () => {
+    const uri = fixture('fixed');
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    assert.equal(await vscode.commands.executeCommand('conntrackBackport.showEvidence', 'race3', undefined, uri.toString()), undefined);
+    const doc = await until('the race 3 evidence report', () =>
+      vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'conntrack-report' && d.uri.path === '/conntrack-evidence-race3.md'),
+    );
+    assert.match(doc.getText(), /Race 3 — DNAT to different endpoints/);
+    assert.match(doc.getText(), /\*\*Missing: packets drop\.\*\*/);
+  });
+
   test('export report writes Markdown and JSON', async () => {
     const md = vscode.Uri.joinPath(base, 'fixtures', 'report.md');
     const json = vscode.Uri.joinPath(base, 'fixtures', 'report.json');
@@ -211,7 +222,10 @@ suite('surfaces', () => {
     await vscode.commands.executeCommand('conntrackBackport.exportReport', json);
     const mdText = new TextDecoder().decode(await vscode.workspace.fs.readFile(md));
     assert.match(mdText, /^# nf_conntrack race fixes/);
-    assert.match(mdText, /FIXED \(ed07d9a021df\)/);
+    assert.match(mdText, /\*\*Fixed by ed07d9a021df\.\*\*/);
+    // Matched code quoted from the file (indentation kept); no signature ids, no booleans.
+    assert.match(mdText, /```c\n {2}\S/);
+    assert.doesNotMatch(mdText, /\b(?:race\d|rework)\.[a-z-]+|: (?:true|false)\b/);
     const parsed = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(json)));
     assert.equal(parsed.races.race2.verdict, 'fixed');
   });

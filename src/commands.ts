@@ -17,6 +17,7 @@ import { pickEvidence, reportMarkdown } from './detection/evidence';
 import { hunkPickRows, patchSummary, RACE_NAMES, relativizePaths } from './detection/presentation';
 import type { ImportStatsArgs, OpenSimulationArgs } from './simulation/commands';
 import { timings } from './timings';
+import { cancelTestPlan, runTestPlanCommand } from './testplan/commands';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- VS Code passes untyped arguments
 type Handler = (...args: any[]) => unknown;
@@ -195,6 +196,12 @@ export const COMMANDS: Record<string, CommandSpec> = {
   [CMD.exportReport]: { run: exportReport },
   // Opens in Restricted Mode too: the panel then says why history is off (and runs no git).
   [CMD.showMatrix]: { run: (ctx) => (repo?: unknown, refs?: unknown) => showMatrix(ctx.ext, repo, refs) },
+  [CMD.runTestPlan]: {
+    run: (ctx) => runTestPlanCommand(ctx),
+    needs: { trust: 'The test plan runs git (export, plan) and builds and boots the kernel' },
+  },
+  // The panel's Cancel button; the notification's own cancel does the same.
+  [CMD.cancelTestPlan]: { run: () => () => cancelTestPlan() },
   [CMD.timings]: { run: () => timings },
 };
 

@@ -10,6 +10,8 @@ export const CMD = {
   exportReport: 'conntrackBackport.exportReport',
   showMatrix: 'conntrackBackport.showMatrix',
   importStats: 'conntrackBackport.importStats',
+  runTestPlan: 'conntrackBackport.runTestPlan',
+  cancelTestPlan: 'conntrackBackport.internal.cancelTestPlan',
   timings: 'conntrackBackport.internal.timings',
 } as const;
 

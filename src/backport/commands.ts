@@ -24,6 +24,8 @@ import {
 import type { DetectionResult } from '../core/types';
 import { resolveSignOff } from '../config';
 import type { Ctx } from '../ctx';
+import { testPlanSection } from '../core/testplan/format';
+import { lastTestPlan } from '../testplan/store';
 
 const PREDICT_SCHEME = 'conntrack-predict';
 
@@ -126,25 +128,39 @@ export function planBackport(ctx: Ctx): (target?: vscode.Uri | string) => Promis
       apply,
       letter,
     );
-    if (choice === letter) await exportCoverLetter(p, diff);
+    if (choice === letter) await exportCoverLetter(ctx, p, diff);
     if (choice === apply) await runApply(ctx, p);
   };
 }
 
-async function exportCoverLetter(p: Prepared, diff?: PredictedDiff): Promise<void> {
+async function exportCoverLetter(ctx: Ctx, p: Prepared, diff?: PredictedDiff, dest?: vscode.Uri): Promise<string | undefined> {
+  // The last test plan run on this tree (Run Test Plan in a VM) is the measured [Test Plan].
+  const measured = lastTestPlan(ctx.ext, p.tree);
   const text = coverLetter({
     plan: p.plan,
     detection: p.detection,
     signoff: p.plan.options.signoff,
     diffstat: diff ? diffstat(diff.files) : undefined,
+    testPlan: measured ? testPlanSection(measured) : undefined,
   });
-  const dest = await vscode.window.showSaveDialog({
+  dest ??= await vscode.window.showSaveDialog({
     defaultUri: vscode.Uri.file(path.join(p.tree, '0000-cover-letter.patch')),
     filters: { Mail: ['patch', 'txt', 'eml'] },
   });
-  if (!dest) return;
+  if (!dest) return undefined;
   await vscode.workspace.fs.writeFile(dest, Buffer.from(text));
   await vscode.window.showTextDocument(dest);
+  return dest.fsPath;
+}
+
+/** Plan (and predict) for `treeRoot`, then write the cover letter; used after a test plan run. */
+export async function exportCoverLetterFor(ctx: Ctx, treeRoot: vscode.Uri, dest?: vscode.Uri): Promise<string | undefined> {
+  const p = await prepare(ctx, treeRoot);
+  if (!p) return undefined;
+  const diff = p.plan.steps.length
+    ? await predictDiff(p.tree, p.plan, { fetch: vscode.workspace.isTrusted }).catch(() => undefined)
+    : undefined;
+  return exportCoverLetter(ctx, p, diff, dest);
 }
 
 async function runApply(ctx: Ctx, p: Prepared, stash = false): Promise<void> {

@@ -7,7 +7,7 @@ import type { DetectionResult } from '../core/types';
 import { importStatsText, unjoinRows } from './evidence';
 import { SimulationPanel, type PanelHost } from './panel';
 import { registerRestore } from '../webview/controller';
-import { SIMULATION_VIEW_TYPE, type ImportedStatsView } from './protocol';
+import { SIMULATION_VIEW_TYPE, type ImportedStatsView, type TestPlanView } from './protocol';
 import { summarizeDetection } from './shape';
 
 /** From a code lens: the file whose variant configures the model (other fields are ignored). */
@@ -25,6 +25,10 @@ export interface Simulation {
   open(args?: OpenSimulationArgs): void;
   /** Handler of conntrackBackport.importStats; resolves to what the panel shows. */
   importStats(args?: ImportStatsArgs): Promise<ImportedStatsView | undefined>;
+  /** The test plan's result beside the model (opens the panel when closed). */
+  showTestPlan(view: TestPlanView | undefined): void;
+  /** The test plan card's status line (stage while it runs); only when the panel is open. */
+  showTestPlanStatus(text: string, running: boolean): void;
   /** The panel serializer (restores the panel after a window reload). */
   disposables: vscode.Disposable[];
 }
@@ -40,6 +44,8 @@ export function createSimulation(
       SimulationPanel.createOrShow(context, host, toUri(args?.uri), typeof args?.scenario === 'string' ? args.scenario : undefined);
     },
     importStats: (args) => importStats(context, host, args),
+    showTestPlan: (view) => SimulationPanel.createOrShow(context, host).showTestPlan(view),
+    showTestPlanStatus: (text, running) => SimulationPanel.current?.showTestPlanStatus(text, running),
     disposables: [
       // The page restores its own form and result (getState); the host needs nothing from it.
       registerRestore(

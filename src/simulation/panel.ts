@@ -14,6 +14,7 @@ import {
   type PageToHost,
   type SavedState,
   type SourceLink,
+  type TestPlanView,
 } from './protocol';
 import { droppingScenario } from './defaultScenario';
 import { RANGES, defaultRequest, scenarioSummaries, summarizeDetection, validateRunRequest, variantSummaries } from './shape';
@@ -40,6 +41,9 @@ export class SimulationPanel {
   private sources: Record<string, SourceLink> = {};
   /** Re-sent when the page loads again (a hidden or reloaded webview loses what it showed). */
   private lastStats: ImportedStatsView | undefined;
+  /** The last test plan run (and its status line), re-sent like the stats. */
+  private lastTestPlan: TestPlanView | undefined;
+  private testPlanStatus: { text: string; running: boolean } | undefined;
 
   /** `scenario` (a lens's race): open on that preset, replacing an open panel's page. */
   static createOrShow(context: vscode.ExtensionContext, host: PanelHost, uri?: vscode.Uri, scenario?: string): SimulationPanel {
@@ -88,7 +92,7 @@ export class SimulationPanel {
         if (SimulationPanel.current === this) SimulationPanel.current = undefined;
         this.run?.handle.cancel();
       },
-      latestOnly: ['progress'],
+      latestOnly: ['progress', 'testplan-status'],
     });
   }
 
@@ -111,6 +115,16 @@ export class SimulationPanel {
   showStats(stats: ImportedStatsView): void {
     this.lastStats = stats;
     this.post({ type: 'stats', stats });
+  }
+
+  showTestPlan(view: TestPlanView | undefined): void {
+    this.lastTestPlan = view;
+    this.post({ type: 'testplan', view });
+  }
+
+  showTestPlanStatus(text: string, running: boolean): void {
+    this.testPlanStatus = { text, running };
+    this.post({ type: 'testplan-status', text, running });
   }
 
   private refreshDetection(uri?: vscode.Uri): void {
@@ -150,7 +164,10 @@ export class SimulationPanel {
         saved: this.requestedScenario ? undefined : this.context.workspaceState.get<SavedState>(STATE_KEY),
       },
     };
-    return reload && this.lastStats ? [init, { type: 'stats', stats: this.lastStats }] : [init];
+    const out: HostToPage[] = reload && this.lastStats ? [init, { type: 'stats', stats: this.lastStats }] : [init];
+    if (this.lastTestPlan) out.push({ type: 'testplan', view: this.lastTestPlan });
+    if (this.testPlanStatus) out.push({ type: 'testplan-status', ...this.testPlanStatus });
+    return out;
   }
 
   private async onMessage(m: PageToHost): Promise<void> {
@@ -165,6 +182,12 @@ export class SimulationPanel {
       case 'import-stats':
         if (m.from === 'clipboard' || m.from === 'file' || m.from === 'input')
           await vscode.commands.executeCommand('conntrackBackport.importStats', { from: m.from });
+        return;
+      case 'run-testplan':
+        await vscode.commands.executeCommand('conntrackBackport.runTestPlan');
+        return;
+      case 'cancel-testplan':
+        await vscode.commands.executeCommand('conntrackBackport.internal.cancelTestPlan');
         return;
       case 'state-changed':
         // Only what the page itself would restore; the page is not trusted to write anything else.

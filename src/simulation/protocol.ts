@@ -2,8 +2,8 @@
 // (webview). Both sides import only types and constants from here, so the page bundle stays
 // free of the model: the page renders, the host runs the model.
 //
-// Page -> host:  ready, run, cancel, open-source-location, import-stats, state-changed
-// Host -> page:  init, progress, result, error, stats, detection
+// Page -> host:  ready, run, cancel, open-source-location, import-stats, state-changed, run-testplan, cancel-testplan
+// Host -> page:  init, progress, result, error, stats, detection, testplan, testplan-status
 // Host -> worker: run;  worker -> host: progress, result, error (the run off the host's thread)
 
 import type { CounterName } from '../core/model/state';
@@ -16,6 +16,8 @@ import type { PortMode, WhatIf } from '../core/model/state';
 export type { WhatIf };
 
 export { SIMULATION_VIEW_TYPE } from '../ids';
+export type { TestPlanView, TestPlanRunView, TestPlanRowView } from '../testplan/protocol';
+import type { TestPlanView } from '../testplan/protocol';
 
 /** Knobs the panel lets users edit; anything else stays at the preset's value. */
 export interface EditableKnobs {
@@ -255,7 +257,9 @@ export type PageToHost =
   | { type: 'cancel'; runId: number }
   | { type: 'open-source-location'; fn: string }
   | { type: 'import-stats'; from: 'clipboard' | 'file' | 'input' }
-  | { type: 'state-changed'; state: SavedState };
+  | { type: 'state-changed'; state: SavedState }
+  | { type: 'run-testplan' }
+  | { type: 'cancel-testplan' };
 
 export type HostToPage =
   | { type: 'init'; init: InitPayload }
@@ -264,7 +268,9 @@ export type HostToPage =
   | { type: 'error'; runId?: number; message: string }
   | { type: 'cancelled'; runId: number }
   | { type: 'stats'; stats: ImportedStatsView }
-  | { type: 'detection'; detection?: DetectionSummary };
+  | { type: 'detection'; detection?: DetectionSummary }
+  | { type: 'testplan'; view?: TestPlanView }
+  | { type: 'testplan-status'; text: string; running: boolean };
 
 /** Host -> worker: one run; a cancel terminates the worker, so there is no cancel message. */
 export interface WorkerRun {

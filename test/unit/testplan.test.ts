@@ -180,6 +180,12 @@ test('fragment per era: 4.14 asks for NF_CONNTRACK_IPV4/NF_NAT_IPV4, 6.1 for NF_
   assert.deepEqual(c.optionalMissing, ['NFT_COMPAT']);
   assert.ok(c.otherEra.includes('NF_CONNTRACK_IPV4'));
   assert.ok(c.kept.includes('VETH'));
+  // VIRTIO_MENU is a 5.x menuconfig: a 4.14 .config without it is not "missing" it.
+  assert.doesNotMatch(f414, /VIRTIO_MENU/);
+  assert.match(f61, /^CONFIG_VIRTIO_MENU=y$/m);
+  const c414 = checkConfig(f414, [4, 14]);
+  assert.deepEqual(c414.missing, []);
+  assert.ok(c414.otherEra.includes('VIRTIO_MENU'));
 });
 
 test('Makefile version and release (EXTRAVERSION may be empty)', () => {

@@ -77,6 +77,12 @@ function deltas(c: ConfigResult): string {
   return `  ${c.config}: [${c.counters.form}, ${c.counters.era}] ${nz.map(([k, v]) => `${k}=${v}`).join(' ') || 'no change'}`;
 }
 
+/** "serial: topology 0.4 s, rules 0.9 s, servers 0.2 s, race 5.1 s" (guest clock). */
+function phasesLine(c: ConfigResult): string {
+  const ph = Object.entries(c.phases ?? {});
+  return ph.length ? `  ${c.config}: ${ph.map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}` : '';
+}
+
 /** The run as text: one table per variant, raw deltas, notes. */
 export function formatTestPlan(r: TestPlanResult): string {
   const out: string[] = [
@@ -96,6 +102,8 @@ export function formatTestPlan(r: TestPlanResult): string {
     if (run.configs.length) {
       out.push(...table([HEAD, ...run.configs.map(row)]));
       out.push('counter deltas (router, summed over CPUs):', ...run.configs.map(deltas).filter(Boolean));
+      const ph = run.configs.map(phasesLine).filter(Boolean);
+      if (ph.length) out.push('time in the guest per configuration:', ...ph);
       for (const c of run.configs) for (const n of c.notes) out.push(`  ${c.config}: ${n}`);
     }
   }

@@ -5,7 +5,7 @@
 import { detectText } from '../detect';
 import { CORE_REL_PATH } from '../detect/input';
 import { modelVariantFromDetection, type ModelVariantId } from '../model/variants';
-import { buildKernel, resolveTree, type BuildResult, type Progress, type TreeSource } from './build';
+import { buildKernel, cacheRoot, resolveTree, type BuildResult, type Progress, type TreeSource } from './build';
 import { parseConfigList, testConfig } from './configs';
 import { buildRootImage, missingTools } from './rootfs';
 import { configResult, parseRunLines, type ConfigResult } from './results';
@@ -69,6 +69,8 @@ export interface TestPlanResult {
   plan?: { steps: string[]; files: string[]; note?: string };
   rootfsMs: number;
   totalMs: number;
+  /** When the run ended (ISO time). */
+  finishedAt?: string;
   /** The command line that reproduces this run. */
   command: string;
 }
@@ -173,6 +175,7 @@ export async function runTestPlan(target: string, o: TestPlanOptions = {}): Prom
         image: rootImage,
         accel: o.accel,
         signal: o.signal,
+        cacheDir: cacheRoot(o.cache),
         params: [
           `ctb.configs=${configs.join(',')}`,
           `ctb.trials=${trials}`,
@@ -216,6 +219,7 @@ export async function runTestPlan(target: string, o: TestPlanOptions = {}): Prom
     }
   }
   result.totalMs = Date.now() - t0;
+  result.finishedAt = new Date().toISOString();
   return result;
 }
 

@@ -57,7 +57,10 @@ const OPTIONS: Opt[] = [
   ...y('NF_TABLES NF_TABLES_IPV4 NFT_CT NFT_NAT NFT_MASQ NFT_COMPAT', false),
   ...y('NFT_CHAIN_NAT_IPV4', false, { until: [5, 1] }),
   ...y('NFT_CHAIN_NAT', false, { since: [5, 1] }),
-  ...y('PARAVIRT KVM_GUEST HYPERVISOR_GUEST PCI ACPI BLOCK VIRTIO_MENU VIRTIO VIRTIO_PCI VIRTIO_BLK EXT2_FS'),
+  ...y('PARAVIRT KVM_GUEST HYPERVISOR_GUEST PCI ACPI BLOCK VIRTIO VIRTIO_PCI VIRTIO_BLK EXT2_FS'),
+  // 4.x trees group the virtio drivers in a plain menu "Virtio drivers"; 5.x made it the
+  // menuconfig VIRTIO_MENU (default y) that VIRTIO_PCI sits in (present in 5.4 and 6.x trees).
+  ...y('VIRTIO_MENU', true, { since: [5, 4] }),
   ...y('VIRTIO_CONSOLE', false),
 ];
 

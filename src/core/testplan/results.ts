@@ -17,6 +17,8 @@ export interface RawConfigRun {
   result?: Record<string, number | string>;
   error?: string;
   ended: boolean;
+  /** Guest clock (s) at each phase mark: begin, topology, rules, servers, race. */
+  marks?: Record<string, number>;
 }
 
 export interface ReplyFigures {
@@ -75,6 +77,8 @@ export interface ConfigResult {
   error?: string;
   /** Caveats for the reader (e.g. the control clashed, counters unreadable). */
   notes: string[];
+  /** Seconds per phase in the guest: topology (netns, veth, addresses), rules (iptables), servers (until both answer), race, counters (the read after). */
+  phases?: Partial<Record<'topology' | 'rules' | 'servers' | 'race', number>>;
 }
 
 /** Split a run's output into configurations. Lines without the marker are ignored. */
@@ -94,7 +98,10 @@ export function parseRunLines(lines: Iterable<string>): { boot?: string; runs: R
     else if (tag === 'done') done = true;
     else if (tag === 'begin') runs.push((cur = { config: rest, before: [], after: [], form: 'none', ended: false }));
     else if (!cur) continue;
-    else if (tag === 'sb') cur.before.push(rest);
+    else if (tag === 't') {
+      const [phase, secs] = rest.split(' ');
+      if (phase && Number.isFinite(Number(secs))) (cur.marks ??= {})[phase] = Number(secs);
+    } else if (tag === 'sb') cur.before.push(rest);
     else if (tag === 'sa') cur.after.push(rest);
     else if (tag === 'sb-form' || tag === 'sa-form') cur.form = rest === 'proc' || rest === 'netlink' ? rest : 'none';
     else if (tag === 'result') {
@@ -173,6 +180,7 @@ export function modelFigures(config: string, variant: ModelVariantId, trials: nu
 export function configResult(raw: RawConfigRun, variant: ModelVariantId | null): ConfigResult {
   const c = testConfig(raw.config);
   const res: ConfigResult = { config: raw.config, title: c?.title ?? raw.config, control: !!c?.control, notes: [] };
+  if (raw.marks) res.phases = phaseSeconds(raw.marks);
   if (raw.error) res.error = raw.error;
   else if (!raw.ended) res.error = 'the run stopped before this configuration ended (time limit or VM crash)';
   const r = raw.result;
@@ -228,6 +236,18 @@ export function configResult(raw: RawConfigRun, variant: ModelVariantId | null):
     }
   } else if (c && !c.model) res.notes.push('the model has no scenario for this configuration');
   return res;
+}
+
+/** Durations between consecutive marks (s, millisecond precision); a missing mark leaves its phase out. */
+export function phaseSeconds(marks: Record<string, number>): NonNullable<ConfigResult['phases']> {
+  const order = ['begin', 'topology', 'rules', 'servers', 'race'] as const;
+  const out: NonNullable<ConfigResult['phases']> = {};
+  for (let i = 1; i < order.length; i++) {
+    const a = marks[order[i - 1]];
+    const b = marks[order[i]];
+    if (a !== undefined && b !== undefined) out[order[i] as 'topology'] = Math.round((b - a) * 1000) / 1000;
+  }
+  return out;
 }
 
 export { COUNTER_NAMES };

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runProc } from '../git/proc';
+import { runProc, which } from '../git/proc';
 
 export type Accel = 'kvm' | 'tcg';
 
@@ -31,6 +31,8 @@ export interface BootOptions {
   timeoutMs: number;
   signal?: AbortSignal;
   onLine?: (line: string, msSinceStart: number) => void;
+  /** The test plan's cache folder: where a KVM that does not work here is remembered. */
+  cacheDir?: string;
 }
 
 export interface BootResult {
@@ -46,19 +48,71 @@ export interface BootResult {
 }
 
 /**
- * Boot once. With accel 'auto' and a /dev/kvm that opens, KVM is tried first; /dev/kvm can open
- * and still not run a guest (nested virtualisation without MSR support, seen here), so a KVM
- * boot that fails or prints no "@@ctb boot" within 40 s is retried under TCG.
+ * Where a KVM boot that never reached /init is remembered: /dev/kvm can open and still not run
+ * a guest (nested virtualisation without the CPU features, seen here: qemu then prints nothing
+ * at all), and finding out costs the whole wait. The note names the host kernel and the qemu
+ * binary, so an upgrade of either tries KVM again.
+ */
+function kvmNoteFile(cacheDir: string | undefined): string | null {
+  return cacheDir ? path.join(cacheDir, 'kvm-unusable.json') : null;
+}
+
+function hostStamp(): string {
+  const qemu = which('qemu-system-x86_64');
+  let q = 'none';
+  try {
+    if (qemu) {
+      const st = fs.statSync(qemu);
+      q = `${qemu}:${st.size}:${st.mtimeMs}`;
+    }
+  } catch {
+    /* keep none */
+  }
+  return `${os.release()} ${q}`;
+}
+
+/** True when an earlier KVM boot on this host (same kernel, same qemu) never reached /init. */
+export function kvmKnownBroken(cacheDir: string | undefined): boolean {
+  const f = kvmNoteFile(cacheDir);
+  if (!f) return false;
+  try {
+    return (JSON.parse(fs.readFileSync(f, 'utf8')) as { stamp?: string }).stamp === hostStamp();
+  } catch {
+    return false;
+  }
+}
+
+function noteKvmBroken(cacheDir: string | undefined, why: string): void {
+  const f = kvmNoteFile(cacheDir);
+  if (!f) return;
+  try {
+    fs.mkdirSync(path.dirname(f), { recursive: true });
+    fs.writeFileSync(f, JSON.stringify({ stamp: hostStamp(), why, at: new Date().toISOString() }, null, 1));
+  } catch {
+    /* only a shortcut */
+  }
+}
+
+/** How long a KVM boot may take to print "@@ctb boot" before TCG is tried (a working KVM needs ~1-2 s). */
+const KVM_BOOT_WAIT_MS = 20_000;
+
+/**
+ * Boot once. With accel 'auto' and a /dev/kvm that opens, KVM is tried first unless an earlier
+ * run found it unusable on this host; a KVM boot that fails or prints no "@@ctb boot" within
+ * 20 s is noted and retried under TCG.
  */
 export async function bootVm(o: BootOptions): Promise<BootResult> {
-  if ((o.accel ?? 'auto') === 'auto' && kvmUsable()) {
+  const auto = (o.accel ?? 'auto') === 'auto';
+  if (auto && kvmUsable() && kvmKnownBroken(o.cacheDir))
+    o.onLine?.('@@ctb note KVM did not boot here before (see kvm-unusable.json in the cache): TCG', 0);
+  else if (auto && kvmUsable()) {
     const ac = new AbortController();
     const onAbort = () => ac.abort();
     o.signal?.addEventListener('abort', onAbort, { once: true });
     let booted = false;
     const timer = setTimeout(() => {
       if (!booted) ac.abort();
-    }, 40_000);
+    }, KVM_BOOT_WAIT_MS);
     try {
       return await bootOnce(
         {
@@ -73,7 +127,9 @@ export async function bootVm(o: BootOptions): Promise<BootResult> {
       );
     } catch (e) {
       if (o.signal?.aborted || booted) throw e;
-      o.onLine?.(`@@ctb note KVM did not boot (${(e as Error).message.split('\n')[0].slice(0, 120)}): TCG instead`, 0);
+      const why = (e as Error).message.split('\n')[0].slice(0, 120);
+      noteKvmBroken(o.cacheDir, why);
+      o.onLine?.(`@@ctb note KVM did not boot (${why}): TCG instead`, 0);
     } finally {
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', onAbort);

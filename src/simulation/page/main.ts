@@ -10,6 +10,7 @@ import { createForm, type Form } from './form';
 import { explorerEl } from './lanes';
 import { columnEl, columnTitle, verdictEl } from './results';
 import { statsEl } from './stats';
+import { createTestPlanCard } from './testplan';
 
 const app = document.getElementById('app')!;
 let init: InitPayload | undefined;
@@ -24,6 +25,10 @@ const progress = h('div', { class: 'progress hidden' }, progressBar, progressTex
 const message = h('div', { class: 'message hidden', role: 'alert' });
 const evidence = h('div', { id: 'evidence-slot' });
 const results = h('div', { id: 'results' });
+const testPlan = createTestPlanCard({
+  run: () => host.postMessage({ type: 'run-testplan' }),
+  cancel: () => host.postMessage({ type: 'cancel-testplan' }),
+});
 
 function save(patch: Partial<SavedState>): void {
   state = { ...state, ...patch };
@@ -131,6 +136,7 @@ function renderAll(): void {
     message,
     evidence,
     results,
+    testPlan.element,
   );
   clear(evidence);
   if (state.stats) evidence.append(statsEl(state.stats));
@@ -172,6 +178,13 @@ host.connect<HostToPage>((m) => {
       if (m.runId !== undefined && m.runId !== running) return;
       if (m.runId !== undefined) stopped();
       showMessage(m.message);
+      return;
+    case 'testplan':
+      testPlan.show(m.view);
+      if (m.view) testPlan.element.scrollIntoView({ block: 'start' });
+      return;
+    case 'testplan-status':
+      testPlan.status(m.text, m.running);
       return;
     case 'stats':
       save({ stats: m.stats });

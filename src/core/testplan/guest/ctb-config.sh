@@ -11,6 +11,8 @@ IPT=${CTB_IPTABLES:-iptables}
 IP=${CTB_IP:-ip}
 VIP=10.77.9.9; S1=10.77.2.2; S2=10.77.3.2
 say() { echo "@@ctb $*"; }
+# Where the time goes: "@@ctb t PHASE SECONDS" (uptime, or the host's clock in the probe).
+mark() { say "t $1 $(cut -d' ' -f1 /proc/uptime)"; }
 ns() { n=$1; shift; $IP netns exec "$P-$n" "$@"; }
 cleanup() {
 	[ -n "$SP1" ] && kill "$SP1" 2>/dev/null
@@ -35,6 +37,7 @@ stats() {
 }
 
 say "begin $CFG"
+mark begin
 for n in cli rtr s1 s2; do $IP netns add "$P-$n" || fail "ip netns add"; ns $n $IP link set lo up; done
 $IP link add "${P}c0" netns "$P-cli" type veth peer name "${P}r0" netns "$P-rtr" || fail "veth (CONFIG_VETH?)"
 $IP link add "${P}x1" netns "$P-s1" type veth peer name "${P}r1" netns "$P-rtr" || fail veth
@@ -49,6 +52,7 @@ ns cli $IP route add default via 10.77.1.1
 ns s1 $IP route add default via 10.77.2.1
 ns s2 $IP route add default via 10.77.3.1
 ns rtr sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'
+mark topology
 
 nat() { ns rtr $IPT -t nat "$@" || fail "iptables -t nat $*"; }
 masq() { nat -A POSTROUTING -o "${P}r1" -j MASQUERADE; nat -A POSTROUTING -o "${P}r2" -j MASQUERADE; }
@@ -67,6 +71,7 @@ case "$CFG" in
 	snat-ports) masq; DST=$S1; MODE=ports; EXTRA="10.77.1.2 10.77.1.3" ;;
 	*) fail "unknown configuration" ;;
 esac
+mark rules
 # Started directly (not through ns()), so $! is the server itself and cleanup can stop it.
 $IP netns exec "$P-s1" "$BIN/ctb_srv" 1 53 "$MAXS" & SP1=$!
 $IP netns exec "$P-s2" "$BIN/ctb_srv" 2 53 "$MAXS" & SP2=$!
@@ -76,8 +81,10 @@ i=0; while [ $i -lt 50 ]; do
 	i=$((i + 1)); sleep 0.1
 done
 [ $i -lt 50 ] || fail "servers did not answer"
+mark servers
 stats sb
 R=$(ns cli "$BIN/ctb_race" $MODE $DST 53 "$TRIALS" "$TMO" "$MAXS" $EXTRA) || fail "ctb_race failed"
+mark race
 stats sa
 say "result $CFG $R"
 say "end $CFG"

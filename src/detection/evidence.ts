@@ -80,6 +80,30 @@ type Row<T> = vscode.QuickPickItem & { value: T };
 const REPORT_ROW = 'report' as const;
 
 /**
+ * A quick pick of `items` with a separator and one report row last. Resolves to the picked
+ * item's value; undefined when dismissed, or after `openReport` ran for the report row.
+ */
+async function pickOrReport<T>(
+  items: readonly Row<T>[],
+  report: vscode.QuickPickItem,
+  options: vscode.QuickPickOptions,
+  openReport: () => Promise<void>,
+): Promise<T | undefined> {
+  const rows: Row<T | typeof REPORT_ROW>[] = [
+    ...items.map((r) => ({ ...r })),
+    { label: '', kind: vscode.QuickPickItemKind.Separator, value: REPORT_ROW },
+    { ...report, value: REPORT_ROW },
+  ];
+  const pick = await vscode.window.showQuickPick(rows, options);
+  if (!pick) return undefined;
+  if (pick.value === REPORT_ROW) {
+    await openReport();
+    return undefined;
+  }
+  return pick.value as T;
+}
+
+/**
  * Race pick (when `race` is not given), then that race's evidence pick; `index` skips the
  * second pick. A race without evidence lines opens its report section instead of a toast.
  */
@@ -91,22 +115,13 @@ export async function pickEvidence(
   index?: number,
 ): Promise<Evidence | undefined> {
   if (!race) {
-    const rows: Row<RaceId | typeof REPORT_ROW>[] = [
-      ...racePickRows(result).map((r) => ({ ...r })),
-      { label: '', kind: vscode.QuickPickItemKind.Separator, value: REPORT_ROW },
-      {
-        label: '$(book) Evidence report: every race, with the matched code',
-        detail: 'Opens a Markdown report beside the editor',
-        value: REPORT_ROW,
-      },
-    ];
-    const pick = await vscode.window.showQuickPick(rows, { placeHolder: 'Evidence for which race?', matchOnDetail: true });
-    if (!pick) return undefined;
-    if (pick.value === REPORT_ROW) {
-      await showEvidenceReport(ctx, result, undefined, tree);
-      return undefined;
-    }
-    race = pick.value;
+    race = await pickOrReport(
+      racePickRows(result),
+      { label: '$(book) Evidence report: every race, with the matched code', detail: 'Opens a Markdown report beside the editor' },
+      { placeHolder: 'Evidence for which race?', matchOnDetail: true },
+      () => showEvidenceReport(ctx, result, undefined, tree),
+    );
+    if (!race) return undefined;
   }
   const v = result.races[race];
   if (!v) throw new Error(`unknown race "${race}" (race1 to race4)`);
@@ -115,23 +130,19 @@ export async function pickEvidence(
     return undefined;
   }
   if (index === undefined) {
-    const rows: Row<number | typeof REPORT_ROW>[] = [
-      ...evidencePickRows(v).map((r) => ({ ...r })),
-      { label: '', kind: vscode.QuickPickItemKind.Separator, value: REPORT_ROW },
-      { label: `$(book) ${RACE_NAMES[race]} report: verdict, reasons and the matched code`, value: REPORT_ROW },
-    ];
-    const pick = await vscode.window.showQuickPick(rows, {
-      title: `${RACE_NAMES[race]}: ${v.explain}`,
-      placeHolder: 'Pick a piece of evidence to open its lines, or the report',
-      matchOnDescription: true,
-      matchOnDetail: true,
-    });
-    if (!pick) return undefined;
-    if (pick.value === REPORT_ROW) {
-      await showEvidenceReport(ctx, result, race, tree);
-      return undefined;
-    }
-    index = pick.value;
+    const chosen = race;
+    index = await pickOrReport(
+      evidencePickRows(v),
+      { label: `$(book) ${RACE_NAMES[race]} report: verdict, reasons and the matched code` },
+      {
+        title: `${RACE_NAMES[race]}: ${v.explain}`,
+        placeHolder: 'Pick a piece of evidence to open its lines, or the report',
+        matchOnDescription: true,
+        matchOnDetail: true,
+      },
+      () => showEvidenceReport(ctx, result, chosen, tree),
+    );
+    if (index === undefined) return undefined;
   }
   const e = v.evidence[index];
   if (!e) throw new Error(`${RACE_NAMES[race]} has ${v.evidence.length} evidence items; there is no item ${index}`);

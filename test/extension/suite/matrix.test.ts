@@ -49,25 +49,26 @@ suite('matrix panel', () => {
     const w = new FastImportWriter();
     const at = (era: '4.15' | '5.10' | '6.13', race4?: 'old' | 'fixed') =>
       generateConntrackCore({ era, race1: 'upstream', race2: 'upstream', seed: 4, ...(race4 ? { race4 } : {}) }).text;
-    const a = w.commit({ ref: 'refs/heads/master', files: { [CORE]: at('4.15') }, message: 'v4.15\n', time: 1_500_000_000 });
-    w.tag('v4.15', a, 'v4.15\n', 1_500_000_010);
-    const b = w.commit({
-      ref: 'refs/heads/master',
-      from: a,
-      files: { [CORE]: at('5.10', 'old') },
-      message: 'v5.10\n',
-      time: 1_600_000_000,
-    });
-    w.tag('v5.10', b, 'v5.10\n', 1_600_000_010);
-    const c = w.commit({
-      ref: 'refs/heads/master',
-      from: b,
-      files: { [CORE]: at('6.13', 'fixed') },
-      message: 'v6.13\n',
-      time: 1_700_000_000,
-    });
-    w.tag('v6.13', c, 'v6.13\n', 1_700_000_010);
-    w.resetBranch('refs/heads/master', c);
+    // One commit and tag per release, each on the one before.
+    const releases = [
+      { era: '4.15', time: 1_500_000_000 },
+      { era: '5.10', race4: 'old', time: 1_600_000_000 },
+      { era: '6.13', race4: 'fixed', time: 1_700_000_000 },
+    ] as const;
+    let head: number | undefined;
+    for (const r of releases) {
+      const name = `v${r.era}`;
+      const race4 = 'race4' in r ? r.race4 : undefined;
+      head = w.commit({
+        ref: 'refs/heads/master',
+        ...(head === undefined ? {} : { from: head }),
+        files: { [CORE]: at(r.era, race4) },
+        message: `${name}\n`,
+        time: r.time,
+      });
+      w.tag(name, head, `${name}\n`, r.time + 10);
+    }
+    w.resetBranch('refs/heads/master', head!);
     await w.run(repo);
   });
 

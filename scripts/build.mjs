@@ -40,12 +40,22 @@ await Promise.all([
   }),
   // The panel's runs execute in a worker thread (src/simulation/runner.ts) loaded from here.
   build({ ...common, entryPoints: [path.join(root, 'src/simulation/simWorker.ts')], outfile: path.join(dist, 'simWorker.js') }),
+  // The CLI: dist/cli.js is a small launcher (src/cli/launch.ts) that runs `detect` from a
+  // detection-only bundle and every other command from the full one, each from a V8 code cache.
   build({
     ...common,
-    entryPoints: [path.join(root, 'src/cli/main.ts')],
+    entryPoints: [path.join(root, 'src/cli/launch.ts')],
     outfile: path.join(dist, 'cli.js'),
     banner: { js: '#!/usr/bin/env node' },
   }),
+  // import() lowered to require(): the launcher runs these through vm.Script, which has no
+  // dynamic-import loader on node 20.
+  ...[
+    ['src/cli/main.ts', 'cli-main.js'],
+    ['src/cli/detectMain.ts', 'cli-detect.js'],
+  ].map(([entry, out]) =>
+    build({ ...common, supported: { 'dynamic-import': false }, entryPoints: [path.join(root, entry)], outfile: path.join(dist, out) }),
+  ),
   // The parallel Monte Carlo's worker (src/core/model/pool.ts finds it beside the CLI bundle).
   build({ ...common, entryPoints: [path.join(root, 'src/core/model/mcWorker.ts')], outfile: path.join(dist, 'mcWorker.js') }),
 ]);

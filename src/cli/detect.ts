@@ -1,13 +1,16 @@
 // `detect`: which nf_conntrack race fixes a tree (or one nf_conntrack_core.c) carries.
 
 import { detectPath } from '../core/detect';
-import { joinPatchReports } from '../core/patch/join';
 import * as fs from 'node:fs';
 import { formatDetection, type LineReader } from '../core/report';
 import type { DetectionResult } from '../core/types';
-import { detectAtRef, detectStdin, openRefTree } from './atRef';
-import { checkPatchAgainst, PatchTarget } from './checkPatch';
+import type { RefTree } from './atRef';
+import type { PatchTarget } from './checkPatch';
 import { Command, EXIT, flag, Io, list, str, UsageError } from './command';
+
+// --ref, stdin and --patch load their code (git's cat-file, the patch parser) only when used:
+// a plain `detect <path>` is the cold-start path (bench/detectCold.bench.ts).
+const atRef = (): Promise<typeof import('./atRef')> => import('./atRef');
 
 /** Exit code of an analysed detection: 3 when the file was not nf_conntrack_core.c; 1 under the gate unless every race is fixed. */
 export function detectionExit(r: DetectionResult, io: Io, failOnMissing: boolean): number {
@@ -45,24 +48,27 @@ export const detect: Command = {
     const history = !flag(a, 'no-history');
     if (target === '-' && ref) throw new UsageError('--ref reads a repository, not stdin');
     if (target === '-' && list(a, 'patch').includes('-')) throw new UsageError('stdin can be read once: the tree or a --patch, not both');
-    const refTree = ref ? await openRefTree(target, ref) : undefined;
+    const refTree: RefTree | undefined = ref ? await (await atRef()).openRefTree(target, ref) : undefined;
     try {
       let where: PatchTarget = target;
       let result: DetectionResult;
-      if (refTree) result = await detectAtRef(refTree, { history });
+      if (refTree) result = await (await atRef()).detectAtRef(refTree, { history });
       else if (target === '-') {
         const buf = io.stdin();
         where = { stdin: buf.toString('latin1') };
-        result = await detectStdin(buf);
+        result = await (await atRef()).detectStdin(buf);
       } else result = await detectPath(target, { history });
       if (refTree) where = refTree;
       const patches = [];
-      if (result.kernelFile)
+      if (result.kernelFile && list(a, 'patch').length) {
+        const { checkPatchAgainst } = await import('./checkPatch');
+        const { joinPatchReports } = await import('../core/patch/join');
         for (const p of list(a, 'patch')) {
           const reports = await checkPatchAgainst(p, where, io);
           joinPatchReports(result, p, reports);
           patches.push({ patch: p, reports });
         }
+      }
       if (flag(a, 'json')) io.out(JSON.stringify(patches.length ? { ...result, patches } : result, null, 2));
       else if (result.kernelFile) {
         // Matched code is quoted from the files on disk (not for --ref or stdin: disk is another tree).

@@ -4,10 +4,9 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TargetError } from '../core/detect';
 import { backport } from './backport';
 import { checkPatch } from './checkPatch';
-import { Command, EXIT, helpText, InputError, Io, nearest, Out, parseCommand, UsageError } from './command';
+import { Command, EXIT, helpText, nearest, Out } from './command';
 import { demoRepo } from './demoRepo';
 import { detect } from './detect';
 import { functions } from './functions';
@@ -16,6 +15,7 @@ import { stats } from './stats';
 import { sweep } from './sweep';
 import { testplan } from './testplan';
 import { probe } from './probe';
+import { runCommand } from './run';
 
 export const COMMANDS: Command[] = [detect, checkPatch, functions, backport, demoRepo, sweep, simulate, stats, testplan, probe];
 
@@ -44,18 +44,6 @@ export function usage(): string {
     '            2 usage, 3 input not analysable, 4 backport stopped at a conflict, 5 internal error',
   ].join('\n');
 }
-
-/** One line, whatever the error carried (git's stderr, multi-line messages). */
-function oneLine(s: string): string {
-  const t = s
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean)
-    .join(' / ');
-  return t.length > 400 ? `${t.slice(0, 397)}...` : t;
-}
-
-const FS_INPUT_CODES = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'ELOOP', 'ENAMETOOLONG']);
 
 export async function main(
   argv: string[],
@@ -90,34 +78,7 @@ export async function main(
     );
     return EXIT.usage;
   }
-  const debug = rest.includes('--debug') || process.env.CONNTRACK_BACKPORT_DEBUG === '1';
-  const io: Io = { out, err, stdin };
-  try {
-    const a = parseCommand(cmd, rest, COMMANDS);
-    if (a.values.help) {
-      out(helpText(cmd));
-      return EXIT.ok;
-    }
-    return await cmd.run(a, io);
-  } catch (e) {
-    const error = e as Error & { code?: string };
-    if (debug && error?.stack) err(error.stack);
-    const msg = oneLine(String(error?.message ?? e));
-    if (e instanceof UsageError) {
-      err(`conntrack-backport ${cmd.name}: ${msg} (see conntrack-backport ${cmd.name} --help)`);
-      return EXIT.usage;
-    }
-    if (e instanceof InputError || e instanceof TargetError) {
-      err(`conntrack-backport ${cmd.name}: ${msg}`);
-      return EXIT.input;
-    }
-    if (error?.code && FS_INPUT_CODES.has(error.code)) {
-      err(`conntrack-backport ${cmd.name}: ${msg}`);
-      return EXIT.input;
-    }
-    err(`conntrack-backport ${cmd.name}: internal error: ${msg}${debug ? '' : ' (--debug shows the stack)'}`);
-    return EXIT.internal;
-  }
+  return runCommand(cmd, rest, COMMANDS, { out, err, stdin });
 }
 
 if (require.main === module) {

@@ -5,37 +5,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { detectPath } from '../../src/core/detect';
-
-const FILES = ['net/netfilter/nf_conntrack_core.c', 'net/netfilter/nf_nat_core.c', 'net/netfilter/nfnetlink_queue.c'];
-
-/** The tree root of an extracted linux-source-<v> tarball (cached by the tarball's size and mtime). */
-function debianTree(version: string): string {
-  const tarball = `/usr/src/linux-source-${version}.tar.xz`;
-  assert.ok(
-    fs.existsSync(tarball),
-    `${tarball} is missing: install it with apt-get install linux-source-${version} (scripts/install-ci-deps.sh does)`,
-  );
-  const st = fs.statSync(tarball);
-  const cache = path.join(
-    process.env.CONNTRACK_CACHE ?? path.join(os.homedir(), '.cache', 'conntrack-backport'),
-    'linux-source',
-    `${version}-${st.size}-${Math.floor(st.mtimeMs)}`,
-  );
-  const root = path.join(cache, `linux-source-${version}`);
-  if (!FILES.every((f) => fs.existsSync(path.join(root, f)))) {
-    fs.mkdirSync(cache, { recursive: true });
-    execFileSync('tar', ['-xJf', tarball, '-C', cache, '--wildcards', ...FILES.map((f) => `*/${f}`)], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-  }
-  for (const f of FILES) assert.ok(fs.existsSync(path.join(root, f)), `${f} not found in ${tarball}`);
-  return root;
-}
+import { debianTree } from './helpers/debian';
 
 test('Debian linux-source-6.1: race 4 present (nfqueue clash logic in __nf_conntrack_update), races 1-3 fixed', async () => {
   const r = await detectPath(debianTree('6.1'), { history: false });

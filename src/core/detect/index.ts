@@ -38,6 +38,23 @@ export interface DetectOptions {
 
 export class TargetError extends Error {}
 
+async function cliGit(dir: string): Promise<GitReader> {
+  const { CliGitReader } = await import('../git/reader');
+  return new CliGitReader(dir);
+}
+
+/**
+ * False only when git could not find a repository for `dir` either: no `.git` (directory or
+ * gitfile) in it or above it, and none of the variables that point git elsewhere is set.
+ */
+export function mayBeInGitCheckout(dir: string): boolean {
+  if (process.env.GIT_DIR || process.env.GIT_WORK_TREE) return true;
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, '.git'))) return true;
+    if (path.dirname(d) === d) return false;
+  }
+}
+
 /** A kernel tree, nf_conntrack_core.c inside one, or a loose copy of the file. */
 export async function detectPath(target: string, opts: DetectOptions = {}): Promise<DetectionResult> {
   const t = resolveTarget(target);
@@ -61,12 +78,13 @@ export async function detectPath(target: string, opts: DetectOptions = {}): Prom
     }
   }
   if (opts.history !== false) {
-    // Loaded on demand: a source-only run (tarball, --no-history) never pays for git.
-    const { CliGitReader } = await import('../git/reader');
-    const { analyzeHistory } = await import('../history/analyze');
-    const git = opts.git ?? new CliGitReader(path.dirname(path.resolve(t.file)));
-    const root = await git.root();
-    if (root) {
+    // Loaded on demand: a source-only run (tarball, --no-history) never pays for git, and a
+    // file with no .git above it (an unpacked tarball) does not even start a git process.
+    const dir = path.dirname(path.resolve(t.file));
+    const git = opts.git ?? (mayBeInGitCheckout(dir) ? await cliGit(dir) : undefined);
+    const root = git ? await git.root() : null;
+    if (git && root) {
+      const { analyzeHistory } = await import('../history/analyze');
       const rel = path.relative(root, path.resolve(t.file)).split(path.sep).join('/');
       const natRel = t.natFile ? path.relative(root, path.resolve(t.natFile)).split(path.sep).join('/') : undefined;
       result.history = await analyzeHistory(git, natRel ? [rel, natRel] : [rel], { overrides: opts.overrides });

@@ -27,11 +27,17 @@ function findWasm(name: string, pkgFile: string): string {
   return require.resolve(pkgFile);
 }
 
+/**
+ * The process's parser. Both modules are read here and handed over as bytes: web-tree-sitter
+ * then neither fetches nor `import()`s anything (so a bundle it is in can run from a V8 code
+ * cache, see src/cli/launch.ts), and the compile starts as soon as this is first called —
+ * callers on a cold path call it early so the wasm compiles while their own work runs.
+ */
 export function getParser(): Promise<Parser> {
   loading ??= (async () => {
-    const runtime = findWasm('web-tree-sitter.wasm', 'web-tree-sitter/web-tree-sitter.wasm');
-    await Parser.init({ locateFile: () => runtime });
-    const C = await Language.load(findWasm('tree-sitter-c.wasm', 'tree-sitter-c/tree-sitter-c.wasm'));
+    const runtime = fs.readFileSync(findWasm('web-tree-sitter.wasm', 'web-tree-sitter/web-tree-sitter.wasm'));
+    await Parser.init({ wasmBinary: runtime });
+    const C = await Language.load(fs.readFileSync(findWasm('tree-sitter-c.wasm', 'tree-sitter-c/tree-sitter-c.wasm')));
     const parser = new Parser();
     parser.setLanguage(C);
     return parser;

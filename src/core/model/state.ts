@@ -91,6 +91,9 @@ export class Entry {
   /** Racing packet that allocated it, -1 for background entries. */
   owner = -1;
   live = false;
+  /** Buckets its ORIGINAL / REPLY nodes sit in while hashed (computed once, at hash time). */
+  bo = 0;
+  br = 0;
   copyFrom(o: Entry): void {
     this.orig = o.orig;
     this.reply = o.reply;
@@ -103,6 +106,8 @@ export class Entry {
     this.hashed = o.hashed;
     this.owner = o.owner;
     this.live = o.live;
+    this.bo = o.bo;
+    this.br = o.br;
   }
 }
 
@@ -197,8 +202,29 @@ export class ModelState {
     return s;
   }
 
+  // Two-entry memo of bucketOf: a step asks for the bucket of the same one or two tuples
+  // several times in a row (expire, find, hash), so most calls skip the hash.
+  private m0t = -1;
+  private m0z = 0;
+  private m0b = 0;
+  private m1t = -1;
+  private m1z = 0;
+  private m1b = 0;
+
   bucketOf(t: number, zone: number): number {
-    return hashTuple(t, zone, this.hashSeed) % this.cfg.buckets;
+    if (t === this.m0t && zone === this.m0z) return this.m0b;
+    if (t === this.m1t && zone === this.m1z) return this.m1b;
+    // h mod n without a floating-point modulo: h < 2^32, so the quotient's floor is exact.
+    const h = hashTuple(t, zone, this.hashSeed);
+    const n = this.cfg.buckets;
+    const b = h - Math.floor(h / n) * n;
+    this.m1t = this.m0t;
+    this.m1z = this.m0z;
+    this.m1b = this.m0b;
+    this.m0t = t;
+    this.m0z = zone;
+    this.m0b = b;
+    return b;
   }
 
   alloc(): number {
@@ -237,18 +263,20 @@ export class ModelState {
   hash(id: number, dirs: number): void {
     const e = this.entries[id];
     if (dirs & 1) {
-      this.buckets[this.bucketOf(e.orig, e.zoneO)].push(id * 2);
+      e.bo = this.bucketOf(e.orig, e.zoneO);
+      this.buckets[e.bo].push(id * 2);
     }
     if (dirs & 2) {
-      this.buckets[this.bucketOf(e.reply, e.zoneR)].push(id * 2 + 1);
+      e.br = this.bucketOf(e.reply, e.zoneR);
+      this.buckets[e.br].push(id * 2 + 1);
     }
     e.hashed |= dirs;
   }
 
   unhash(id: number): void {
     const e = this.entries[id];
-    if (e.hashed & 1) removeNode(this.buckets[this.bucketOf(e.orig, e.zoneO)], id * 2);
-    if (e.hashed & 2) removeNode(this.buckets[this.bucketOf(e.reply, e.zoneR)], id * 2 + 1);
+    if (e.hashed & 1) removeNode(this.buckets[e.bo], id * 2);
+    if (e.hashed & 2) removeNode(this.buckets[e.br], id * 2 + 1);
     e.hashed = 0;
   }
 
@@ -328,6 +356,8 @@ export class ModelState {
     s.hashSeed = this.hashSeed;
     s.gcEarlyDrop = this.gcEarlyDrop;
     s.gcKilled = this.gcKilled;
+    s.m0t = s.m1t = -1;
+    s.m0z = s.m1z = s.m0b = s.m1b = 0;
     return s;
   }
 

@@ -8,37 +8,48 @@ export type Proto = typeof UDP | typeof TCP;
 
 const P16 = 65536;
 
+// A tuple is two halves of 24 bits: hi = proto * 2^24 + (saddr, sport), lo = (daddr, dport).
+// Splitting with a division by 2^24 and a floor is exact for 49-bit values and keeps both halves
+// in int32 range, so every field below is a shift or a mask: no floating-point modulo (a call
+// into fmod on doubles) in the engines' hot paths. Values are the same as the plain packing
+// proto | saddr(8) | sport(16) | daddr(8) | dport(16).
+const H24 = 16777216;
+
 export function tuple(proto: number, saddr: number, sport: number, daddr: number, dport: number): number {
-  return (((proto * 256 + saddr) * P16 + sport) * 256 + daddr) * P16 + dport;
+  return (proto * H24 + saddr * P16 + sport) * H24 + daddr * P16 + dport;
 }
 
 export function tDport(t: number): number {
-  return t % P16;
+  return (t - Math.floor(t / H24) * H24) & 0xffff;
 }
 export function tDaddr(t: number): number {
-  return Math.floor(t / P16) % 256;
+  return (t - Math.floor(t / H24) * H24) >>> 16;
 }
 export function tSport(t: number): number {
-  return Math.floor(t / (P16 * 256)) % P16;
+  return Math.floor(t / H24) & 0xffff;
 }
 export function tSaddr(t: number): number {
-  return Math.floor(t / (P16 * 256 * P16)) % 256;
+  return (Math.floor(t / H24) >>> 16) & 0xff;
 }
 export function tProto(t: number): number {
-  return Math.floor(t / (P16 * 256 * P16 * 256));
+  return Math.floor(t / H24) >>> 24;
 }
 
 /** The tuple a packet travelling the other way would carry. */
 export function invert(t: number): number {
-  return tuple(tProto(t), tDaddr(t), tDport(t), tSaddr(t), tSport(t));
+  const hi = Math.floor(t / H24);
+  const lo = t - hi * H24;
+  return ((hi >>> 24) * H24 + lo) * H24 + (hi & 0xffffff);
 }
 
 export function withSrc(t: number, saddr: number, sport: number): number {
-  return tuple(tProto(t), saddr, sport, tDaddr(t), tDport(t));
+  const hi = Math.floor(t / H24);
+  return ((hi >>> 24) * H24 + saddr * P16 + sport) * H24 + (t - hi * H24);
 }
 
 export function withDst(t: number, daddr: number, dport: number): number {
-  return tuple(tProto(t), tSaddr(t), tSport(t), daddr, dport);
+  const hi = Math.floor(t / H24);
+  return hi * H24 + daddr * P16 + dport;
 }
 
 export function formatTuple(t: number, addrs: readonly string[]): string {
@@ -48,8 +59,9 @@ export function formatTuple(t: number, addrs: readonly string[]): string {
 
 /** 32-bit mix of a tuple and a zone: the bucket hash of the model's table. */
 export function hashTuple(t: number, zone: number, seed: number): number {
-  const lo = (t % 4294967296) | 0;
-  const hi = Math.floor(t / 4294967296) | 0;
+  const hf = Math.floor(t / 4294967296);
+  const lo = (t - hf * 4294967296) | 0;
+  const hi = hf | 0;
   let h = Math.imul(lo ^ seed, 0x85ebca6b) ^ Math.imul(hi + zone * 0x27d4eb2f, 0xc2b2ae35);
   h ^= h >>> 16;
   h = Math.imul(h, 0x7feb352d);

@@ -14,6 +14,7 @@ import { buildKernelRepo, KernelRepo } from '../../src/core/fixtures/repo';
 import { generateConntrackCore } from '../../src/core/fixtures/generate';
 import { Matrix, sweep, SweepCancelled } from '../../src/core/matrix';
 import { pruneKept } from '../../src/core/matrix/kept';
+import { CORE_REL_PATH } from '../../src/core/detect/input';
 
 let repo: KernelRepo;
 let tmp: string;
@@ -118,16 +119,40 @@ describe('kept sweeps', () => {
     assert.equal(again.stats.reusedRefs, again.rows.length);
   });
 
-  test('a tag on an old commit the kept graph does not hold: the whole walk again, same answer', async () => {
+  test('a tag on an old commit the kept graph does not hold: joined to the kept history where its file comes from, same answer', async () => {
     await sweep(repo.dir, { refs: ['all'], keep: { dir: keep } });
-    // The docs branch's root has no conntrack file and no ref: not in the kept graph.
+    // The docs branch's parent commit: no ref, not a commit of the file's history.
     git('tag', 'old-point', 'docs-1^{commit}^');
     const inc = await sweep(repo.dir, { refs: ['all'], keep: { dir: keep } });
-    assert.equal(inc.stats.historyWalk, 'full');
+    assert.equal(inc.stats.historyWalk, 'incremental (0 new nodes)');
     assert.equal(inc.stats.detectedNow, 0);
     const fresh = await sweep(repo.dir, { refs: ['all'] });
     git('tag', '-d', 'old-point');
     assert.deepEqual(answer(inc), answer(fresh));
+  });
+
+  test('a new branch off an old commit that changes the file: a boundary the kept graph does not know, the whole walk again', async () => {
+    await sweep(repo.dir, { refs: ['all'], keep: { dir: keep } });
+    // A commit below v4.19 that no ref names and that does not change the file: never a node.
+    const base = git('rev-list', '--max-count=40', 'v4.19^{commit}^')
+      .split('\n')
+      .find((c) => git('rev-list', '-n1', c, '--', CORE_REL_PATH, 'net/netfilter/nf_nat_core.c') !== c && !git('for-each-ref', '--points-at', c))!;
+    assert.ok(base, 'a commit below v4.19 that is not in the file history');
+    const blob = git('rev-parse', `v5.4^{commit}:${CORE_REL_PATH}`);
+    const idx = path.join(tmp, 'index-fork');
+    const env = { ...process.env, GIT_INDEX_FILE: idx };
+    execFileSync('git', ['read-tree', base], { cwd: repo.dir, env });
+    execFileSync('git', ['update-index', '--add', '--cacheinfo', `100644,${blob},${CORE_REL_PATH}`], { cwd: repo.dir, env });
+    const tree = execFileSync('git', ['write-tree'], { cwd: repo.dir, env }).toString().trim();
+    const fork = git('commit-tree', tree, '-p', base, '-m', 'fork: take the 5.4 file');
+    git('branch', 'fork-old', fork);
+    const inc = await sweep(repo.dir, { refs: ['all'], keep: { dir: keep } });
+    assert.equal(inc.stats.historyWalk, 'full');
+    const fresh = await sweep(repo.dir, { refs: ['all'] });
+    git('branch', '-D', 'fork-old');
+    fs.rmSync(idx, { force: true });
+    assert.deepEqual(answer(inc), answer(fresh));
+    assert.ok(inc.rows.some((r) => r.short === 'fork-old' && r.status === 'ok'));
   });
 
   test('cancel in the middle of the history stage: SweepCancelled, nothing kept', async () => {

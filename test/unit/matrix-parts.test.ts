@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { batchCheck, CatFileBatch } from '../../src/core/git/catfile';
-import { CommitGraph, firstParentMerges, firstParentTags, walkPathGraph } from '../../src/core/git/graph';
+import { CommitGraph, firstParentMerges, firstParentTags, firstTouching, walkPathGraph } from '../../src/core/git/graph';
 import { globToRegExp, listAllRefs, refMatcher } from '../../src/core/git/refs';
 import { FastImportWriter } from '../../src/core/fixtures/fastimport';
 import { generateConntrackCore } from '../../src/core/fixtures/generate';
@@ -115,21 +115,33 @@ describe('refs', () => {
 });
 
 describe('graph', () => {
-  test('the path-simplified graph: touching commits and ref commits, ancestry through a merge', async () => {
-    const tips = ['master', 'side', 'v1.0'].map((r) => git('rev-parse', `${r}^{commit}`));
+  test('the file history as git log sees it: the merge that takes the side is not followed twice; refs join where their file comes from', async () => {
+    const tips = ['master', 'side', 'v1.0', 'v1.1'].map((r) => git('rev-parse', `${r}^{commit}`));
+    const a = git('rev-parse', 'v1.0^{commit}');
     const b = git('rev-parse', 'side');
-    const nodes = await walkPathGraph(small, tips, ['net/netfilter/nf_conntrack_core.c']);
-    const shas = nodes.map((n) => n.sha);
-    // a (root, touching, tagged), b (touching), c (tagged v1.1, not touching), the merge (touching, tagged).
-    assert.deepEqual(new Set(shas), new Set(['v1.0', 'side', 'v1.1', 'master'].map((r) => git('rev-parse', `${r}^{commit}`))));
-    assert.ok(nodes.find((n) => n.sha === git('rev-parse', 'v1.1^{commit}'))!.decorated);
-    assert.equal(nodes.find((n) => n.sha === b)!.record.subject, 'netfilter: nf_nat: skip nat clash resolution for same-origin entries');
-    const g = CommitGraph.of(nodes);
+    const f = 'net/netfilter/nf_conntrack_core.c';
+    const nodes = await walkPathGraph(small, tips, [f]);
+    // a (root, adds the file) and b (the fix); the merge leaves the file as side had it, so
+    // `git log master -- file` shows b and a, not the merge, and c touches nothing.
+    assert.deepEqual(
+      nodes.map((n) => [n.sha, n.parents]),
+      [
+        [a, []],
+        [b, [a]],
+      ],
+    );
+    assert.equal(nodes[1].record.subject, 'netfilter: nf_nat: skip nat clash resolution for same-origin entries');
+    assert.equal(await firstTouching(small, git('rev-parse', 'master'), f), b);
+    assert.equal(await firstTouching(small, git('rev-parse', 'v1.1^{commit}'), f), a);
+    assert.equal(await firstTouching(small, git('rev-parse', 'v1.1^{commit}'), 'no/such/file.c'), null);
+    const g = CommitGraph.of([
+      ...nodes,
+      { sha: git('rev-parse', 'master'), parents: [b] },
+      { sha: git('rev-parse', 'v1.1^{commit}'), parents: [a] },
+    ]);
     g.mark([b]);
     assert.deepEqual(g.markedAncestors(git('rev-parse', 'master')), [b]);
     assert.deepEqual(g.markedAncestors(git('rev-parse', 'v1.1^{commit}')), []);
-    // Parents come before children.
-    for (const n of nodes) for (const p of n.parents) assert.ok(shas.indexOf(p) < shas.indexOf(n.sha));
   });
 
   test('first-parent placement: tags on each chain, a chain joining an earlier one takes its rest', async () => {

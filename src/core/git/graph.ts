@@ -1,9 +1,9 @@
 // The sweep's view of history without holding the commit graph:
-// - walkPathGraph: the graph git simplifies to the commits that touch the files plus every
-//   commit a ref points at (`--full-history --simplify-merges --simplify-by-decoration` with
-//   the paths): a few thousand nodes even in a million-commit repository, and ancestry among
-//   them is ancestry in the real graph (parent rewriting only skips commits that are neither).
-//   git answers it from the commit-graph and its changed-path Bloom filters when present.
+// - walkPathGraph: the file's history as `git log -- path` sees it (default simplification,
+//   rewritten parents): the commits touching the file along the chains git follows, a few
+//   thousand nodes even in a million-commit repository. git walks only those chains (not the
+//   whole graph, as --full-history would) and answers from the commit-graph and its
+//   changed-path Bloom filters when present. firstTouching: one ref's nearest such commit.
 // - CommitGraph: that small graph in memory, answering "which of the marked commits are
 //   ancestors of each node" for every node at once (bit sets from parents to children).
 // - firstParentTags: which of a set of commits sit on each branch's first-parent chain, in
@@ -19,7 +19,7 @@ export interface PathGraphNode {
   sha: string;
   /** Rewritten parents: the nearest nodes of the same graph (or, in an incremental walk, boundary commits). */
   parents: string[];
-  /** A ref points here (the node may then not touch the files). */
+  /** Not from a walk: a swept commit joined to the commits its files come from (it may touch neither). */
   decorated: boolean;
   record: CommitRecord;
 }
@@ -86,11 +86,24 @@ export class CommitGraph {
 
 const SEP = '\x1e';
 const FIELD = '\x1f';
-const FORMAT = `${SEP}%H${FIELD}%P${FIELD}%D${FIELD}%s${FIELD}%an <%ae>${FIELD}%aI${FIELD}%b`;
+/** Ends a record: git 2.39 prints `--parents` output before each record even with --no-commit-header. */
+const END = '\x1d';
+const FORMAT = `${SEP}%H${FIELD}%P${FIELD}%s${FIELD}%an <%ae>${FIELD}%aI${FIELD}%b${END}`;
 
 /**
- * The path-simplified graph from `tips` (parents first), without the ancestors of `exclude`
- * (an incremental walk above a kept one: parents may then name boundary commits).
+ * Pack access bounds for the walks: git maps pack windows and keeps delta bases; on a large
+ * pack the defaults (1 GiB windows) let the touched pages of a walk count in full against its
+ * resident size. Smaller windows and cache keep a walk's RSS near what it holds itself.
+ */
+export const WALK_CONFIG = ['-c', 'core.packedGitWindowSize=16m', '-c', 'core.packedGitLimit=64m', '-c', 'core.deltaBaseCacheLimit=16m'];
+
+/**
+ * The file's history from `tips` as `git log -- path` sees it (default history simplification:
+ * at a merge that leaves the file as one parent had it, only that parent is followed), with
+ * rewritten parents: the nearest such commits below. git visits only the commits along the
+ * followed chains and answers each from the commit-graph and its changed-path Bloom filter
+ * when present. Without the ancestors of `exclude` (an incremental walk above a kept one:
+ * parents may then name boundary commits). Nodes come in walk order, oldest first.
  */
 export async function walkPathGraph(
   repo: string,
@@ -100,32 +113,27 @@ export async function walkPathGraph(
 ): Promise<PathGraphNode[]> {
   if (!tips.length) return [];
   const input = [...new Set(tips), ...(opts.exclude ?? []).map((e) => `^${e}`)].join('\n') + '\n';
-  const args = [
-    'rev-list',
-    '--no-commit-header',
-    `--format=${FORMAT}`,
-    '--topo-order',
-    '--reverse',
-    '--full-history',
-    '--simplify-merges',
-    '--simplify-by-decoration',
-    '--stdin',
-    '--',
-    ...paths,
-  ];
+  const args = [...WALK_CONFIG, 'rev-list', '--no-commit-header', `--format=${FORMAT}`, '--parents', '--reverse', '--stdin', '--', ...paths];
   const out = (await gitRun(repo, args, { input, signal: opts.signal })).toString('utf8');
   const nodes: PathGraphNode[] = [];
-  for (const chunk of out.split(SEP)) {
-    if (!chunk.trim()) continue;
-    const [sha, parents, deco, subject, author, date, body] = chunk.split(FIELD);
+  for (const [k, piece] of out.split(SEP).entries()) {
+    const chunk = piece.split(END)[0];
+    if (!k || !chunk.trim()) continue;
+    const [sha, parents, subject, author, date, body] = chunk.split(FIELD);
     nodes.push({
       sha: sha.trim(),
       parents: parents ? parents.trim().split(' ').filter(Boolean) : [],
-      decorated: !!deco?.trim(),
+      decorated: false,
       record: { sha: sha.trim(), subject: subject ?? '', author: author ?? '', date: date ?? '', body: (body ?? '').trim() },
     });
   }
   return nodes;
+}
+
+/** The first commit `git log -1 <commit> -- path` shows (the commit the file at `commit` comes from), or null. */
+export async function firstTouching(repo: string, commit: string, p: string, signal?: AbortSignal): Promise<string | null> {
+  const out = await gitText(repo, [...WALK_CONFIG, 'rev-list', '-n1', commit, '--', p], { signal });
+  return out.trim() || null;
 }
 
 /**
@@ -225,7 +233,6 @@ function graphChunks(file: string): string[] | null {
  * before children, ties in the order the walks listed them (one walk's order is kept as is).
  */
 export function combineNodes(parts: PathGraphNode[][]): PathGraphNode[] {
-  if (parts.length === 1) return parts[0];
   const byId = new Map<string, PathGraphNode>();
   const rank = new Map<string, number>();
   for (const part of parts) {

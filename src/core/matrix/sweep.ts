@@ -18,6 +18,7 @@ import {
   commitGraphState,
   firstParentMerges,
   firstParentTags,
+  firstTouching,
   PathGraphNode,
   walkPathGraph,
 } from '../git/graph';
@@ -34,6 +35,10 @@ import type { HistoryMark, Matrix, MatrixRow, SweepOptions, SweepProgress } from
 
 /** Blob requests kept in flight ahead of the detector. */
 const PREFETCH = 6;
+/** New tips an incremental history walk takes (more: the whole walk again). */
+const INCREMENTAL_TIPS = 64;
+/** `rev-list -n1` lookups run at once (commits whose file content recurs in its history). */
+const HEAD_LOOKUPS = 3;
 
 /** The file's name before 2.6.15 (IPv4-only conntrack): its presence explains an absent row. */
 const PREDECESSOR = 'net/ipv4/netfilter/ip_conntrack_core.c';
@@ -109,8 +114,8 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
   const lineBranches = pickLineBranches(all, selected);
   const tips = [...new Set([...commits, ...lineBranches.map((b) => b.commit!).filter(Boolean)])];
   const h = kept?.history;
-  const known = new Set((h?.nodes ?? []).map((n) => n[0]));
-  const newTips = tips.filter((t) => !known.has(t));
+  const keptTips = new Set(h?.tips ?? []);
+  const newTips = tips.filter((t) => !keptTips.has(t));
   const walks = new Map<string, Promise<PathGraphNode[] | null>>();
   const walk = (mode: 'full' | 'inc', p: string): Promise<PathGraphNode[] | null> => {
     const k = `${mode} ${p}`;
@@ -245,29 +250,45 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
       );
     const upstream = await presentUpstream(repo, opts.overrides, signal);
     let nodes: [string, string[]][] | null = null;
+    // Where each swept commit's files come from: the nearest commit of each file's history.
+    const pathsAt = (c: string): { path: string; blob: string }[] => {
+      const l = located.get(c);
+      const n = natAt.get(c);
+      return [...(l?.blob && l.path ? [{ path: l.path, blob: l.blob }] : []), ...(n ? [n] : [])].filter((x) => logPaths.includes(x.path));
+    };
     if (h && sameList(h.paths, logPaths) && sameList(h.upstream, upstream)) {
       if (!newTips.length) {
         nodes = h.nodes;
         classified = h.classified;
         walked = 'kept';
-      } else {
-        // Only the commits above the kept tips; any boundary the kept graph does not know means
-        // the kept graph cannot take them, and the whole walk runs again.
+      } else if (newTips.length <= INCREMENTAL_TIPS) {
+        // Only the commits above the kept tips; any boundary the kept graph does not know (or a
+        // new ref whose file comes from a commit it does not hold) means the kept graph cannot
+        // take them, and the whole walk runs again.
         const parts = await Promise.all(logPaths.map((p) => walk('inc', p)));
-        const more = parts.every((x): x is PathGraphNode[] => !!x) ? combineNodes(parts) : null;
-        const ids2 = new Set([...known, ...(more ?? []).map((n) => n.sha)]);
-        if (more && newTips.every((t) => ids2.has(t)) && more.every((n) => n.parents.every((p) => ids2.has(p)))) {
-          nodes = [...h.nodes, ...more.map((n) => [n.sha, n.parents] as [string, string[]])];
-          classified = [...h.classified, ...(await classifyNodes(repo, more, logPaths, opts.overrides, signal))];
-          walked = `incremental (${more.length} new nodes)`;
+        if (parts.every((x): x is PathGraphNode[] => !!x)) {
+          const more = combineNodes(parts);
+          const keptIds = new Set(h.nodes.map((n) => n[0]));
+          const ids2 = new Set([...keptIds, ...more.map((n) => n.sha)]);
+          const added = commits.filter((c) => !keptIds.has(c));
+          if (more.every((n) => n.parents.every((p) => ids2.has(p)))) {
+            const heads = await headsOf(repo, added, pathsAt, logPaths, parts, false, signal);
+            if ([...heads.values()].every((hs) => hs.every((x) => ids2.has(x)))) {
+              const add = combineNodes([more, synthetic(added, heads)]);
+              nodes = [...h.nodes, ...add.map((n) => [n.sha, n.parents] as [string, string[]])];
+              classified = [...h.classified, ...(await classifyNodes(repo, more, logPaths, opts.overrides, signal))];
+              walked = `incremental (${more.length} new nodes)`;
+            }
+          }
         }
       }
     }
     if (!nodes) {
-      const full = combineNodes((await Promise.all(logPaths.map((p) => walk('full', p)))) as PathGraphNode[][]);
+      const parts = (await Promise.all(logPaths.map((p) => walk('full', p)))) as PathGraphNode[][];
       cancelled();
-      nodes = full.map((n) => [n.sha, n.parents]);
-      classified = await classifyNodes(repo, full, logPaths, opts.overrides, signal);
+      const heads = await headsOf(repo, commits, pathsAt, logPaths, parts, true, signal);
+      nodes = combineNodes([...parts, synthetic(commits, heads)]).map((n) => [n.sha, n.parents]);
+      classified = await classifyNodes(repo, combineNodes(parts), logPaths, opts.overrides, signal);
       walked = 'full';
     }
     graph = CommitGraph.of(nodes.map(([sha, parents]) => ({ sha, parents })));
@@ -405,9 +426,8 @@ async function presentUpstream(repo: string, overrides: SweepOptions['overrides'
 }
 
 /**
- * The touching commits among graph nodes, classified (subjects, provenance, reverts, then
- * patch-ids). Merges are never classified (as `log --no-merges`); a node that is there only
- * because a ref points at it is kept only if it changes one of the files against its parent.
+ * The walks' commits (each touches one of the files), classified (subjects, provenance,
+ * reverts, then patch-ids). Merges are never classified (as `log --no-merges`).
  */
 async function classifyNodes(
   repo: string,
@@ -416,26 +436,76 @@ async function classifyNodes(
   overrides: SweepOptions['overrides'],
   signal?: AbortSignal,
 ): Promise<ClassifiedCommit[]> {
-  const single = nodes.filter((n) => n.parents.length <= 1);
-  const decorated = single.filter((n) => n.decorated);
-  const touching = new Set(single.filter((n) => !n.decorated).map((n) => n.sha));
-  if (decorated.length) {
-    const names = decorated.flatMap((n) => paths.flatMap((p) => [`${n.sha}:${p}`, `${n.sha}^:${p}`]));
-    const a = await batchCheck(repo, names, signal);
-    decorated.forEach((n, i) => {
-      for (let k = 0; k < paths.length; k++) {
-        const at = a[(i * paths.length + k) * 2];
-        const before = a[(i * paths.length + k) * 2 + 1];
-        if (at.sha !== before.sha) {
-          touching.add(n.sha);
-          break;
-        }
+  const single = nodes.filter((n) => n.parents.length <= 1 && !n.decorated);
+  const records = single.map((n) => n.record);
+  const classified = classifyAll(records);
+  return mergeClassified(classified, await patchIdMatches(repo, records, classified, paths, overrides, signal));
+}
+
+/** Swept commits as graph nodes whose parents are the commits their files come from. */
+function synthetic(commits: string[], heads: Map<string, string[]>): PathGraphNode[] {
+  return commits.map((c) => ({
+    sha: c,
+    parents: (heads.get(c) ?? []).filter((x) => x !== c),
+    decorated: true,
+    record: { sha: c, subject: '', author: '', date: '', body: '' },
+  }));
+}
+
+/**
+ * For each commit and each file it has (path, blob): the first commit `git log <commit> --
+ * <path>` shows, i.e. where that content comes from. The commit itself where it is in that
+ * file's walk. With `byBlob` (the walk started from every commit) the walk node holding the
+ * same blob when it is the only one (the usual case: blobs rarely recur), else one
+ * `rev-list -n1` each, a few at a time.
+ */
+async function headsOf(
+  repo: string,
+  commits: string[],
+  pathsAt: (c: string) => { path: string; blob: string }[],
+  paths: string[],
+  parts: PathGraphNode[][],
+  byBlob: boolean,
+  signal?: AbortSignal,
+): Promise<Map<string, string[]>> {
+  const inWalk = paths.map((_, i) => new Set(parts[i].map((n) => n.sha)));
+  const producers = paths.map(() => new Map<string, string[]>());
+  if (byBlob) {
+    const names = paths.flatMap((p, i) => parts[i].map((n) => `${n.sha}:${p}`));
+    const answers = await batchCheck(repo, names, signal);
+    let k = 0;
+    paths.forEach((_, i) => {
+      for (const n of parts[i]) {
+        const a = answers[k++];
+        if (a.type !== 'blob' || !a.sha) continue;
+        const list = producers[i].get(a.sha);
+        if (list) list.push(n.sha);
+        else producers[i].set(a.sha, [n.sha]);
       }
     });
   }
-  const records = single.filter((n) => touching.has(n.sha)).map((n) => n.record);
-  const classified = classifyAll(records);
-  return mergeClassified(classified, await patchIdMatches(repo, records, classified, paths, overrides, signal));
+  const out = new Map<string, string[]>();
+  const ask: { commit: string; path: string }[] = [];
+  for (const c of commits) {
+    const hs: string[] = [];
+    for (const { path: p, blob } of pathsAt(c)) {
+      const i = paths.indexOf(p);
+      if (inWalk[i].has(c)) hs.push(c);
+      else if (byBlob && producers[i].get(blob)?.length === 1) hs.push(producers[i].get(blob)![0]);
+      else ask.push({ commit: c, path: p });
+    }
+    out.set(c, hs);
+  }
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < ask.length) {
+      const q = ask[next++];
+      const head = await firstTouching(repo, q.commit, q.path, signal);
+      if (head) out.get(q.commit)!.push(head);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(HEAD_LOOKUPS, ask.length) }, worker));
+  return out;
 }
 
 /** Branches that define lines: the selected ones, or every branch when only tags were selected. */

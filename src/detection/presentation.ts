@@ -64,6 +64,26 @@ export function scenarioFor(race: RaceId): string {
   return race === 'race3' ? 'dns-vip' : 'dns-snat';
 }
 
+/**
+ * The model variant that is this tree without one race's fix: a lens on a fixed race simulates
+ * that variant beside the tree, so the panel shows the drops the fix removes (a fixed tree
+ * beside its own backport would show none). Race 4 is not in the model.
+ */
+export const WITHOUT_FIX: Partial<Record<RaceId, string>> = { race1: '4e35c1cb', race2: 'ed07d9a', race3: 'both+zone' };
+
+export interface SimulateArgs {
+  race: RaceId;
+  scenario: string;
+  uri: string;
+  /** Set when the race is fixed here: the "before" column's variant (the tree without the fix). */
+  before?: string;
+}
+
+export function simulateArgs(race: RaceId, v: RaceVerdict, uri: string): SimulateArgs {
+  const before = v.verdict === 'fixed' ? WITHOUT_FIX[race] : undefined;
+  return { race, scenario: scenarioFor(race), uri, ...(before ? { before } : {}) };
+}
+
 type Fn = Pick<FunctionInfo, 'name' | 'startLine' | 'endLine' | 'nameLine' | 'condition'>;
 
 /** Source evidence of `v` that sits inside `fn`. */
@@ -234,12 +254,18 @@ export function lensPlan(r: DetectionResult, uri: string): FunctionLenses[] {
       items.push({ title: 'Show evidence', command: CMD.showEvidence, args: [role[0], undefined, uri] });
       if (!helper && role.some((race) => needsBackport(race, r.races[race])))
         items.push({ title: 'Plan backport', command: CMD.planBackport, args: [uri] });
-      if (!helper)
+      if (!helper) {
+        const race = role[role.length - 1];
+        const sim = simulateArgs(race, r.races[race], uri);
         items.push({
           title: 'Simulate',
           command: CMD.openSimulation,
-          args: [{ race: role[role.length - 1], scenario: scenarioFor(role[role.length - 1]), uri }],
+          args: [sim],
+          tooltip: sim.before
+            ? `${raceName(race)} is fixed here: simulate ${sim.scenario} on this tree without the fix, beside the tree as it is`
+            : `Simulate ${sim.scenario} on this tree, beside it after the planned backport`,
         });
+      }
     }
     out.push({ function: fn.name, line: fn.startLine, items });
   }

@@ -15,6 +15,8 @@ export interface OpenSimulationArgs {
   uri?: string | vscode.Uri;
   race?: string;
   scenario?: string;
+  /** A lens on a fixed race: the model variant of the tree without that fix (the "before" column). */
+  before?: string;
 }
 
 /** Text given directly (tests, other commands), or where to read it from. */
@@ -41,7 +43,13 @@ export function createSimulation(
   const host: PanelHost = { getDetection };
   return {
     open: (args) => {
-      SimulationPanel.createOrShow(context, host, toUri(args?.uri), typeof args?.scenario === 'string' ? args.scenario : undefined);
+      SimulationPanel.createOrShow(
+        context,
+        host,
+        toUri(args?.uri),
+        typeof args?.scenario === 'string' ? args.scenario : undefined,
+        typeof args?.before === 'string' ? args.before : undefined,
+      );
     },
     importStats: (args) => importStats(context, host, args),
     showTestPlan: (view) => SimulationPanel.createOrShow(context, host).showTestPlan(view),

@@ -3,6 +3,8 @@
 // scenario, once per variant), so a tree that still drops shows that drop first.
 
 import { exploreScenario, type ModelVariantId } from '../core/model';
+import { MODEL_VARIANT_IDS } from '../core/model/variants';
+import type { DetectionSummary, RunRequest } from './protocol';
 
 const ORDER = ['dns-snat', 'dns-vip', 'tcp-masquerade'];
 const memo = new Map<ModelVariantId, string>();
@@ -22,4 +24,13 @@ export function droppingScenario(variant?: ModelVariantId): string {
     memo.set(variant, s);
   }
   return s;
+}
+
+/**
+ * The request a lens on a fixed race opens with: `before` (the tree without that fix) beside
+ * the detected variant. Without a detection or with an unknown variant id, `req` unchanged.
+ */
+export function withoutFixRequest(req: RunRequest, detection: DetectionSummary | undefined, before: string | undefined): RunRequest {
+  if (!before || !detection || !MODEL_VARIANT_IDS.includes(before as ModelVariantId) || before === detection.variant) return req;
+  return { ...req, variants: { mode: 'manual', before: before as ModelVariantId, after: detection.variant } };
 }

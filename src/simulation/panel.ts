@@ -16,7 +16,7 @@ import {
   type SourceLink,
   type TestPlanView,
 } from './protocol';
-import { droppingScenario } from './defaultScenario';
+import { droppingScenario, withoutFixRequest } from './defaultScenario';
 import { RANGES, defaultRequest, scenarioSummaries, summarizeDetection, validateRunRequest, variantSummaries } from './shape';
 import { RunCancelled } from './run';
 import { startRun, type RunHandle } from './runner';
@@ -46,7 +46,13 @@ export class SimulationPanel {
   private testPlanStatus: { text: string; running: boolean } | undefined;
 
   /** `scenario` (a lens's race): open on that preset, replacing an open panel's page. */
-  static createOrShow(context: vscode.ExtensionContext, host: PanelHost, uri?: vscode.Uri, scenario?: string): SimulationPanel {
+  static createOrShow(
+    context: vscode.ExtensionContext,
+    host: PanelHost,
+    uri?: vscode.Uri,
+    scenario?: string,
+    before?: string,
+  ): SimulationPanel {
     const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.One;
     if (scenario && SimulationPanel.current) SimulationPanel.current.dispose();
     if (SimulationPanel.current) {
@@ -63,6 +69,7 @@ export class SimulationPanel {
     );
     SimulationPanel.current = new SimulationPanel(panel, context, host, uri);
     SimulationPanel.current.requestedScenario = scenario;
+    SimulationPanel.current.requestedBefore = before;
     return SimulationPanel.current;
   }
 
@@ -106,6 +113,8 @@ export class SimulationPanel {
 
   /** Asked for by the command (a race's lens): the page starts on it instead of the saved run. */
   private requestedScenario: string | undefined;
+  /** A lens on a fixed race: compare the tree without that fix (see withoutFixRequest). */
+  private requestedBefore: string | undefined;
 
   /** The last request's scenario, for the evidence import's prediction. */
   get scenario(): string | undefined {
@@ -160,7 +169,11 @@ export class SimulationPanel {
         variants: variantSummaries(),
         ranges: RANGES,
         detection,
-        defaults: defaultRequest(this.requestedScenario ?? this.scenario ?? droppingScenario(detection?.variant), detection),
+        defaults: withoutFixRequest(
+          defaultRequest(this.requestedScenario ?? this.scenario ?? droppingScenario(detection?.variant), detection),
+          detection,
+          this.requestedBefore,
+        ),
         saved: this.requestedScenario ? undefined : this.context.workspaceState.get<SavedState>(STATE_KEY),
       },
     };

@@ -11,6 +11,7 @@ import { installExtension, listExtensions, makeProfile, startCodeServer } from '
 import { launchBrowser } from '../../scripts/browser.mjs';
 import { CORE_FILE, makeDemoWorkspace } from '../support/workspace.mjs';
 import { simulationSteps } from './steps/simulation.mjs';
+import { realTreeSteps } from './steps/realTree.mjs';
 import { goToLine, quickOpen, runFromPalette } from './helpers.mjs';
 import { writeFileSync } from 'node:fs';
 
@@ -141,6 +142,9 @@ steps.push({
   },
 });
 
+// A real-sized tree in a second window (test/ui/steps/realTree.mjs).
+steps.push(...realTreeSteps);
+
 async function main() {
   assert.ok(existsSync(VSIX), `${VSIX} missing: run npm run package`);
   rmSync(SHOTS, { recursive: true, force: true });
@@ -173,7 +177,10 @@ async function main() {
   try {
     const page = await context.newPage();
     await page.goto(`${cs.url}/?folder=${encodeURIComponent(folder)}`);
+    // UI_ONLY=regex runs the matching steps only (while working on them; CI runs all).
+    const only = process.env.UI_ONLY ? new RegExp(process.env.UI_ONLY) : undefined;
     for (const [i, step] of steps.entries()) {
+      if (only && !only.test(step.name)) continue;
       const t = Date.now();
       try {
         await step.run(page, ctx);

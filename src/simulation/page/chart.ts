@@ -15,8 +15,9 @@
 import type { SweepPoint, SweepView } from '../protocol';
 import { h, pct, s } from './dom';
 
-const W = 720,
-  H = 270,
+/** Drawn at the width it is shown (text stays at its font size): the page's width, within bounds. */
+const chartWidth = (): number => Math.round(Math.max(360, Math.min(860, (globalThis.innerWidth || 760) - 60)));
+const H = 270,
   L = 64,
   R = 16,
   T = 30,
@@ -69,13 +70,20 @@ export function chartNotes(sw: SweepView): string[] {
 }
 
 export function sweepChart(sw: SweepView, labels: { before: string; after: string }): HTMLElement {
+  const W = chartWidth();
   const xs = sw.series[0]?.points.map((p) => p.x) ?? [];
   const top = Math.max(0, ...sw.series.flatMap((se) => se.points.map((p) => Math.max(p.rate * 1.15, p.hi * 1.6))));
   const yMax = niceMax(top);
   const step = yMax / 4;
   const px = (i: number) => L + (xs.length <= 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (xs.length - 1));
   const py = (y: number) => T + (H - T - B) * (1 - Math.min(y, yMax) / yMax);
-  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': `packets dropped against ${sw.label}` });
+  const svg = s('svg', {
+    viewBox: `0 0 ${W} ${H}`,
+    width: W,
+    class: 'chart',
+    role: 'img',
+    'aria-label': `packets dropped against ${sw.label}`,
+  });
   svg.append(s('text', { x: L - 6, y: T - 14, class: 'axis-label', 'text-anchor': 'start' }, 'packets dropped'));
   for (let k = 0; k <= 4; k++) {
     const y = step * k;

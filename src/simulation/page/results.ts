@@ -218,7 +218,9 @@ export function verdictEl(result: PanelResult): HTMLElement {
   const [b, a] = result.columns;
   const fmt = (c: VariantColumn) => `${pct(c.mc.latency.delayedRate)} of ${c.mc.latency.unit}s delayed`;
   let text: string;
-  if (b.mc.dropped > 0 && a.mc.dropped === 0) text = `The backport removes the drops in this scenario: ${fmt(b)} → none.`;
+  // Variants chosen by hand (a lens on a fixed race compares the tree without the fix): name the second one.
+  const second = result.detection ? 'The backport' : a.label;
+  if (b.mc.dropped > 0 && a.mc.dropped === 0) text = `${second} removes the drops in this scenario: ${fmt(b)} → none.`;
   else if (b.mc.dropped > 0 && a.mc.dropped > 0)
     text = `Drops remain after the backport: ${fmt(b)} → ${fmt(a)}. See the explorer for the schedules that still drop.`;
   else if (b.mc.dropped === 0 && a.mc.dropped === 0) text = 'Neither variant drops in this scenario.';

@@ -136,7 +136,10 @@ describe('kept sweeps', () => {
     // A commit below v4.19 that no ref names and that does not change the file: never a node.
     const base = git('rev-list', '--max-count=40', 'v4.19^{commit}^')
       .split('\n')
-      .find((c) => git('rev-list', '-n1', c, '--', CORE_REL_PATH, 'net/netfilter/nf_nat_core.c') !== c && !git('for-each-ref', '--points-at', c))!;
+      .find(
+        (c) =>
+          git('rev-list', '-n1', c, '--', CORE_REL_PATH, 'net/netfilter/nf_nat_core.c') !== c && !git('for-each-ref', '--points-at', c),
+      )!;
     assert.ok(base, 'a commit below v4.19 that is not in the file history');
     const blob = git('rev-parse', `v5.4^{commit}:${CORE_REL_PATH}`);
     const idx = path.join(tmp, 'index-fork');

@@ -113,7 +113,17 @@ export async function walkPathGraph(
 ): Promise<PathGraphNode[]> {
   if (!tips.length) return [];
   const input = [...new Set(tips), ...(opts.exclude ?? []).map((e) => `^${e}`)].join('\n') + '\n';
-  const args = [...WALK_CONFIG, 'rev-list', '--no-commit-header', `--format=${FORMAT}`, '--parents', '--reverse', '--stdin', '--', ...paths];
+  const args = [
+    ...WALK_CONFIG,
+    'rev-list',
+    '--no-commit-header',
+    `--format=${FORMAT}`,
+    '--parents',
+    '--reverse',
+    '--stdin',
+    '--',
+    ...paths,
+  ];
   const out = (await gitRun(repo, args, { input, signal: opts.signal })).toString('utf8');
   const nodes: PathGraphNode[] = [];
   for (const [k, piece] of out.split(SEP).entries()) {

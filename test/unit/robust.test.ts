@@ -190,6 +190,12 @@ test('mutants that once read fixed with their fix site destroyed: renamed names,
     { era: '6.13', find: 'static int nf_ct_resolve_clash_harder(struct sk_buff *skb, u32 repl_idx)', at: 66, bit: 8, race: 'race3' },
     // __nf_conntrack_hash_insert(loser_ct, rapl_idx, IP_CT_DIR_REPLY)
     { era: '6.13', find: '__nf_conntrack_hash_insert(loser_ct, repl_idx, IP_CT_DIR_REPLY);', at: 38, bit: 4, race: 'race3' },
+    // struct sk_buff \nskb: a struct by value where the kernel passes a pointer
+    { era: '5.10', find: 'static int __nf_ct_resolve_clash(struct sk_buff *skb,', at: 48, bit: 32, race: 'race1' },
+    // hlist_nulls_add_fake(...)+ joins the next statement: not a statement of its own
+    { era: '5.10', find: 'hlist_nulls_add_fake(&loser_ct->tuplehash[IP_CT_DIR_ORIGINAL].hnnode);', at: 70, bit: 16, race: 'race3' },
+    // ret - nf_ct_resolve_clash_harder(...): the result is discarded
+    { era: '6.13', find: 'ret = nf_ct_resolve_clash_harder(skb, reply_hash);', at: 4, bit: 16, race: 'race3' },
   ];
   for (const c of cases) {
     const t = gen(c.era);

@@ -189,6 +189,22 @@ export function plainArgs(site: FunctionSite, call: Node, count: number): boolea
 }
 
 /**
+ * The call's value is what the code goes on with: assigned (`ret = f(...)`), returned, a
+ * declaration's initialiser or an `if`/`while` condition itself — not compared, negated or
+ * discarded (`ret != f(...)`, `!f(...)`).
+ */
+export function resultUsed(call: Node): boolean {
+  let n: Node = call;
+  while (n.parent?.type === 'parenthesized_expression') n = n.parent;
+  const p = n.parent;
+  if (!p) return false;
+  if (p.type === 'assignment_expression') return p.childForFieldName('operator')?.type === '=' && !!p.childForFieldName('right')?.equals(n);
+  if (p.type === 'return_statement' || p.type === 'init_declarator') return true;
+  if (p.type === 'if_statement' || p.type === 'while_statement') return !!p.childForFieldName('condition')?.equals(n);
+  return false;
+}
+
+/**
  * The parameters of a whole-function site: their types are known and the body names each of
  * them (a renamed parameter leaves the body using a name nothing declares).
  */
@@ -208,6 +224,8 @@ export function paramsSound(site: FunctionSite, allUsed = true): boolean {
     if (/^(?:struct|enum|union)_specifier$/.test(type.type)) {
       const name = type.childForFieldName('name')?.text;
       if (!name || !knownType(site, name)) return false;
+      // kernel objects travel by pointer: `struct sk_buff skb` is a damaged `*skb`
+      if (type.type !== 'enum_specifier' && p.childForFieldName('declarator')?.type !== 'pointer_declarator') return false;
     } else if (type.type === 'type_identifier' && !SCALAR_TYPEDEF.test(type.text) && !knownType(site, type.text)) return false;
     else if (type.type !== 'primitive_type' && type.type !== 'sized_type_specifier' && type.type !== 'type_identifier') return false;
     const ids = descendants(p, 'identifier');
@@ -607,16 +625,17 @@ export const SIGNATURES: readonly SiteSignature[] = [
       if (!definitionIntact(site) || !paramsSound(site)) return null;
       const t = site.tokens;
       // marked IPS_NAT_CLASH, ORIGINAL node only fake-added, hashed in the REPLY direction
-      const marks = /\w+->status\|=(?:IPS_\w+\|)*IPS_NAT_CLASH(?:\|IPS_\w+)*;/.test(t);
-      const fakeOrig = /hlist_nulls_add_fake\(&\w+->tuplehash\[IP_CT_DIR_ORIGINAL\]\.hnnode\)/.test(t);
-      const reply = /\w+\(&\w+->tuplehash\[IP_CT_DIR_REPLY\]\.hnnode,|__nf_conntrack_hash_insert\(\w+,\w+,IP_CT_DIR_REPLY\)/.test(t);
-      if (!(marks && fakeOrig && reply)) return null;
+      const shapes = [
+        /\w+->status\|=(?:IPS_\w+\|)*IPS_NAT_CLASH(?:\|IPS_\w+)*;/,
+        /hlist_nulls_add_fake\(&\w+->tuplehash\[IP_CT_DIR_ORIGINAL\]\.hnnode\);/,
+        /(?:\w+\(&\w+->tuplehash\[IP_CT_DIR_REPLY\]\.hnnode,[^;]*\)|__nf_conntrack_hash_insert\(\w+,\w+,IP_CT_DIR_REPLY\));/,
+      ];
+      if (!shapes.every((re) => re.test(t))) return null;
       if (site.tree) {
-        // the statements that do it use declared names only
-        const stmts = [...descendants(site.tree, 'expression_statement')].filter((st) =>
-          /IPS_NAT_CLASH|hlist_nulls_add_fake|IP_CT_DIR_REPLY/.test(st.text),
-        );
-        if (!stmts.every((st) => usesDeclaredOnly(site, st))) return null;
+        // each is a statement of its own (nothing joined to it), using declared names only
+        const stmts = descendants(site.tree, 'expression_statement');
+        const whole = (re: RegExp): RegExp => new RegExp(`^${re.source}$`);
+        if (!shapes.every((re) => stmts.some((st) => whole(re).test(normalizeTokens(st.text)) && usesDeclaredOnly(site, st)))) return null;
       }
       return wholeFunction(this.id, site);
     },
@@ -627,7 +646,7 @@ export const SIGNATURES: readonly SiteSignature[] = [
     describe: 'nf_ct_resolve_clash() falls back to nf_ct_resolve_clash_harder() when the entries do not merge',
     match(site) {
       const call = site.tree
-        ? callsTo(site.tree, 'nf_ct_resolve_clash_harder').find((c) => plainArgs(site, c, 2) && cleanCall(site, c))
+        ? callsTo(site.tree, 'nf_ct_resolve_clash_harder').find((c) => plainArgs(site, c, 2) && resultUsed(c) && cleanCall(site, c))
         : undefined;
       if (call) return fromNode(this.id, site, call);
       if (site.parseErrors) {
@@ -643,7 +662,7 @@ export const SIGNATURES: readonly SiteSignature[] = [
     describe: 'the resolver tries the merge in __nf_ct_resolve_clash()',
     match(site) {
       const call = site.tree
-        ? callsTo(site.tree, '__nf_ct_resolve_clash').find((c) => plainArgs(site, c, 2) && cleanCall(site, c))
+        ? callsTo(site.tree, '__nf_ct_resolve_clash').find((c) => plainArgs(site, c, 2) && resultUsed(c) && cleanCall(site, c))
         : undefined;
       if (call) return fromNode(this.id, site, call);
       if (site.parseErrors) {
@@ -673,7 +692,9 @@ export const SIGNATURES: readonly SiteSignature[] = [
     functions: RESOLVERS,
     describe: 'the resolver merges when nf_ct_can_merge(ct, loser_ct)',
     match(site) {
-      const call = site.tree ? callsTo(site.tree, 'nf_ct_can_merge').find((c) => plainArgs(site, c, 2) && cleanCall(site, c)) : undefined;
+      const call = site.tree
+        ? callsTo(site.tree, 'nf_ct_can_merge').find((c) => plainArgs(site, c, 2) && resultUsed(c) && cleanCall(site, c))
+        : undefined;
       if (call) return fromNode(this.id, site, call);
       if (!site.parseErrors) return null;
       const m = /\bnf_ct_can_merge\((\w+),(\w+)\)/.exec(site.tokens);

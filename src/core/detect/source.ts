@@ -672,7 +672,7 @@ export async function detectSource(text: string, file: string): Promise<Detectio
       'partial',
       'rework-2020',
       reworkEv,
-      'nf_ct_resolve_clash_harder() is defined but nf_ct_resolve_clash() never calls it: clashing entries are not inserted, DNAT to different endpoints still drops',
+      'nf_ct_resolve_clash_harder() is defined but nf_ct_resolve_clash() never calls it (or does not act on its result): clashing entries are not inserted, DNAT to different endpoints still drops',
     );
   } else if (reworkAny) {
     race3 = verdict(

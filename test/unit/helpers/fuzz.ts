@@ -127,8 +127,17 @@ export interface FuzzTally {
 
 export const newTally = (): FuzzTally => ({ mutants: 0, crashes: 0, destroyed: 0, byVerdict: {}, failures: [] });
 
-/** Detects one mutant and records what it read for every race whose site it destroyed. */
-export async function checkMutant(label: string, m: Mutant, spans: Record<FuzzRace, Span[]>, into: FuzzTally): Promise<void> {
+/**
+ * Detects one mutant and records what it read for every race whose site it destroyed. Races
+ * in `notFixed` (the unmutated file does not read fixed for them) must not read fixed at all.
+ */
+export async function checkMutant(
+  label: string,
+  m: Mutant,
+  spans: Record<FuzzRace, Span[]>,
+  into: FuzzTally,
+  notFixed: readonly FuzzRace[] = [],
+): Promise<void> {
   into.mutants++;
   let r: DetectionResult;
   try {
@@ -138,6 +147,8 @@ export async function checkMutant(label: string, m: Mutant, spans: Record<FuzzRa
     into.failures.push(`${label} ${m.kind}: crash ${(e as Error).message}`);
     return;
   }
+  for (const race of notFixed)
+    if (r.races[race].verdict === 'fixed') into.failures.push(`${label} ${m.kind}: ${race} fixed although the unmutated file is not`);
   for (const race of FUZZ_RACES) {
     const hit = spans[race].find((sp) => m.destroys(sp));
     if (!hit) continue;
@@ -146,6 +157,19 @@ export async function checkMutant(label: string, m: Mutant, spans: Record<FuzzRa
     into.byVerdict[v] = (into.byVerdict[v] ?? 0) + 1;
     if (v === 'fixed') into.failures.push(`${label} ${m.kind}: ${race} fixed although ${hit.what} was destroyed`);
   }
+}
+
+/**
+ * Where an unfixed file keeps its old shapes (the merge test NAT blocks, tuple_taken's
+ * key-equal hit): mutation targets for files with no fix site.
+ */
+export function unfixedSpans(text: string): Span[] {
+  const find = (what: string, re: RegExp): Span[] =>
+    [...text.matchAll(new RegExp(re.source, 'g'))].map((m) => ({ start: m.index!, end: m.index! + m[0].length, what }));
+  return [
+    ...find('merge test (NAT not done &&)', /\(\(ct->status & IPS_NAT_DONE_MASK\) == 0\) &&/),
+    ...find('tuple_taken key-equal hit', /if \(nf_ct_key_equal\(h, tuple, zone, net\)\) \{\s+NF_CT_STAT_INC_ATOMIC\(net, found\);/),
+  ];
 }
 
 /** The spans of `text` per race (fixSiteSpans), all races together. */

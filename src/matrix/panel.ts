@@ -213,6 +213,7 @@ class MatrixPanel {
                   refs: p.refs,
                   refsDone: p.refsDone,
                   refsPerSecond: p.refsPerSecond,
+                  ...(p.current ? { current: p.current } : {}),
                 });
               }
               const pct =

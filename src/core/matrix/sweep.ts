@@ -171,6 +171,14 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
     const n = natAt.get(c);
     if (n && !natBlobs.has(n.blob)) natBlobs.set(n.blob, n.path);
   }
+  // For progress only: a ref (short name) at which each blob is found, named as the sweep's place.
+  const refAtCommit = new Map<string, string>();
+  for (const r of selected) if (r.commit && !refAtCommit.has(r.commit)) refAtCommit.set(r.commit, r.short);
+  const refOfBlob = new Map<string, string>();
+  for (const c of commits) {
+    const at = refAtCommit.get(c);
+    for (const b of [located.get(c)?.blob, natAt.get(c)?.blob]) if (at && b && !refOfBlob.has(b)) refOfBlob.set(b, at);
+  }
   const results = new Map<string, DetectionResult>();
   const natScans = new Map<string, NatScan>();
   for (const [b, r] of kept?.results ?? []) if (blobs.has(b)) results.set(b, r);
@@ -213,6 +221,7 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
             total: ids.length,
             refsDone: Math.round((selected.length * (i + 1)) / ids.length / 2),
             message: `detecting blob ${i + 1} of ${ids.length}`,
+            current: refOfBlob.get(ids[i]),
           });
       }
     } finally {

@@ -10,7 +10,7 @@
 
 import * as path from 'node:path';
 import { CORE_REL_PATH } from '../detect/input';
-import { detectBuffer, joinHistory } from '../detect';
+import { joinHistory } from '../detect';
 import { batchCheck, CatFileBatch, CatFileObject } from '../git/catfile';
 import {
   combineNodes,
@@ -31,10 +31,15 @@ import { natPathFor, NatScan, scanNatBlob, withNat } from './nat';
 import { patchIdMatches, upstreamIds } from './patchid';
 import { buildLines, scanLines } from './lines';
 import { buildRow, Located } from './row';
+import { DetectPool } from './detectPool';
 import type { HistoryMark, Matrix, MatrixRow, SweepOptions, SweepProgress } from './types';
 
 /** Blob requests kept in flight ahead of the detector. */
 const PREFETCH = 6;
+/** Fewer new blobs than this are detected in this thread (starting workers would cost more). */
+const FEW_BLOBS = 8;
+/** A first sweep of at least this many commits starts its detection workers at once. */
+const EARLY_POOL = 64;
 /** New tips an incremental history walk takes (more: the whole walk again). */
 const INCREMENTAL_TIPS = 64;
 /** `rev-list -n1` lookups run at once (commits whose file content recurs in its history). */
@@ -58,6 +63,20 @@ const natural = (a: string, b: string): number => a.localeCompare(b, 'en', { num
 const KIND_ORDER = { branch: 0, remote: 1, tag: 2 } as const;
 
 export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matrix> {
+  const pools: DetectPool[] = [];
+  try {
+    return await sweepWith(repo, opts, (threads) => {
+      const p = new DetectPool({ threads });
+      pools.push(p);
+      return p;
+    });
+  } finally {
+    // Workers stop whatever happened (cancel, a failed git): none outlives its sweep.
+    for (const p of pools) p.close();
+  }
+}
+
+async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: number) => DetectPool): Promise<Matrix> {
   const t0 = performance.now();
   const signal = opts.signal;
   const primary = opts.path ?? CORE_REL_PATH;
@@ -109,6 +128,10 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
     return { ...kept.matrix, stats: { ...kept.matrix.stats, reusedRefs: kept.matrix.rows.length, ms } };
   }
 
+  // A first sweep of many commits detects many blobs: the workers start now and compile their
+  // parser while the blobs are resolved. Otherwise they start only when enough blobs are new.
+  let pool: DetectPool | null = !kept && commits.length >= EARLY_POOL ? newPool(opts.detectThreads) : null;
+
   // The history walks start now, one per file (git uses Bloom filters for one path at a time),
   // and run beside blob resolution and detection: on two cores git walks while node detects.
   const lineBranches = pickLineBranches(all, selected);
@@ -133,6 +156,14 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
   };
   if (history && commits.length && !(h && !newTips.length))
     for (const p of [primary, natPathFor(primary)]) void walk(h ? 'inc' : 'full', p);
+  // So does the first-parent walk that places tags on lines, for every tag commit (the chains
+  // are narrowed to the tags whose file was found once the rows are known).
+  const lineBranchList = [...lineBranches].sort((x, y) => natural(x.short, y.short)).map((b) => ({ name: b.short, commit: b.commit! }));
+  const tagChains =
+    wantLines && history
+      ? firstParentTags(repo, lineBranchList, new Set(selected.filter((r) => r.kind === 'tag' && r.commit).map((r) => r.commit!)), signal)
+      : null;
+  tagChains?.catch(() => undefined); // awaited in the lines stage unless the sweep stops first
 
   // 2. blob ids at the primary path (then other paths the file has had) for commits not kept
   const located = new Map<string, Located>();
@@ -180,43 +211,68 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
   const coreNew = coreIds.length;
   let parsedNow = 0;
   if (ids.length) {
+    // Blobs are read in order, a few ahead; each conntrack blob goes to the detection pool
+    // (worker threads) as soon as it is read, NAT blobs are scanned here (a regex pass).
+    pool ??= newPool(coreNew >= FEW_BLOBS ? opts.detectThreads : 0);
     const cat = new CatFileBatch(repo);
+    let done = 0;
+    const progress = (): void => {
+      done++;
+      if (done % 16 === 0 || done === ids.length)
+        report({
+          phase: 'detect',
+          done,
+          total: ids.length,
+          refsDone: Math.round((selected.length * done) / ids.length / 2),
+          message: `detecting blob ${done} of ${ids.length}`,
+        });
+    };
     try {
-      // A few requests ahead: git reads the next blobs while the detector works on this one.
       const pending: Promise<CatFileObject | null>[] = [];
+      const detecting = new Set<Promise<void>>();
       const ask = (k: number): void => {
         if (k >= ids.length) return;
         pending[k] = cat.read(ids[k]);
         pending[k].catch(() => undefined); // a cancelled sweep leaves reads nobody awaits
       };
-      for (let k = 0; k < PREFETCH; k++) ask(k);
+      const ahead = PREFETCH + 2 * pool.threads;
+      for (let k = 0; k < ahead; k++) ask(k);
       for (let i = 0; i < ids.length; i++) {
         const obj = await pending[i];
         delete pending[i];
-        ask(i + PREFETCH);
+        ask(i + ahead);
         cancelled();
         const isNat = i >= coreNew;
-        const file = isNat ? natBlobs.get(ids[i])! : blobs.get(ids[i])!;
+        const id = ids[i];
+        const file = isNat ? natBlobs.get(id)! : blobs.get(id)!;
         if (!obj) {
-          warnings.push(`blob ${ids[i]} could not be read`);
+          warnings.push(`blob ${id} could not be read`);
+          progress();
           continue;
         }
-        if (isNat) natScans.set(ids[i], scanNatBlob(obj.content, file));
-        else {
-          results.set(ids[i], await detectBuffer(obj.content, file));
-          parsedNow++;
+        if (isNat) {
+          natScans.set(id, scanNatBlob(obj.content, file));
+          progress();
+          continue;
         }
-        if (i % 16 === 0 || i === ids.length - 1)
-          report({
-            phase: 'detect',
-            done: i + 1,
-            total: ids.length,
-            refsDone: Math.round((selected.length * (i + 1)) / ids.length / 2),
-            message: `detecting blob ${i + 1} of ${ids.length}`,
-          });
+        const d: Promise<void> = pool.detect(obj.content, file).then((r) => {
+          results.set(id, r);
+          parsedNow++;
+          progress();
+        });
+        detecting.add(d);
+        void d.then(
+          () => detecting.delete(d),
+          () => undefined,
+        );
+        // Blob contents wait in memory only a few at a time.
+        if (detecting.size >= ahead) await Promise.race(detecting);
       }
+      await Promise.all(detecting);
+      cancelled();
     } finally {
       cat.close();
+      pool.close(); // the workers' memory goes back before the history stage
     }
   } else report({ phase: 'detect', done: 0, total: 0, refsDone: 0, message: 'every blob was detected before (kept sweep)' });
   tick('detect');
@@ -347,8 +403,7 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
       const wanted = new Set(
         rows.filter((r) => r.kind === 'tag' && r.commit && (r.status === 'ok' || r.status === 'moved')).map((r) => r.commit!),
       );
-      const bs = [...lineBranches].sort((x, y) => natural(x.short, y.short)).map((b) => ({ name: b.short, commit: b.commit! }));
-      chains = await firstParentTags(repo, bs, wanted, signal);
+      chains = new Map([...(await tagChains!)].map(([name, chain]) => [name, chain.filter((c) => wanted.has(c))]));
     }
     cancelled();
     lines = buildLines(chains, rows, lineBranches);

@@ -27,7 +27,7 @@ import { gitText } from '../git/run';
 import type { DetectionResult } from '../types';
 import { classifyAll, ClassifiedCommit, historyForCommit, mergeClassified } from './history';
 import { fingerprintOf, KEPT_VERSION, KeptSweep, keptKey, loadKept, saveKept } from './kept';
-import { natPathFor, NatScan, scanNatBlob, withNat } from './nat';
+import { besidePath, natPathFor, NatScan, NFQUEUE_FILE, scanNatBlob, scanNfqueueBlob, withRelated } from './nat';
 import { patchIdMatches, upstreamIds } from './patchid';
 import { buildLines, scanLines } from './lines';
 import { buildRow, Located } from './row';
@@ -168,22 +168,32 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
   // 2. blob ids at the primary path (then other paths the file has had) for commits not kept
   const located = new Map<string, Located>();
   const natAt = new Map<string, { blob: string; path: string }>();
+  const nfqAt = new Map<string, { blob: string; path: string }>();
   for (const [c, k] of kept?.located ?? []) {
     located.set(c, k.loc);
     if (k.nat) natAt.set(c, k.nat);
+    if (k.nfq) nfqAt.set(c, k.nfq);
   }
   const fresh = commits.filter((c) => !located.has(c));
   report({ phase: 'resolve', done: 0, total: fresh.length, refsDone: 0, message: `resolving ${primary} at ${fresh.length} commits` });
   const natPrimary = natPathFor(primary);
+  const nfqPrimary = besidePath(primary, NFQUEUE_FILE);
   if (fresh.length) {
-    // One batch-check answers both files at every commit: the conntrack file, then the NAT file.
-    const first = await batchCheck(repo, [...fresh.map((c) => `${c}:${primary}`), ...fresh.map((c) => `${c}:${natPrimary}`)], signal);
+    // One batch-check answers the three files at every commit: the conntrack file, then the NAT
+    // file and nfnetlink_queue.c beside it (race 4 reads it, as detectPath does).
+    const first = await batchCheck(
+      repo,
+      [primary, natPrimary, nfqPrimary].flatMap((p) => fresh.map((c) => `${c}:${p}`)),
+      signal,
+    );
     const missing: string[] = [];
     fresh.forEach((c, i) =>
       first[i].type === 'blob' ? located.set(c, { blob: first[i].sha, path: primary, status: 'ok' }) : missing.push(c),
     );
     if (missing.length) for (const [c, loc] of await findMoved(repo, missing, primary, signal)) located.set(c, loc);
-    for (const [c, n] of await locateNat(repo, fresh, located, first.slice(fresh.length), natPrimary, signal)) natAt.set(c, n);
+    const n = fresh.length;
+    for (const [c, x] of await locateBeside(repo, fresh, located, first.slice(n, 2 * n), natPrimary, signal)) natAt.set(c, x);
+    for (const [c, x] of await locateBeside(repo, fresh, located, first.slice(2 * n), nfqPrimary, signal)) nfqAt.set(c, x);
   }
   const pathsSeen = new Set([primary]);
   for (const c of commits) {
@@ -196,18 +206,24 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
   // 3. detect each distinct blob once (kept detections reused); scan each distinct NAT blob once
   const blobs = new Map<string, string>(); // blob -> path it was found at (for the report's file field)
   const natBlobs = new Map<string, string>();
+  const nfqBlobs = new Map<string, string>();
   for (const c of commits) {
     const l = located.get(c);
     if (l?.blob && l.path && !blobs.has(l.blob)) blobs.set(l.blob, l.path);
     const n = natAt.get(c);
     if (n && !natBlobs.has(n.blob)) natBlobs.set(n.blob, n.path);
+    const q = nfqAt.get(c);
+    if (q && !nfqBlobs.has(q.blob)) nfqBlobs.set(q.blob, q.path);
   }
   const results = new Map<string, DetectionResult>();
   const natScans = new Map<string, NatScan>();
+  const nfqScans = new Map<string, NatScan>();
   for (const [b, r] of kept?.results ?? []) if (blobs.has(b)) results.set(b, r);
   for (const [b, n] of kept?.natScans ?? []) if (natBlobs.has(b)) natScans.set(b, n);
+  for (const [b, n] of kept?.nfqScans ?? []) if (nfqBlobs.has(b)) nfqScans.set(b, n);
   const coreIds = [...blobs.keys()].filter((b) => !results.has(b));
-  const ids = [...coreIds, ...[...natBlobs.keys()].filter((b) => !natScans.has(b))];
+  const natIds = [...natBlobs.keys()].filter((b) => !natScans.has(b));
+  const ids = [...coreIds, ...natIds, ...[...nfqBlobs.keys()].filter((b) => !nfqScans.has(b))];
   const coreNew = coreIds.length;
   let parsedNow = 0;
   if (ids.length) {
@@ -242,16 +258,18 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
         delete pending[i];
         ask(i + ahead);
         cancelled();
-        const isNat = i >= coreNew;
+        const isNat = i >= coreNew && i < coreNew + natIds.length;
+        const isNfq = i >= coreNew + natIds.length;
         const id = ids[i];
-        const file = isNat ? natBlobs.get(id)! : blobs.get(id)!;
+        const file = isNfq ? nfqBlobs.get(id)! : isNat ? natBlobs.get(id)! : blobs.get(id)!;
         if (!obj) {
           warnings.push(`blob ${id} could not be read`);
           progress();
           continue;
         }
-        if (isNat) {
-          natScans.set(id, scanNatBlob(obj.content, file));
+        if (isNat || isNfq) {
+          if (isNat) natScans.set(id, scanNatBlob(obj.content, file));
+          else nfqScans.set(id, scanNfqueueBlob(obj.content, file));
           progress();
           continue;
         }
@@ -277,15 +295,17 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
   } else report({ phase: 'detect', done: 0, total: 0, refsDone: 0, message: 'every blob was detected before (kept sweep)' });
   tick('detect');
   cancelled();
-  // The source layer with the NAT scan joined, per distinct (conntrack blob, NAT blob) pair.
+  // The source layer with the NAT and nfqueue scans joined, per distinct (conntrack, NAT, nfqueue) blobs.
   const sourceResults = new Map<string, DetectionResult | null>();
   const sourceFor = (commit: string): DetectionResult | null => {
     const blob = located.get(commit)?.blob;
     const base = blob ? results.get(blob) : undefined;
     if (!base) return null;
     const nat = natAt.get(commit)?.blob;
-    const k = `${blob}|${nat ?? ''}`;
-    if (!sourceResults.has(k)) sourceResults.set(k, withNat(base, nat ? natScans.get(nat) : undefined));
+    const nfq = nfqAt.get(commit)?.blob;
+    const k = `${blob}|${nat ?? ''}|${nfq ?? ''}`;
+    if (!sourceResults.has(k))
+      sourceResults.set(k, withRelated(base, nat ? natScans.get(nat) : undefined, nfq ? nfqScans.get(nfq) : undefined));
     return sourceResults.get(k)!;
   };
 
@@ -361,7 +381,7 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
       ? (located.get(ref.commit) ?? { blob: null, path: null, status: 'absent' })
       : { blob: null, path: null, status: 'no-commit', note: 'the ref does not point at a commit' };
     const base = ref.commit && loc.blob ? sourceFor(ref.commit) : null;
-    const natBlob = ref.commit ? (natAt.get(ref.commit)?.blob ?? '') : '';
+    const natBlob = ref.commit ? `${natAt.get(ref.commit)?.blob ?? ''}|${nfqAt.get(ref.commit)?.blob ?? ''}` : '';
     let result = base;
     let marks: HistoryMark[] = [];
     if (base && history && ref.commit && base.kernelFile) {
@@ -386,7 +406,16 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
       result = j.result;
       marks = j.marks;
     }
-    rows.push(buildRow(ref, loc, result, marks, ref.commit ? natAt.get(ref.commit)?.path : undefined));
+    rows.push(
+      buildRow(
+        ref,
+        loc,
+        result,
+        marks,
+        ref.commit ? natAt.get(ref.commit)?.path : undefined,
+        ref.commit ? nfqAt.get(ref.commit)?.path : undefined,
+      ),
+    );
   }
   rows.sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || natural(a.short, b.short));
   tick('history');
@@ -455,9 +484,13 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
         matrix,
         located: commits
           .filter((c) => located.has(c))
-          .map((c) => [c, { loc: located.get(c)!, ...(natAt.has(c) ? { nat: natAt.get(c)! } : {}) }]),
+          .map((c) => [
+            c,
+            { loc: located.get(c)!, ...(natAt.has(c) ? { nat: natAt.get(c)! } : {}), ...(nfqAt.has(c) ? { nfq: nfqAt.get(c)! } : {}) },
+          ]),
         results: [...results],
         natScans: [...natScans],
+        nfqScans: [...nfqScans],
         history: keptHistory,
       });
     } catch (e) {
@@ -570,11 +603,11 @@ function pickLineBranches(all: RefInfo[], selected: RefInfo[]): RefInfo[] {
 }
 
 /**
- * The NAT file beside the conntrack file at each commit: answers for `natPrimary` came with the
- * first batch-check; commits whose conntrack file sits elsewhere (moved, nested) ask once more,
- * all together, beside the path it was found at.
+ * A file beside the conntrack file at each commit (nf_nat_core.c, nfnetlink_queue.c): answers
+ * for `atPrimary` came with the first batch-check; commits whose conntrack file sits elsewhere
+ * (moved, nested) ask once more, all together, beside the path it was found at.
  */
-async function locateNat(
+async function locateBeside(
   repo: string,
   commits: string[],
   located: Map<string, Located>,
@@ -582,12 +615,13 @@ async function locateNat(
   natPrimary: string,
   signal?: AbortSignal,
 ): Promise<Map<string, { blob: string; path: string }>> {
+  const name = path.posix.basename(natPrimary);
   const out = new Map<string, { blob: string; path: string }>();
   const elsewhere: { commit: string; path: string }[] = [];
   commits.forEach((c, i) => {
     const l = located.get(c);
     if (!l?.blob || !l.path) return;
-    const want = natPathFor(l.path);
+    const want = besidePath(l.path, name);
     if (want !== natPrimary) elsewhere.push({ commit: c, path: want });
     else if (atPrimary[i].type === 'blob') out.set(c, { blob: atPrimary[i].sha!, path: natPrimary });
   });

@@ -215,6 +215,14 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
     const q = nfqAt.get(c);
     if (q && !nfqBlobs.has(q.blob)) nfqBlobs.set(q.blob, q.path);
   }
+  // For progress only: a ref (short name) at which each blob is found, named as the sweep's place.
+  const refAtCommit = new Map<string, string>();
+  for (const r of selected) if (r.commit && !refAtCommit.has(r.commit)) refAtCommit.set(r.commit, r.short);
+  const refOfBlob = new Map<string, string>();
+  for (const c of commits) {
+    const at = refAtCommit.get(c);
+    for (const b of [located.get(c)?.blob, natAt.get(c)?.blob, nfqAt.get(c)?.blob]) if (at && b && !refOfBlob.has(b)) refOfBlob.set(b, at);
+  }
   const results = new Map<string, DetectionResult>();
   const natScans = new Map<string, NatScan>();
   const nfqScans = new Map<string, NatScan>();
@@ -232,7 +240,7 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
     pool ??= newPool(coreNew >= FEW_BLOBS ? opts.detectThreads : 0);
     const cat = new CatFileBatch(repo);
     let done = 0;
-    const progress = (): void => {
+    const progress = (id: string): void => {
       done++;
       if (done % 16 === 0 || done === ids.length)
         report({
@@ -241,6 +249,7 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
           total: ids.length,
           refsDone: Math.round((selected.length * done) / ids.length / 2),
           message: `detecting blob ${done} of ${ids.length}`,
+          current: refOfBlob.get(id),
         });
     };
     try {
@@ -264,19 +273,19 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
         const file = isNfq ? nfqBlobs.get(id)! : isNat ? natBlobs.get(id)! : blobs.get(id)!;
         if (!obj) {
           warnings.push(`blob ${id} could not be read`);
-          progress();
+          progress(id);
           continue;
         }
         if (isNat || isNfq) {
           if (isNat) natScans.set(id, scanNatBlob(obj.content, file));
           else nfqScans.set(id, scanNfqueueBlob(obj.content, file));
-          progress();
+          progress(id);
           continue;
         }
         const d: Promise<void> = pool.detect(obj.content, file).then((r) => {
           results.set(id, r);
           parsedNow++;
-          progress();
+          progress(id);
         });
         detecting.add(d);
         void d.then(

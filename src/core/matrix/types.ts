@@ -167,6 +167,8 @@ export interface SweepProgress {
   refsDone?: number;
   refsPerSecond?: number;
   elapsedMs?: number;
+  /** While detecting: a ref whose file is the blob just read (where the sweep is). */
+  current?: string;
 }
 
 export interface SweepOptions {

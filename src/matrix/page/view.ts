@@ -298,3 +298,9 @@ export function eventSections(m: Matrix): EventSection[] {
 export function refPatterns(text: string): string[] {
   return text.split(/\s+/).filter(Boolean);
 }
+
+/** The table as the page's `rendered` acknowledgement says it: header labels, then rows of cell texts. */
+export function renderedTable(heads: readonly HeadView[], rows: readonly RowView[], maxRows: number): string {
+  const line = (cells: readonly string[]): string => cells.map((c) => c.replace(/[|\n]/g, ' ')).join('|');
+  return [line(heads.map((x) => x.label)), ...rows.slice(0, maxRows).map((r) => line(r.cells.map((c) => c.text)))].join('\n');
+}

@@ -136,10 +136,12 @@ function renderBody(): RowView[] {
     const tr = h('tr', { class: v.cls, 'data-ref': v.ref });
     for (const c of v.cells) {
       const td = h('td', { class: c.cls, title: c.title, 'data-key': c.key });
-      if (c.open) td.append(evidenceLink(c.open, c.text, c.title ?? ''));
-      else td.append(c.text);
+      const label = c.open ? evidenceLink(c.open, c.text, c.title ?? '') : h('span', null, c.text);
+      label.classList.add('vt');
+      td.append(label);
       if (c.flag) td.append(h('span', { class: 'flag', title: 'history and source disagree' }, ' ⚠'));
       if (c.history) td.append(' ', evidenceLink(c.history, '⟲', `history: ${c.history.site}`));
+      if (c.sub) td.append(h('div', { class: 'variant' }, c.sub));
       tr.append(td);
     }
     frag.append(tr);
@@ -248,6 +250,10 @@ for (const b of exportEls)
     const format = b.dataset.export as ExportFormat;
     host.postMessage({ type: 'export', format });
   });
+
+// The table header sticks under the controls, whose height depends on how they wrap.
+const bar = document.querySelector<HTMLElement>('header.bar');
+if (bar) new ResizeObserver(() => document.documentElement.style.setProperty('--bar-height', `${bar.offsetHeight}px`)).observe(bar);
 
 setSweeping(false);
 render();

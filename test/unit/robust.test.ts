@@ -194,6 +194,8 @@ test('mutants that once read fixed with their fix site destroyed: renamed names,
     { era: '5.10', find: 'static int __nf_ct_resolve_clash(struct sk_buff *skb,', at: 48, bit: 32, race: 'race1' },
     // hlist_nulls_add_fake(...)+ joins the next statement: not a statement of its own
     { era: '5.10', find: 'hlist_nulls_add_fake(&loser_ct->tuplehash[IP_CT_DIR_ORIGINAL].hnnode);', at: 69, bit: 16, race: 'race3' },
+    // __of_conntrack_hash_insert(...): a function the file neither defines nor calls elsewhere
+    { era: '6.13', find: '__nf_conntrack_hash_insert(loser_ct, repl_idx, IP_CT_DIR_REPLY);', at: 2, bit: 1, race: 'race3' },
     // ret - nf_ct_resolve_clash_harder(...): the result is discarded
     { era: '6.13', find: 'ret = nf_ct_resolve_clash_harder(skb, reply_hash);', at: 4, bit: 16, race: 'race3' },
   ];

@@ -101,6 +101,32 @@ export function knownConstant(site: FunctionSite, name: string): boolean {
   return fileLookup(site, `C ${name}`, (f) => occurrences(f.text, name, 2) >= 2);
 }
 
+/** Kernel functions and macros the fix statements call that a file need not define or call twice. */
+const KERNEL_FUNCTIONS = new Set([
+  'nfct_nat',
+  'hlist_nulls_add_fake',
+  'hlist_nulls_add_head_rcu',
+  'nf_ct_tuple_equal',
+  'nf_ct_zone_equal',
+  'nf_ct_get',
+  'nf_ct_is_confirmed',
+  'nf_ct_tuplehash_to_ctrack',
+  'nf_ct_is_dying',
+  'nf_ct_net',
+  'nf_ct_zone',
+]);
+
+/**
+ * A function the file can call: defined or declared in it, a kernel helper above, or one it
+ * calls elsewhere too (a mangled name is called once and declared nowhere: an error under the
+ * kernel's -Werror=implicit-function-declaration).
+ */
+export function knownFunction(site: FunctionSite, name: string): boolean {
+  if (KERNEL_FUNCTIONS.has(name) || site.file?.arity.has(name)) return true;
+  if (!/[a-z]/.test(name)) return knownConstant(site, name);
+  return fileLookup(site, `F ${name}`, (f) => occurrences(f.text, name, 2) >= 2);
+}
+
 /** A type name the compiler knows: a kernel type above, or one this file names more than once. */
 export function knownType(site: FunctionSite, name: string): boolean {
   if (KERNEL_TYPES.has(name)) return true;
@@ -157,7 +183,7 @@ export function usesDeclaredOnly(site: FunctionSite, n: Node): boolean {
   const idsOk = ids.every((id) => {
     const parent = id.parent;
     // the callee of a call is a function, not a variable (its argument count is checked below)
-    if (parent?.type === 'call_expression' && parent.childForFieldName('function')?.equals(id)) return true;
+    if (parent?.type === 'call_expression' && parent.childForFieldName('function')?.equals(id)) return knownFunction(site, id.text);
     if (!/[a-z]/.test(id.text)) return knownConstant(site, id.text);
     return names.has(id.text) || fileDeclares(site, id.text);
   });

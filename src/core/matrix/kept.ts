@@ -17,7 +17,7 @@ import type { Located } from './row';
 import type { KeepOptions, Matrix } from './types';
 
 /** Bumped when the kept format or anything a kept verdict depends on (detector, catalogue) changes. */
-export const KEPT_VERSION = 4;
+export const KEPT_VERSION = 5;
 /** Default bounds of a keep directory. */
 export const KEPT_MAX_BYTES = 256 << 20;
 export const KEPT_MAX_FILES = 32;

@@ -22,22 +22,27 @@ const common = {
   alias: { 'web-tree-sitter': tsCjs },
   logLevel: 'warning',
 };
-// The simulation page is browser code: typechecked against the DOM (tsconfig.page.json, which
+// The webview pages (simulation, matrix) are browser code: typechecked against the DOM (tsconfig.page.json, which
 // the node program excludes) and bundled as an iife the webview loads with its CSP nonce.
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.page.json')], { stdio: 'inherit' });
 await Promise.all([
   build({ ...common, entryPoints: [path.join(root, 'src/extension.ts')], outfile: path.join(dist, 'extension.js'), external: ['vscode'] }),
-  build({
-    entryPoints: [path.join(root, 'src/simulation/page/main.ts')],
-    outfile: path.join(dist, 'panel.js'),
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    target: 'es2022',
-    sourcemap: true,
-    minify: common.minify,
-    logLevel: 'warning',
-  }),
+  ...[
+    ['src/simulation/page/main.ts', 'panel.js'],
+    ['src/matrix/page/main.ts', 'matrix.js'],
+  ].map(([entry, out]) =>
+    build({
+      entryPoints: [path.join(root, entry)],
+      outfile: path.join(dist, out),
+      bundle: true,
+      platform: 'browser',
+      format: 'iife',
+      target: 'es2022',
+      sourcemap: true,
+      minify: common.minify,
+      logLevel: 'warning',
+    }),
+  ),
   // The panel's runs execute in a worker thread (src/simulation/runner.ts) loaded from here.
   build({ ...common, entryPoints: [path.join(root, 'src/simulation/simWorker.ts')], outfile: path.join(dist, 'simWorker.js') }),
   // The CLI: dist/cli.js is a small launcher (src/cli/launch.ts) that runs `detect` from a
@@ -58,6 +63,8 @@ await Promise.all([
   ),
   // The parallel Monte Carlo's worker (src/core/model/pool.ts finds it beside the CLI bundle).
   build({ ...common, entryPoints: [path.join(root, 'src/core/model/mcWorker.ts')], outfile: path.join(dist, 'mcWorker.js') }),
+  // The sweep's detection workers (src/core/matrix/detectPool.ts finds them beside the bundle).
+  build({ ...common, entryPoints: [path.join(root, 'src/core/matrix/detectWorker.ts')], outfile: path.join(dist, 'detectWorker.js') }),
 ]);
 chmodSync(path.join(dist, 'cli.js'), 0o755);
 copyFileSync(require.resolve('tree-sitter-c/tree-sitter-c.wasm'), path.join(dist, 'tree-sitter-c.wasm'));

@@ -165,12 +165,12 @@ class MatrixPanel {
 
   private html(): string {
     const w = this.panel.webview;
-    const media = vscode.Uri.joinPath(this.extensionUri, 'media');
     return matrixHtml({
       cspSource: w.cspSource,
       nonce: newNonce(),
-      scriptUri: w.asWebviewUri(vscode.Uri.joinPath(media, 'matrix.js')).toString(),
-      styleUri: w.asWebviewUri(vscode.Uri.joinPath(media, 'matrix.css')).toString(),
+      // The page is src/matrix/page, bundled by scripts/build.mjs.
+      scriptUri: w.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'matrix.js')).toString(),
+      styleUri: w.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'matrix.css')).toString(),
     });
   }
 
@@ -213,6 +213,7 @@ class MatrixPanel {
                   refs: p.refs,
                   refsDone: p.refsDone,
                   refsPerSecond: p.refsPerSecond,
+                  ...(p.current ? { current: p.current } : {}),
                 });
               }
               const pct =
@@ -350,7 +351,10 @@ export async function showMatrix(
 }
 
 function panelOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-  return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media')] };
+  return {
+    enableScripts: true,
+    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media'), vscode.Uri.joinPath(extensionUri, 'dist')],
+  };
 }
 
 /** Where the last sweeps are kept for restored panels (the extension's own global storage). */

@@ -7,6 +7,7 @@ import type { EvidencePointer, Matrix } from '../core/matrix/types';
 
 export type { ExportFormat };
 export type { EvidencePointer, FeatureCell, Matrix, MatrixRow, RaceCell } from '../core/matrix/types';
+export type { RaceId } from '../core/types';
 
 export const SHOW_MATRIX_COMMAND = CMD.showMatrix;
 export const REF_SCHEME = 'conntrack-ref';
@@ -30,6 +31,8 @@ export type ToPage =
       refs?: number;
       refsDone?: number;
       refsPerSecond?: number;
+      /** The ref the sweep is at (a ref whose file is the blob being detected). */
+      current?: string;
     }
   | { type: 'error'; message: string }
   /** Restricted Mode: why there is no sweep (history is off); the page keeps its controls off. */

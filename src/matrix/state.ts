@@ -3,24 +3,70 @@
 // comes back from the page, so it is validated like any page message before the host uses it.
 // Shared with the page: no node modules.
 
-export const SORT_KEYS = ['ref', 'kind', 'date', 'race1', 'race2', 'race3', 'zone', 'rework', 'reverse', 'status'] as const;
-export const ONLY_VALUES = [
-  '',
-  'race1:missing',
-  'race2:missing',
-  'race3:missing',
-  'any:not-fixed',
-  'azure',
-  'disagree',
-  'status:other',
+import type { RaceId } from '../core/types';
+
+/**
+ * The matrix's columns, in order: the page renders them, the host validates a restored sort key
+ * against them. `race` columns show a race's verdict, `feature` columns a feature's presence.
+ */
+export const COLUMNS = [
+  { key: 'ref', label: 'Ref' },
+  { key: 'kind', label: 'Kind' },
+  { key: 'date', label: 'Date' },
+  { key: 'race1', label: 'Race 1', race: 'race1', title: 'Race 1: identical tuples, NAT done (ed07d9a021df)' },
+  { key: 'race2', label: 'Race 2', race: 'race2', title: 'Race 2: SNAT picks another port for a same-origin entry (4e35c1cb9460)' },
+  { key: 'race3', label: 'Race 3', race: 'race3', title: 'Race 3: DNAT to different endpoints (2020 rework, 6a757c07e51f)' },
+  {
+    key: 'race4',
+    label: 'Race 4',
+    race: 'race4',
+    title:
+      'Race 4: nfqueue redoes NAT against a clashing entry on reinject (2024, 8af79d3edb5f); "not in this tree" when the tree has no nfqueue clash code',
+  },
+  { key: 'zone', label: 'Zone follow-up', feature: 'zone' },
+  { key: 'rework', label: 'Rework 2020', feature: 'rework' },
+  { key: 'reverse', label: 'Reverse 2024', feature: 'reverse' },
+  { key: 'status', label: 'File' },
+] as const satisfies readonly {
+  key: string;
+  label: string;
+  race?: RaceId;
+  feature?: 'zone' | 'rework' | 'reverse';
+  title?: string;
+}[];
+
+export type SortKey = (typeof COLUMNS)[number]['key'];
+export const SORT_KEYS: readonly SortKey[] = COLUMNS.map((c) => c.key);
+
+/** The "show only" filter: value and what the control says. */
+export const ONLY_OPTIONS = [
+  { value: '', label: 'all rows' },
+  { value: 'race1:missing', label: 'race 1 missing' },
+  { value: 'race2:missing', label: 'race 2 missing' },
+  { value: 'race3:missing', label: 'race 3 missing' },
+  { value: 'race4:missing', label: 'race 4 missing' },
+  { value: 'any:not-fixed', label: 'any race not fixed' },
+  { value: 'azure', label: 'azure variants' },
+  { value: 'disagree', label: 'history disagrees' },
+  { value: 'status:other', label: 'moved or absent' },
 ] as const;
-export const KIND_VALUES = ['', 'branch', 'tag', 'remote'] as const;
+export type OnlyValue = (typeof ONLY_OPTIONS)[number]['value'];
+export const ONLY_VALUES: readonly OnlyValue[] = ONLY_OPTIONS.map((o) => o.value);
+
+export const KIND_OPTIONS = [
+  { value: '', label: 'branches and tags' },
+  { value: 'branch', label: 'branches' },
+  { value: 'tag', label: 'tags' },
+  { value: 'remote', label: 'remote branches' },
+] as const;
+export type KindValue = (typeof KIND_OPTIONS)[number]['value'];
+export const KIND_VALUES: readonly KindValue[] = KIND_OPTIONS.map((o) => o.value);
 
 export interface MatrixPageState {
   filter: string;
-  only: (typeof ONLY_VALUES)[number];
-  kind: (typeof KIND_VALUES)[number];
-  sort: (typeof SORT_KEYS)[number];
+  only: OnlyValue;
+  kind: KindValue;
+  sort: SortKey;
   dir: 1 | -1;
   /** Text of the ref-patterns box. */
   refs: string;

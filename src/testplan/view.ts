@@ -22,7 +22,7 @@ export function testPlanView(r: TestPlanResult, at = new Date()): TestPlanView {
       summary: [
         run.build ? (run.build.cached ? 'kernel cached' : `built in ${secs(run.build.buildMs)}`) : 'not built',
         run.boot
-          ? `${run.boot.accel}, /init after ${secs(run.boot.bootMs)}, first result after ${secs(run.boot.firstResultMs)}, VM ${secs(run.boot.ms)}`
+          ? `${run.boot.accel}, /init after ${secs(run.boot.bootMs)}, first figure after ${secs(run.boot.firstFigureMs)}, first whole result after ${secs(run.boot.firstResultMs)}, VM ${secs(run.boot.ms)}`
           : '',
       ]
         .filter(Boolean)

@@ -1,5 +1,5 @@
 // The matrix view's pure side: page message validation, conntrack-ref: addresses, the CSP'd
-// shell. The page script itself is exercised in the editor UI test.
+// shell. The page's logic is in matrix-page.test.ts; its DOM runs in the editor suites.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,21 +45,23 @@ test('conntrack-ref: queries round-trip and refuse unsafe parts', () => {
   assert.equal(parseRefDocumentQuery(refDocumentQuery({ ...d, path: 'a/../../b' })), null);
 });
 
-test('the page shell has a strict nonce CSP and loads only from media/', () => {
+test('the page shell has a strict nonce CSP and loads only the given script and style', () => {
   const html = matrixHtml({
     cspSource: 'vscode-resource:',
     nonce: 'N0nce',
-    scriptUri: 'vscode-resource:/x/media/matrix.js',
+    scriptUri: 'vscode-resource:/x/dist/matrix.js',
     styleUri: 'vscode-resource:/x/media/matrix.css',
   });
   assert.match(html, /default-src 'none'/);
   assert.match(html, /script-src 'nonce-N0nce'/);
-  assert.match(html, /<script nonce="N0nce" src="vscode-resource:\/x\/media\/matrix\.js">/);
+  assert.match(html, /<script nonce="N0nce" src="vscode-resource:\/x\/dist\/matrix\.js">/);
   assert.doesNotMatch(html, /unsafe-inline|unsafe-eval/);
   assert.equal(SHOW_MATRIX_COMMAND, 'conntrackBackport.showMatrix');
 });
 
-test('the page script renders with textContent only', () => {
-  const js = fs.readFileSync(path.join(__dirname, '../../../media/matrix.js'), 'utf8');
-  assert.doesNotMatch(js, /innerHTML|outerHTML|insertAdjacentHTML|eval\(/);
+test('the page sources render with text nodes only', () => {
+  const dirs = ['src/matrix/page', 'src/webview/page'].map((d) => path.join(__dirname, '../../..', d));
+  const files = dirs.flatMap((d) => fs.readdirSync(d).map((f) => path.join(d, f)));
+  assert.ok(files.some((f) => f.endsWith('main.ts')));
+  for (const f of files) assert.doesNotMatch(fs.readFileSync(f, 'utf8'), /innerHTML|outerHTML|insertAdjacentHTML|eval\(/, f);
 });

@@ -89,7 +89,7 @@ test("the panel's view: one row per configuration, measured beside the model; er
         variant: 'none',
         variantCaveats: [],
         build: { cached: true, buildMs: 0 },
-        boot: { accel: 'tcg', bootMs: 6800, firstResultMs: 9100, ms: 20_000 },
+        boot: { accel: 'tcg', bootMs: 6800, firstResultMs: 9100, firstFigureMs: 8200, ms: 20_000 },
         configs: [
           {
             config: 'masq',
@@ -127,7 +127,7 @@ test("the panel's view: one row per configuration, measured beside the model; er
       notes: undefined,
     },
   );
-  assert.match(v.runs[0].summary, /kernel cached; tcg, \/init after 6\.8 s, first result after 9\.1 s/);
+  assert.match(v.runs[0].summary, /kernel cached; tcg, \/init after 6\.8 s, first figure after 8\.2 s, first whole result after 9\.1 s/);
   assert.equal(v.runs[1].error, 'make failed');
   assert.equal(v.plan, '1. cherry-pick ed07d9a021df');
   assert.equal(v.at, '2026-12-03T09:00:00.000Z');

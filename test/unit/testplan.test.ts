@@ -16,13 +16,19 @@ import {
   makefileVersion,
   parseConfigList,
   parseRunLines,
+  partialConfigResult,
+  figureStream,
+  fnv1a,
+  compileRepro,
   raceVerdicts,
   resolveTree,
   testPlanSection,
   formatTestPlan,
   assetDir,
   type TestPlanResult,
+  type ConfigResult,
 } from '../../src/core/testplan';
+import * as dgram from 'node:dgram';
 
 // A 4.14-shaped /proc/net/stat/nf_conntrack (header + one hex row per CPU), written for this test.
 const HDR414 =
@@ -155,7 +161,10 @@ test('a control that clashes is flagged; a configuration that never ended says s
 });
 
 test('configuration lists: default all, unknown names refused with the known ones', () => {
-  assert.deepEqual(parseConfigList(undefined).slice(0, 2), ['serial', 'nonat']);
+  // The raced configurations first (the first figure comes from a race), the serial control last.
+  assert.deepEqual(parseConfigList(undefined).slice(0, 2), ['nonat', 'masq']);
+  assert.equal(parseConfigList(undefined).at(-1), 'serial');
+  assert.equal(parseConfigList(undefined).length, 7);
   assert.deepEqual(parseConfigList(['masq,dnat1', 'masq']), ['masq', 'dnat1']);
   assert.throws(() => parseConfigList(['masq,bogus']), /unknown configuration "bogus" \(known: serial/);
 });
@@ -324,4 +333,87 @@ test('process port: a time limit kills the whole process group (no grandchild le
   assert.equal(ok.stdout, 'hi\n');
   await assert.rejects(runProc('sh', ['-c', 'echo bad >&2; exit 4']), /failed \(4\): bad/);
   await assert.rejects(runProc('/nonexistent-tool', []), (e: unknown) => e instanceof ProcError && e.reason === 'spawn');
+});
+
+test('figures so far: a partial block counts only when its check matches; the stream emits each once, then the whole result', () => {
+  const rows = [HDR414, row414(3, 40, 40), row414(1, 10, 10)];
+  const fields =
+    'mode=pair trials=1000 sent=2000 replies=1950 lost=50 lost_trials=50 two_backends=0 backend1=1950 backend2=0 errors=0 ms=2001';
+  const ck = fnv1a(`${rows.join('\n')}|${fields}`);
+  const head = ['@@ctb begin masq', '@@ctb sb-form proc', ...[HDR414, row414(0, 0, 0), row414(0, 0, 0)].map((l) => `@@ctb sb ${l}`)];
+  const block = (f: string, c: string) => [...rows.map((l) => `@@ctb sp ${l}`), `@@ctb partial masq ctb-result ${f} ck=${c}`];
+  const good = parseRunLines([...head, ...block(fields, ck)]).runs[0];
+  const p = partialConfigResult(good, 'none')!;
+  assert.equal(p.replies!.trials, 1000);
+  assert.equal(p.counters!.clashes, 50);
+  assert.equal(p.counters!.drops, 50);
+  assert.equal(p.counters!.deltas.found, 4);
+  assert.equal(p.error, undefined);
+  assert.equal(p.model!.trials, 1000, 'the model beside it for as many trials');
+  // A console that lost a character: the block fails its check and the earlier one stands.
+  const bad = parseRunLines([...head, ...block(fields, ck), ...block(fields.replace('lost=50', 'lost=5'), ck)]).runs[0];
+  assert.equal(bad.partial!.result.lost, 50);
+  assert.equal(partialConfigResult(parseRunLines([...head, ...block(fields, 'deadbeef')]).runs[0], 'none'), null);
+  const seen: [boolean, number][] = [];
+  const feed = figureStream('none', (c, partial) => seen.push([partial, c.replies!.trials]));
+  const final = [
+    '@@ctb sa-form proc',
+    ...[HDR414, row414(3, 60, 60), row414(1, 10, 10)].map((l) => `@@ctb sa ${l}`),
+    '@@ctb result masq ctb-result mode=pair trials=2000 sent=4000 replies=3930 lost=70 lost_trials=70 two_backends=0 backend1=3930 backend2=0 errors=0 ms=4000',
+    '@@ctb end masq',
+  ];
+  for (const l of [...head, ...block(fields, ck), ...block(fields.replace('lost=50', 'lost=5'), ck), ...final]) feed(l);
+  assert.deepEqual(seen, [
+    [true, 1000],
+    [false, 2000],
+  ]);
+});
+
+test('ctb_race streams checked figures so far with the counters it reads (compiled and run here against a UDP echo)', async (t) => {
+  if (process.platform !== 'linux') return t.skip('Linux only');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ctb-race-'));
+  const sock = dgram.createSocket('udp4');
+  try {
+    await compileRepro(dir, { static: false });
+    // The echo answers as server 1 ("... S1"), like ctb_srv.
+    sock.on('message', (m, r) => sock.send(Buffer.concat([m, Buffer.from(' S1')]), r.port, r.address));
+    await new Promise<void>((res) => sock.bind(0, '127.0.0.1', () => res()));
+    const port = sock.address().port;
+    const stat = path.join(dir, 'stat');
+    // Trailing blanks on a row are not part of what is checked (the reader trims them).
+    fs.writeFileSync(stat, `${HDR414}\n${row414(2, 7, 7)}  \n${row414(0, 1, 1)}\n`);
+    const seen: { partial: boolean; c: ConfigResult }[] = [];
+    const feed = figureStream('none', (c, partial) => seen.push({ partial, c }));
+    // What ctb-config.sh prints before it starts the race: the configuration and the counters then.
+    for (const l of [
+      '@@ctb begin masq',
+      '@@ctb sb-form proc',
+      `@@ctb sb ${HDR414}`,
+      `@@ctb sb ${row414(0, 0, 0)}`,
+      `@@ctb sb ${row414(0, 0, 0)}`,
+    ])
+      feed(l);
+    const r = await runProc(path.join(dir, 'ctb_race'), ['pair', '127.0.0.1', String(port), '100000000', '50', '1'], {
+      env: { ...process.env, CTB_EVERY_MS: '200', CTB_CFG: 'masq', CTB_STAT: stat },
+      onLine: (l) => feed(l),
+      mergeStderr: true,
+      timeoutMs: 10_000,
+    });
+    const partials = seen.filter((s) => s.partial);
+    assert.ok(partials.length >= 2, `a figure every 200 ms of a 1 s run (got ${partials.length})`);
+    assert.match(r.stdout, /ctb-result mode=pair trials=\d+/);
+    for (const { c } of partials) {
+      assert.ok(c.replies!.trials > 0);
+      assert.equal(c.counters!.form, 'proc');
+    }
+    // The rows as written (trailing blanks and all) passed the check, and their deltas are the file's.
+    assert.ok(partials.every(({ c }) => c.counters!.deltas.found === 2 && c.counters!.clashes === 8 && c.counters!.drops === 8));
+    assert.ok(
+      partials.map(({ c }) => c.replies!.trials).every((n, i, a) => i === 0 || n >= a[i - 1]),
+      'trials only grow',
+    );
+  } finally {
+    sock.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -63,10 +63,12 @@ export function table(rows: string[][]): string[] {
   );
 }
 
+const secs = (ms: number | null | undefined) => (ms === null || ms === undefined ? '?' : `${(ms / 1000).toFixed(1)} s`);
+
 function runHeader(r: VariantRun): string {
   const b = r.build ? (r.build.cached ? 'kernel cached' : `built in ${(r.build.buildMs / 1000).toFixed(0)} s`) : 'not built';
   const boot = r.boot
-    ? `, ${r.boot.accel}, /init after ${((r.boot.bootMs ?? 0) / 1000).toFixed(1)} s, first result ${((r.boot.firstResultMs ?? 0) / 1000).toFixed(1)} s, VM ${(r.boot.ms / 1000).toFixed(0)} s`
+    ? `, ${r.boot.accel}, /init after ${((r.boot.bootMs ?? 0) / 1000).toFixed(1)} s, first figure ${secs(r.boot.firstFigureMs)}, first whole result ${secs(r.boot.firstResultMs)}, VM ${(r.boot.ms / 1000).toFixed(0)} s`
     : '';
   return `${r.label}: ${r.source}; model variant ${r.variant}; ${b}${boot}`;
 }

@@ -8,7 +8,7 @@ import { modelVariantFromDetection, type ModelVariantId } from '../model/variant
 import { buildKernel, cacheRoot, resolveTree, type BuildResult, type Progress, type TreeSource } from './build';
 import { parseConfigList, testConfig } from './configs';
 import { buildRootImage, missingTools } from './rootfs';
-import { configResult, parseRunLines, type ConfigResult } from './results';
+import { configResult, figureStream, parseRunLines, resultLine, type ConfigResult } from './results';
 import { bootVm, type Accel, type BootResult } from './vm';
 
 export * from './configs';
@@ -33,6 +33,10 @@ export interface TestPlanOptions {
   replyTimeoutMs?: number;
   /** Upper bound of one configuration's racing loop (s). */
   maxSecondsPerConfig?: number;
+  /** Figures so far every this many ms while a configuration races (default 2000; 0: only at its end). */
+  everyMs?: number;
+  /** Each figure as it arrives: so far (partial) while a configuration races, then its whole result. */
+  onFigures?: (label: 'before' | 'after', result: ConfigResult, o: { partial: boolean; trials: number }) => void;
   accel?: Accel | 'auto';
   iptables?: 'legacy' | 'nft';
   cache?: string;
@@ -169,6 +173,12 @@ export async function runTestPlan(target: string, o: TestPlanOptions = {}): Prom
         result.rootfsMs = ri.ms;
       }
       const maxS = Math.max(5, o.maxSecondsPerConfig ?? 120);
+      // Figures as they come: so far while a configuration races, then its whole result.
+      let lastMs = 0;
+      const figures = figureStream(variant, (c, partial) => {
+        progress('run', `${v.label}: ${partial ? 'so far' : 'result'} ${resultLine(c, trials)} (${(lastMs / 1000).toFixed(1)} s)`);
+        o.onFigures?.(v.label, c, { partial, trials });
+      });
       progress('boot', `${v.label}: booting (${configs.length} configuration(s), ${trials} trials each)`);
       const boot = await bootVm({
         bzImage: b.bzImage,
@@ -182,9 +192,12 @@ export async function runTestPlan(target: string, o: TestPlanOptions = {}): Prom
           `ctb.timeout=${o.replyTimeoutMs ?? 30}`,
           `ctb.max=${maxS}`,
           `ctb.iptables=${iptables}`,
+          `ctb.every=${Math.max(0, Math.floor(o.everyMs ?? 2000))}`,
         ],
         timeoutMs: (180 + configs.length * (maxS + 30)) * 1000,
         onLine: (l, ms) => {
+          lastMs = ms;
+          figures(l);
           const m = /@@ctb (begin|end|boot|error|note) ?(.*)$/.exec(l);
           if (m) progress(m[1] === 'boot' ? 'boot' : 'run', `${v.label}: ${m[1]} ${m[2]} (${(ms / 1000).toFixed(1)} s)`);
         },

@@ -12,7 +12,7 @@ import type { ModelVariantId } from '../model/variants';
 import type { DetectionResult, RaceId } from '../types';
 import { parseConfigList } from './configs';
 import { assetDir, compileRepro } from './rootfs';
-import { configResult, parseRunLines, type ConfigResult } from './results';
+import { configResult, figureStream, parseRunLines, resultLine, type ConfigResult } from './results';
 
 export interface CounterForensics {
   /** /proc/net/stat/nf_conntrack in this (the init) namespace: its columns, or why not. */
@@ -59,6 +59,10 @@ export interface ProbeOptions {
   variant?: ModelVariantId;
   signal?: AbortSignal;
   progress?: (message: string) => void;
+  /** Figures so far every this many ms while a configuration races (default 0: only at its end). */
+  everyMs?: number;
+  /** Each figure as it arrives (so far while racing, then the whole result). */
+  onFigures?: (result: ConfigResult, o: { partial: boolean; trials: number }) => void;
 }
 
 /** Without an open tree, the model variant a mainline kernel of this version has (said so in the output). */
@@ -183,6 +187,7 @@ export async function runProbe(o: ProbeOptions = {}): Promise<ProbeResult> {
       const env = {
         ...process.env,
         CTB_IPTABLES: o.iptables ?? process.env.CTB_IPTABLES ?? 'iptables',
+        CTB_EVERY_MS: String(Math.max(0, Math.floor(o.everyMs ?? 0))),
         PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin`,
       };
       const r = await runProc('sh', [script, name, String(trials), String(o.replyTimeoutMs ?? 10), String(maxS), tmp, prefix], {
@@ -191,6 +196,10 @@ export async function runProbe(o: ProbeOptions = {}): Promise<ProbeResult> {
         timeoutMs: (maxS + 60) * 1000,
         okCodes: [1],
         mergeStderr: true,
+        onLine: figureStream(variant, (c, partial) => {
+          o.progress?.(`${partial ? 'so far' : 'result'} ${resultLine(c, trials)}`);
+          o.onFigures?.(c, { partial, trials });
+        }),
       }).catch(async (e) => {
         // A killed script cannot clean up: remove its namespaces here.
         for (const n of ['cli', 'rtr', 's1', 's2'])

@@ -19,6 +19,8 @@ export interface RawConfigRun {
   ended: boolean;
   /** Guest clock (s) at each phase mark: begin, topology, rules, servers, race. */
   marks?: Record<string, number>;
+  /** The latest figures while the race ran (ctb_race with CTB_EVERY_MS): replies so far and the router's counters then. */
+  partial?: { result: Record<string, number | string>; after: string[] };
 }
 
 export interface ReplyFigures {
@@ -81,12 +83,25 @@ export interface ConfigResult {
   phases?: Partial<Record<'topology' | 'rules' | 'servers' | 'race', number>>;
 }
 
+/** 32-bit FNV-1a of a string's bytes (latin1), as 8 hex digits: ctb_race's check of its figures so far. */
+export function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ (text.charCodeAt(i) & 0xff), 16777619) >>> 0;
+  return h.toString(16).padStart(8, '0');
+}
+
 /** Split a run's output into configurations. Lines without the marker are ignored. */
 export function parseRunLines(lines: Iterable<string>): { boot?: string; runs: RawConfigRun[]; done: boolean } {
   const runs: RawConfigRun[] = [];
   let cur: RawConfigRun | null = null;
   let boot: string | undefined;
   let done = false;
+  let rows: string[] = [];
+  const fields = (text: string) => {
+    const r: Record<string, number | string> = {};
+    for (const [, k, v] of text.matchAll(/(\w+)=(\S+)/g)) r[k] = /^-?\d+$/.test(v) ? Number(v) : v;
+    return r;
+  };
   for (const raw of lines) {
     const at = raw.indexOf('@@ctb ');
     if (at < 0) continue;
@@ -96,21 +111,25 @@ export function parseRunLines(lines: Iterable<string>): { boot?: string; runs: R
     const rest = sp < 0 ? '' : line.slice(sp + 1);
     if (tag === 'boot') boot = rest;
     else if (tag === 'done') done = true;
-    else if (tag === 'begin') runs.push((cur = { config: rest, before: [], after: [], form: 'none', ended: false }));
-    else if (!cur) continue;
+    else if (tag === 'begin') {
+      runs.push((cur = { config: rest, before: [], after: [], form: 'none', ended: false }));
+      rows = [];
+    } else if (!cur) continue;
     else if (tag === 't') {
       const [phase, secs] = rest.split(' ');
       if (phase && Number.isFinite(Number(secs))) (cur.marks ??= {})[phase] = Number(secs);
+    } else if (tag === 'sp') rows.push(rest);
+    else if (tag === 'partial') {
+      // Kept only when its check matches (the console may have lost characters); else the previous stands.
+      const m = /ctb-result (.*) ck=([0-9a-f]{8})$/.exec(rest);
+      if (m && fnv1a(`${rows.join('\n')}|${m[1]}`) === m[2]) cur.partial = { result: fields(m[1]), after: rows };
+      rows = [];
     } else if (tag === 'sb') cur.before.push(rest);
     else if (tag === 'sa') cur.after.push(rest);
     else if (tag === 'sb-form' || tag === 'sa-form') cur.form = rest === 'proc' || rest === 'netlink' ? rest : 'none';
     else if (tag === 'result') {
       const m = /ctb-result (.*)$/.exec(rest);
-      if (m) {
-        const r: Record<string, number | string> = {};
-        for (const [, k, v] of m[1].matchAll(/(\w+)=(\S+)/g)) r[k] = /^-?\d+$/.test(v) ? Number(v) : v;
-        cur.result = r;
-      }
+      if (m) cur.result = fields(m[1]);
     } else if (tag === 'error') cur.error = rest.replace(/^\S+ /, '');
     else if (tag === 'end') cur.ended = true;
   }
@@ -236,6 +255,70 @@ export function configResult(raw: RawConfigRun, variant: ModelVariantId | null):
     }
   } else if (c && !c.model) res.notes.push('the model has no scenario for this configuration');
   return res;
+}
+
+/**
+ * The figures so far of a configuration that is still racing (its latest "partial" block), as a
+ * result of their own: replies and counter deltas up to then, the model beside them for as many
+ * trials. Null when the run has no partial figures. Counters read while packets were in flight
+ * may trail the replies by a trial or two.
+ */
+export function partialConfigResult(raw: RawConfigRun, variant: ModelVariantId | null): ConfigResult | null {
+  if (!raw.partial) return null;
+  const { partial: p, ...rest } = raw;
+  const after = p.after.length ? p.after : [];
+  const r = configResult(
+    { ...rest, result: p.result, after, form: after.length ? raw.form : 'none', ended: true, error: undefined },
+    variant,
+  );
+  if (!after.length) r.notes = r.notes.filter((n) => !n.startsWith('no counters'));
+  return r;
+}
+
+/**
+ * A consumer of a run's lines as they come (console, or the probe's shell) that calls `emit` for
+ * each figure: a configuration's figures so far at each "partial" line whose check passed, and
+ * its whole result at its "result" line. Keeps only the current configuration's lines.
+ */
+export function figureStream(variant: ModelVariantId | null, emit: (c: ConfigResult, partial: boolean) => void): (line: string) => void {
+  let live: string[] = [];
+  let last: string | undefined;
+  return (l) => {
+    const at = l.indexOf('@@ctb ');
+    if (at < 0) return;
+    const tag = /^@@ctb (\S+)/.exec(l.slice(at))?.[1];
+    if (tag === 'begin') live = [];
+    live.push(l);
+    if (tag !== 'partial' && tag !== 'result') return;
+    const raw = parseRunLines(live).runs.at(-1);
+    if (!raw) return;
+    if (tag === 'partial') {
+      // A partial that failed its check leaves the previous one: do not emit that twice.
+      const key = raw.partial && JSON.stringify(raw.partial);
+      if (!key || key === last) return;
+      last = key;
+      const c = partialConfigResult(raw, variant);
+      if (c) emit(c, true);
+    } else if (raw.result) {
+      // Counters the console mangled are left to the whole run's table (read from the disk).
+      const c = configResult({ ...raw, ended: true }, variant);
+      if (c.counters || raw.form === 'none') emit(c, false);
+    }
+  };
+}
+
+/** One line for progress: "masq 2400/10000 trials: 180 clashes, 180 drops, 180 lost replies, P(drop|clash) 1.000 (model 1.000)". */
+export function resultLine(c: ConfigResult, planned?: number): string {
+  const n = c.replies?.trials ?? 0;
+  const parts = [`${c.config} ${planned && n < planned ? `${n}/${planned}` : n} trials:`];
+  if (c.counters) parts.push(`${c.counters.clashes} clashes, ${c.counters.drops} drops,`);
+  parts.push(`${c.replies?.lost ?? '?'} lost replies`);
+  const p = c.counters?.pDropGivenClash;
+  if (p !== undefined && p !== null)
+    parts.push(
+      `, P(drop|clash) ${p.toFixed(3)}${c.model?.pDropGivenClash !== undefined && c.model.pDropGivenClash !== null ? ` (model ${c.model.pDropGivenClash.toFixed(3)})` : ''}`,
+    );
+  return parts.join(' ').replace(' ,', ',');
 }
 
 /** Durations between consecutive marks (s, millisecond precision); a missing mark leaves its phase out. */

@@ -43,8 +43,10 @@ export interface BootResult {
   ms: number;
   /** Time from qemu's start to the first "@@ctb boot" line. */
   bootMs: number | null;
-  /** Time to the first configuration's result. */
+  /** Time to the first configuration's whole result. */
   firstResultMs: number | null;
+  /** Time to the first figure: a configuration's figures so far while it races, or its whole result. */
+  firstFigureMs: number | null;
 }
 
 /**
@@ -170,6 +172,7 @@ async function bootOnce(o: BootOptions, accel: Accel): Promise<BootResult> {
   const lines: string[] = [];
   let bootMs: number | null = null;
   let firstResultMs: number | null = null;
+  let firstFigureMs: number | null = null;
   let diskLines: string[] | null = null;
   try {
     await runProc('qemu-system-x86_64', args, {
@@ -182,6 +185,7 @@ async function bootOnce(o: BootOptions, accel: Accel): Promise<BootResult> {
         lines.push(l);
         if (bootMs === null && l.includes('@@ctb boot')) bootMs = ms;
         if (firstResultMs === null && l.includes('@@ctb result')) firstResultMs = ms;
+        if (firstFigureMs === null && (l.includes('@@ctb result') || l.includes('@@ctb partial'))) firstFigureMs = ms;
         o.onLine?.(l, ms);
       },
     });
@@ -192,5 +196,5 @@ async function bootOnce(o: BootOptions, accel: Accel): Promise<BootResult> {
     const text = end < 0 ? disk : disk.slice(0, end);
     if (text.includes('@@ctb done')) diskLines = text.split('\n');
   }
-  return { accel, lines, diskLines, ms: Date.now() - t0, bootMs, firstResultMs };
+  return { accel, lines, diskLines, ms: Date.now() - t0, bootMs, firstResultMs, firstFigureMs };
 }

@@ -3,7 +3,8 @@
 #   ctb-config.sh CONFIG TRIALS TIMEOUT_MS MAX_SECONDS BIN_DIR [PREFIX]
 # client (10.77.1.2, .3) -- router (ip_forward) -- server 1 (10.77.2.2), server 2 (10.77.3.2);
 # the Service VIP 10.77.9.9:53 exists only as DNAT rules in the router. Prints "@@ctb" lines:
-# the router's counters before and after (sb/sa, with the form read), the reproducer's result.
+# the router's counters before and after (sb/sa, with the form read), the reproducer's result,
+# and with CTB_EVERY_MS set the figures so far every that many ms (sp/partial, from ctb_race).
 # Runs the same on the VM's busybox sh and on a host's sh (the probe); removes what it made.
 CFG=$1; TRIALS=$2; TMO=$3; MAXS=$4; BIN=$5; P=${6:-ctb}
 IPT=${CTB_IPTABLES:-iptables}
@@ -17,6 +18,7 @@ ns() { n=$1; shift; $IP netns exec "$P-$n" "$@"; }
 cleanup() {
 	[ -n "$SP1" ] && kill "$SP1" 2>/dev/null
 	[ -n "$SP2" ] && kill "$SP2" 2>/dev/null
+	[ -n "$RH" ] && kill "$RH" 2>/dev/null
 	wait 2>/dev/null
 	for n in cli rtr s1 s2; do $IP netns del "$P-$n" 2>/dev/null; done
 }
@@ -83,7 +85,17 @@ done
 [ $i -lt 50 ] || fail "servers did not answer"
 mark servers
 stats sb
-R=$(ns cli "$BIN/ctb_race" $MODE $DST 53 "$TRIALS" "$TMO" "$MAXS" $EXTRA) || fail "ctb_race failed"
+# Figures while racing: ctb_race (in the client's namespace) reads the router's counters through
+# /proc/PID/net of a process that sits in the router's namespace.
+STAT=
+if [ "${CTB_EVERY_MS:-0}" -gt 0 ] && ns rtr test -r /proc/net/stat/nf_conntrack; then
+	$IP netns exec "$P-rtr" sleep "$MAXS" & RH=$!
+	# Only once it has entered the router's namespace (before, /proc/PID/net is this one's).
+	RNS=$(ns rtr readlink /proc/self/ns/net); i=0
+	while [ $i -lt 40 ] && [ "$(readlink /proc/$RH/ns/net 2>/dev/null)" != "$RNS" ]; do i=$((i + 1)); sleep 0.05; done
+	[ $i -lt 40 ] && STAT=/proc/$RH/net/stat/nf_conntrack
+fi
+R=$(CTB_CFG=$CFG CTB_STAT=$STAT ns cli "$BIN/ctb_race" $MODE $DST 53 "$TRIALS" "$TMO" "$MAXS" $EXTRA) || fail "ctb_race failed"
 mark race
 stats sa
 say "result $CFG $R"

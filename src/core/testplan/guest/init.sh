@@ -9,7 +9,7 @@ mkdir -p /tmp
 mount -t tmpfs tmp /tmp
 mount -t tmpfs run /run
 mkdir -p /run/netns
-CONFIGS=masq; TRIALS=100; TMO=30; MAXS=300; IPTV=legacy
+CONFIGS=masq; TRIALS=100; TMO=30; MAXS=300; IPTV=legacy; EVERY=0
 for a in $(cat /proc/cmdline); do
 	case "$a" in
 		ctb.configs=*) CONFIGS=${a#ctb.configs=} ;;
@@ -17,9 +17,10 @@ for a in $(cat /proc/cmdline); do
 		ctb.timeout=*) TMO=${a#ctb.timeout=} ;;
 		ctb.max=*) MAXS=${a#ctb.max=} ;;
 		ctb.iptables=*) IPTV=${a#ctb.iptables=} ;;
+		ctb.every=*) EVERY=${a#ctb.every=} ;;
 	esac
 done
-export CTB_IPTABLES=iptables-$IPTV CTB_IP=/sbin/ip
+export CTB_IPTABLES=iptables-$IPTV CTB_IP=/sbin/ip CTB_EVERY_MS=$EVERY
 echo "@@ctb boot $(cat /proc/uptime | cut -d' ' -f1) $(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)" | tee -a /tmp/ctb.out
 # Everything also goes to /tmp/ctb.out, written raw to the second disk at the end: the serial
 # console can lose characters on a loaded host, a disk does not.

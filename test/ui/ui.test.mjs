@@ -12,6 +12,7 @@ import { launchBrowser } from '../../scripts/browser.mjs';
 import { CORE_FILE, makeDemoWorkspace } from '../support/workspace.mjs';
 import { simulationSteps } from './steps/simulation.mjs';
 import { realTreeSteps } from './steps/realTree.mjs';
+import { mitigationSteps } from './steps/mitigations.mjs';
 import { goToLine, quickOpen, runFromPalette } from './helpers.mjs';
 import { writeFileSync } from 'node:fs';
 
@@ -120,6 +121,9 @@ steps.push({
     await simulationSteps(page, { ...ctx, scenario: 'dns-vip', scenarioTitle: 'Service VIP' });
   },
 });
+
+// The panel's DNAT / mitigation knobs and the workaround card (test/ui/steps/mitigations.mjs).
+steps.push({ name: 'simulation panel: mitigation knobs and "Can I drop my workaround?"', run: (page) => mitigationSteps(page) });
 
 steps.push({
   name: 'palette: Show Backport Matrix sweeps branches and tags',

@@ -215,7 +215,7 @@ export function createForm(init: InitPayload, actions: FormActions): Form {
       trials: Number(trials.value),
       seed: Number(seed.value),
       sweep: sweep.value as SweepKnob,
-      workarounds,
+      workarounds: workarounds && scenarios.get(scenario.value)?.kind === 'race',
     };
     if (scenarios.get(scenario.value)?.kind === 'overflow') req.overflow = readOverflow();
     return req;

@@ -19,18 +19,28 @@ export interface MitigationControls {
 }
 
 const DNAT_LABELS: [EditableKnobs['dnatMode'], string][] = [
-  ['random', 'statistic --mode random (kube-proxy)'],
-  ['nth', 'round-robin: statistic nth / nft numgen inc'],
+  ['random', 'random'],
+  ['nth', 'round-robin'],
 ];
 
 export function createMitigationControls(init: InitPayload): MitigationControls {
   const r = init.ranges.tcDelayMs;
-  const dnatMode = h('select', { id: 'knob-dnatMode' });
+  const dnatMode = h('select', {
+    id: 'knob-dnatMode',
+    title: 'random: iptables -m statistic --mode random (kube-proxy); round-robin: -m statistic --mode nth --every N, or nft numgen inc',
+  });
   for (const [v, l] of DNAT_LABELS) dnatMode.append(h('option', { value: v }, l));
   const libc = h('select', { id: 'knob-libc' }, h('option', { value: 'glibc' }, 'glibc'), h('option', { value: 'musl' }, 'musl (Alpine)'));
   const nodeLocal = h('input', { type: 'checkbox', id: 'knob-nodeLocalDns' });
-  const tcDelay = h('input', { type: 'number', id: 'knob-tcDelayMs', min: r?.min ?? 0, max: r?.max ?? 1000, step: 'any' });
-  const workarounds = h('input', { type: 'checkbox', id: 'workarounds' });
+  const tcDelay = h('input', {
+    type: 'number',
+    id: 'knob-tcDelayMs',
+    min: r?.min ?? 0,
+    max: r?.max ?? 1000,
+    step: 'any',
+    title: 'tc qdisc netem delay on the pod egress: one qdisc releases the datagrams one after the other',
+  });
+  const workarounds = h('input', { type: 'checkbox', id: 'workarounds', checked: true });
   const label = (text: string, el: HTMLElement) => h('label', { class: 'knob' }, h('span', null, text), el);
   const check = (box: HTMLInputElement, text: string) => h('label', { class: 'check' }, box, h('span', null, text));
   const element = h(
@@ -42,11 +52,11 @@ export function createMitigationControls(init: InitPayload): MitigationControls 
       { class: 'knobs' },
       label('DNAT endpoint choice', dnatMode),
       label('Resolver library', libc),
-      label(`tc netem delay on the pod egress (${r?.unit ?? 'ms'})`, tcDelay),
+      label(`tc delay (${r?.unit ?? 'ms'})`, tcDelay),
     ),
     h(
       'div',
-      { class: 'row' },
+      { class: 'mit-checks' },
       check(nodeLocal, 'NodeLocal DNSCache (pods query a NOTRACKed node-local address: no DNAT, no SNAT)'),
       check(workarounds, 'Also check every workaround: can I drop it after the backport?'),
     ),
@@ -58,15 +68,16 @@ export function createMitigationControls(init: InitPayload): MitigationControls 
       libc: libc.value as EditableKnobs['libc'],
       nodeLocalDns: nodeLocal.checked,
       tcDelayMs: tcDelay.value === '' ? NaN : Number(tcDelay.value),
-      workarounds: workarounds.checked && !workarounds.disabled,
+      // The box keeps its state while an overflow scenario disables it; the form drops it there.
+      workarounds: workarounds.checked,
     }),
     set(k, w, kind) {
       dnatMode.value = k.dnatMode ?? 'random';
       libc.value = k.libc ?? 'glibc';
       nodeLocal.checked = !!k.nodeLocalDns;
       tcDelay.value = String(k.tcDelayMs ?? 0);
-      workarounds.checked = w;
-      // The table needs a DNS race; the timed overflow run has no resolver.
+      // The table needs a DNS race; the timed overflow run has no resolver (the box keeps its state).
+      if (kind !== 'overflow') workarounds.checked = w;
       workarounds.disabled = kind === 'overflow';
     },
     summary: (k) =>
@@ -104,12 +115,18 @@ export function workaroundsEl(r: PanelResult): HTMLElement | null {
     'tr',
     null,
     h('th', null, 'mitigation'),
-    h('th', { class: 'num' }, same ? 'lookups delayed' : `delayed: ${w.before.label}`),
-    same ? null : h('th', { class: 'num' }, `delayed after the backport: ${w.after.label}`),
+    h('th', { class: 'num', title: w.before.label }, same ? 'lookups delayed' : 'delayed: this tree'),
+    same ? null : h('th', { class: 'num', title: w.after.label }, 'delayed: after the backport'),
     h('th', null, 'after the backport'),
   );
+  const none = w.rows.find((x) => x.id === 'none');
   const rows = w.rows.map((row) => {
-    const [word, why] = VERDICT[row.verdict];
+    const [word, verdictWhy] = VERDICT[row.verdict];
+    // Same share delayed but shorter waits (musl resends after timeout/attempts): say so.
+    const shorter = none && row.id !== 'none' && row.after > 0 && row.meanAfterS < 0.8 * none.meanAfterS;
+    const why = shorter
+      ? `${verdictWhy}, but each delay is shorter (mean ${row.meanAfterS.toFixed(3)} s per lookup vs ${none.meanAfterS.toFixed(3)} s)`
+      : verdictWhy;
     return h(
       'tr',
       { class: `verdict-${row.verdict.replace(/ /g, '-')}`, 'data-id': row.id },
@@ -128,6 +145,14 @@ export function workaroundsEl(r: PanelResult): HTMLElement | null {
       { class: 'muted small' },
       `Share of DNS lookups delayed by at least one ${w.timeoutS} s resolver timeout, each mitigation on its own (${w.trials.toLocaleString('en-US')} lookups per cell). ` +
         'Rows compare against "no mitigation" after the backport: within 3 standard errors counts as no change.',
+    ),
+    h(
+      'p',
+      { class: 'variants small' },
+      h('span', { class: 'muted' }, same ? 'variant ' : 'this tree '),
+      h('strong', null, w.before.label),
+      same ? null : h('span', { class: 'muted' }, '  →  after the backport '),
+      same ? null : h('strong', null, w.after.label),
     ),
     h('table', { class: 'workaround-table' }, h('thead', null, head), h('tbody', null, ...rows)),
   );

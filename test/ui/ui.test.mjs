@@ -12,6 +12,7 @@ import { launchBrowser } from '../../scripts/browser.mjs';
 import { CORE_FILE, makeDemoWorkspace } from '../support/workspace.mjs';
 import { simulationSteps } from './steps/simulation.mjs';
 import { realTreeSteps } from './steps/realTree.mjs';
+import { mitigationSteps } from './steps/mitigations.mjs';
 import { matrixSteps } from './steps/matrix.mjs';
 import { goToLine, quickOpen, runFromPalette } from './helpers.mjs';
 import { writeFileSync } from 'node:fs';
@@ -121,6 +122,9 @@ steps.push({
     await simulationSteps(page, { ...ctx, scenario: 'dns-vip', scenarioTitle: 'Service VIP' });
   },
 });
+
+// The panel's DNAT / mitigation knobs and the workaround card (test/ui/steps/mitigations.mjs).
+steps.push({ name: 'simulation panel: mitigation knobs and "Can I drop my workaround?"', run: (page) => mitigationSteps(page) });
 
 // The matrix panel: live progress, the page's Cancel, the full sweep, both themes (test/ui/steps/matrix.mjs).
 steps.push(...matrixSteps);

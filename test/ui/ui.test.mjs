@@ -12,6 +12,7 @@ import { launchBrowser } from '../../scripts/browser.mjs';
 import { CORE_FILE, makeDemoWorkspace } from '../support/workspace.mjs';
 import { simulationSteps } from './steps/simulation.mjs';
 import { realTreeSteps } from './steps/realTree.mjs';
+import { testPlanSteps } from './steps/testplan.mjs';
 import { goToLine, quickOpen, runFromPalette } from './helpers.mjs';
 import { writeFileSync } from 'node:fs';
 
@@ -144,6 +145,9 @@ steps.push({
 
 // A real-sized tree in a second window (test/ui/steps/realTree.mjs).
 steps.push(...realTreeSteps);
+
+// Run Test Plan in a VM on the same real tree, cancelled (test/ui/steps/testplan.mjs).
+steps.push(...testPlanSteps);
 
 async function main() {
   assert.ok(existsSync(VSIX), `${VSIX} missing: run npm run package`);

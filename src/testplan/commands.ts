@@ -94,8 +94,8 @@ async function pickMode(s: { trials: number; configs: string[] }, isGit: boolean
     },
     {
       label: '$(zap) Quick check of this tree',
-      description: '300 trials × serial, masq, dnat2-random',
-      choice: { afterPlan: false, trials: 300, configs: ['serial', 'masq', 'dnat2-random'] },
+      description: '300 trials × masq, dnat2-random, serial control',
+      choice: { afterPlan: false, trials: 300, configs: ['masq', 'dnat2-random', 'serial'] },
     },
   ];
   const pick = await vscode.window.showQuickPick(items, {

@@ -15,6 +15,7 @@ import {
   makefileRelease,
   makefileVersion,
   parseConfigList,
+  TEST_CONFIG_NAMES,
   parseRunLines,
   partialConfigResult,
   figureStream,
@@ -162,7 +163,8 @@ test('a control that clashes is flagged; a configuration that never ended says s
 
 test('configuration lists: default all, unknown names refused with the known ones', () => {
   // The raced configurations first (the first figure comes from a race), the serial control last.
-  assert.deepEqual(parseConfigList(undefined).slice(0, 2), ['nonat', 'masq']);
+  assert.deepEqual(parseConfigList(undefined).slice(0, 2), ['masq', 'dnat1']);
+  assert.deepEqual([...parseConfigList(undefined)].sort(), [...TEST_CONFIG_NAMES].sort());
   assert.equal(parseConfigList(undefined).at(-1), 'serial');
   assert.equal(parseConfigList(undefined).length, 7);
   assert.deepEqual(parseConfigList(['masq,dnat1', 'masq']), ['masq', 'dnat1']);
@@ -393,12 +395,18 @@ test('ctb_race streams checked figures so far with the counters it reads (compil
       `@@ctb sb ${row414(0, 0, 0)}`,
     ])
       feed(l);
-    const r = await runProc(path.join(dir, 'ctb_race'), ['pair', '127.0.0.1', String(port), '100000000', '50', '1'], {
-      env: { ...process.env, CTB_EVERY_MS: '200', CTB_CFG: 'masq', CTB_STAT: stat },
-      onLine: (l) => feed(l),
-      mergeStderr: true,
-      timeoutMs: 10_000,
-    });
+    // As ctb-config.sh starts it: the counter file already open on descriptor 7, rewound by ctb_race at each figure.
+    const race = path.join(dir, 'ctb_race');
+    const r = await runProc(
+      'sh',
+      ['-c', 'exec 7<"$0" && exec "$@"', stat, race, 'pair', '127.0.0.1', String(port), '100000000', '50', '1'],
+      {
+        env: { ...process.env, CTB_EVERY_MS: '200', CTB_CFG: 'masq', CTB_STAT_FD: '7' },
+        onLine: (l) => feed(l),
+        mergeStderr: true,
+        timeoutMs: 10_000,
+      },
+    );
     const partials = seen.filter((s) => s.partial);
     assert.ok(partials.length >= 2, `a figure every 200 ms of a 1 s run (got ${partials.length})`);
     assert.match(r.stdout, /ctb-result mode=pair trials=\d+/);

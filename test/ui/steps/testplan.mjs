@@ -45,7 +45,16 @@ export const testPlanSteps = [
         await p.goto(`${new URL(page.url()).origin}/?folder=${encodeURIComponent(tree)}`);
         await p.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
         await p.locator('.explorer-folders-view .monaco-list-row', { hasText: 'net' }).first().waitFor({ timeout: 60_000 });
-        await runFromPalette(p, 'Conntrack Backport: Open Simulation Panel');
+        // The workbench lists our commands once it has read the extensions (slow on a loaded machine).
+        for (let i = 0; ; i++) {
+          try {
+            await runFromPalette(p, 'Conntrack Backport: Open Simulation Panel', { timeout: 10_000 });
+            break;
+          } catch (e) {
+            await p.keyboard.press('Escape');
+            if (i >= 8) throw e;
+          }
+        }
         const frame = simulationFrame(p);
         const run = frame.locator('button#run-testplan');
         await run.waitFor({ timeout: 60_000 });
@@ -88,6 +97,9 @@ export const testPlanSteps = [
         }
         await p.screenshot({ path: path.join(SHOTS, 'testplan-cancelled.png') });
         assert.deepEqual(left, [], `nothing of the test plan is left after Cancel (was: ${alive.join('; ')})`);
+      } catch (e) {
+        await p.screenshot({ path: path.join(SHOTS, 'testplan-failed.png') }).catch(() => {});
+        throw e;
       } finally {
         await p.close();
       }

@@ -15,15 +15,14 @@
  *       backend1=X backend2=Y errors=E ms=MS
  *
  * Figures while it runs: with CTB_EVERY_MS=N (and CTB_CFG naming the configuration), every N ms
- * between two trials it writes to stderr the file CTB_STAT names (the router's
- * /proc/PID/net/stat/nf_conntrack, read from here through a process in the router's namespace),
- * one "@@ctb sp LINE" per line, then "@@ctb partial CFG ctb-result ... ck=X" with the figures so
+ * between two trials it writes to stderr the router's counters, one "@@ctb sp LINE" per line:
+ * the file open on descriptor CTB_STAT_FD (the router's /proc/net/stat/nf_conntrack, opened in
+ * the router's namespace before this started in the client's; rewound each time), then "@@ctb partial CFG ctb-result ... ck=X" with the figures so
  * far. X is the 32-bit FNV-1a hash (hex) of the rows joined by newlines, "|", and the fields
  * before " ck=": a serial console that lost or changed characters fails the check.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -114,16 +113,16 @@ static unsigned fnv(unsigned h, const char *s, size_t n)
 static void partial(const char *mode, int trials, long sent, long replies, long lost, long lost_trials, long two,
 		    const long *by, long ms)
 {
-	const char *stat = getenv("CTB_STAT");
+	const char *sfd = getenv("CTB_STAT_FD");
 	const char *cfg = getenv("CTB_CFG");
 	char buf[8192], line[600], fields[400];
 	int fd, len = 0, r, rows = 0;
 	unsigned h = 2166136261u;
 
-	if (stat && (fd = open(stat, O_RDONLY)) >= 0) {
+	fd = sfd && *sfd ? atoi(sfd) : -1;
+	if (fd >= 0 && lseek(fd, 0, SEEK_SET) == 0) {
 		while (len < (int)sizeof(buf) - 1 && (r = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
 			len += r;
-		close(fd);
 		buf[len] = 0;
 		for (char *s = buf, *e; *s; s = e + 1) {
 			e = strchr(s, '\n');

@@ -63,6 +63,8 @@ await Promise.all([
   ),
   // The parallel Monte Carlo's worker (src/core/model/pool.ts finds it beside the CLI bundle).
   build({ ...common, entryPoints: [path.join(root, 'src/core/model/mcWorker.ts')], outfile: path.join(dist, 'mcWorker.js') }),
+  // The sweep's detection workers (src/core/matrix/detectPool.ts finds them beside the bundle).
+  build({ ...common, entryPoints: [path.join(root, 'src/core/matrix/detectWorker.ts')], outfile: path.join(dist, 'detectWorker.js') }),
 ]);
 chmodSync(path.join(dist, 'cli.js'), 0o755);
 copyFileSync(require.resolve('tree-sitter-c/tree-sitter-c.wasm'), path.join(dist, 'tree-sitter-c.wasm'));

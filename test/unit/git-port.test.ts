@@ -31,7 +31,8 @@ test('the environment pins locale, pager, prompts and replace refs', () => {
 test('every process is seen by a watcher: one-shot, pipe, batch and reader/writer calls', async () => {
   const d = await repo();
   const seen: string[] = [];
-  const stop = watchGit((e) => seen.push(e.args[0]));
+  // The subcommand, after any `-c key=value` pairs (cat-file runs with bounded pack windows).
+  const stop = watchGit((e) => seen.push(e.args.find((a, i) => a !== '-c' && e.args[i - 1] !== '-c') ?? ''));
   const before = gitProcessCount();
   try {
     assert.match(await gitText(d, ['rev-parse', 'HEAD']), /^[0-9a-f]{40}\n$/);

@@ -3,6 +3,7 @@
 // Parsing works on Buffers so a blob's bytes are never re-encoded before the detector sees them.
 
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { PACK_BOUNDS } from './bounds';
 import { gitRun, gitSpawn } from './run';
 
 export interface CatFileObject {
@@ -25,7 +26,7 @@ export class CatFileBatch {
   private stderr = '';
 
   constructor(readonly repo: string) {
-    this.child = gitSpawn(repo, ['cat-file', '--batch']);
+    this.child = gitSpawn(repo, [...PACK_BOUNDS, 'cat-file', '--batch']);
     this.child.stdout.on('data', (b: Buffer) => this.onData(b));
     this.child.stderr.on('data', (b: Buffer) => (this.stderr += b.toString('utf8')));
     this.child.stdin.on('error', (e) => this.fail(e));
@@ -97,7 +98,7 @@ export interface CheckAnswer {
 export async function batchCheck(repo: string, names: string[], signal?: AbortSignal): Promise<CheckAnswer[]> {
   if (!names.length) return [];
   for (const n of names) if (/[\n\r]/.test(n)) throw new Error('object name contains a newline');
-  const out = await gitRun(repo, ['cat-file', '--batch-check', '--buffer'], { input: names.join('\n') + '\n', signal });
+  const out = await gitRun(repo, [...PACK_BOUNDS, 'cat-file', '--batch-check', '--buffer'], { input: names.join('\n') + '\n', signal });
   const lines = out.toString('utf8').split('\n');
   return names.map((name, i) => {
     const l = lines[i] ?? '';

@@ -13,6 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type CommitRecord } from './reader';
+import { PACK_BOUNDS } from './bounds';
 import { gitLines, gitRun, gitText } from './run';
 
 export interface PathGraphNode {
@@ -90,12 +91,8 @@ const FIELD = '\x1f';
 const END = '\x1d';
 const FORMAT = `${SEP}%H${FIELD}%P${FIELD}%s${FIELD}%an <%ae>${FIELD}%aI${FIELD}%b${END}`;
 
-/**
- * Pack access bounds for the walks: git maps pack windows and keeps delta bases; on a large
- * pack the defaults (1 GiB windows) let the touched pages of a walk count in full against its
- * resident size. Smaller windows and cache keep a walk's RSS near what it holds itself.
- */
-export const WALK_CONFIG = ['-c', 'core.packedGitWindowSize=16m', '-c', 'core.packedGitLimit=64m', '-c', 'core.deltaBaseCacheLimit=16m'];
+/** The walks run with bounded pack windows (bounds.ts). */
+export const WALK_CONFIG = PACK_BOUNDS;
 
 /**
  * The file's history from `tips` as `git log -- path` sees it (default history simplification:
@@ -163,7 +160,7 @@ export async function firstParentTags(
   const next = new Map<string, string | null>();
   await gitLines(
     repo,
-    ['rev-list', '--first-parent', '--simplify-by-decoration', '--parents', '--stdin'],
+    [...WALK_CONFIG, 'rev-list', '--first-parent', '--simplify-by-decoration', '--parents', '--stdin'],
     (line) => {
       const [c, p] = line.trim().split(' ');
       if (c) next.set(c, p ?? null);
@@ -184,7 +181,7 @@ export async function firstParentTags(
 
 /** Merges on `to`'s first-parent chain above `from`, oldest first. */
 export async function firstParentMerges(repo: string, from: string, to: string, signal?: AbortSignal): Promise<string[]> {
-  const text = await gitText(repo, ['rev-list', '--first-parent', '--merges', '--reverse', to, `^${from}`], { signal });
+  const text = await gitText(repo, [...WALK_CONFIG, 'rev-list', '--first-parent', '--merges', '--reverse', to, `^${from}`], { signal });
   return text.split('\n').filter(Boolean);
 }
 

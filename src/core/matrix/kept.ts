@@ -17,7 +17,7 @@ import type { Located } from './row';
 import type { KeepOptions, Matrix } from './types';
 
 /** Bumped when the kept format or anything a kept verdict depends on (detector, catalogue) changes. */
-export const KEPT_VERSION = 3;
+export const KEPT_VERSION = 4;
 /** Default bounds of a keep directory. */
 export const KEPT_MAX_BYTES = 256 << 20;
 export const KEPT_MAX_FILES = 32;
@@ -25,6 +25,7 @@ export const KEPT_MAX_FILES = 32;
 export interface KeptLocation {
   loc: Located;
   nat?: { blob: string; path: string };
+  nfq?: { blob: string; path: string };
 }
 
 export interface KeptSweep {
@@ -36,6 +37,7 @@ export interface KeptSweep {
   located: [string, KeptLocation][];
   results: [string, DetectionResult][];
   natScans: [string, NatScan][];
+  nfqScans?: [string, NatScan][];
   /** The history stage: the tips and paths it walked, the upstream fixes found, its graph. */
   history?: { tips: string[]; paths: string[]; upstream: string[]; nodes: [string, string[]][]; classified: ClassifiedCommit[] };
 }

@@ -3,7 +3,7 @@
 
 import type { DetectionResult, Evidence, FeatureFinding, RaceVerdict } from '../types';
 import type { RefInfo } from '../git/refs';
-import { isNatEvidence } from './nat';
+import { isNatEvidence, isNfqueueEvidence } from './nat';
 import type { EvidencePointer, FeatureCell, HistoryMark, MatrixRow, RaceCell, RowStatus } from './types';
 
 /** A cell keeps a few pointers: supporting evidence first, then what shows the fix absent. */
@@ -20,6 +20,7 @@ export interface Located {
 interface Paths {
   core: string;
   nat?: string;
+  nfq?: string;
 }
 
 function pointers(evidence: Evidence[], ref: RefInfo, p: Paths): EvidencePointer[] {
@@ -27,7 +28,7 @@ function pointers(evidence: Evidence[], ref: RefInfo, p: Paths): EvidencePointer
   return sorted.slice(0, MAX_POINTERS).map((e) => {
     if (e.layer === 'history' && e.commit)
       return { ref: e.commit.slice(0, 12), commit: e.commit, path: p.core, layer: 'history', site: e.site, supports: e.supports };
-    const path = isNatEvidence(e) && p.nat ? p.nat : p.core;
+    const path = isNatEvidence(e) && p.nat ? p.nat : isNfqueueEvidence(e) && p.nfq ? p.nfq : p.core;
     return {
       ref: ref.short,
       commit: ref.commit ?? '',
@@ -55,8 +56,15 @@ function featureCell(f: FeatureFinding, ref: RefInfo, path: Paths): FeatureCell 
 const unknownRace = (why: string): RaceCell => ({ verdict: 'unknown', variant: null, explain: why, evidence: [] });
 const unknownFeature = (why: string): FeatureCell => ({ present: 'unknown', explain: why, evidence: [] });
 
-/** `natPath`: where nf_nat_core.c was read at this ref, for evidence the NAT scan found. */
-export function buildRow(ref: RefInfo, loc: Located, result: DetectionResult | null, history: HistoryMark[], natPath?: string): MatrixRow {
+/** `natPath`, `nfqPath`: where nf_nat_core.c and nfnetlink_queue.c were read at this ref, for the evidence their scans found. */
+export function buildRow(
+  ref: RefInfo,
+  loc: Located,
+  result: DetectionResult | null,
+  history: HistoryMark[],
+  natPath?: string,
+  nfqPath?: string,
+): MatrixRow {
   const base = {
     ref: ref.name,
     short: ref.short,
@@ -84,7 +92,7 @@ export function buildRow(ref: RefInfo, loc: Located, result: DetectionResult | n
       reverse: unknownFeature(why),
     };
   }
-  const p: Paths = { core: loc.path, nat: natPath };
+  const p: Paths = { core: loc.path, nat: natPath, nfq: nfqPath };
   return {
     ...base,
     status,

@@ -10,7 +10,7 @@
 
 import * as path from 'node:path';
 import { CORE_REL_PATH } from '../detect/input';
-import { detectBuffer, joinHistory } from '../detect';
+import { joinHistory } from '../detect';
 import { batchCheck, CatFileBatch, CatFileObject } from '../git/catfile';
 import {
   combineNodes,
@@ -27,14 +27,19 @@ import { gitText } from '../git/run';
 import type { DetectionResult } from '../types';
 import { classifyAll, ClassifiedCommit, historyForCommit, mergeClassified } from './history';
 import { fingerprintOf, KEPT_VERSION, KeptSweep, keptKey, loadKept, saveKept } from './kept';
-import { natPathFor, NatScan, scanNatBlob, withNat } from './nat';
+import { besidePath, natPathFor, NatScan, NFQUEUE_FILE, scanNatBlob, scanNfqueueBlob, withRelated } from './nat';
 import { patchIdMatches, upstreamIds } from './patchid';
 import { buildLines, scanLines } from './lines';
 import { buildRow, Located } from './row';
+import { DetectPool } from './detectPool';
 import type { HistoryMark, Matrix, MatrixRow, SweepOptions, SweepProgress } from './types';
 
 /** Blob requests kept in flight ahead of the detector. */
 const PREFETCH = 6;
+/** Fewer new blobs than this are detected in this thread (starting workers would cost more). */
+const FEW_BLOBS = 8;
+/** A first sweep of at least this many commits starts its detection workers at once. */
+const EARLY_POOL = 64;
 /** New tips an incremental history walk takes (more: the whole walk again). */
 const INCREMENTAL_TIPS = 64;
 /** `rev-list -n1` lookups run at once (commits whose file content recurs in its history). */
@@ -58,6 +63,20 @@ const natural = (a: string, b: string): number => a.localeCompare(b, 'en', { num
 const KIND_ORDER = { branch: 0, remote: 1, tag: 2 } as const;
 
 export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matrix> {
+  const pools: DetectPool[] = [];
+  try {
+    return await sweepWith(repo, opts, (threads) => {
+      const p = new DetectPool({ threads });
+      pools.push(p);
+      return p;
+    });
+  } finally {
+    // Workers stop whatever happened (cancel, a failed git): none outlives its sweep.
+    for (const p of pools) p.close();
+  }
+}
+
+async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: number) => DetectPool): Promise<Matrix> {
   const t0 = performance.now();
   const signal = opts.signal;
   const primary = opts.path ?? CORE_REL_PATH;
@@ -109,6 +128,10 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
     return { ...kept.matrix, stats: { ...kept.matrix.stats, reusedRefs: kept.matrix.rows.length, ms } };
   }
 
+  // A first sweep of many commits detects many blobs: the workers start now and compile their
+  // parser while the blobs are resolved. Otherwise they start only when enough blobs are new.
+  let pool: DetectPool | null = !kept && commits.length >= EARLY_POOL ? newPool(opts.detectThreads) : null;
+
   // The history walks start now, one per file (git uses Bloom filters for one path at a time),
   // and run beside blob resolution and detection: on two cores git walks while node detects.
   const lineBranches = pickLineBranches(all, selected);
@@ -133,26 +156,44 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
   };
   if (history && commits.length && !(h && !newTips.length))
     for (const p of [primary, natPathFor(primary)]) void walk(h ? 'inc' : 'full', p);
+  // So does the first-parent walk that places tags on lines, for every tag commit (the chains
+  // are narrowed to the tags whose file was found once the rows are known).
+  const lineBranchList = [...lineBranches].sort((x, y) => natural(x.short, y.short)).map((b) => ({ name: b.short, commit: b.commit! }));
+  const tagChains =
+    wantLines && history
+      ? firstParentTags(repo, lineBranchList, new Set(selected.filter((r) => r.kind === 'tag' && r.commit).map((r) => r.commit!)), signal)
+      : null;
+  tagChains?.catch(() => undefined); // awaited in the lines stage unless the sweep stops first
 
   // 2. blob ids at the primary path (then other paths the file has had) for commits not kept
   const located = new Map<string, Located>();
   const natAt = new Map<string, { blob: string; path: string }>();
+  const nfqAt = new Map<string, { blob: string; path: string }>();
   for (const [c, k] of kept?.located ?? []) {
     located.set(c, k.loc);
     if (k.nat) natAt.set(c, k.nat);
+    if (k.nfq) nfqAt.set(c, k.nfq);
   }
   const fresh = commits.filter((c) => !located.has(c));
   report({ phase: 'resolve', done: 0, total: fresh.length, refsDone: 0, message: `resolving ${primary} at ${fresh.length} commits` });
   const natPrimary = natPathFor(primary);
+  const nfqPrimary = besidePath(primary, NFQUEUE_FILE);
   if (fresh.length) {
-    // One batch-check answers both files at every commit: the conntrack file, then the NAT file.
-    const first = await batchCheck(repo, [...fresh.map((c) => `${c}:${primary}`), ...fresh.map((c) => `${c}:${natPrimary}`)], signal);
+    // One batch-check answers the three files at every commit: the conntrack file, then the NAT
+    // file and nfnetlink_queue.c beside it (race 4 reads it, as detectPath does).
+    const first = await batchCheck(
+      repo,
+      [primary, natPrimary, nfqPrimary].flatMap((p) => fresh.map((c) => `${c}:${p}`)),
+      signal,
+    );
     const missing: string[] = [];
     fresh.forEach((c, i) =>
       first[i].type === 'blob' ? located.set(c, { blob: first[i].sha, path: primary, status: 'ok' }) : missing.push(c),
     );
     if (missing.length) for (const [c, loc] of await findMoved(repo, missing, primary, signal)) located.set(c, loc);
-    for (const [c, n] of await locateNat(repo, fresh, located, first.slice(fresh.length), natPrimary, signal)) natAt.set(c, n);
+    const n = fresh.length;
+    for (const [c, x] of await locateBeside(repo, fresh, located, first.slice(n, 2 * n), natPrimary, signal)) natAt.set(c, x);
+    for (const [c, x] of await locateBeside(repo, fresh, located, first.slice(2 * n), nfqPrimary, signal)) nfqAt.set(c, x);
   }
   const pathsSeen = new Set([primary]);
   for (const c of commits) {
@@ -165,11 +206,14 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
   // 3. detect each distinct blob once (kept detections reused); scan each distinct NAT blob once
   const blobs = new Map<string, string>(); // blob -> path it was found at (for the report's file field)
   const natBlobs = new Map<string, string>();
+  const nfqBlobs = new Map<string, string>();
   for (const c of commits) {
     const l = located.get(c);
     if (l?.blob && l.path && !blobs.has(l.blob)) blobs.set(l.blob, l.path);
     const n = natAt.get(c);
     if (n && !natBlobs.has(n.blob)) natBlobs.set(n.blob, n.path);
+    const q = nfqAt.get(c);
+    if (q && !nfqBlobs.has(q.blob)) nfqBlobs.set(q.blob, q.path);
   }
   // For progress only: a ref (short name) at which each blob is found, named as the sweep's place.
   const refAtCommit = new Map<string, string>();
@@ -177,68 +221,100 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
   const refOfBlob = new Map<string, string>();
   for (const c of commits) {
     const at = refAtCommit.get(c);
-    for (const b of [located.get(c)?.blob, natAt.get(c)?.blob]) if (at && b && !refOfBlob.has(b)) refOfBlob.set(b, at);
+    for (const b of [located.get(c)?.blob, natAt.get(c)?.blob, nfqAt.get(c)?.blob]) if (at && b && !refOfBlob.has(b)) refOfBlob.set(b, at);
   }
   const results = new Map<string, DetectionResult>();
   const natScans = new Map<string, NatScan>();
+  const nfqScans = new Map<string, NatScan>();
   for (const [b, r] of kept?.results ?? []) if (blobs.has(b)) results.set(b, r);
   for (const [b, n] of kept?.natScans ?? []) if (natBlobs.has(b)) natScans.set(b, n);
+  for (const [b, n] of kept?.nfqScans ?? []) if (nfqBlobs.has(b)) nfqScans.set(b, n);
   const coreIds = [...blobs.keys()].filter((b) => !results.has(b));
-  const ids = [...coreIds, ...[...natBlobs.keys()].filter((b) => !natScans.has(b))];
+  const natIds = [...natBlobs.keys()].filter((b) => !natScans.has(b));
+  const ids = [...coreIds, ...natIds, ...[...nfqBlobs.keys()].filter((b) => !nfqScans.has(b))];
   const coreNew = coreIds.length;
   let parsedNow = 0;
   if (ids.length) {
+    // Blobs are read in order, a few ahead; each conntrack blob goes to the detection pool
+    // (worker threads) as soon as it is read, NAT blobs are scanned here (a regex pass).
+    pool ??= newPool(coreNew >= FEW_BLOBS ? opts.detectThreads : 0);
     const cat = new CatFileBatch(repo);
+    let done = 0;
+    const progress = (id: string): void => {
+      done++;
+      if (done % 16 === 0 || done === ids.length)
+        report({
+          phase: 'detect',
+          done,
+          total: ids.length,
+          refsDone: Math.round((selected.length * done) / ids.length / 2),
+          message: `detecting blob ${done} of ${ids.length}`,
+          current: refOfBlob.get(id),
+        });
+    };
     try {
-      // A few requests ahead: git reads the next blobs while the detector works on this one.
       const pending: Promise<CatFileObject | null>[] = [];
+      const detecting = new Set<Promise<void>>();
       const ask = (k: number): void => {
         if (k >= ids.length) return;
         pending[k] = cat.read(ids[k]);
         pending[k].catch(() => undefined); // a cancelled sweep leaves reads nobody awaits
       };
-      for (let k = 0; k < PREFETCH; k++) ask(k);
+      const ahead = PREFETCH + 2 * pool.threads;
+      for (let k = 0; k < ahead; k++) ask(k);
       for (let i = 0; i < ids.length; i++) {
         const obj = await pending[i];
         delete pending[i];
-        ask(i + PREFETCH);
+        ask(i + ahead);
         cancelled();
-        const isNat = i >= coreNew;
-        const file = isNat ? natBlobs.get(ids[i])! : blobs.get(ids[i])!;
+        const isNat = i >= coreNew && i < coreNew + natIds.length;
+        const isNfq = i >= coreNew + natIds.length;
+        const id = ids[i];
+        const file = isNfq ? nfqBlobs.get(id)! : isNat ? natBlobs.get(id)! : blobs.get(id)!;
         if (!obj) {
-          warnings.push(`blob ${ids[i]} could not be read`);
+          warnings.push(`blob ${id} could not be read`);
+          progress(id);
           continue;
         }
-        if (isNat) natScans.set(ids[i], scanNatBlob(obj.content, file));
-        else {
-          results.set(ids[i], await detectBuffer(obj.content, file));
-          parsedNow++;
+        if (isNat || isNfq) {
+          if (isNat) natScans.set(id, scanNatBlob(obj.content, file));
+          else nfqScans.set(id, scanNfqueueBlob(obj.content, file));
+          progress(id);
+          continue;
         }
-        if (i % 16 === 0 || i === ids.length - 1)
-          report({
-            phase: 'detect',
-            done: i + 1,
-            total: ids.length,
-            refsDone: Math.round((selected.length * (i + 1)) / ids.length / 2),
-            message: `detecting blob ${i + 1} of ${ids.length}`,
-            current: refOfBlob.get(ids[i]),
-          });
+        const d: Promise<void> = pool.detect(obj.content, file).then((r) => {
+          results.set(id, r);
+          parsedNow++;
+          progress(id);
+        });
+        detecting.add(d);
+        void d.then(
+          () => detecting.delete(d),
+          () => undefined,
+        );
+        // Blob contents wait in memory only a few at a time.
+        if (detecting.size >= ahead) await Promise.race(detecting);
       }
+      await Promise.all(detecting);
+      cancelled();
     } finally {
       cat.close();
+      pool.close(); // the workers' memory goes back before the history stage
     }
   } else report({ phase: 'detect', done: 0, total: 0, refsDone: 0, message: 'every blob was detected before (kept sweep)' });
   tick('detect');
   cancelled();
-  // The source layer with the NAT scan joined, per distinct (conntrack blob, NAT blob) pair.
+  // The source layer with the NAT and nfqueue scans joined, per distinct (conntrack, NAT, nfqueue) blobs.
   const sourceResults = new Map<string, DetectionResult | null>();
   const sourceFor = (commit: string): DetectionResult | null => {
     const blob = located.get(commit)?.blob;
     const base = blob ? results.get(blob) : undefined;
     if (!base) return null;
     const nat = natAt.get(commit)?.blob;
-    const k = `${blob}|${nat ?? ''}`;
-    if (!sourceResults.has(k)) sourceResults.set(k, withNat(base, nat ? natScans.get(nat) : undefined));
+    const nfq = nfqAt.get(commit)?.blob;
+    const k = `${blob}|${nat ?? ''}|${nfq ?? ''}`;
+    if (!sourceResults.has(k))
+      sourceResults.set(k, withRelated(base, nat ? natScans.get(nat) : undefined, nfq ? nfqScans.get(nfq) : undefined));
     return sourceResults.get(k)!;
   };
 
@@ -314,7 +390,7 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
       ? (located.get(ref.commit) ?? { blob: null, path: null, status: 'absent' })
       : { blob: null, path: null, status: 'no-commit', note: 'the ref does not point at a commit' };
     const base = ref.commit && loc.blob ? sourceFor(ref.commit) : null;
-    const natBlob = ref.commit ? (natAt.get(ref.commit)?.blob ?? '') : '';
+    const natBlob = ref.commit ? `${natAt.get(ref.commit)?.blob ?? ''}|${nfqAt.get(ref.commit)?.blob ?? ''}` : '';
     let result = base;
     let marks: HistoryMark[] = [];
     if (base && history && ref.commit && base.kernelFile) {
@@ -339,7 +415,16 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
       result = j.result;
       marks = j.marks;
     }
-    rows.push(buildRow(ref, loc, result, marks, ref.commit ? natAt.get(ref.commit)?.path : undefined));
+    rows.push(
+      buildRow(
+        ref,
+        loc,
+        result,
+        marks,
+        ref.commit ? natAt.get(ref.commit)?.path : undefined,
+        ref.commit ? nfqAt.get(ref.commit)?.path : undefined,
+      ),
+    );
   }
   rows.sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || natural(a.short, b.short));
   tick('history');
@@ -356,8 +441,7 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
       const wanted = new Set(
         rows.filter((r) => r.kind === 'tag' && r.commit && (r.status === 'ok' || r.status === 'moved')).map((r) => r.commit!),
       );
-      const bs = [...lineBranches].sort((x, y) => natural(x.short, y.short)).map((b) => ({ name: b.short, commit: b.commit! }));
-      chains = await firstParentTags(repo, bs, wanted, signal);
+      chains = new Map([...(await tagChains!)].map(([name, chain]) => [name, chain.filter((c) => wanted.has(c))]));
     }
     cancelled();
     lines = buildLines(chains, rows, lineBranches);
@@ -409,9 +493,13 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
         matrix,
         located: commits
           .filter((c) => located.has(c))
-          .map((c) => [c, { loc: located.get(c)!, ...(natAt.has(c) ? { nat: natAt.get(c)! } : {}) }]),
+          .map((c) => [
+            c,
+            { loc: located.get(c)!, ...(natAt.has(c) ? { nat: natAt.get(c)! } : {}), ...(nfqAt.has(c) ? { nfq: nfqAt.get(c)! } : {}) },
+          ]),
         results: [...results],
         natScans: [...natScans],
+        nfqScans: [...nfqScans],
         history: keptHistory,
       });
     } catch (e) {
@@ -524,11 +612,11 @@ function pickLineBranches(all: RefInfo[], selected: RefInfo[]): RefInfo[] {
 }
 
 /**
- * The NAT file beside the conntrack file at each commit: answers for `natPrimary` came with the
- * first batch-check; commits whose conntrack file sits elsewhere (moved, nested) ask once more,
- * all together, beside the path it was found at.
+ * A file beside the conntrack file at each commit (nf_nat_core.c, nfnetlink_queue.c): answers
+ * for `atPrimary` came with the first batch-check; commits whose conntrack file sits elsewhere
+ * (moved, nested) ask once more, all together, beside the path it was found at.
  */
-async function locateNat(
+async function locateBeside(
   repo: string,
   commits: string[],
   located: Map<string, Located>,
@@ -536,12 +624,13 @@ async function locateNat(
   natPrimary: string,
   signal?: AbortSignal,
 ): Promise<Map<string, { blob: string; path: string }>> {
+  const name = path.posix.basename(natPrimary);
   const out = new Map<string, { blob: string; path: string }>();
   const elsewhere: { commit: string; path: string }[] = [];
   commits.forEach((c, i) => {
     const l = located.get(c);
     if (!l?.blob || !l.path) return;
-    const want = natPathFor(l.path);
+    const want = besidePath(l.path, name);
     if (want !== natPrimary) elsewhere.push({ commit: c, path: want });
     else if (atPrimary[i].type === 'blob') out.set(c, { blob: atPrimary[i].sha!, path: natPrimary });
   });

@@ -189,6 +189,8 @@ export interface SweepOptions {
   onProgress?: (p: SweepProgress) => void;
   /** Keep the sweep in this directory and reuse what did not move (see kept.ts). */
   keep?: KeepOptions;
+  /** Worker threads detecting blobs (default: one per core, at most 4; 0 or 1: in this thread). */
+  detectThreads?: number;
 }
 
 /** Where kept sweeps live and how much of them (see kept.ts). */

@@ -337,13 +337,18 @@ test('process port: a time limit kills the whole process group (no grandchild le
   await assert.rejects(runProc('/nonexistent-tool', []), (e: unknown) => e instanceof ProcError && e.reason === 'spawn');
 });
 
-test('figures so far: a partial block counts only when its check matches; the stream emits each once, then the whole result', () => {
-  const rows = [HDR414, row414(3, 40, 40), row414(1, 10, 10)];
-  const fields =
-    'mode=pair trials=1000 sent=2000 replies=1950 lost=50 lost_trials=50 two_backends=0 backend1=1950 backend2=0 errors=0 ms=2001';
-  const ck = fnv1a(`${rows.join('\n')}|${fields}`);
+test('figures so far: a partial line counts only when its check matches; the stream emits each once, then the whole result', () => {
+  // What ctb_race prints: the fields, the router's counters summed over CPUs (ct=, hex, in the header's order), the check.
+  const rows = [row414(3, 40, 40), row414(1, 10, 10)];
+  const ct = rows
+    .map((r) => r.split(' ').map((x) => parseInt(x, 16)))
+    .reduce((a, b) => a.map((x, i) => x + b[i]))
+    .map((x) => x.toString(16))
+    .join(',');
+  const fields = `mode=pair trials=1000 sent=2000 replies=1950 lost=50 lost_trials=50 two_backends=0 backend1=1950 backend2=0 errors=0 ms=2001 ct=${ct}`;
+  const ck = fnv1a(fields);
   const head = ['@@ctb begin masq', '@@ctb sb-form proc', ...[HDR414, row414(0, 0, 0), row414(0, 0, 0)].map((l) => `@@ctb sb ${l}`)];
-  const block = (f: string, c: string) => [...rows.map((l) => `@@ctb sp ${l}`), `@@ctb partial masq ctb-result ${f} ck=${c}`];
+  const block = (f: string, c: string) => [`@@ctb partial masq ctb-result ${f} ck=${c}`];
   const good = parseRunLines([...head, ...block(fields, ck)]).runs[0];
   const p = partialConfigResult(good, 'none')!;
   assert.equal(p.replies!.trials, 1000);
@@ -382,7 +387,6 @@ test('ctb_race streams checked figures so far with the counters it reads (compil
     await new Promise<void>((res) => sock.bind(0, '127.0.0.1', () => res()));
     const port = sock.address().port;
     const stat = path.join(dir, 'stat');
-    // Trailing blanks on a row are not part of what is checked (the reader trims them).
     fs.writeFileSync(stat, `${HDR414}\n${row414(2, 7, 7)}  \n${row414(0, 1, 1)}\n`);
     const seen: { partial: boolean; c: ConfigResult }[] = [];
     const feed = figureStream('none', (c, partial) => seen.push({ partial, c }));
@@ -414,7 +418,7 @@ test('ctb_race streams checked figures so far with the counters it reads (compil
       assert.ok(c.replies!.trials > 0);
       assert.equal(c.counters!.form, 'proc');
     }
-    // The rows as written (trailing blanks and all) passed the check, and their deltas are the file's.
+    // Summed over the file's two CPU rows, checked, and beside the "before" header: the file's deltas.
     assert.ok(partials.every(({ c }) => c.counters!.deltas.found === 2 && c.counters!.clashes === 8 && c.counters!.drops === 8));
     assert.ok(
       partials.map(({ c }) => c.replies!.trials).every((n, i, a) => i === 0 || n >= a[i - 1]),

@@ -17,7 +17,7 @@ import { createLog } from './output';
 import { ReportView } from './detection/reportView';
 import { registerStatusBar } from './detection/statusBar';
 import { mark } from './timings';
-import { type WebviewEvent, watchWebviews } from './webview/controller';
+import { fromPage, type WebviewEvent, watchWebviews } from './webview/controller';
 
 /** The first status-bar detection waits for the workbench to settle. */
 const STARTUP_DETECT_DELAY_MS = 1500;
@@ -28,6 +28,8 @@ export interface ConntrackBackportApi {
   gitProcesses(): readonly GitProcessEvent[];
   /** What the webview panels' controllers did (ready, messages the page got), oldest first. */
   webviewEvents(): readonly WebviewEvent[];
+  /** Hands a message to the panels of a view type as if their page had posted it (validated as one). */
+  fromPage(viewType: string, raw: unknown): number;
 }
 
 export function activate(context: vscode.ExtensionContext): ConntrackBackportApi {
@@ -76,7 +78,7 @@ export function activate(context: vscode.ExtensionContext): ConntrackBackportApi
     });
   }, 0);
   mark('activate:end');
-  return { gitProcesses: () => gitLog, webviewEvents: () => webviewLog };
+  return { gitProcesses: () => gitLog, webviewEvents: () => webviewLog, fromPage };
 }
 
 export function deactivate(): void {}

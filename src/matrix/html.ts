@@ -19,7 +19,7 @@ ${options(ONLY_OPTIONS)}
   <select id="kind" aria-label="Ref kind">
 ${options(KIND_OPTIONS)}
   </select>
-  <input id="refs" type="text" placeholder="Ref patterns, e.g. v4.19.* Ubuntu-*" aria-label="Ref patterns">
+  <input id="refs" type="text" placeholder="Refs, e.g. v4.19.* Ubuntu-*" aria-label="Ref patterns">
   <button id="rerun">Sweep</button>
   <button id="cancel" class="hidden">Cancel</button>
   <span class="spacer"></span>

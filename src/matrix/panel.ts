@@ -253,6 +253,7 @@ class MatrixPanel {
   }
 
   private async onMessage(msg: ToHost): Promise<void> {
+    if (msg.type === 'rendered') return; // seen by the controller's event log only
     if (msg.type === 'cancel') this.running?.abort();
     else if (msg.type === 'rerun') {
       if (!this.repo) return;

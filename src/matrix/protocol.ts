@@ -45,7 +45,17 @@ export type ToHost =
   | { type: 'export'; format: ExportFormat }
   | { type: 'rerun'; refs: string[] }
   /** Stop the running sweep (it then answers with an error message "Sweep cancelled."). */
-  | { type: 'cancel' };
+  | { type: 'cancel' }
+  /**
+   * What the page now shows (its render acknowledgement; the host only logs it, so the
+   * extension suite sees what reached the screen): the progress line, the notice, or the
+   * table as lines of cells joined by `|` (header first, at most RENDERED_ROWS rows).
+   */
+  | { type: 'rendered'; what: RenderedWhat; text: string };
+
+export type RenderedWhat = 'matrix' | 'progress' | 'notice';
+export const RENDERED_ROWS = 50;
+const RENDERED_MAX = 8000;
 
 const HEX = /^[0-9a-f]{7,40}$/;
 
@@ -71,6 +81,10 @@ export function parseToHost(raw: unknown): ToHost | null {
       return { type: 'ready' };
     case 'cancel':
       return { type: 'cancel' };
+    case 'rendered':
+      return (m.what === 'matrix' || m.what === 'progress' || m.what === 'notice') && typeof m.text === 'string'
+        ? { type: 'rendered', what: m.what, text: m.text.slice(0, RENDERED_MAX) }
+        : null;
     case 'export':
       return m.format === 'markdown' || m.format === 'csv' || m.format === 'json' ? { type: 'export', format: m.format } : null;
     case 'rerun': {

@@ -23,10 +23,15 @@ export const COLUMNS = [
     title:
       'Race 4: nfqueue redoes NAT against a clashing entry on reinject (2024, 8af79d3edb5f); "not in this tree" when the tree has no nfqueue clash code',
   },
-  { key: 'zone', label: 'Zone follow-up', feature: 'zone' },
-  { key: 'rework', label: 'Rework 2020', feature: 'rework' },
-  { key: 'reverse', label: 'Reverse 2024', feature: 'reverse' },
-  { key: 'status', label: 'File' },
+  {
+    key: 'zone',
+    label: 'Zone',
+    feature: 'zone',
+    title: 'Zone follow-up 07998281c268 of the race 2 fix: the same-origin skip also compares zones',
+  },
+  { key: 'rework', label: 'Rework', feature: 'rework', title: 'The 2020 clash rework (6a757c07e51f and its series)' },
+  { key: 'reverse', label: 'Reverse', feature: 'reverse', title: 'The 2024 reverse-direction clash merge (nf_ct_can_merge, a4e6a1031e77)' },
+  { key: 'status', label: 'File', title: 'Where nf_conntrack_core.c is at this ref: empty when at its usual path' },
 ] as const satisfies readonly {
   key: string;
   label: string;

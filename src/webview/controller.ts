@@ -38,12 +38,29 @@ export interface WebviewEvent {
   event: 'ready' | 'posted' | 'queued' | 'received' | 'disposed';
   /** The message type; for `posted`, the page got it (postMessage resolved true). */
   type?: string;
-  /** A short text of the message (its `message` field, when it has one). */
+  /** A short text of the message (its `message` field, or its `text` field, when it has one). */
   text?: string;
 }
 
 type Listener = (e: WebviewEvent) => void;
 const listeners = new Set<Listener>();
+/** Controllers with a panel, for `fromPage` (the extension suite's stand-in for a page's click). */
+const live = new Set<WebviewController<Typed, Typed>>();
+
+/**
+ * Hands `raw` to the controllers of `viewType` as if their page had posted it: the same
+ * validation and handlers as a real page message. For the extension suite, which cannot click
+ * inside a webview (the UI test does). Returns how many controllers took it.
+ */
+export function fromPage(viewType: string, raw: unknown): number {
+  let n = 0;
+  for (const c of live)
+    if (c.panel.viewType.endsWith(viewType) && !c.disposed) {
+      c.receiveFromPage(raw);
+      n++;
+    }
+  return n;
+}
 
 /** Observes every controller (the extension's test API keeps a log of them). */
 export function watchWebviews(l: Listener): () => void {
@@ -53,6 +70,11 @@ export function watchWebviews(l: Listener): () => void {
 
 function emit(e: WebviewEvent): void {
   for (const l of listeners) l(e);
+}
+
+function textOf(msg: object): string | undefined {
+  const m = msg as { message?: unknown; text?: unknown };
+  return typeof m.message === 'string' ? m.message : typeof m.text === 'string' ? m.text : undefined;
 }
 
 /** Queued messages beyond this are dropped oldest first (a page that never loads must not grow the host). */
@@ -85,6 +107,7 @@ export class WebviewController<ToPage extends Typed, ToHost extends Typed> imple
       panel.webview.onDidReceiveMessage((raw) => this.receive(raw)),
     );
     panel.webview.html = html;
+    live.add(this as unknown as WebviewController<Typed, Typed>);
   }
 
   get ready(): boolean {
@@ -114,8 +137,7 @@ export class WebviewController<ToPage extends Typed, ToHost extends Typed> imple
 
   private deliver(msg: ToPage): void {
     const viewType = this.panel.viewType;
-    const said = (msg as { message?: unknown }).message;
-    const text = typeof said === 'string' ? said : undefined;
+    const text = textOf(msg);
     this.panel.webview.postMessage(msg).then(
       (ok) => ok && emit({ viewType, event: 'posted', type: msg.type, text }),
       () => undefined, // the panel went away meanwhile
@@ -136,6 +158,11 @@ export class WebviewController<ToPage extends Typed, ToHost extends Typed> imple
     }, RELOAD_GRACE_MS);
   }
 
+  /** See `fromPage`. */
+  receiveFromPage(raw: unknown): void {
+    this.receive(raw);
+  }
+
   private receive(raw: unknown): void {
     if (this.isDisposed) return;
     if (raw && typeof raw === 'object' && (raw as Typed).type === 'ready') {
@@ -144,7 +171,7 @@ export class WebviewController<ToPage extends Typed, ToHost extends Typed> imple
     }
     const msg = this.o.parse(raw);
     if (!msg) return;
-    emit({ viewType: this.panel.viewType, event: 'received', type: msg.type });
+    emit({ viewType: this.panel.viewType, event: 'received', type: msg.type, text: textOf(msg) });
     this.guard(() => this.o.onMessage(msg));
   }
 
@@ -184,6 +211,7 @@ export class WebviewController<ToPage extends Typed, ToHost extends Typed> imple
     if (this.isDisposed) return;
     this.isDisposed = true;
     this.isReady = false;
+    live.delete(this as unknown as WebviewController<Typed, Typed>);
     clearTimeout(this.reloadTimer);
     this.queue.length = 0;
     emit({ viewType: this.panel.viewType, event: 'disposed' });

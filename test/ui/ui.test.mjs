@@ -13,6 +13,8 @@ import { CORE_FILE, makeDemoWorkspace } from '../support/workspace.mjs';
 import { simulationSteps } from './steps/simulation.mjs';
 import { realTreeSteps } from './steps/realTree.mjs';
 import { testPlanSteps } from './steps/testplan.mjs';
+import { mitigationSteps } from './steps/mitigations.mjs';
+import { matrixSteps } from './steps/matrix.mjs';
 import { goToLine, quickOpen, runFromPalette } from './helpers.mjs';
 import { writeFileSync } from 'node:fs';
 
@@ -122,18 +124,11 @@ steps.push({
   },
 });
 
-steps.push({
-  name: 'palette: Show Backport Matrix sweeps branches and tags',
-  run: async (page) => {
-    await page.locator('.part.statusbar').click({ position: { x: 700, y: 5 } }); // focus back to the workbench
-    await runFromPalette(page, 'Conntrack Backport: Show Backport Matrix');
-    await page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
-    await page.keyboard.press('Enter'); // empty = all branches and tags
-    const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-    await frame.locator('tbody tr', { hasText: 'Ubuntu-azure-4.15.0-1030.31' }).first().waitFor({ timeout: 60_000 });
-    await frame.locator('tbody tr', { hasText: 'Ubuntu-azure-4.15.0-1000.1' }).first().waitFor();
-  },
-});
+// The panel's DNAT / mitigation knobs and the workaround card (test/ui/steps/mitigations.mjs).
+steps.push({ name: 'simulation panel: mitigation knobs and "Can I drop my workaround?"', run: (page) => mitigationSteps(page) });
+
+// The matrix panel: live progress, the page's Cancel, the full sweep, both themes (test/ui/steps/matrix.mjs).
+steps.push(...matrixSteps);
 
 steps.push({
   name: 'the extension is running (palette: Show Running Extensions)',

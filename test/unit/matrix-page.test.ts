@@ -21,6 +21,7 @@ import {
   nextSort,
   progressView,
   refPatterns,
+  renderedTable,
   rowView,
   statusText,
   VERDICT_ORDER,
@@ -208,7 +209,8 @@ describe('matrix page: rows, progress and events as structures', () => {
     assert.equal(r1.history, hist);
     assert.equal(r1.flag, true);
     assert.match(r1.title!, /^Race 1: .*\nmissing because\n⚠ history has the fix$/);
-    assert.equal(by('race2').text, 'fixed · azure-952939');
+    assert.equal(by('race2').text, 'fixed');
+    assert.equal(by('race2').sub, 'azure-952939');
     assert.equal(by('race2').open, undefined);
     assert.equal(by('race4').text, 'not in this tree');
     assert.equal(by('race4').cls, 'verdict v-not-applicable');
@@ -299,8 +301,22 @@ describe('matrix page on a real sweep', () => {
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   test('the race 4 column shows each tree as the generator wrote it, and its filter and sort follow', () => {
-    const race4 = Object.fromEntries(matrix.rows.map((r) => [r.short, rowView(r).cells.find((c) => c.key === 'race4')!.text]));
-    assert.deepEqual(race4, { 'v4.15': 'not in this tree', 'v5.10': 'missing', 'v6.13': 'fixed · nfqueue-2024' });
+    const race4 = Object.fromEntries(
+      matrix.rows.map((r) => {
+        const c = rowView(r).cells.find((x) => x.key === 'race4')!;
+        return [r.short, [c.text, c.sub]];
+      }),
+    );
+    assert.deepEqual(race4, {
+      'v4.15': ['not in this tree', undefined],
+      'v5.10': ['missing', undefined],
+      'v6.13': ['fixed', 'nfqueue-2024'],
+    });
+    // The page's render acknowledgement says the table as header and cells (variants after a ·).
+    const said = renderedTable(headView(st()), visibleRows(matrix.rows, st()).map(rowView), 2).split('\n');
+    assert.equal(said.length, 3, 'the header and at most 2 rows');
+    assert.match(said[0], /^Ref\|Kind\|Date\|Race 1\|Race 2\|Race 3\|Race 4\|/);
+    assert.match(said[2], /^v5\.10\|tag\|.*\|missing\|/);
     assert.deepEqual(shorts(visibleRows(matrix.rows, st({ only: 'race4:missing' }))), ['v5.10']);
     assert.deepEqual(shorts(visibleRows(matrix.rows, st({ sort: 'race4' }))), ['v6.13', 'v4.15', 'v5.10']);
     assert.deepEqual(shorts(visibleRows(matrix.rows, st({ only: 'race2:missing' }))), ['v4.15']);

@@ -17,6 +17,105 @@ export interface FunctionSite {
   parseErrors: boolean;
   /** Preprocessor condition per file line (see lineConditions). */
   conditions?: (string | undefined)[];
+  /** The parse has a syntax error in front of the definition (e.g. a mangled `static`). */
+  headError?: boolean;
+  /** The whole file, for names a function uses but does not declare. */
+  file?: FileScope;
+}
+
+/** What the file as a whole declares: its functions' parameter counts, file-scope names. */
+export interface FileScope {
+  text: string;
+  /** Parameter count of each function the file defines (from its head). */
+  arity: Map<string, number>;
+  /** Memo of the lookups below. */
+  seen?: Map<string, boolean>;
+}
+
+/**
+ * Constants and macros from kernel headers that the fix sites use: a name of this kind that
+ * is not here, not defined by the file and nowhere else in it does not compile.
+ */
+const KERNEL_CONSTANTS = new Set([
+  'IPS_NAT_DONE_MASK',
+  'IPS_NAT_CLASH',
+  'IPS_FIXED_TIMEOUT',
+  'IPS_CONFIRMED_BIT',
+  'IPS_DYING_BIT',
+  'IPS_SRC_NAT',
+  'IPS_DST_NAT',
+  'IP_CT_DIR_ORIGINAL',
+  'IP_CT_DIR_REPLY',
+  'IP_CT_DIR_MAX',
+  'NF_ACCEPT',
+  'NF_DROP',
+  'NF_NAT_MANIP_SRC',
+  'NF_NAT_MANIP_DST',
+  'HZ',
+]);
+
+/** Structs and scalar typedefs from kernel headers that these functions' parameters use. */
+const KERNEL_TYPES = new Set([
+  'sk_buff',
+  'nf_conn',
+  'nf_conntrack_tuple_hash',
+  'nf_conntrack_tuple',
+  'nf_conntrack_zone',
+  'net',
+  'hlist_nulls_node',
+  'hlist_nulls_head',
+  'nf_conntrack_l4proto',
+  'nf_conntrack_l3proto',
+  'ip_conntrack_info',
+  'nf_nat_hook',
+  'nf_ct_hook',
+]);
+
+/** Kernel scalar typedefs (u32, __be16, size_t ...). */
+const SCALAR_TYPEDEF = /^(?:[us](?:8|16|32|64)|__[bl]e(?:16|32|64)|__u(?:8|16|32|64)|\w+_t)$/;
+
+/** Non-overlapping occurrences of `word` as a whole identifier in `text`. */
+function occurrences(text: string, word: string, atLeast: number): number {
+  let n = 0;
+  for (let i = text.indexOf(word); i >= 0 && n < atLeast; i = text.indexOf(word, i + word.length)) {
+    const before = i ? text.charCodeAt(i - 1) : 32;
+    const after = i + word.length < text.length ? text.charCodeAt(i + word.length) : 32;
+    if (!isIdentChar(before) && !isIdentChar(after)) n++;
+  }
+  return n;
+}
+const isIdentChar = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+
+function fileLookup(site: FunctionSite, key: string, compute: (f: FileScope) => boolean): boolean {
+  const f = site.file;
+  if (!f) return true; // no file context (a lone function): nothing to check against
+  const seen = (f.seen ??= new Map());
+  let v = seen.get(key);
+  if (v === undefined) seen.set(key, (v = compute(f)));
+  return v;
+}
+
+/** A header constant or macro: known, #defined or an enum member of this file, or used elsewhere in it. */
+export function knownConstant(site: FunctionSite, name: string): boolean {
+  if (KERNEL_CONSTANTS.has(name)) return true;
+  return fileLookup(site, `C ${name}`, (f) => occurrences(f.text, name, 2) >= 2);
+}
+
+/** A type name the compiler knows: a kernel type above, or one this file names more than once. */
+export function knownType(site: FunctionSite, name: string): boolean {
+  if (KERNEL_TYPES.has(name)) return true;
+  return fileLookup(site, `T ${name}`, (f) => occurrences(f.text, name, 2) >= 2);
+}
+
+/** A lower-case name declared at file scope (a global, a function, a macro) rather than in the function. */
+export function fileDeclares(site: FunctionSite, name: string): boolean {
+  return fileLookup(site, `D ${name}`, (f) => {
+    if (f.arity.has(name)) return true;
+    return new RegExp(
+      String.raw`^(?:#[ \t]*define[ \t]+${name}\b|[A-Za-z_][^\n;(){}]*[\s*]${name}\s*(?:__\w+\s*)*(?:\[[^\]\n]*\]\s*)?[;=,]|[A-Z_]+\([^\n]*\b${name}\)\s*;)`,
+      'm',
+    ).test(f.text);
+  });
 }
 
 /** Identifiers a definition declares: its parameters and local variables. */
@@ -55,13 +154,115 @@ export const declaredNames = memo(new WeakMap<FunctionSite, Set<string>>(), (sit
 export function usesDeclaredOnly(site: FunctionSite, n: Node): boolean {
   const names = declaredNames(site);
   const ids = n.type === 'identifier' ? [n] : descendants(n, 'identifier');
-  return ids.every((id) => {
-    if (!/[a-z]/.test(id.text)) return true;
+  const idsOk = ids.every((id) => {
     const parent = id.parent;
-    // the callee of a call is a function, not a variable
+    // the callee of a call is a function, not a variable (its argument count is checked below)
     if (parent?.type === 'call_expression' && parent.childForFieldName('function')?.equals(id)) return true;
-    return names.has(id.text);
+    if (!/[a-z]/.test(id.text)) return knownConstant(site, id.text);
+    return names.has(id.text) || fileDeclares(site, id.text);
   });
+  return idsOk && callsMatchArity(site, n);
+}
+
+/** Calls in `n` to a function this file defines pass as many arguments as it takes. */
+function callsMatchArity(site: FunctionSite, n: Node): boolean {
+  const arity = site.file?.arity;
+  if (!arity) return true;
+  for (const c of [n, ...descendants(n, 'call_expression')]) {
+    if (c.type !== 'call_expression') continue;
+    const callee = c.childForFieldName('function');
+    const want = callee?.type === 'identifier' ? arity.get(callee.text) : undefined;
+    if (want === undefined) continue;
+    const args = c.childForFieldName('arguments');
+    if (!args || args.namedChildren.filter((a) => a && a.type !== 'comment').length !== want) return false;
+  }
+  return true;
+}
+
+/** A call whose `count` arguments are distinct plain names the function declares (`nf_ct_match(ct, loser_ct)`). */
+export function plainArgs(site: FunctionSite, call: Node, count: number): boolean {
+  const args = call.childForFieldName('arguments')?.namedChildren.filter((a) => a && a.type !== 'comment') ?? [];
+  if (args.length !== count || !args.every((a) => a!.type === 'identifier')) return false;
+  const texts = args.map((a) => a!.text);
+  const names = declaredNames(site);
+  return new Set(texts).size === texts.length && texts.every((t) => names.has(t));
+}
+
+/**
+ * The call's value is what the code goes on with: assigned (`ret = f(...)`), returned, a
+ * declaration's initialiser or an `if`/`while` condition itself — not compared, negated or
+ * discarded (`ret != f(...)`, `!f(...)`).
+ */
+export function resultUsed(call: Node): boolean {
+  let n: Node = call;
+  while (n.parent?.type === 'parenthesized_expression') n = n.parent;
+  const p = n.parent;
+  if (!p) return false;
+  if (p.type === 'assignment_expression') return p.childForFieldName('operator')?.type === '=' && !!p.childForFieldName('right')?.equals(n);
+  if (p.type === 'return_statement' || p.type === 'init_declarator') return true;
+  if (p.type === 'if_statement' || p.type === 'while_statement') return !!p.childForFieldName('condition')?.equals(n);
+  return false;
+}
+
+/**
+ * The parameters of a whole-function site: their types are known and the body names each of
+ * them (a renamed parameter leaves the body using a name nothing declares).
+ */
+export function paramsSound(site: FunctionSite, allUsed = true): boolean {
+  if (!site.tree) return true;
+  const decl = site.tree.childForFieldName('declarator');
+  const fdecl = decl && (decl.type === 'function_declarator' ? decl : descendants(decl, 'function_declarator')[0]);
+  const params = fdecl?.childForFieldName('parameters');
+  const body = site.tree.childForFieldName('body');
+  if (!params || !body) return false;
+  const used = new Set(descendants(body, 'identifier').map((i) => i.text));
+  for (const p of params.namedChildren) {
+    if (!p || p.type === 'comment') continue;
+    if (p.type !== 'parameter_declaration') return p.type === 'variadic_parameter';
+    const type = p.childForFieldName('type');
+    if (!type) return false;
+    if (/^(?:struct|enum|union)_specifier$/.test(type.type)) {
+      const name = type.childForFieldName('name')?.text;
+      if (!name || !knownType(site, name)) return false;
+      // kernel objects travel by pointer: `struct sk_buff skb` is a damaged `*skb`
+      if (type.type !== 'enum_specifier' && p.childForFieldName('declarator')?.type !== 'pointer_declarator') return false;
+    } else if (type.type === 'type_identifier' && !SCALAR_TYPEDEF.test(type.text) && !knownType(site, type.text)) return false;
+    else if (type.type !== 'primitive_type' && type.type !== 'sized_type_specifier' && type.type !== 'type_identifier') return false;
+    const ids = descendants(p, 'identifier');
+    if (!p.childForFieldName('declarator')) {
+      if (type.type === 'primitive_type' && type.text === 'void') continue;
+      return false;
+    }
+    if (ids.length !== 1) return false;
+    // unused and a name in the body that nothing declares: the parameter was renamed
+    if (allUsed && !used.has(ids[0].text) && undeclaredInBody(site, body)) return false;
+  }
+  return true;
+}
+
+/** Header globals the bodies of these functions read. */
+const KERNEL_GLOBALS = new Set(['jiffies', 'nfct_time_stamp', 'init_net', 'nf_conntrack_hash', 'nf_conntrack_htable_size']);
+
+/**
+ * Whether the body uses a variable name (not a callee, field or macro argument) that neither
+ * the function nor the file declares.
+ */
+function undeclaredInBody(site: FunctionSite, body: Node): boolean {
+  const names = declaredNames(site);
+  for (const id of descendants(body, 'identifier')) {
+    const t = id.text;
+    if (!/[a-z]/.test(t) || names.has(t) || KERNEL_GLOBALS.has(t)) continue;
+    let skip = false;
+    for (let p = id.parent; p && !skip && p !== body; p = p.parent) {
+      if (p.type !== 'call_expression') continue;
+      const callee = p.childForFieldName('function');
+      if (callee?.equals(id)) skip = true;
+      // macro arguments name fields and counters (NF_CT_STAT_INC(net, found), ..._for_each_entry(h, n, head, hnnode))
+      else if (callee && (!/[a-z]/.test(callee.text) || /for_each/.test(callee.text))) skip = true;
+    }
+    if (!skip && !fileDeclares(site, t)) return true;
+  }
+  return false;
 }
 
 /** The statement a node sits in (for an `if`, its condition): what must be free of mangled names. */
@@ -77,7 +278,7 @@ const cleanCall = (site: FunctionSite, c: Node): boolean => usesDeclaredOnly(sit
 /** Token fallback of usesDeclaredOnly over the identifiers of a matched fragment. */
 export function tokensUseDeclaredOnly(site: FunctionSite, ids: string[]): boolean {
   const names = declaredNames(site);
-  return ids.every((id) => !/[a-z]/.test(id) || names.has(id));
+  return ids.every((id) => (/[a-z]/.test(id) ? names.has(id) || fileDeclares(site, id) : knownConstant(site, id)));
 }
 
 /** The condition at a site's line: an in-body #ifdef as well as the function's own. */
@@ -148,7 +349,7 @@ function fromTokens(sig: string, site: FunctionSite, anchor: string, fragment: s
  * return type, name or parameters, and has a return type.
  */
 export function definitionIntact(site: FunctionSite): boolean {
-  if (site.fn.damaged) return false;
+  if (site.fn.damaged || site.headError) return false;
   if (!site.tree) return !site.parseErrors;
   const type = site.tree.childForFieldName('type');
   const decl = site.tree.childForFieldName('declarator');
@@ -156,7 +357,7 @@ export function definitionIntact(site: FunctionSite): boolean {
   const knownType =
     !!type &&
     (/^(?:primitive_type|sized_type_specifier|struct_specifier|enum_specifier|union_specifier)$/.test(type.type) ||
-      (type.type === 'type_identifier' && /^(?:[us](?:8|16|32|64)|__[bl]e(?:16|32|64)|__u(?:8|16|32|64)|\w+_t)$/.test(type.text)));
+      (type.type === 'type_identifier' && SCALAR_TYPEDEF.test(type.text)));
   return (
     knownType &&
     !!decl &&
@@ -284,7 +485,7 @@ export const SIGNATURES: readonly SiteSignature[] = [
     match(site) {
       // Both directions compared between the two parameters: a - b ORIGINAL and a - b REPLY.
       const params = /^[^(]*\bnf_ct_match\(const struct nf_conn\*(\w+),const struct nf_conn\*(\w+)\)/.exec(site.tokens);
-      if (!params || !definitionIntact(site)) return null;
+      if (!params || !definitionIntact(site) || !paramsSound(site)) return null;
       const [, a, b] = params;
       const cmp = (dir: string): RegExp =>
         new RegExp(`nf_ct_tuple_equal\\(&(${a}|${b})->tuplehash\\[${dir}\\]\\.tuple,&(${a}|${b})->tuplehash\\[${dir}\\]\\.tuple\\)`);
@@ -303,7 +504,7 @@ export const SIGNATURES: readonly SiteSignature[] = [
       // The alternative must be the call itself (not `!nf_ct_match(...)`), with declared arguments.
       for (const j of natTestJoins(site)) {
         const other = unwrap(j.other);
-        if (j.op === '||' && other && callsTo(other, 'nf_ct_match')[0] === other && cleanCall(site, j.node))
+        if (j.op === '||' && other && callsTo(other, 'nf_ct_match')[0] === other && plainArgs(site, other, 2) && cleanCall(site, j.node))
           return fromNode(this.id, site, j.node);
       }
       if (site.parseErrors) {
@@ -413,7 +614,7 @@ export const SIGNATURES: readonly SiteSignature[] = [
     functions: ['__nf_ct_resolve_clash'],
     describe: '__nf_ct_resolve_clash() holds the merge (2020 rework)',
     match(site) {
-      return definitionIntact(site) ? wholeFunction(this.id, site) : null;
+      return definitionIntact(site) && paramsSound(site) ? wholeFunction(this.id, site) : null;
     },
   },
   {
@@ -421,19 +622,20 @@ export const SIGNATURES: readonly SiteSignature[] = [
     functions: ['nf_ct_resolve_clash_harder'],
     describe: 'nf_ct_resolve_clash_harder() inserts the loser in the REPLY direction only, marked IPS_NAT_CLASH',
     match(site) {
-      if (!definitionIntact(site)) return null;
+      if (!definitionIntact(site) || !paramsSound(site)) return null;
       const t = site.tokens;
       // marked IPS_NAT_CLASH, ORIGINAL node only fake-added, hashed in the REPLY direction
-      const marks = /->status\|=[^;]*\bIPS_NAT_CLASH\b/.test(t);
-      const fakeOrig = /hlist_nulls_add_fake\(&\w+->tuplehash\[IP_CT_DIR_ORIGINAL\]\.hnnode\)/.test(t);
-      const reply = /\w+\(&\w+->tuplehash\[IP_CT_DIR_REPLY\]\.hnnode,|__nf_conntrack_hash_insert\(\w+,\w+,IP_CT_DIR_REPLY\)/.test(t);
-      if (!(marks && fakeOrig && reply)) return null;
+      const shapes = [
+        /\w+->status\|=(?:IPS_\w+\|)*IPS_NAT_CLASH(?:\|IPS_\w+)*;/,
+        /hlist_nulls_add_fake\(&\w+->tuplehash\[IP_CT_DIR_ORIGINAL\]\.hnnode\);/,
+        /(?:\w+\(&\w+->tuplehash\[IP_CT_DIR_REPLY\]\.hnnode,[^;]*\)|__nf_conntrack_hash_insert\(\w+,\w+,IP_CT_DIR_REPLY\));/,
+      ];
+      if (!shapes.every((re) => re.test(t))) return null;
       if (site.tree) {
-        // the statements that do it use declared names only
-        const stmts = [...descendants(site.tree, 'expression_statement')].filter((st) =>
-          /IPS_NAT_CLASH|hlist_nulls_add_fake/.test(st.text),
-        );
-        if (!stmts.every((st) => usesDeclaredOnly(site, st))) return null;
+        // each is a statement of its own (nothing joined to it), using declared names only
+        const stmts = descendants(site.tree, 'expression_statement');
+        const whole = (re: RegExp): RegExp => new RegExp(`^${re.source}$`);
+        if (!shapes.every((re) => stmts.some((st) => whole(re).test(normalizeTokens(st.text)) && usesDeclaredOnly(site, st)))) return null;
       }
       return wholeFunction(this.id, site);
     },
@@ -443,7 +645,9 @@ export const SIGNATURES: readonly SiteSignature[] = [
     functions: ['nf_ct_resolve_clash'],
     describe: 'nf_ct_resolve_clash() falls back to nf_ct_resolve_clash_harder() when the entries do not merge',
     match(site) {
-      const call = site.tree ? callsTo(site.tree, 'nf_ct_resolve_clash_harder').find((c) => cleanCall(site, c)) : undefined;
+      const call = site.tree
+        ? callsTo(site.tree, 'nf_ct_resolve_clash_harder').find((c) => plainArgs(site, c, 2) && resultUsed(c) && cleanCall(site, c))
+        : undefined;
       if (call) return fromNode(this.id, site, call);
       if (site.parseErrors) {
         const m = /\bnf_ct_resolve_clash_harder\((\w+),(\w+)\)/.exec(site.tokens);
@@ -457,7 +661,9 @@ export const SIGNATURES: readonly SiteSignature[] = [
     functions: ['nf_ct_resolve_clash', 'nf_ct_resolve_clash_harder'],
     describe: 'the resolver tries the merge in __nf_ct_resolve_clash()',
     match(site) {
-      const call = site.tree ? callsTo(site.tree, '__nf_ct_resolve_clash').find((c) => cleanCall(site, c)) : undefined;
+      const call = site.tree
+        ? callsTo(site.tree, '__nf_ct_resolve_clash').find((c) => plainArgs(site, c, 2) && resultUsed(c) && cleanCall(site, c))
+        : undefined;
       if (call) return fromNode(this.id, site, call);
       if (site.parseErrors) {
         const m = /\b__nf_ct_resolve_clash\((\w+),(\w+)\)/.exec(site.tokens);
@@ -471,8 +677,12 @@ export const SIGNATURES: readonly SiteSignature[] = [
     functions: ['nf_ct_can_merge'],
     describe: 'nf_ct_can_merge() = nf_ct_match() || nf_ct_match_reverse()',
     match(site) {
-      if (!definitionIntact(site)) return null;
-      return /return ?\(?nf_ct_match\(\w+,\w+\)\|\|nf_ct_match_reverse\(\w+,\w+\)\)?;/.test(site.tokens)
+      if (!definitionIntact(site) || !paramsSound(site)) return null;
+      // both helpers asked about the two parameters, in order
+      const p = /^[^(]*\bnf_ct_can_merge\(const struct nf_conn\*(\w+),const struct nf_conn\*(\w+)\)/.exec(site.tokens);
+      if (!p || p[1] === p[2]) return null;
+      const args = `\\(${p[1]},${p[2]}\\)`;
+      return new RegExp(`\\{return ?\\(?nf_ct_match${args}\\|\\|nf_ct_match_reverse${args}\\)?;\\}$`).test(site.tokens)
         ? wholeFunction(this.id, site)
         : null;
     },
@@ -482,7 +692,9 @@ export const SIGNATURES: readonly SiteSignature[] = [
     functions: RESOLVERS,
     describe: 'the resolver merges when nf_ct_can_merge(ct, loser_ct)',
     match(site) {
-      const call = site.tree ? callsTo(site.tree, 'nf_ct_can_merge').find((c) => cleanCall(site, c)) : undefined;
+      const call = site.tree
+        ? callsTo(site.tree, 'nf_ct_can_merge').find((c) => plainArgs(site, c, 2) && resultUsed(c) && cleanCall(site, c))
+        : undefined;
       if (call) return fromNode(this.id, site, call);
       if (!site.parseErrors) return null;
       const m = /\bnf_ct_can_merge\((\w+),(\w+)\)/.exec(site.tokens);
@@ -520,7 +732,7 @@ SIGNATURES_EXTRA.push(
     functions: ['nf_conntrack_update'],
     describe: 'nf_conntrack_update() no longer resolves clashes itself (no __nf_conntrack_update(), no NAT redo): 8af79d3edb5f',
     match(site) {
-      if (!definitionIntact(site) || site.parseErrors) return null;
+      if (!definitionIntact(site) || !paramsSound(site, false) || site.parseErrors) return null;
       const t = site.tokens;
       if (NFQUEUE_CLASH(t) || /\b__nf_conntrack_update\(/.test(t)) return null;
       return { ...wholeFunction(this.id, site), fragment: 'nf_conntrack_update() keeps only the helper confirm' };

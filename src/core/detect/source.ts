@@ -9,7 +9,7 @@ import { Damage, LineMap, LocatedFunction, locateFunctions } from '../parse/loca
 import { definitionName, getParser, parsePrepassed } from '../parse/treesitter';
 import type { DetectionResult, Evidence, FeatureFinding, RaceVerdict, VariantId } from '../types';
 import { normalizeTokens } from './normalize';
-import { definitionIntact, FunctionSite, SIGNATURE_FUNCTIONS, SIGNATURES, SiteMatch } from './signatures';
+import { definitionIntact, FileScope, FunctionSite, paramsSound, SIGNATURE_FUNCTIONS, SIGNATURES, SiteMatch } from './signatures';
 
 export interface SourceFacts {
   /** Functions of the compiled view (never-compiled lines blanked). */
@@ -50,6 +50,21 @@ const CALL_GRAPH_FUNCTIONS = new Set([
   'nf_ct_match_reverse',
 ]);
 
+/**
+ * Functions whose every version (4.6 to 6.13, and the real trees we read) names each of its
+ * parameters in the body: one the body never names was renamed by damage, and the body then
+ * uses a name nothing declares.
+ */
+const ALL_PARAMS_USED = new Set([
+  'nf_ct_resolve_clash',
+  '__nf_ct_resolve_clash',
+  'nf_ct_resolve_clash_harder',
+  'nf_ct_match',
+  'nf_ct_match_reverse',
+  'nf_ct_can_merge',
+  'nf_conntrack_tuple_taken',
+]);
+
 function firstErrorRow(n: Node): number | undefined {
   if (n.isError || n.isMissing) return n.startPosition.row;
   for (const c of n.children)
@@ -58,6 +73,24 @@ function firstErrorRow(n: Node): number | undefined {
       if (r !== undefined) return r;
     }
   return n.hasError ? n.startPosition.row : undefined;
+}
+
+/** Parameter count from a definition's head (`void` and `()` take none); undefined when unreadable. */
+export function headArity(head: string, name: string): number | undefined {
+  const at = head.search(new RegExp(`\\b${name}\\s*\\(`));
+  if (at < 0) return undefined;
+  let depth = 0;
+  let commas = 0;
+  const open = head.indexOf('(', at);
+  for (let i = open; i < head.length; i++) {
+    const c = head[i];
+    if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) {
+      const inner = normalizeTokens(head.slice(open + 1, i));
+      return inner === '' || inner === 'void' ? 0 : commas + 1;
+    } else if (c === ',' && depth === 1) commas++;
+  }
+  return undefined;
 }
 
 interface Scan {
@@ -77,6 +110,13 @@ async function scan(text: string, lines: LineMap, conditions: (string | undefine
   const wanted = functions.filter((f) => SIGNATURE_FUNCTIONS.has(f.name));
   const parser = wanted.length ? await getParser() : null;
   const graphNames = new Set(functions.filter((f) => CALL_GRAPH_FUNCTIONS.has(f.name)).map((f) => f.name));
+  const file: FileScope = { text, arity: new Map() };
+  for (const f of functions) {
+    const n = headArity(text.slice(f.headStart, f.bodyStart), f.name);
+    // two definitions that disagree (#ifdef variants): no count to hold calls to
+    if (n !== undefined && !f.damaged) file.arity.set(f.name, file.arity.has(f.name) && file.arity.get(f.name) !== n ? -1 : n);
+  }
+  for (const [k, v] of file.arity) if (v < 0) file.arity.delete(k);
   for (const f of functions) {
     if (!graphNames.has(f.name)) continue;
     const body = normalizeTokens(text.slice(f.bodyStart, f.bodyEnd));
@@ -92,10 +132,13 @@ async function scan(text: string, lines: LineMap, conditions: (string | undefine
     let tree: ReturnType<typeof parsePrepassed> | null = null;
     let def: Node | null = null;
     let parseErrors = true;
+    let headError = false;
     try {
       tree = parsePrepassed(parser!, kernelPrepass(src));
       def = tree.rootNode.namedChildren.find((n) => n?.type === 'function_definition' && definitionName(n)?.text === fn.name) ?? null;
       parseErrors = !def || def.hasError;
+      // an error in front of the definition in its own region: a mangled storage class or type
+      if (def) for (let p = def.previousSibling; p && !headError; p = p.previousSibling) headError = p.isError || p.hasError || p.isMissing;
     } catch {
       def = null;
     }
@@ -107,8 +150,9 @@ async function scan(text: string, lines: LineMap, conditions: (string | undefine
       const row = def ? firstErrorRow(def) : tree ? firstErrorRow(tree.rootNode) : undefined;
       syntaxErrors.set(fn, fn.startLine + (row ?? 0));
     }
-    const site: FunctionSite = { fn, text: region, tokens: normalizeTokens(region), tree: def, parseErrors, conditions };
-    if (!syntaxErrors.has(fn) && def && !definitionIntact(site)) syntaxErrors.set(fn, fn.nameLine);
+    const site: FunctionSite = { fn, text: region, tokens: normalizeTokens(region), tree: def, parseErrors, conditions, headError, file };
+    if (!syntaxErrors.has(fn) && def && !(definitionIntact(site) && paramsSound(site, ALL_PARAMS_USED.has(fn.name))))
+      syntaxErrors.set(fn, fn.nameLine);
     for (const sig of SIGNATURES) {
       if (!sig.functions.includes(fn.name)) continue;
       const m = sig.match(site);
@@ -628,7 +672,7 @@ export async function detectSource(text: string, file: string): Promise<Detectio
       'partial',
       'rework-2020',
       reworkEv,
-      'nf_ct_resolve_clash_harder() is defined but nf_ct_resolve_clash() never calls it: clashing entries are not inserted, DNAT to different endpoints still drops',
+      'nf_ct_resolve_clash_harder() is defined but nf_ct_resolve_clash() never calls it (or does not act on its result): clashing entries are not inserted, DNAT to different endpoints still drops',
     );
   } else if (reworkAny) {
     race3 = verdict(

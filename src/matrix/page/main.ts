@@ -4,9 +4,21 @@
 
 import { pageHost } from '../../webview/page/host';
 import { byId, clear, h } from '../../webview/page/dom';
-import type { EvidencePointer, ExportFormat, Matrix, ToHost, ToPage } from '../protocol';
+import { type EvidencePointer, type ExportFormat, type Matrix, RENDERED_ROWS, type ToHost, type ToPage } from '../protocol';
 import { normalizePageState, type MatrixPageState } from '../state';
-import { badFilter, eventSections, headView, nextSort, progressView, refPatterns, rowView, statusText, visibleRows } from './view';
+import {
+  badFilter,
+  eventSections,
+  headView,
+  nextSort,
+  progressView,
+  refPatterns,
+  renderedTable,
+  type RowView,
+  rowView,
+  statusText,
+  visibleRows,
+} from './view';
 
 const host = pageHost<ToHost, MatrixPageState>();
 // Filter, sort and the ref box survive a hide or reload; so do the repository and selection on
@@ -44,6 +56,7 @@ const save = (): void => host.setState(state);
 function notice(text: string, kind: 'error' | 'info' = 'error'): void {
   noticeEl.textContent = text;
   noticeEl.className = `notice ${kind}${text ? '' : ' hidden'}`;
+  if (text) host.postMessage({ type: 'rendered', what: 'notice', text });
 }
 
 function setSweeping(on: boolean): void {
@@ -113,27 +126,28 @@ function renderHead(): void {
   thead.append(tr);
 }
 
-function renderBody(): number {
+function renderBody(): RowView[] {
   const tbody = table.tBodies[0];
   clear(tbody);
-  if (!matrix) return 0;
-  const rows = visibleRows(matrix.rows, state);
+  if (!matrix) return [];
+  const views = visibleRows(matrix.rows, state).map(rowView);
   const frag = document.createDocumentFragment();
-  for (const r of rows) {
-    const v = rowView(r);
+  for (const v of views) {
     const tr = h('tr', { class: v.cls, 'data-ref': v.ref });
     for (const c of v.cells) {
       const td = h('td', { class: c.cls, title: c.title, 'data-key': c.key });
-      if (c.open) td.append(evidenceLink(c.open, c.text, c.title ?? ''));
-      else td.append(c.text);
+      const label = c.open ? evidenceLink(c.open, c.text, c.title ?? '') : h('span', null, c.text);
+      label.classList.add('vt');
+      td.append(label);
       if (c.flag) td.append(h('span', { class: 'flag', title: 'history and source disagree' }, ' ⚠'));
       if (c.history) td.append(' ', evidenceLink(c.history, '⟲', `history: ${c.history.site}`));
+      if (c.sub) td.append(h('div', { class: 'variant' }, c.sub));
       tr.append(td);
     }
     frag.append(tr);
   }
   tbody.append(frag);
-  return rows.length;
+  return views;
 }
 
 function renderEvents(): void {
@@ -147,7 +161,8 @@ function render(): void {
   const shown = renderBody();
   if (matrix) {
     const bad = badFilter(state.filter) ? ' · the /regex/ filter does not compile' : '';
-    statusEl.textContent = statusText(matrix, shown, note) + bad;
+    statusEl.textContent = statusText(matrix, shown.length, note) + bad;
+    host.postMessage({ type: 'rendered', what: 'matrix', text: renderedTable(headView(state), shown, RENDERED_ROWS) });
   }
   renderEvents();
 }
@@ -185,6 +200,7 @@ function onMessage(m: ToPage): void {
       if (p.value === undefined) progressBar.removeAttribute('value');
       else progressBar.value = p.value;
       progressText.textContent = p.text;
+      host.postMessage({ type: 'rendered', what: 'progress', text: p.text });
       return;
     }
     case 'error':
@@ -234,6 +250,10 @@ for (const b of exportEls)
     const format = b.dataset.export as ExportFormat;
     host.postMessage({ type: 'export', format });
   });
+
+// The table header sticks under the controls, whose height depends on how they wrap.
+const bar = document.querySelector<HTMLElement>('header.bar');
+if (bar) new ResizeObserver(() => document.documentElement.style.setProperty('--bar-height', `${bar.offsetHeight}px`)).observe(bar);
 
 setSweeping(false);
 render();

@@ -159,6 +159,8 @@ export function nextSort(s: Pick<MatrixPageState, 'sort' | 'dir'>, key: SortKey)
 export interface CellView {
   key: SortKey;
   text: string;
+  /** A second, quieter line: the variant that decided a verdict (e.g. azure-937963). */
+  sub?: string;
   cls: string;
   title?: string;
   /** The evidence the cell's text opens. */
@@ -187,7 +189,8 @@ function raceCellView(key: SortKey, c: RaceCell, colTitle?: string): CellView {
   const title = [colTitle, c.explain, c.disagreement ? `⚠ ${c.disagreement}` : ''].filter(Boolean).join('\n');
   return {
     key,
-    text: verdictText(c.verdict) + (c.variant ? ` · ${c.variant}` : ''),
+    text: verdictText(c.verdict),
+    ...(c.variant ? { sub: c.variant } : {}),
     cls: `verdict v-${c.verdict}${c.disagreement ? ' disagree' : ''}`,
     title,
     ...(open ? { open } : {}),
@@ -297,4 +300,11 @@ export function eventSections(m: Matrix): EventSection[] {
 /** Ref patterns typed in the box, as the host's `rerun` takes them. */
 export function refPatterns(text: string): string[] {
   return text.split(/\s+/).filter(Boolean);
+}
+
+/** The table as the page's `rendered` acknowledgement says it: header labels, then rows of cell texts. */
+export function renderedTable(heads: readonly HeadView[], rows: readonly RowView[], maxRows: number): string {
+  const line = (cells: readonly string[]): string => cells.map((c) => c.replace(/[|\n]/g, ' ')).join('|');
+  const said = (c: CellView): string => (c.sub ? `${c.text} · ${c.sub}` : c.text);
+  return [line(heads.map((x) => x.label)), ...rows.slice(0, maxRows).map((r) => line(r.cells.map(said)))].join('\n');
 }

@@ -1,8 +1,11 @@
 // The matrix panel inside a real editor, on a repository the project's generator writes (three
 // tags: race 4 not in the tree, missing, fixed): the command opens the panel, the page says
-// ready, and only then gets the target and the swept matrix (the controller's queue); hidden
-// behind another editor its page is thrown away, and shown again it says ready once more and
-// gets the matrix back without a new sweep.
+// ready, and only then gets the target and the swept matrix (the controller's queue); the page
+// acknowledges what it drew (`rendered`), so the suite sees the progress line and the race 4
+// column on the page itself; hidden behind another editor its page is thrown away, and shown
+// again it says ready once more and gets the matrix back without a new sweep. A sweep of many
+// tags is cancelled from the page's Cancel (the message the button posts, through the same
+// controller path): the page says so and never gets a matrix.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -24,6 +27,7 @@ interface WebviewEvent {
 interface Api {
   webviewEvents(): readonly WebviewEvent[];
   gitProcesses(): readonly { cwd: string; args: string[] }[];
+  fromPage(viewType: string, raw: unknown): number;
 }
 
 async function waitFor<T>(probe: () => T | undefined | false, what: string, ms = 60_000): Promise<T> {
@@ -91,6 +95,24 @@ suite('matrix panel', () => {
       .map((e) => e.type);
     assert.equal(posted[0], 'target', 'the page learns the repository first (it keeps it for a reload)');
     assert.ok(posted.includes('progress'), `the sweep's progress reaches the page: ${posted.join(' ')}`);
+    // The page drew them: a progress line with the phase's done/total and the refs answered.
+    const drawn = (what: string): string[] =>
+      events()
+        .filter((e) => e.event === 'received' && e.type === 'rendered' && e.text !== undefined)
+        .map((e) => e.text!)
+        .filter((t) => (what === 'matrix') === t.includes('|'));
+    const lines = await waitFor(() => drawn('progress').length > 0 && drawn('progress'), 'a progress line on the page');
+    assert.ok(
+      lines.some((l) => /\d+\/\d+ refs/.test(l)),
+      `progress says refs done of all: ${lines.join(' / ')}`,
+    );
+    // The table on the page: a Race 4 column, with each tree's verdict.
+    const table = await waitFor(() => drawn('matrix').at(-1), 'the table on the page');
+    const [head, ...rows] = table.split('\n').map((l) => l.split('|'));
+    const col = head.indexOf('Race 4');
+    assert.ok(col > head.indexOf('Race 3') && head.indexOf('Race 3') > 0, `a Race 4 column after Race 3: ${head.join(', ')}`);
+    const race4 = Object.fromEntries(rows.map((r) => [r[0], r[col]]));
+    assert.deepEqual(race4, { 'v4.15': 'not in this tree', 'v5.10': 'missing', 'v6.13': 'fixed · nfqueue-2024' });
     assert.ok(
       api.gitProcesses().some((g) => g.cwd.startsWith(repo) || g.args.includes(repo)),
       'the sweep ran git in the repository',
@@ -116,5 +138,43 @@ suite('matrix panel', () => {
     await waitFor(() => events().some((e) => e.event === 'ready' && e.type === 'reload'), 'the reloaded page to say ready', 20_000);
     await waitFor(() => events().some((e) => e.event === 'posted' && e.type === 'matrix'), 'the matrix again', 20_000);
     assert.equal(api.gitProcesses().length, gitBefore, 'no new sweep: the host still had the matrix');
+  });
+  test('Cancel on the page stops a running sweep: the page says so and gets no matrix', async function () {
+    this.timeout(120_000);
+    // Many tags, each with its own file: a sweep that is still detecting when Cancel comes.
+    const big = path.join(tmp, 'many');
+    const w = new FastImportWriter();
+    let head: number | undefined;
+    for (let i = 0; i < 300; i++) {
+      const text = generateConntrackCore({ era: i % 2 ? '5.10' : '4.19', race1: 'upstream', race2: 'upstream', seed: 100 + i }).text;
+      head = w.commit({
+        ref: 'refs/heads/master',
+        ...(head === undefined ? {} : { from: head }),
+        files: { [CORE]: text },
+        message: `r${i}\n`,
+        time: 1_500_000_000 + i * 1000,
+      });
+      w.tag(`r${i}`, head, `r${i}\n`, 1_500_000_000 + i * 1000 + 10);
+    }
+    w.resetBranch('refs/heads/master', head!);
+    await w.run(big);
+    const before = matrixEvents().length;
+    const events = (): WebviewEvent[] => matrixEvents().slice(before);
+    await vscode.commands.executeCommand('conntrackBackport.showMatrix', big, ['tags']);
+    const detecting = await waitFor(
+      () => events().find((e) => e.event === 'received' && e.type === 'rendered' && /detecting blob/.test(e.text ?? '')),
+      'the page to show the sweep detecting blobs',
+    );
+    assert.match(detecting.text!, /\d+\/300 refs/);
+    assert.match(detecting.text!, /refs\/s/);
+    assert.equal(api.fromPage(VIEW_TYPE, { type: 'cancel' }), 1, 'one matrix panel took the Cancel');
+    await waitFor(
+      () => events().some((e) => e.event === 'received' && e.type === 'rendered' && e.text === 'Sweep cancelled.'),
+      'the page to say the sweep was cancelled',
+    );
+    const gitAfter = api.gitProcesses().length;
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.ok(!events().some((e) => e.event === 'posted' && e.type === 'matrix'), 'no matrix reached the page');
+    assert.equal(api.gitProcesses().length, gitAfter, 'no git process started after the cancel');
   });
 });

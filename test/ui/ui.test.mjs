@@ -12,6 +12,7 @@ import { launchBrowser } from '../../scripts/browser.mjs';
 import { CORE_FILE, makeDemoWorkspace } from '../support/workspace.mjs';
 import { simulationSteps } from './steps/simulation.mjs';
 import { realTreeSteps } from './steps/realTree.mjs';
+import { testPlanSteps } from './steps/testplan.mjs';
 import { mitigationSteps } from './steps/mitigations.mjs';
 import { matrixSteps } from './steps/matrix.mjs';
 import { goToLine, quickOpen, runFromPalette } from './helpers.mjs';
@@ -139,6 +140,9 @@ steps.push({
 
 // A real-sized tree in a second window (test/ui/steps/realTree.mjs).
 steps.push(...realTreeSteps);
+
+// Run Test Plan in a VM on the same real tree, cancelled (test/ui/steps/testplan.mjs).
+steps.push(...testPlanSteps);
 
 async function main() {
   assert.ok(existsSync(VSIX), `${VSIX} missing: run npm run package`);

@@ -22,7 +22,7 @@ export const testplan: Command = {
       type: 'string',
       multiple: true,
       value: 'LIST',
-      help: 'configurations (default all: nonat,masq,dnat1,dnat2-random,dnat2-nth,snat-ports,serial)',
+      help: 'configurations (default all: masq,dnat1,dnat2-random,dnat2-nth,snat-ports,nonat,serial)',
     },
     trials: { type: 'string', value: 'N', help: 'racing trials per configuration (default 10000)' },
     ref: { type: 'string', value: 'REF', help: 'the commit to build (default HEAD; uncommitted changes are never built)' },

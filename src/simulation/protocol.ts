@@ -11,7 +11,7 @@ import type { LatencySummary, McResult } from '../core/model/montecarlo';
 import type { OverflowResult } from '../core/model/overflow';
 import type { ModelVariantId } from '../core/model/variants';
 import type { ResolverMode } from '../core/model/scenarios';
-import type { PortMode, WhatIf } from '../core/model/state';
+import type { DnatMode, PortMode, WhatIf } from '../core/model/state';
 
 export type { WhatIf };
 
@@ -33,6 +33,12 @@ export interface EditableKnobs {
   resolver: ResolverMode;
   timeoutS: number;
   attempts: number;
+  /** How DNAT spreads new flows over the endpoints: statistic random, or round-robin (statistic nth / numgen inc). */
+  dnatMode: DnatMode;
+  /** Mitigations (page/mitigations.ts): the client's resolver library, NodeLocal DNSCache, tc delay. */
+  libc: 'glibc' | 'musl';
+  nodeLocalDns: boolean;
+  tcDelayMs: number;
 }
 
 export type SweepKnob = 'skewUs' | 'packets' | 'cpus' | 'none';
@@ -75,6 +81,8 @@ export interface RunRequest {
   sweep: SweepKnob;
   /** Only for scenarios of kind 'overflow'; ignored (and dropped by validation) otherwise. */
   overflow?: OverflowKnobs;
+  /** "Can I drop my workaround?": also run every mitigation for both variants (DNS race scenarios). */
+  workarounds?: boolean;
 }
 
 /** Inclusive numeric ranges the host enforces (the page uses them for min/max only). */
@@ -205,6 +213,26 @@ export interface SweepView {
   series: { role: 'before' | 'after'; variant: ModelVariantId; whatIf: WhatIf; points: SweepPoint[] }[];
 }
 
+/** "Can I drop my workaround?": lookups delayed by a resolver timeout per mitigation, before / after. */
+export interface WorkaroundsView {
+  before: { variant: ModelVariantId; label: string };
+  after: { variant: ModelVariantId; label: string };
+  /** Lookups per row and variant. */
+  trials: number;
+  timeoutS: number;
+  rows: {
+    id: string;
+    label: string;
+    before: number;
+    after: number;
+    meanBeforeS: number;
+    meanAfterS: number;
+    verdict: 'baseline' | 'still needed' | 'can be dropped' | 'adds delays';
+  }[];
+  /** Why there is no table (e.g. a TCP or overflow scenario). */
+  unavailable?: string;
+}
+
 export interface SourceLink {
   file: string;
   line: number;
@@ -219,6 +247,8 @@ export interface PanelResult {
   /** What the two columns differ in: the variant (backport) or the what-if switches. */
   comparison: 'backport' | 'whatif';
   sweep?: SweepView;
+  /** The mitigation table, when the request asked for it and the scenario is a DNS race. */
+  workarounds?: WorkaroundsView;
   /** Kernel function -> where the host found it (absent: not found, link disabled). */
   sources: Record<string, SourceLink>;
   ms: number;

@@ -13,7 +13,8 @@ import { runOverflow } from '../core/model/overflow';
 import { wilson } from '../core/model/rng';
 import { COUNTER_NAMES, type CounterName } from '../core/model/state';
 import { variantInfo, type ModelVariantId } from '../core/model/variants';
-import type { DetectionSummary, MonteCarloView, PanelResult, RunRequest, SweepView, VariantColumn } from './protocol';
+import { MITIGATIONS, mitigationRow, mitigationsUnavailable, mitigationVerdict, type MitigationRow } from '../core/model/mitigations';
+import type { DetectionSummary, MonteCarloView, PanelResult, RunRequest, SweepView, VariantColumn, WorkaroundsView } from './protocol';
 import {
   columnSpecs,
   counterTable,
@@ -274,6 +275,49 @@ export async function runSweep(
   return { knob: spec.knob, label: spec.label, series };
 }
 
+/** Lookups per mitigation row and variant: a quarter of the run's trials, at least 10 000. */
+export const workaroundTrials = (trials: number): number => Math.max(10_000, Math.round(trials / 4));
+
+/**
+ * "Can I drop my workaround?": each mitigation on its own over the form's knobs, for the two
+ * columns' variants (the tree and after the backport), one row at a time with a turn between.
+ */
+export async function runWorkarounds(
+  req: RunRequest,
+  variants: [ModelVariantId, ModelVariantId],
+  prog: Progress,
+): Promise<WorkaroundsView | undefined> {
+  if (!req.workarounds) return undefined;
+  const [before, after] = variants;
+  const n = workaroundTrials(req.trials);
+  const view: WorkaroundsView = {
+    before: { variant: before, label: variantInfo(before).label },
+    after: { variant: after, label: variantInfo(after).label },
+    trials: n,
+    timeoutS: req.knobs.timeoutS,
+    rows: [],
+  };
+  const why = mitigationsUnavailable(req.scenario);
+  if (why) return { ...view, unavailable: why };
+  const rows: MitigationRow[] = [];
+  for (const m of MITIGATIONS) {
+    if (prog.hooks.signal.cancelled) throw new RunCancelled();
+    rows.push(mitigationRow(m, req.scenario, before, after, mcOverrides(req), n, req.seed, rows[0]?.after ?? 0));
+    tick(prog, (before === after ? 1 : 2) * n, `workarounds: ${m.label}`);
+    await nextTurn();
+  }
+  view.rows = rows.map((r) => ({
+    id: r.id,
+    label: r.label,
+    before: r.before,
+    after: r.after,
+    meanBeforeS: r.meanBeforeS,
+    meanAfterS: r.meanAfterS,
+    verdict: mitigationVerdict(r, rows[0], n),
+  }));
+  return view;
+}
+
 /** Everything but source links (the host resolves those against the tree's files). */
 export async function runSimulation(
   runId: number,
@@ -288,12 +332,18 @@ export async function runSimulation(
   const { comparison, columns } = columnSpecs(req, detection);
   const spec = sweepSpec(req.sweep, req);
   const perColumn = 1 + overflowUnits(req);
-  const total = 2 * (req.trials + perColumn) + (spec ? 2 * spec.values.length * sweepTrials(req.trials) : 0);
+  const total =
+    2 * (req.trials + perColumn) +
+    (spec ? 2 * spec.values.length * sweepTrials(req.trials) : 0) +
+    (req.workarounds && !mitigationsUnavailable(req.scenario)
+      ? (columns[0].variant === columns[1].variant ? 1 : 2) * MITIGATIONS.length * workaroundTrials(req.trials)
+      : 0);
   const prog: Progress = { done: 0, total, hooks };
   hooks.onProgress?.(0, total, 'starting');
   const before = await column(columns[0], req, preset, prog);
   const after = await column(columns[1], req, preset, prog);
   const sweep = await runSweep(req, preset, columns, prog);
+  const workarounds = await runWorkarounds(req, [columns[0].variant, columns[1].variant], prog);
   return {
     runId,
     request: req,
@@ -302,6 +352,7 @@ export async function runSimulation(
     columns: [before, after],
     comparison,
     sweep,
+    ...(workarounds ? { workarounds } : {}),
     ms: performance.now() - t0,
   };
 }

@@ -2,6 +2,7 @@
 // "after backport" variant, and turning engine results into the page's view types. No vscode
 // import, so node:test covers all of it.
 
+import { mitigationsUnavailable } from '../core/model/mitigations';
 import { COUNTER_NAMES, NO_WHATIF, type CounterName, type WhatIf } from '../core/model/state';
 import { MODEL_VARIANT_IDS, isModelVariantId, modelVariantFromDetection, variantInfo, type ModelVariantId } from '../core/model/variants';
 import { SCENARIOS, SCENARIO_NAMES, getScenario, type ScenarioKnobs, type ScenarioPreset } from '../core/model/scenarios';
@@ -35,6 +36,7 @@ export const RANGES: Record<string, NumericRange> = {
   occupiedPorts: { min: 0, max: 64_511, integer: true, label: 'Ports already held' },
   timeoutS: { min: 0.1, max: 60, integer: false, label: 'Timeout / first RTO', unit: 's' },
   attempts: { min: 1, max: 10, integer: true, label: 'Attempts' },
+  tcDelayMs: { min: 0, max: 1_000, integer: false, label: 'tc netem delay', unit: 'ms' },
   trials: { min: 100, max: 5_000_000, integer: true, label: 'Trials' },
   seed: { min: 0, max: 0xffff_ffff, integer: true, label: 'Seed' },
   // Table overflow, timed run (OverflowKnobs).
@@ -57,6 +59,8 @@ export const MAX_OVERFLOW_FLOWS = 3_000_000;
 const SNAT_MODES = ['masquerade', 'null-binding', 'none'] as const;
 const PORT_MODES = ['default', 'random', 'random-fully'] as const;
 const RESOLVERS = ['default', 'single-request', 'single-request-reopen', 'use-vc'] as const;
+const DNAT_MODES = ['random', 'nth'] as const;
+const LIBCS = ['glibc', 'musl'] as const;
 export const SWEEP_KNOBS: readonly SweepKnob[] = ['skewUs', 'packets', 'cpus', 'none'];
 
 const EDITABLE: (keyof EditableKnobs)[] = [
@@ -72,6 +76,10 @@ const EDITABLE: (keyof EditableKnobs)[] = [
   'resolver',
   'timeoutS',
   'attempts',
+  'dnatMode',
+  'libc',
+  'nodeLocalDns',
+  'tcDelayMs',
 ];
 
 export function editableKnobs(k: ScenarioKnobs): EditableKnobs {
@@ -151,8 +159,11 @@ export function defaultRequest(scenario = 'dns-snat', detection?: DetectionSumma
     seed: 1,
     sweep: 'skewUs',
     ...(overflow ? { overflow } : {}),
+    workarounds: !mitigationsUnavailable(scenario),
   };
 }
+
+const presetKnobs = (name: string): Partial<ScenarioKnobs> => SCENARIOS.find((p) => p.name === name)?.knobs ?? {};
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 
@@ -198,6 +209,11 @@ export function validateRunRequest(raw: unknown, hasDetection: boolean): Validat
     resolver: oneOf(errors, 'resolver', k.resolver, RESOLVERS),
     timeoutS: num(errors, 'timeoutS', k.timeoutS),
     attempts: num(errors, 'attempts', k.attempts),
+    // Mitigation knobs came later: a request saved without them takes the preset's values.
+    dnatMode: k.dnatMode === undefined ? (presetKnobs(scenario).dnatMode ?? 'random') : oneOf(errors, 'dnatMode', k.dnatMode, DNAT_MODES),
+    libc: k.libc === undefined ? 'glibc' : oneOf(errors, 'libc', k.libc, LIBCS),
+    nodeLocalDns: k.nodeLocalDns === undefined ? false : bool(errors, 'nodeLocalDns', k.nodeLocalDns),
+    tcDelayMs: k.tcDelayMs === undefined ? 0 : num(errors, 'tcDelayMs', k.tcDelayMs),
   };
   if (knobs.occupiedPorts >= knobs.portRange && knobs.occupiedPorts > 0)
     errors.push(`Ports already held (${knobs.occupiedPorts}) must be below the port range (${knobs.portRange})`);
@@ -224,6 +240,7 @@ export function validateRunRequest(raw: unknown, hasDetection: boolean): Validat
     seed: num(errors, 'seed', raw.seed),
     sweep: oneOf(errors, 'sweep', raw.sweep, SWEEP_KNOBS),
   };
+  if (raw.workarounds !== undefined) value.workarounds = bool(errors, 'workarounds', raw.workarounds);
   // Overflow knobs only matter (and are only kept) for an overflow preset; a missing block
   // there means the preset's defaults, so an older saved request still runs.
   const preset = SCENARIOS.find((p) => p.name === scenario);

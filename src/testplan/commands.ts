@@ -12,7 +12,7 @@ import { logRun } from '../output';
 import type { Ctx } from '../ctx';
 import type { TestPlanResult } from '../core/testplan';
 import { rememberTestPlan } from './store';
-import { progressFraction, stageOf, testPlanView } from './view';
+import { liveTestPlanView, progressFraction, stageOf, testPlanView, type LiveFigures } from './view';
 
 /** Arguments a caller (test, panel, another command) may pass instead of answering the prompts. */
 export interface RunTestPlanArgs {
@@ -94,8 +94,8 @@ async function pickMode(s: { trials: number; configs: string[] }, isGit: boolean
     },
     {
       label: '$(zap) Quick check of this tree',
-      description: '300 trials × serial, masq, dnat2-random',
-      choice: { afterPlan: false, trials: 300, configs: ['serial', 'masq', 'dnat2-random'] },
+      description: '300 trials × masq, dnat2-random, serial control',
+      choice: { afterPlan: false, trials: 300, configs: ['masq', 'dnat2-random', 'serial'] },
     },
   ];
   const pick = await vscode.window.showQuickPick(items, {
@@ -131,6 +131,9 @@ export function runTestPlanCommand(ctx: Ctx): (args?: RunTestPlanArgs) => Promis
     const ac = new AbortController();
     current = { ac, tree };
     const t0 = performance.now();
+    // Figures as they stream from the VM, shown in the panel's card while the run goes on.
+    const live: LiveFigures = { tree, release: '', trials: choice.trials, command: '', startedAt: Date.now(), runs: [] };
+    let liveShownAt = 0;
     ctx.log.info(`test plan ${tree}: ${choice.afterPlan ? 'before and after the plan' : 'this tree'}, ${choice.trials} trials`);
     let outcome: RunTestPlanOutcome;
     try {
@@ -164,8 +167,19 @@ export function runTestPlanCommand(ctx: Ctx): (args?: RunTestPlanArgs) => Promis
               plan: { remote: cfg.upstreamRemote, commits, patchFiles: args?.patchFiles },
               cache: args?.cache,
               signal: ac.signal,
+              onFigures: (label, c, f) => {
+                let run = live.runs.find((x) => x.label === label);
+                if (!run) live.runs.push((run = { label, variant: c.model?.variant ?? '', configs: new Map() }));
+                run.configs.set(c.config, c);
+                // At most two panel updates a second; a configuration's whole result always.
+                if (f.partial && Date.now() - liveShownAt < 500) return;
+                liveShownAt = Date.now();
+                ctx.simulation.showTestPlan(liveTestPlanView(live, 'running'));
+              },
               progress: (phase, message) => {
                 ctx.log.debug(`test plan ${phase}: ${message}`);
+                const rel = /: building (\S+) \(/.exec(message)?.[1];
+                if (rel) live.release = rel;
                 const label = /^(before|after): /.exec(message)?.[1];
                 if (label === 'after' && variant === 0) {
                   variant = 1;
@@ -200,6 +214,7 @@ export function runTestPlanCommand(ctx: Ctx): (args?: RunTestPlanArgs) => Promis
     if (outcome.cancelled) {
       logRun(`test plan ${tree}`, t0, 'cancelled (make and qemu stopped)');
       ctx.simulation.showTestPlanStatus('Cancelled: the build and the VM were stopped.', false);
+      if (live.runs.length) ctx.simulation.showTestPlan(liveTestPlanView(live, 'cancelled'));
       void vscode.window.showInformationMessage('Test plan cancelled: the build and the VM were stopped.');
       return outcome;
     }

@@ -40,4 +40,6 @@ export interface TestPlanView {
   runs: TestPlanRunView[];
   /** Finished at (ISO time), so a reopened panel says how old the figures are. */
   at: string;
+  /** Set while a run goes on (figures so far, as they stream) or after it was cancelled (figures up to then). */
+  state?: 'running' | 'cancelled';
 }

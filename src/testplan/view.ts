@@ -1,8 +1,8 @@
 // Building the panel's view of a test plan run (protocol.ts) and the progress arithmetic of the
 // editor command. Pure (no vscode): unit tested.
 
-import type { TestPlanResult } from '../core/testplan';
-import type { TestPlanView } from './protocol';
+import type { ConfigResult, TestPlanResult } from '../core/testplan';
+import type { TestPlanRowView, TestPlanView } from './protocol';
 
 const secs = (ms: number | null | undefined) => (ms === null || ms === undefined ? '?' : `${(ms / 1000).toFixed(1)} s`);
 
@@ -28,22 +28,56 @@ export function testPlanView(r: TestPlanResult, at = new Date()): TestPlanView {
         .filter(Boolean)
         .join('; '),
       error: run.error,
-      rows: run.configs.map((c) => ({
-        config: c.config,
-        title: c.title,
-        control: c.control,
-        trials: c.replies?.trials ?? null,
-        clashes: c.counters?.clashes ?? null,
-        drops: c.counters?.drops ?? null,
-        lost: c.replies?.lost ?? null,
-        pDropGivenClash: c.counters?.pDropGivenClash ?? null,
-        twoBackends: c.replies?.twoBackends ?? null,
-        modelPDropGivenClash: c.model?.pDropGivenClash ?? null,
-        modelLostPerTrial: c.model?.lostPerTrial ?? null,
-        diffLostPerTrial: c.diff?.lostPerTrial ?? null,
-        error: c.error,
-        notes: c.notes,
-      })),
+      rows: run.configs.map(rowView),
+    })),
+  };
+}
+
+function rowView(c: ConfigResult): TestPlanRowView {
+  return {
+    config: c.config,
+    title: c.title,
+    control: c.control,
+    trials: c.replies?.trials ?? null,
+    clashes: c.counters?.clashes ?? null,
+    drops: c.counters?.drops ?? null,
+    lost: c.replies?.lost ?? null,
+    pDropGivenClash: c.counters?.pDropGivenClash ?? null,
+    twoBackends: c.replies?.twoBackends ?? null,
+    modelPDropGivenClash: c.model?.pDropGivenClash ?? null,
+    modelLostPerTrial: c.model?.lostPerTrial ?? null,
+    diffLostPerTrial: c.diff?.lostPerTrial ?? null,
+    error: c.error,
+    notes: c.notes,
+  };
+}
+
+/** Figures of a run that goes on (or was cancelled), per label and configuration in arrival order. */
+export interface LiveFigures {
+  tree: string;
+  release: string;
+  trials: number;
+  command: string;
+  startedAt: number;
+  runs: { label: 'before' | 'after'; variant: string; configs: Map<string, ConfigResult> }[];
+}
+
+/** The panel's view of figures so far: one row per configuration that has a figure, its trials so far. */
+export function liveTestPlanView(l: LiveFigures, state: 'running' | 'cancelled', now = Date.now()): TestPlanView {
+  return {
+    tree: l.tree,
+    release: l.release,
+    trials: l.trials,
+    command: l.command,
+    totalMs: now - l.startedAt,
+    at: new Date(now).toISOString(),
+    state,
+    runs: l.runs.map((r) => ({
+      label: r.label,
+      source: state === 'running' ? 'figures so far' : 'figures up to the cancel',
+      variant: r.variant,
+      summary: `${r.configs.size} configuration(s) with figures`,
+      rows: [...r.configs.values()].map(rowView),
     })),
   };
 }

@@ -2,12 +2,12 @@
 import path from 'node:path';
 
 /** F1, type, pick the first matching row. */
-export async function runFromPalette(page, label) {
+export async function runFromPalette(page, label, { timeout } = {}) {
   await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
+  await input.waitFor({ state: 'visible', timeout });
   await input.fill(`>${label}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().waitFor();
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().waitFor({ timeout });
   await page.keyboard.press('Enter');
 }
 

@@ -12,6 +12,8 @@ import { launchBrowser } from '../../scripts/browser.mjs';
 import { CORE_FILE, makeDemoWorkspace } from '../support/workspace.mjs';
 import { simulationSteps } from './steps/simulation.mjs';
 import { realTreeSteps } from './steps/realTree.mjs';
+import { testPlanSteps } from './steps/testplan.mjs';
+import { mitigationSteps } from './steps/mitigations.mjs';
 import { matrixSteps } from './steps/matrix.mjs';
 import { goToLine, quickOpen, runFromPalette } from './helpers.mjs';
 import { writeFileSync } from 'node:fs';
@@ -122,6 +124,9 @@ steps.push({
   },
 });
 
+// The panel's DNAT / mitigation knobs and the workaround card (test/ui/steps/mitigations.mjs).
+steps.push({ name: 'simulation panel: mitigation knobs and "Can I drop my workaround?"', run: (page) => mitigationSteps(page) });
+
 // The matrix panel: live progress, the page's Cancel, the full sweep, both themes (test/ui/steps/matrix.mjs).
 steps.push(...matrixSteps);
 
@@ -135,6 +140,9 @@ steps.push({
 
 // A real-sized tree in a second window (test/ui/steps/realTree.mjs).
 steps.push(...realTreeSteps);
+
+// Run Test Plan in a VM on the same real tree, cancelled (test/ui/steps/testplan.mjs).
+steps.push(...testPlanSteps);
 
 async function main() {
   assert.ok(existsSync(VSIX), `${VSIX} missing: run npm run package`);

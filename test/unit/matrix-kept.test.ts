@@ -176,6 +176,30 @@ describe('kept sweeps', () => {
     assert.ok((last.refsPerSecond ?? 0) > 0);
   });
 
+  test('nothing moved reads only the kept matrix; a state the matrix does not name is not used', async () => {
+    const dir = path.join(tmp, 'keep-split');
+    const first = await sweep(repo.dir, { refs: ['v5.*'], keep: { dir } });
+    const files = fs.readdirSync(dir).sort();
+    assert.equal(files.length, 2, files.join(' '));
+    assert.match(files[0], /^sweep-[0-9a-f]{32}\.json$/);
+    assert.equal(files[1], files[0].replace(/\.json$/, '.state'));
+    fs.writeFileSync(path.join(dir, files[1]), 'not json');
+    const again = await sweep(repo.dir, { refs: ['v5.*'], keep: { dir } });
+    assert.equal(again.stats.reusedRefs, again.rows.length);
+    assert.deepEqual(answer(again), answer(first));
+    // A ref moved and the state is unreadable: a whole sweep, answering as a fresh one does.
+    git('tag', 'v5.999-split', first.rows.find((r) => r.commit)!.commit!);
+    try {
+      const moved = await sweep(repo.dir, { refs: ['v5.*'], keep: { dir } });
+      const fresh = await sweep(repo.dir, { refs: ['v5.*'] });
+      assert.deepEqual(answer(moved), answer(fresh));
+      assert.equal(moved.stats.reusedRefs, 0);
+      assert.equal(moved.stats.detectedNow, moved.stats.distinctBlobs);
+    } finally {
+      git('tag', '-d', 'v5.999-split');
+    }
+  });
+
   test('the keep directory is bounded and can be emptied', async () => {
     const dir = path.join(tmp, 'keep-bound');
     fs.mkdirSync(dir);

@@ -3,7 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { monteCarloParallel } from '../../src/core/model/pool';
+import { closeMcPools, monteCarloParallel, partSeed, PoolCancelled, runPart } from '../../src/core/model/pool';
+import { monteCarloBuilt } from '../../src/core/model/montecarlo';
+import { buildScenario, getScenario } from '../../src/core/model/scenarios';
 
 const workerPath = path.join(__dirname, '../../src/core/model/mcWorker.js');
 
@@ -28,4 +30,67 @@ test('a missing worker script runs the same parts in this thread and says so', a
   assert.match(r.reason ?? '', /no worker script/);
   const w = await monteCarloParallel('dns-snat', 'none', { trials: 5_000, seed: 2, threads: 2, workerPath });
   assert.equal(w.dropped, r.dropped);
+});
+
+test('a part run on a restored baseline equals the part run on a fresh build', () => {
+  // tcp-masquerade holds 32k ports: the case the restore exists for. Parts interleave on one thread.
+  const req = (seed: number, buildSeed: number) =>
+    ({ scenario: 'tcp-masquerade', variant: 'none', trials: 3_000, seed, buildSeed, overrides: {} }) as const;
+  const a1 = runPart(req(11, 1));
+  runPart(req(12, 1));
+  runPart(req(13, 2));
+  const a2 = runPart(req(11, 1));
+  assert.ok(a1.dropped > 0);
+  assert.deepEqual(a2, { ...a1, ms: a2.ms, trialsPerSec: a2.trialsPerSec });
+  const fresh = monteCarloBuilt(buildScenario(getScenario('tcp-masquerade'), 'none', {}, 1), { trials: 3_000, seed: 11 });
+  assert.deepEqual(fresh, { ...a1, ms: fresh.ms, trialsPerSec: fresh.trialsPerSec });
+});
+
+test('a baseline entry changed by a part is seen: restore refuses and the next part builds afresh', () => {
+  const b = buildScenario(getScenario('tcp-masquerade'), 'none', {}, 1);
+  const snap = b.state.snapshot();
+  assert.equal(b.state.restore(snap), true);
+  b.state.entries[5].tcp = 0;
+  assert.equal(b.state.restore(snap), false);
+  b.state.entries[5].tcp = snap.fields[5 * 13 + 7];
+  const id = b.state.alloc();
+  assert.equal(b.state.restore(snap), false, 'a live entry allocated after the snapshot');
+  b.state.release(id);
+  assert.equal(b.state.restore(snap), true);
+});
+
+test('workers only (mainThread off) run every part, stay up for the next job, and a cancel stops a run', async () => {
+  const w = await monteCarloParallel('dns-snat', 'none', { trials: 20_000, seed: 4, threads: 2, mainThread: false, workerPath });
+  const here = await monteCarloParallel('dns-snat', 'none', { trials: 20_000, seed: 4, threads: 1 });
+  assert.equal(w.workerParts, 16);
+  assert.equal(w.dropped, here.dropped);
+  assert.deepEqual(w.counters, here.counters);
+  const again = await monteCarloParallel('dns-snat', 'none', { trials: 20_000, seed: 4, threads: 2, mainThread: false, workerPath });
+  assert.equal(again.dropped, w.dropped);
+  const signal = { cancelled: false };
+  const run = monteCarloParallel('dns-vip', 'none', {
+    trials: 5_000_000,
+    seed: 4,
+    threads: 2,
+    workerPath,
+    signal,
+    onProgress: () => (signal.cancelled = true),
+  });
+  await assert.rejects(run, PoolCancelled);
+  await closeMcPools();
+});
+
+test('parts whose trials evict baseline entries (early drop) still equal fresh builds, part by part', async () => {
+  const overrides = { max: 20, prefill: { assuredTcp: 0, udp: 20, timeWait: 0, idleTcp: 0 } };
+  const r = await monteCarloParallel('dns-snat', 'none', { trials: 4_000, seed: 6, threads: 1, parts: 4, overrides });
+  assert.ok(r.counters.early_drop > 0, 'early drop evicted prefilled entries');
+  let dropped = 0,
+    earlyDrop = 0;
+  for (let i = 0; i < 4; i++) {
+    const f = monteCarloBuilt(buildScenario(getScenario('dns-snat'), 'none', overrides, 6), { trials: 1_000, seed: partSeed(6, i) });
+    dropped += f.dropped;
+    earlyDrop += f.counters.early_drop;
+  }
+  assert.equal(r.dropped, dropped);
+  assert.equal(r.counters.early_drop, earlyDrop);
 });

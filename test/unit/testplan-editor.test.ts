@@ -10,7 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateConntrackCore } from '../../src/core/fixtures/generate';
 import { buildKernel, resolveTree, type TestPlanResult } from '../../src/core/testplan';
-import { progressFraction, stageOf, testPlanView } from '../../src/testplan/view';
+import { liveTestPlanView, progressFraction, stageOf, testPlanView, type LiveFigures } from '../../src/testplan/view';
+import { parseRunLines, partialConfigResult } from '../../src/core/testplan';
 
 /** A git tree whose Makefile's configuration step is slow: make, then a shell, then a sleep. */
 function slowTree(marker: string): string {
@@ -150,4 +151,34 @@ test('progress: stages map from the core phases; the fraction only grows through
   const f = seq.map(([v, s, d]) => progressFraction(v, 2, s, d, 3));
   for (let i = 1; i < f.length; i++) assert.ok(f[i] >= f[i - 1], f.join(' '));
   assert.equal(f[f.length - 1], 1);
+});
+
+test('figures so far in the panel: one row per configuration with a figure, trials so far, marked running or cancelled', () => {
+  const hdr =
+    'entries  searched found new invalid ignore delete delete_list insert insert_failed drop  early_drop icmp_error  expect_new expect_create expect_delete search_restart';
+  const row = (insf: number) =>
+    [
+      '00000001',
+      ...Array(8).fill('00000000'),
+      insf.toString(16).padStart(8, '0'),
+      insf.toString(16).padStart(8, '0'),
+      ...Array(6).fill('00000000'),
+    ].join(' ');
+  const raw = parseRunLines(['@@ctb begin masq', '@@ctb sb-form proc', `@@ctb sb ${hdr}`, `@@ctb sb ${row(0)}`]).runs[0];
+  raw.partial = {
+    result: { trials: 1200, sent: 2400, replies: 2390, lost: 10, lost_trials: 10, two_backends: 0 },
+    after: [hdr, row(10)],
+  };
+  const c = partialConfigResult(raw, 'none')!;
+  const live: LiveFigures = { tree: '/t', release: '4.14.67', trials: 10000, command: '', startedAt: 1000, runs: [] };
+  live.runs.push({ label: 'before', variant: 'none', configs: new Map([['masq', c]]) });
+  const v = liveTestPlanView(live, 'running', 31_000);
+  assert.equal(v.state, 'running');
+  assert.equal(v.totalMs, 30_000);
+  assert.equal(v.runs[0].rows.length, 1);
+  assert.equal(v.runs[0].rows[0].trials, 1200);
+  assert.equal(v.runs[0].rows[0].clashes, 10);
+  assert.equal(v.runs[0].rows[0].drops, 10);
+  assert.equal(v.runs[0].rows[0].modelPDropGivenClash, 1, 'the model beside the figures so far');
+  assert.equal(liveTestPlanView(live, 'cancelled').runs[0].source, 'figures up to the cancel');
 });

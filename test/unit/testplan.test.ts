@@ -15,6 +15,7 @@ import {
   makefileRelease,
   makefileVersion,
   parseConfigList,
+  TEST_CONFIG_NAMES,
   parseRunLines,
   partialConfigResult,
   figureStream,
@@ -162,7 +163,8 @@ test('a control that clashes is flagged; a configuration that never ended says s
 
 test('configuration lists: default all, unknown names refused with the known ones', () => {
   // The raced configurations first (the first figure comes from a race), the serial control last.
-  assert.deepEqual(parseConfigList(undefined).slice(0, 2), ['nonat', 'masq']);
+  assert.deepEqual(parseConfigList(undefined).slice(0, 2), ['masq', 'dnat1']);
+  assert.deepEqual([...parseConfigList(undefined)].sort(), [...TEST_CONFIG_NAMES].sort());
   assert.equal(parseConfigList(undefined).at(-1), 'serial');
   assert.equal(parseConfigList(undefined).length, 7);
   assert.deepEqual(parseConfigList(['masq,dnat1', 'masq']), ['masq', 'dnat1']);
@@ -335,13 +337,18 @@ test('process port: a time limit kills the whole process group (no grandchild le
   await assert.rejects(runProc('/nonexistent-tool', []), (e: unknown) => e instanceof ProcError && e.reason === 'spawn');
 });
 
-test('figures so far: a partial block counts only when its check matches; the stream emits each once, then the whole result', () => {
-  const rows = [HDR414, row414(3, 40, 40), row414(1, 10, 10)];
-  const fields =
-    'mode=pair trials=1000 sent=2000 replies=1950 lost=50 lost_trials=50 two_backends=0 backend1=1950 backend2=0 errors=0 ms=2001';
-  const ck = fnv1a(`${rows.join('\n')}|${fields}`);
+test('figures so far: a partial line counts only when its check matches; the stream emits each once, then the whole result', () => {
+  // What ctb_race prints: the fields, the router's counters summed over CPUs (ct=, hex, in the header's order), the check.
+  const rows = [row414(3, 40, 40), row414(1, 10, 10)];
+  const ct = rows
+    .map((r) => r.split(' ').map((x) => parseInt(x, 16)))
+    .reduce((a, b) => a.map((x, i) => x + b[i]))
+    .map((x) => x.toString(16))
+    .join(',');
+  const fields = `mode=pair trials=1000 sent=2000 replies=1950 lost=50 lost_trials=50 two_backends=0 backend1=1950 backend2=0 errors=0 ms=2001 ct=${ct}`;
+  const ck = fnv1a(fields);
   const head = ['@@ctb begin masq', '@@ctb sb-form proc', ...[HDR414, row414(0, 0, 0), row414(0, 0, 0)].map((l) => `@@ctb sb ${l}`)];
-  const block = (f: string, c: string) => [...rows.map((l) => `@@ctb sp ${l}`), `@@ctb partial masq ctb-result ${f} ck=${c}`];
+  const block = (f: string, c: string) => [`@@ctb partial masq ctb-result ${f} ck=${c}`];
   const good = parseRunLines([...head, ...block(fields, ck)]).runs[0];
   const p = partialConfigResult(good, 'none')!;
   assert.equal(p.replies!.trials, 1000);
@@ -380,7 +387,6 @@ test('ctb_race streams checked figures so far with the counters it reads (compil
     await new Promise<void>((res) => sock.bind(0, '127.0.0.1', () => res()));
     const port = sock.address().port;
     const stat = path.join(dir, 'stat');
-    // Trailing blanks on a row are not part of what is checked (the reader trims them).
     fs.writeFileSync(stat, `${HDR414}\n${row414(2, 7, 7)}  \n${row414(0, 1, 1)}\n`);
     const seen: { partial: boolean; c: ConfigResult }[] = [];
     const feed = figureStream('none', (c, partial) => seen.push({ partial, c }));
@@ -393,12 +399,18 @@ test('ctb_race streams checked figures so far with the counters it reads (compil
       `@@ctb sb ${row414(0, 0, 0)}`,
     ])
       feed(l);
-    const r = await runProc(path.join(dir, 'ctb_race'), ['pair', '127.0.0.1', String(port), '100000000', '50', '1'], {
-      env: { ...process.env, CTB_EVERY_MS: '200', CTB_CFG: 'masq', CTB_STAT: stat },
-      onLine: (l) => feed(l),
-      mergeStderr: true,
-      timeoutMs: 10_000,
-    });
+    // As ctb-config.sh starts it: the counter file already open on descriptor 7, rewound by ctb_race at each figure.
+    const race = path.join(dir, 'ctb_race');
+    const r = await runProc(
+      'sh',
+      ['-c', 'exec 7<"$0" && exec "$@"', stat, race, 'pair', '127.0.0.1', String(port), '100000000', '50', '1'],
+      {
+        env: { ...process.env, CTB_EVERY_MS: '200', CTB_CFG: 'masq', CTB_STAT_FD: '7' },
+        onLine: (l) => feed(l),
+        mergeStderr: true,
+        timeoutMs: 10_000,
+      },
+    );
     const partials = seen.filter((s) => s.partial);
     assert.ok(partials.length >= 2, `a figure every 200 ms of a 1 s run (got ${partials.length})`);
     assert.match(r.stdout, /ctb-result mode=pair trials=\d+/);
@@ -406,7 +418,7 @@ test('ctb_race streams checked figures so far with the counters it reads (compil
       assert.ok(c.replies!.trials > 0);
       assert.equal(c.counters!.form, 'proc');
     }
-    // The rows as written (trailing blanks and all) passed the check, and their deltas are the file's.
+    // Summed over the file's two CPU rows, checked, and beside the "before" header: the file's deltas.
     assert.ok(partials.every(({ c }) => c.counters!.deltas.found === 2 && c.counters!.clashes === 8 && c.counters!.drops === 8));
     assert.ok(
       partials.map(({ c }) => c.replies!.trials).every((n, i, a) => i === 0 || n >= a[i - 1]),

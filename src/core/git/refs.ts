@@ -73,6 +73,27 @@ export function refMatcher(patterns: string[] | undefined): (r: Pick<RefInfo, 'n
 
 const F = '%00';
 
+/**
+ * The same refs as listAllRefs with only the object each names: git answers from the ref store
+ * alone (packed-refs), without reading one object, so it costs the same on a cold page cache.
+ */
+export async function listRefObjects(repo: string, signal?: AbortSignal): Promise<{ name: string; object: string }[]> {
+  const out = await gitText(
+    repo,
+    ['for-each-ref', `--format=%(refname)${F}%(objectname)${F}%(symref)`, 'refs/heads', 'refs/remotes', 'refs/tags'],
+    {
+      signal,
+    },
+  );
+  const refs: { name: string; object: string }[] = [];
+  for (const line of out.split('\n')) {
+    if (!line) continue;
+    const [name, object, symref] = line.split('\0');
+    if (!symref && KIND_PREFIX.some(([p]) => name.startsWith(p))) refs.push({ name, object });
+  }
+  return refs;
+}
+
 /** Every branch, remote branch and tag of the repository (symbolic refs such as origin/HEAD skipped). */
 export async function listAllRefs(repo: string, signal?: AbortSignal): Promise<RefInfo[]> {
   const fmt = ['%(refname)', '%(objecttype)', '%(objectname)', '%(*objecttype)', '%(*objectname)', '%(creatordate:unix)', '%(symref)'].join(

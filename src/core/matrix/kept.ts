@@ -17,7 +17,7 @@ import type { Located } from './row';
 import type { KeepOptions, Matrix } from './types';
 
 /** Bumped when the kept format or anything a kept verdict depends on (detector, catalogue) changes. */
-export const KEPT_VERSION = 4;
+export const KEPT_VERSION = 5;
 /** Default bounds of a keep directory. */
 export const KEPT_MAX_BYTES = 256 << 20;
 export const KEPT_MAX_FILES = 32;
@@ -62,26 +62,60 @@ export function fingerprintOf(refs: { name: string; object: string }[]): string 
   return h.digest('hex');
 }
 
+// On disk, two files per kept sweep: `sweep-<key>.json` (the fingerprint and the matrix: all a
+// sweep with nothing moved reads) and `sweep-<key>.state` (blob locations, detections, history:
+// read only when something moved). Both carry the same stamp; a state whose stamp differs from
+// its matrix's (a writer in between) is not used, which only means a full sweep.
 const fileOf = (dir: string, key: string): string => path.join(dir, `sweep-${key}.json`);
+const stateOf = (dir: string, key: string): string => path.join(dir, `sweep-${key}.state`);
 
-export function loadKept(dir: string, key: string): KeptSweep | null {
+type KeptState = Omit<KeptSweep, 'matrix' | 'fingerprint'>;
+
+export interface KeptHead {
+  fingerprint: string;
+  matrix: Matrix;
+  stamp: string;
+}
+
+/** The kept matrix and its refs fingerprint (the small file), or null. */
+export function loadKeptHead(dir: string, key: string): KeptHead | null {
   try {
-    const k = JSON.parse(fs.readFileSync(fileOf(dir, key), 'utf8')) as KeptSweep;
-    if (k?.version !== KEPT_VERSION || k.key !== key || !k.matrix || !Array.isArray(k.matrix.rows) || !Array.isArray(k.located))
+    const k = JSON.parse(fs.readFileSync(fileOf(dir, key), 'utf8')) as KeptHead & { version: number; key: string };
+    if (k?.version !== KEPT_VERSION || k.key !== key || !k.matrix || !Array.isArray(k.matrix.rows) || typeof k.stamp !== 'string')
       return null;
-    return k;
+    return { fingerprint: k.fingerprint, matrix: k.matrix, stamp: k.stamp };
   } catch {
     return null;
   }
 }
 
+/** The whole kept sweep (head and state of the same stamp), or null. */
+export function loadKept(dir: string, key: string, head: KeptHead | null = loadKeptHead(dir, key)): KeptSweep | null {
+  if (!head) return null;
+  try {
+    const st = JSON.parse(fs.readFileSync(stateOf(dir, key), 'utf8')) as KeptState & { stamp: string };
+    if (st?.version !== KEPT_VERSION || st.key !== key || st.stamp !== head.stamp || !Array.isArray(st.located)) return null;
+    return { ...st, fingerprint: head.fingerprint, matrix: head.matrix };
+  } catch {
+    return null;
+  }
+}
+
+const writeAtomic = (file: string, text: string): void => {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+};
+
 /** Writes beside and renames (a reader never sees half a file), then keeps the directory in bounds. */
 export function saveKept(opts: KeepOptions, k: KeptSweep): string {
   fs.mkdirSync(opts.dir, { recursive: true });
   const file = fileOf(opts.dir, k.key);
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(k));
-  fs.renameSync(tmp, file);
+  const stamp = `${Date.now()}-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const { matrix, fingerprint, ...state } = k;
+  // The state first: a head always names a state written before it.
+  writeAtomic(stateOf(opts.dir, k.key), JSON.stringify({ ...state, stamp }));
+  writeAtomic(file, JSON.stringify({ version: k.version, key: k.key, fingerprint, stamp, matrix }));
   pruneKept(opts.dir, { maxBytes: opts.maxBytes ?? KEPT_MAX_BYTES, maxFiles: opts.maxFiles ?? KEPT_MAX_FILES, keep: file });
   return file;
 }
@@ -94,8 +128,9 @@ export interface PruneResult {
 }
 
 /**
- * Removes kept sweeps, oldest first, until at most `maxFiles` files of at most `maxBytes` in
- * total remain (0 and 0 = empty the directory). Only this module's files are touched.
+ * Removes kept sweeps (each its matrix and state file), oldest first, until at most `maxFiles`
+ * sweeps of at most `maxBytes` in total remain (0 and 0 = empty the directory). Only this
+ * module's files are touched; temporary files are removed once stale.
  */
 export function pruneKept(dir: string, bounds: { maxBytes: number; maxFiles: number; keep?: string }): PruneResult {
   let names: string[];
@@ -104,36 +139,40 @@ export function pruneKept(dir: string, bounds: { maxBytes: number; maxFiles: num
   } catch {
     return { removed: 0, bytesRemoved: 0, kept: 0, bytesKept: 0 };
   }
-  const files = names
-    .filter((n) => /^sweep-[0-9a-f]{32}\.json(\.\d+\.tmp)?$/.test(n))
-    .map((n) => {
-      const f = path.join(dir, n);
-      try {
-        const st = fs.statSync(f);
-        return { f, size: st.size, mtime: st.mtimeMs };
-      } catch {
-        return null;
-      }
-    })
-    .filter((x): x is { f: string; size: number; mtime: number } => !!x)
-    // Another sweep may be writing a temporary file right now: only stale ones are removed.
-    .filter((x) => !x.f.endsWith('.tmp') || Date.now() - x.mtime > 10 * 60_000)
-    .sort((a, b) => b.mtime - a.mtime || (a.f === bounds.keep ? -1 : 1));
-  const out: PruneResult = { removed: 0, bytesRemoved: 0, kept: 0, bytesKept: 0 };
-  for (const x of files) {
-    const fits = out.kept < bounds.maxFiles && out.bytesKept + x.size <= bounds.maxBytes && !x.f.endsWith('.tmp');
-    if (fits || (x.f === bounds.keep && bounds.maxFiles > 0)) {
-      out.kept++;
-      out.bytesKept += x.size;
+  const groups = new Map<string, { files: string[]; size: number; mtime: number; tmp: boolean }>();
+  for (const n of names) {
+    const m = /^sweep-([0-9a-f]{32})\.(json|state)(\.\d+\.tmp)?$/.exec(n);
+    if (!m) continue;
+    const f = path.join(dir, n);
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(f);
+    } catch {
       continue;
     }
-    try {
-      fs.rmSync(x.f, { force: true });
-      out.removed++;
-      out.bytesRemoved += x.size;
-    } catch {
-      // another process removed it
+    const tmp = !!m[3];
+    // Another sweep may be writing a temporary file right now: only stale ones are removed.
+    if (tmp && Date.now() - st.mtimeMs <= 10 * 60_000) continue;
+    const id = tmp ? n : m[1];
+    const g = groups.get(id) ?? { files: [], size: 0, mtime: 0, tmp };
+    g.files.push(f);
+    g.size += st.size;
+    g.mtime = Math.max(g.mtime, st.mtimeMs);
+    groups.set(id, g);
+  }
+  const isKeep = (g: { files: string[] }): boolean => !!bounds.keep && g.files.includes(bounds.keep);
+  const sorted = [...groups.values()].sort((a, b) => b.mtime - a.mtime || (isKeep(a) ? -1 : isKeep(b) ? 1 : 0));
+  const out: PruneResult = { removed: 0, bytesRemoved: 0, kept: 0, bytesKept: 0 };
+  for (const g of sorted) {
+    const fits = out.kept < bounds.maxFiles && out.bytesKept + g.size <= bounds.maxBytes && !g.tmp;
+    if (fits || (isKeep(g) && bounds.maxFiles > 0)) {
+      out.kept++;
+      out.bytesKept += g.size;
+      continue;
     }
+    for (const f of g.files) fs.rmSync(f, { force: true });
+    out.removed++;
+    out.bytesRemoved += g.size;
   }
   return out;
 }

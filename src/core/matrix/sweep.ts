@@ -22,11 +22,11 @@ import {
   PathGraphNode,
   walkPathGraph,
 } from '../git/graph';
-import { listAllRefs, refMatcher, RefInfo } from '../git/refs';
+import { listAllRefs, listRefObjects, refMatcher, RefInfo } from '../git/refs';
 import { gitText } from '../git/run';
 import type { DetectionResult } from '../types';
 import { classifyAll, ClassifiedCommit, historyForCommit, mergeClassified } from './history';
-import { fingerprintOf, KEPT_VERSION, KeptSweep, keptKey, loadKept, saveKept } from './kept';
+import { fingerprintOf, KEPT_VERSION, KeptSweep, keptKey, loadKept, loadKeptHead, saveKept } from './kept';
 import { besidePath, natPathFor, NatScan, NFQUEUE_FILE, scanNatBlob, scanNfqueueBlob, withRelated } from './nat';
 import { patchIdMatches, upstreamIds } from './patchid';
 import { buildLines, scanLines } from './lines';
@@ -82,6 +82,7 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
   const primary = opts.path ?? CORE_REL_PATH;
   checkPath(primary);
   upstreamIds(opts.overrides); // refuses a non-hex override before any git runs
+  const match = refMatcher(opts.refs); // refuses option-like patterns before any git runs
   const warnings: string[] = [];
   const hints: string[] = [];
   const history = opts.history !== false;
@@ -110,23 +111,32 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
 
   // 1. refs, and the kept sweep when the refs have not moved at all
   report({ phase: 'refs', done: 0, total: 1, message: 'listing refs' });
-  const all = await listAllRefs(repo, signal);
-  const selected = all.filter(refMatcher(opts.refs));
-  refsTotal = selected.length;
-  if (!selected.length) warnings.push(`no ref matches ${JSON.stringify(opts.refs ?? [])}`);
-  const commits = [...new Set(selected.map((r) => r.commit).filter((c): c is string => !!c))];
   const key = opts.keep
     ? keptKey(repo, { refs: opts.refs ?? [], path: primary, overrides: opts.overrides, history, lines: wantLines })
     : '';
+  // The kept matrix alone answers when nothing moved: the refs' objects (from the ref store,
+  // no object read) are compared first, and the rest of the kept sweep is read only otherwise.
+  const head = opts.keep ? loadKeptHead(opts.keep.dir, key) : null;
+  if (head && head.fingerprint === fingerprintOf(await listRefObjects(repo, signal))) {
+    ms.refs = ms.total = performance.now() - t0;
+    report({ phase: 'lines', done: 1, total: 1, refsDone: head.matrix.rows.length, message: 'done (kept sweep: no ref moved)' });
+    return { ...head.matrix, stats: { ...head.matrix.stats, reusedRefs: head.matrix.rows.length, ms } };
+  }
+  const all = await listAllRefs(repo, signal);
+  const selected = all.filter(match);
+  refsTotal = selected.length;
+  if (!selected.length) warnings.push(`no ref matches ${JSON.stringify(opts.refs ?? [])}`);
+  const commits = [...new Set(selected.map((r) => r.commit).filter((c): c is string => !!c))];
   const fingerprint = fingerprintOf(all);
-  const kept = opts.keep ? loadKept(opts.keep.dir, key) : null;
   tick('refs');
   cancelled();
-  if (kept && kept.fingerprint === fingerprint) {
+  if (head && head.fingerprint === fingerprint) {
+    // A ref moved and moved back between the two listings: still nothing to sweep.
     ms.total = performance.now() - t0;
-    report({ phase: 'lines', done: 1, total: 1, refsDone: kept.matrix.rows.length, message: 'done (kept sweep: no ref moved)' });
-    return { ...kept.matrix, stats: { ...kept.matrix.stats, reusedRefs: kept.matrix.rows.length, ms } };
+    report({ phase: 'lines', done: 1, total: 1, refsDone: head.matrix.rows.length, message: 'done (kept sweep: no ref moved)' });
+    return { ...head.matrix, stats: { ...head.matrix.stats, reusedRefs: head.matrix.rows.length, ms } };
   }
+  const kept = opts.keep && head ? loadKept(opts.keep.dir, key, head) : null;
 
   // A first sweep of many commits detects many blobs: the workers start now and compile their
   // parser while the blobs are resolved. Otherwise they start only when enough blobs are new.

@@ -58,6 +58,59 @@ export interface MitigationTable {
 
 const noise = (p: number, n: number) => 3 * Math.sqrt(Math.max(p * (1 - p), 1 / n) / n);
 
+/** Why a scenario has no mitigation table, or undefined when it has one (DNS over UDP races). */
+export function mitigationsUnavailable(scenario: string): string | undefined {
+  const preset = getScenario(scenario);
+  if (preset.kind !== 'race') return `${scenario} is a table-overflow run, not a DNS race: the resolver mitigations do not apply`;
+  if (preset.knobs.proto !== 'udp') return `${scenario} races TCP connects: the resolver mitigations apply to DNS over UDP`;
+  return undefined;
+}
+
+/** One mitigation's row: each call is independent, so a caller may yield between rows. */
+export function mitigationRow(
+  m: Mitigation,
+  scenario: string,
+  before: ModelVariantId,
+  after: ModelVariantId,
+  base: Partial<ScenarioKnobs>,
+  trials: number,
+  seed: number,
+  noneAfter: number,
+): MitigationRow {
+  // The row's own settings win over the base, except that the base's non-mitigation knobs stay.
+  const o = { ...base, ...NO_MITIGATION, ...m.set };
+  const b = monteCarloScenario(scenario, before, { trials, seed, overrides: o });
+  const a = before === after ? b : monteCarloScenario(scenario, after, { trials, seed, overrides: o });
+  const none = m.id === 'none' ? a.latency.delayedRate : noneAfter;
+  return {
+    id: m.id,
+    label: m.label,
+    before: b.latency.delayedRate,
+    after: a.latency.delayedRate,
+    meanBeforeS: b.latency.meanS,
+    meanAfterS: a.latency.meanS,
+    stillHelpsAfter: none - a.latency.delayedRate > noise(none, trials),
+  };
+}
+
+/** A mitigation row's verdict after the backport, against the "no mitigation" row. */
+export function mitigationVerdict(
+  r: MitigationRow,
+  none: MitigationRow,
+  trials: number,
+): 'baseline' | 'still needed' | 'can be dropped' | 'adds delays' {
+  if (r.id === 'none') return 'baseline';
+  if (r.stillHelpsAfter) return 'still needed';
+  return r.after > none.after + noise(none.after, trials) ? 'adds delays' : 'can be dropped';
+}
+
+/**
+ * What "no mitigation" means for every row: glibc, parallel queries on one socket, the VIP path
+ * through DNAT, the port mode of the rule, no tc delay. A row sets only its own mitigation on top,
+ * so the rows compare one workaround at a time whatever the form had set.
+ */
+const NO_MITIGATION: Partial<ScenarioKnobs> = { resolver: 'default', libc: 'glibc', nodeLocalDns: false, tcDelayMs: 0 };
+
 export function mitigationTable(
   scenario: string,
   before: ModelVariantId,
@@ -66,24 +119,14 @@ export function mitigationTable(
   trials = 50_000,
   seed = 1,
 ): MitigationTable {
-  const preset = getScenario(scenario);
-  if (preset.kind !== 'race') throw new Error(`mitigations apply to the DNS race scenarios, not ${scenario}`);
+  const why = mitigationsUnavailable(scenario);
+  if (why) throw new Error(why);
   const rows: MitigationRow[] = [];
   let none = 0;
   for (const m of MITIGATIONS) {
-    const o = { ...base, ...m.set };
-    const b = monteCarloScenario(scenario, before, { trials, seed, overrides: o });
-    const a = before === after ? b : monteCarloScenario(scenario, after, { trials, seed, overrides: o });
-    if (m.id === 'none') none = a.latency.delayedRate;
-    rows.push({
-      id: m.id,
-      label: m.label,
-      before: b.latency.delayedRate,
-      after: a.latency.delayedRate,
-      meanBeforeS: b.latency.meanS,
-      meanAfterS: a.latency.meanS,
-      stillHelpsAfter: none - a.latency.delayedRate > noise(none, trials),
-    });
+    const r = mitigationRow(m, scenario, before, after, base, trials, seed, none);
+    if (m.id === 'none') none = r.after;
+    rows.push(r);
   }
   return { scenario, before, after, trials, rows };
 }
@@ -95,14 +138,12 @@ export function renderMitigationTable(t: MitigationTable): string {
     `${'mitigation'.padEnd(54)} ${'before'.padStart(10)} ${'after'.padStart(10)} ${'mean s'.padStart(13)}  still needed after the backport?`,
   ];
   for (const r of t.rows) {
-    const verdict =
-      r.id === 'none'
-        ? ''
-        : r.stillHelpsAfter
-          ? 'yes: it still removes delays'
-          : r.after > t.rows[0].after + noise(t.rows[0].after, t.trials)
-            ? 'no, and it adds delays'
-            : 'no: the backport covers it';
+    const verdict = {
+      baseline: '',
+      'still needed': 'yes: it still removes delays',
+      'adds delays': 'no, and it adds delays',
+      'can be dropped': 'no: the backport covers it',
+    }[mitigationVerdict(r, t.rows[0], t.trials)];
     lines.push(
       `${r.label.padEnd(54)} ${pct(r.before)} ${pct(r.after)} ${`${r.meanBeforeS.toFixed(3)}/${r.meanAfterS.toFixed(3)}`.padStart(13)}  ${verdict}`,
     );

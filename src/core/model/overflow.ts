@@ -136,7 +136,7 @@ export function runOverflow(variant: ModelVariantId, opts: OverflowOptions = {})
     e.reply = invert(e.orig);
     e.status = CONFIRMED | SEEN_REPLY | (assured ? ASSURED : 0);
     e.tcp = assured ? TCP_ESTABLISHED : 0;
-    e.expires = assured ? TIMEOUTS.tcpEstablished : rng.next() * TIMEOUTS.udpReplied;
+    st.setExpires(e, assured ? TIMEOUTS.tcpEstablished : rng.next() * TIMEOUTS.udpReplied);
     st.hash(id, 3);
   }
   const heap = new Heap();
@@ -182,7 +182,7 @@ export function runOverflow(variant: ModelVariantId, opts: OverflowOptions = {})
       } else if (mine) {
         e.tcp = TCP_TIME_WAIT;
         e.lastSeen = now;
-        e.expires = now + scaledTimeout(st, TIMEOUTS.tcpTimeWait);
+        st.setExpires(e, now + scaledTimeout(st, TIMEOUTS.tcpTimeWait));
       }
       continue;
     }

@@ -477,7 +477,7 @@ export function stepConfirm(st: ModelState, p: Packet, ctx: StepCtx): void {
   if (h1 < 0 && h2 < 0) {
     st.hash(id, 3);
     e.status |= CONFIRMED;
-    e.expires = st.now + newTimeout(st, e);
+    st.setExpires(e, st.now + newTimeout(st, e));
     p.outcome = O_INSERTED;
     p.phase = nextPhase(p, PH_CONFIRM);
     if (ctx.trace)
@@ -527,7 +527,7 @@ function resolveClash(st: ModelState, p: Packet, e: Entry, h: number, origClash:
     // REPLY direction only; replies reach the right socket, the entry lives 1 s.
     st.hash(loser, 2);
     e.status |= CONFIRMED | NAT_CLASH;
-    e.expires = st.now + TIMEOUTS.natClash;
+    st.setExpires(e, st.now + TIMEOUTS.natClash);
     st.inc(p.cpu, C_CLASH_RESOLVE);
     p.outcome = O_CLASH_INSERTED;
     p.phase = nextPhase(p, PH_CONFIRM);
@@ -581,9 +581,9 @@ export function stepReply(st: ModelState, p: Packet, ctx: StepCtx): void {
   if (tProto(e.orig) === TCP) {
     e.tcp = TCP_ESTABLISHED;
     e.status |= ASSURED;
-    e.expires = st.now + scaledTimeout(st, TIMEOUTS.tcpEstablished);
+    st.setExpires(e, st.now + scaledTimeout(st, TIMEOUTS.tcpEstablished));
   } else {
-    e.expires = st.now + scaledTimeout(st, TIMEOUTS.udpReplied);
+    st.setExpires(e, st.now + scaledTimeout(st, TIMEOUTS.udpReplied));
   }
   if (ctx.trace) note(ctx, p, 'reply', 'nf_conntrack_in (reply)', () => `reply matches #${p.ct}: SEEN_REPLY`);
 }

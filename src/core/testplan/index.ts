@@ -36,7 +36,7 @@ export interface TestPlanOptions {
   /** Figures so far every this many ms while a configuration races (default 2000; 0: only at its end). */
   everyMs?: number;
   /** Each figure as it arrives: so far (partial) while a configuration races, then its whole result. */
-  onFigures?: (label: 'before' | 'after', result: ConfigResult, o: { partial: boolean; trials: number }) => void;
+  onFigures?: (label: 'before' | 'after', result: ConfigResult, o: { partial: boolean; trials: number; vmMs: number }) => void;
   accel?: Accel | 'auto';
   iptables?: 'legacy' | 'nft';
   cache?: string;
@@ -177,7 +177,7 @@ export async function runTestPlan(target: string, o: TestPlanOptions = {}): Prom
       let lastMs = 0;
       const figures = figureStream(variant, (c, partial) => {
         progress('run', `${v.label}: ${partial ? 'so far' : 'result'} ${resultLine(c, trials)} (${(lastMs / 1000).toFixed(1)} s)`);
-        o.onFigures?.(v.label, c, { partial, trials });
+        o.onFigures?.(v.label, c, { partial, trials, vmMs: lastMs });
       });
       progress('boot', `${v.label}: booting (${configs.length} configuration(s), ${trials} trials each)`);
       const boot = await bootVm({

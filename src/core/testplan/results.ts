@@ -83,7 +83,7 @@ export interface ConfigResult {
   phases?: Partial<Record<'topology' | 'rules' | 'servers' | 'race', number>>;
 }
 
-/** 32-bit FNV-1a of a string's bytes (latin1), as 8 hex digits: ctb_race's check of its figures so far. */
+/** 32-bit FNV-1a of a string's bytes (latin1), as 8 hex digits: ctb_race's check of its figures so far (ctb_race.c). */
 export function fnv1a(text: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ (text.charCodeAt(i) & 0xff), 16777619) >>> 0;
@@ -96,7 +96,6 @@ export function parseRunLines(lines: Iterable<string>): { boot?: string; runs: R
   let cur: RawConfigRun | null = null;
   let boot: string | undefined;
   let done = false;
-  let rows: string[] = [];
   const fields = (text: string) => {
     const r: Record<string, number | string> = {};
     for (const [, k, v] of text.matchAll(/(\w+)=(\S+)/g)) r[k] = /^-?\d+$/.test(v) ? Number(v) : v;
@@ -113,17 +112,21 @@ export function parseRunLines(lines: Iterable<string>): { boot?: string; runs: R
     else if (tag === 'done') done = true;
     else if (tag === 'begin') {
       runs.push((cur = { config: rest, before: [], after: [], form: 'none', ended: false }));
-      rows = [];
     } else if (!cur) continue;
     else if (tag === 't') {
       const [phase, secs] = rest.split(' ');
       if (phase && Number.isFinite(Number(secs))) (cur.marks ??= {})[phase] = Number(secs);
-    } else if (tag === 'sp') rows.push(rest);
-    else if (tag === 'partial') {
+    } else if (tag === 'partial') {
       // Kept only when its check matches (the console may have lost characters); else the previous stands.
+      // ct= holds the router's counters summed over CPUs, in the column order of the "before" header.
       const m = /ctb-result (.*) ck=([0-9a-f]{8})$/.exec(rest);
-      if (m && fnv1a(`${rows.join('\n')}|${m[1]}`) === m[2]) cur.partial = { result: fields(m[1]), after: rows };
-      rows = [];
+      if (m && fnv1a(m[1]) === m[2]) {
+        const { ct, ...result } = fields(m[1]);
+        const vals = ct === undefined ? [] : String(ct).split(',');
+        const header = cur.before[0];
+        const ok = header && vals.length === header.trim().split(/\s+/).length && vals.every((v) => /^[0-9a-f]+$/.test(v));
+        cur.partial = { result, after: ok ? [header, vals.map((v) => v.padStart(8, '0')).join(' ')] : [] };
+      }
     } else if (tag === 'sb') cur.before.push(rest);
     else if (tag === 'sa') cur.after.push(rest);
     else if (tag === 'sb-form' || tag === 'sa-form') cur.form = rest === 'proc' || rest === 'netlink' ? rest : 'none';

@@ -3,6 +3,7 @@
 
 import type { EditableKnobs, InitPayload, OverflowKnobs, RunRequest, SweepKnob } from '../protocol';
 import { h } from './dom';
+import { createMitigationControls } from './mitigations';
 
 export interface Form {
   element: HTMLElement;
@@ -88,12 +89,14 @@ export function createForm(init: InitPayload, actions: FormActions): Form {
   const syncMode = () => manual.classList.toggle('hidden', mode.value !== 'manual');
 
   const knobGrid = h('div', { class: 'knobs' });
+  const mitigations = createMitigationControls(init);
   // Closed by default so the results stay above the fold; the summary line says what is set.
   const knobSummary = h('summary', null, 'Knobs');
   const summarize = (k: EditableKnobs) => {
     knobSummary.textContent =
       `Knobs: ${k.packets} packets · ${k.cpus} CPUs · skew ${k.skewUs} µs · SNAT ${k.snat}/${k.portMode}, ${k.portRange} ports (${k.occupiedPorts} held)` +
-      `${k.endpoints ? ` · ${k.endpoints} DNAT endpoints` : ''} · resolver ${k.resolver}, ${k.timeoutS} s × ${k.attempts}`;
+      `${k.endpoints ? ` · ${k.endpoints} DNAT endpoints` : ''} · resolver ${k.resolver}, ${k.timeoutS} s × ${k.attempts}` +
+      (mitigations.summary(k) ? ` · ${mitigations.summary(k)}` : '');
   };
   for (const key of NUMERIC) {
     const r = init.ranges[key];
@@ -182,7 +185,7 @@ export function createForm(init: InitPayload, actions: FormActions): Form {
     ),
     desc,
     overflowBox,
-    h('details', { class: 'knob-details' }, knobSummary, knobGrid),
+    h('details', { class: 'knob-details' }, knobSummary, knobGrid, mitigations.element),
     h(
       'div',
       { class: 'row run-row' },
@@ -201,6 +204,8 @@ export function createForm(init: InitPayload, actions: FormActions): Form {
     const knobs = {} as Record<string, unknown>;
     for (const [k, el] of numeric) knobs[k] = el.value === '' ? NaN : Number(el.value);
     for (const [k, el] of choice) knobs[k] = el.value;
+    const { workarounds, ...mk } = mitigations.read();
+    Object.assign(knobs, mk);
     const variants: RunRequest['variants'] =
       mode.value === 'manual' ? { mode: 'manual', before: before.value as never, after: after.value as never } : { mode: 'detected' };
     const req: RunRequest = {
@@ -210,6 +215,7 @@ export function createForm(init: InitPayload, actions: FormActions): Form {
       trials: Number(trials.value),
       seed: Number(seed.value),
       sweep: sweep.value as SweepKnob,
+      workarounds: workarounds && scenarios.get(scenario.value)?.kind === 'race',
     };
     if (scenarios.get(scenario.value)?.kind === 'overflow') req.overflow = readOverflow();
     return req;
@@ -262,8 +268,9 @@ export function createForm(init: InitPayload, actions: FormActions): Form {
       before.value = init.detection.variant;
       after.value = init.detection.after;
     }
-    summarize(req.knobs);
     const kind = scenarios.get(req.scenario)?.kind;
+    mitigations.set(req.knobs, req.workarounds ?? kind === 'race', kind);
+    summarize(req.knobs);
     setOverflow(kind === 'overflow' ? (req.overflow ?? scenarios.get(req.scenario)?.overflow) : undefined);
     trials.value = String(req.trials);
     seed.value = String(req.seed);
@@ -277,5 +284,6 @@ export function createForm(init: InitPayload, actions: FormActions): Form {
   }
 
   knobGrid.addEventListener('change', () => summarize(read().knobs));
+  mitigations.element.addEventListener('change', () => summarize(read().knobs));
   return { element, read, set, setRunning };
 }

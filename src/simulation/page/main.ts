@@ -10,6 +10,7 @@ import { createForm, type Form } from './form';
 import { explorerEl } from './lanes';
 import { columnEl, columnTitle, verdictEl } from './results';
 import { statsEl } from './stats';
+import { workaroundsEl } from './mitigations';
 import { createTestPlanCard } from './testplan';
 
 const app = document.getElementById('app')!;
@@ -113,6 +114,7 @@ function renderResult(r: PanelResult | undefined): void {
           sweepChart(r.sweep, { before: `${columnTitle(b, r)}: ${b.label}`, after: `${columnTitle(a, r)}: ${a.label}` }),
         )
       : '',
+    workaroundsEl(r) ?? '',
     explorerEl(r, { openSource: (fn) => host.postMessage({ type: 'open-source-location', fn }) }),
   );
 }

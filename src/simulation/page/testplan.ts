@@ -80,11 +80,19 @@ export function createTestPlanCard(actions: { run: () => void; cancel: () => voi
         h(
           'p',
           null,
-          h('strong', null, `${v.release}`),
+          h('strong', null, `${v.release || 'kernel'}`),
+          v.state ? ' ' : '',
+          v.state
+            ? h(
+                'span',
+                { class: v.state === 'running' ? 'badge running' : 'badge' },
+                v.state === 'running' ? 'running: figures so far' : 'cancelled: figures up to the cancel',
+              )
+            : '',
           h(
             'span',
             { class: 'muted small' },
-            ` · ${v.trials} trials per configuration · ${(v.totalMs / 1000).toFixed(0)} s · ${v.at.slice(0, 16).replace('T', ' ')} UTC`,
+            ` · ${v.trials} trials per configuration${v.state ? ' planned' : ''} · ${(v.totalMs / 1000).toFixed(0)} s${v.state === 'running' ? ' so far' : ''} · ${v.at.slice(0, 16).replace('T', ' ')} UTC`,
           ),
         ),
         v.plan ? h('p', { class: 'muted small' }, `plan: ${v.plan}`) : '',
@@ -109,7 +117,7 @@ export function createTestPlanCard(actions: { run: () => void; cancel: () => voi
               : null,
           ),
         ),
-        h('p', { class: 'muted small' }, h('code', null, v.command)),
+        v.command ? h('p', { class: 'muted small' }, h('code', null, v.command)) : '',
       );
     },
   };

@@ -18,7 +18,6 @@ ns() { n=$1; shift; $IP netns exec "$P-$n" "$@"; }
 cleanup() {
 	[ -n "$SP1" ] && kill "$SP1" 2>/dev/null
 	[ -n "$SP2" ] && kill "$SP2" 2>/dev/null
-	[ -n "$RH" ] && kill "$RH" 2>/dev/null
 	wait 2>/dev/null
 	for n in cli rtr s1 s2; do $IP netns del "$P-$n" 2>/dev/null; done
 }
@@ -40,19 +39,18 @@ stats() {
 
 say "begin $CFG"
 mark begin
-for n in cli rtr s1 s2; do $IP netns add "$P-$n" || fail "ip netns add"; ns $n $IP link set lo up; done
+for n in cli rtr s1 s2; do $IP netns add "$P-$n" || fail "ip netns add"; done
 $IP link add "${P}c0" netns "$P-cli" type veth peer name "${P}r0" netns "$P-rtr" || fail "veth (CONFIG_VETH?)"
 $IP link add "${P}x1" netns "$P-s1" type veth peer name "${P}r1" netns "$P-rtr" || fail veth
 $IP link add "${P}x2" netns "$P-s2" type veth peer name "${P}r2" netns "$P-rtr" || fail veth
-ns cli $IP addr add 10.77.1.2/24 dev "${P}c0"; ns cli $IP addr add 10.77.1.3/24 dev "${P}c0"; ns cli $IP link set "${P}c0" up
-ns rtr $IP addr add 10.77.1.1/24 dev "${P}r0"; ns rtr $IP link set "${P}r0" up
-ns rtr $IP addr add 10.77.2.1/24 dev "${P}r1"; ns rtr $IP link set "${P}r1" up
-ns rtr $IP addr add 10.77.3.1/24 dev "${P}r2"; ns rtr $IP link set "${P}r2" up
-ns s1 $IP addr add $S1/24 dev "${P}x1"; ns s1 $IP link set "${P}x1" up
-ns s2 $IP addr add $S2/24 dev "${P}x2"; ns s2 $IP link set "${P}x2" up
-ns cli $IP route add default via 10.77.1.1
-ns s1 $IP route add default via 10.77.2.1
-ns s2 $IP route add default via 10.77.3.1
+# One ip process per namespace (-n, -batch): under TCG every process start costs.
+batch() { n=$1; shift; printf '%s\n' "$@" | $IP -n "$P-$n" -batch - || fail "ip -n $P-$n: $*"; }
+batch cli "link set lo up" "addr add 10.77.1.2/24 dev ${P}c0" "addr add 10.77.1.3/24 dev ${P}c0" "link set ${P}c0 up" \
+	"route add default via 10.77.1.1"
+batch rtr "link set lo up" "addr add 10.77.1.1/24 dev ${P}r0" "link set ${P}r0 up" "addr add 10.77.2.1/24 dev ${P}r1" \
+	"link set ${P}r1 up" "addr add 10.77.3.1/24 dev ${P}r2" "link set ${P}r2 up"
+batch s1 "link set lo up" "addr add $S1/24 dev ${P}x1" "link set ${P}x1 up" "route add default via 10.77.2.1"
+batch s2 "link set lo up" "addr add $S2/24 dev ${P}x2" "link set ${P}x2 up" "route add default via 10.77.3.1"
 ns rtr sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'
 mark topology
 
@@ -85,17 +83,15 @@ done
 [ $i -lt 50 ] || fail "servers did not answer"
 mark servers
 stats sb
-# Figures while racing: ctb_race (in the client's namespace) reads the router's counters through
-# /proc/PID/net of a process that sits in the router's namespace.
-STAT=
+# Figures while racing: the router's counter file is opened in the router's namespace (fd 7, a
+# /proc/net file keeps the namespace it was opened in) and inherited by ctb_race in the client's,
+# which rewinds and reads it between trials.
 if [ "${CTB_EVERY_MS:-0}" -gt 0 ] && ns rtr test -r /proc/net/stat/nf_conntrack; then
-	$IP netns exec "$P-rtr" sleep "$MAXS" & RH=$!
-	# Only once it has entered the router's namespace (before, /proc/PID/net is this one's).
-	RNS=$(ns rtr readlink /proc/self/ns/net); i=0
-	while [ $i -lt 40 ] && [ "$(readlink /proc/$RH/ns/net 2>/dev/null)" != "$RNS" ]; do i=$((i + 1)); sleep 0.05; done
-	[ $i -lt 40 ] && STAT=/proc/$RH/net/stat/nf_conntrack
+	R=$(CTB_CFG=$CFG CTB_STAT_FD=7 ns rtr sh -c 'exec 7</proc/net/stat/nf_conntrack && exec "$@"' sh \
+		$IP netns exec "$P-cli" "$BIN/ctb_race" $MODE $DST 53 "$TRIALS" "$TMO" "$MAXS" $EXTRA) || fail "ctb_race failed"
+else
+	R=$(ns cli "$BIN/ctb_race" $MODE $DST 53 "$TRIALS" "$TMO" "$MAXS" $EXTRA) || fail "ctb_race failed"
 fi
-R=$(CTB_CFG=$CFG CTB_STAT=$STAT ns cli "$BIN/ctb_race" $MODE $DST 53 "$TRIALS" "$TMO" "$MAXS" $EXTRA) || fail "ctb_race failed"
 mark race
 stats sa
 say "result $CFG $R"

@@ -15,15 +15,15 @@
  *       backend1=X backend2=Y errors=E ms=MS
  *
  * Figures while it runs: with CTB_EVERY_MS=N (and CTB_CFG naming the configuration), every N ms
- * between two trials it writes to stderr the file CTB_STAT names (the router's
- * /proc/PID/net/stat/nf_conntrack, read from here through a process in the router's namespace),
- * one "@@ctb sp LINE" per line, then "@@ctb partial CFG ctb-result ... ck=X" with the figures so
- * far. X is the 32-bit FNV-1a hash (hex) of the rows joined by newlines, "|", and the fields
- * before " ck=": a serial console that lost or changed characters fails the check.
+ * between two trials it writes to stderr one line, "@@ctb partial CFG ctb-result FIELDS ct=C ck=X":
+ * the figures so far, C the router's counters summed over CPUs (hex, in the file's column order)
+ * from the file open on descriptor CTB_STAT_FD (the router's /proc/net/stat/nf_conntrack, opened
+ * in the router's namespace before this started in the client's; rewound each time), and X the
+ * 32-bit FNV-1a hash (hex) of what stands between "ctb-result " and " ck=": a serial console
+ * that lost or changed characters fails the check. One short line, since consoles lose more of long output.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -114,43 +114,51 @@ static unsigned fnv(unsigned h, const char *s, size_t n)
 static void partial(const char *mode, int trials, long sent, long replies, long lost, long lost_trials, long two,
 		    const long *by, long ms)
 {
-	const char *stat = getenv("CTB_STAT");
+	const char *sfd = getenv("CTB_STAT_FD");
 	const char *cfg = getenv("CTB_CFG");
-	char buf[8192], line[600], fields[400];
-	int fd, len = 0, r, rows = 0;
-	unsigned h = 2166136261u;
+	char buf[8192], line[1200], text[1000];
+	unsigned long sum[64] = { 0 };
+	int fd, len = 0, r, cols = 0, n, i;
 
-	if (stat && (fd = open(stat, O_RDONLY)) >= 0) {
+	n = snprintf(text, sizeof(text),
+		     "mode=%s trials=%d sent=%ld replies=%ld lost=%ld lost_trials=%ld two_backends=%ld backend1=%ld backend2=%ld errors=%ld ms=%ld",
+		     mode, trials, sent, replies, lost, lost_trials, two, by[1], by[2], errors, ms);
+	fd = sfd && *sfd ? atoi(sfd) : -1;
+	if (fd >= 0 && lseek(fd, 0, SEEK_SET) == 0) {
 		while (len < (int)sizeof(buf) - 1 && (r = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
 			len += r;
-		close(fd);
 		buf[len] = 0;
-		for (char *s = buf, *e; *s; s = e + 1) {
-			e = strchr(s, '\n');
-			char *t;
+		/* Header: the column names; then one row of hex numbers per CPU, summed here. */
+		char *row = strchr(buf, '\n');
 
-			if (!e)
-				e = s + strlen(s);
-			/* Without trailing blanks: the reader trims them too. */
-			for (t = e; t > s && (t[-1] == ' ' || t[-1] == '\t' || t[-1] == '\r'); t--)
-				;
-			if (t > s && t - s < 500) {
-				snprintf(line, sizeof(line), "@@ctb sp %.*s\n", (int)(t - s), s);
-				say(line);
-				if (rows++)
-					h = fnv(h, "\n", 1);
-				h = fnv(h, s, t - s);
-			}
-			if (!*e)
+		for (char *s = buf; s && s < (row ? row : buf + len);) {
+			while (*s == ' ' || *s == '\t')
+				s++;
+			if (!*s || *s == '\n' || cols == 64)
 				break;
+			cols++;
+			while (*s && *s != ' ' && *s != '\t' && *s != '\n')
+				s++;
+		}
+		for (char *s = row; s && *s;) {
+			for (i = 0; i < cols; i++) {
+				char *e;
+
+				sum[i] += strtoul(s, &e, 16);
+				s = e;
+			}
+			s = strchr(s, '\n');
+			if (s)
+				s++;
+		}
+		if (cols && row) {
+			n += snprintf(text + n, sizeof(text) - n, " ct=");
+			for (i = 0; i < cols && n < (int)sizeof(text) - 20; i++)
+				n += snprintf(text + n, sizeof(text) - n, "%s%lx", i ? "," : "", sum[i]);
 		}
 	}
-	snprintf(fields, sizeof(fields),
-		 "mode=%s trials=%d sent=%ld replies=%ld lost=%ld lost_trials=%ld two_backends=%ld backend1=%ld backend2=%ld errors=%ld ms=%ld",
-		 mode, trials, sent, replies, lost, lost_trials, two, by[1], by[2], errors, ms);
-	h = fnv(h, "|", 1);
-	h = fnv(h, fields, strlen(fields));
-	snprintf(line, sizeof(line), "@@ctb partial %s ctb-result %s ck=%08x\n", cfg ? cfg : "?", fields, h);
+	snprintf(line, sizeof(line), "@@ctb partial %s ctb-result %s ck=%08x\n", cfg ? cfg : "?", text,
+		 fnv(2166136261u, text, strlen(text)));
 	say(line);
 }
 

@@ -240,7 +240,16 @@ describe('matrix page: rows, progress and events as structures', () => {
     assert.equal(q.value, 3 / 8);
     const r = progressView({ type: 'progress', phase: 'refs', message: '', done: 0, total: 0, refsPerSecond: Infinity });
     assert.deepEqual(r, { value: undefined, text: 'listing refs' });
-    assert.equal(progressView({ type: 'progress', phase: 'lines', message: 'done', done: 1, total: 1, refs: 4, refsDone: 9 }).value, 1);
+    const h = progressView({
+      type: 'progress',
+      phase: 'history',
+      message: 'reading history of the file',
+      done: 0,
+      total: 1,
+      refs: 4,
+      refsDone: 9,
+    });
+    assert.deepEqual(h, { value: 1, text: 'reading history of the file · 4/4 refs' }, 'no 0/1 for a one-step phase; refs capped');
   });
 
   test('status line, event sections (empty ones left out), ref patterns', () => {

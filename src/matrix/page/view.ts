@@ -267,7 +267,8 @@ const PHASE_WORDS: Record<string, string> = {
 export function progressView(p: ProgressMsg): ProgressView {
   const parts: string[] = [];
   parts.push(p.message || PHASE_WORDS[p.phase] || p.phase);
-  if (p.total > 0 && !p.message.includes(`${p.done} of ${p.total}`)) parts.push(`${p.done}/${p.total}`);
+  // A phase of one step (listing refs, reading history) has no count worth saying.
+  if (p.total > 1 && !p.message.includes(`${p.done} of ${p.total}`)) parts.push(`${p.done}/${p.total}`);
   if (p.refs !== undefined && p.refs > 0 && p.refsDone !== undefined) parts.push(`${Math.min(p.refsDone, p.refs)}/${p.refs} refs`);
   if (p.refsPerSecond !== undefined && Number.isFinite(p.refsPerSecond) && p.refsPerSecond > 0)
     parts.push(`${p.refsPerSecond >= 10 ? Math.round(p.refsPerSecond) : p.refsPerSecond.toFixed(1)} refs/s`);

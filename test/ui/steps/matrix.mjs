@@ -20,7 +20,8 @@ const CORE = 'net/netfilter/nf_conntrack_core.c';
 const LOAD_TAGS = 400;
 
 /** The matrix panel's document (the workbench wraps each webview in two iframes). */
-const matrixFrame = (page) => page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+const matrixFrame = (page) =>
+  page.frameLocator('iframe.webview.ready[src*="extensionId=conntrack-backport"]').frameLocator('iframe#active-frame');
 
 async function addLoadTags(repo) {
   const { FastImportWriter } = require(path.join(root, 'out/src/core/fixtures/fastimport.js'));

@@ -20,7 +20,7 @@ const NODE_STATS =
 
 /** The panel's document: the workbench wraps each webview in two iframes. */
 export function simulationFrame(page) {
-  return page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+  return page.frameLocator('iframe.webview.ready[src*="extensionId=conntrack-backport"]').frameLocator('iframe#active-frame');
 }
 
 /**

@@ -8,7 +8,7 @@ import { planBackport } from './backport/commands';
 import { showMatrix } from './matrix/panel';
 import { CORE_REL_PATH } from './core/detect/input';
 import { checkPatchText, PatchReport } from './core/patch/applied';
-import { RACES } from './core/types';
+import { RACES, verdictLabel } from './core/types';
 import type { DetectionResult, RaceId } from './core/types';
 import { Ctx, KernelTree } from './ctx';
 import { isCoreDocument } from './detection/service';
@@ -47,9 +47,7 @@ async function resultFor(ctx: Ctx, uri: vscode.Uri | undefined): Promise<{ resul
 }
 
 function verdictLine(r: DetectionResult): string {
-  return RACES.map(
-    (race) => `${RACE_NAMES[race]} ${r.races[race].verdict === 'not-applicable' ? 'not in this tree' : r.races[race].verdict}`,
-  ).join(', ');
+  return RACES.map((race) => `${RACE_NAMES[race]} ${verdictLabel(r.races[race].verdict)}`).join(', ');
 }
 
 const detect: Factory = (ctx) => async (target?: vscode.Uri | string) => {

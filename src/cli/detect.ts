@@ -3,7 +3,7 @@
 import { detectPath } from '../core/detect';
 import * as fs from 'node:fs';
 import { formatDetection, type LineReader } from '../core/report';
-import type { DetectionResult } from '../core/types';
+import { isSettled, type DetectionResult } from '../core/types';
 import type { RefTree } from './atRef';
 import type { PatchTarget } from './checkPatch';
 import { Command, EXIT, flag, Io, list, str, UsageError } from './command';
@@ -19,7 +19,7 @@ export function detectionExit(r: DetectionResult, io: Io, failOnMissing: boolean
     return EXIT.input;
   }
   if (!failOnMissing) return EXIT.ok;
-  const notFixed = Object.entries(r.races).filter(([, v]) => v.verdict !== 'fixed' && v.verdict !== 'not-applicable');
+  const notFixed = Object.entries(r.races).filter(([, v]) => !isSettled(v.verdict));
   if (!notFixed.length) return EXIT.ok;
   io.err(`conntrack-backport detect: not fixed: ${notFixed.map(([k, v]) => `${k} ${v.verdict}`).join(', ')}`);
   return EXIT.gate;

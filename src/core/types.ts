@@ -13,6 +13,12 @@ export const RACES: readonly RaceId[] = ['race1', 'race2', 'race3', 'race4'];
  */
 export type Verdict = 'fixed' | 'missing' | 'partial' | 'conditional' | 'unknown' | 'not-applicable';
 
+/** How a verdict reads to a user: `not-applicable` says what it means. */
+export const verdictLabel = (v: Verdict): string => (v === 'not-applicable' ? 'not in this tree' : v);
+
+/** Verdicts that need no backport: the fix is in, or the race's code is not in this tree. */
+export const isSettled = (v: Verdict): boolean => v === 'fixed' || v === 'not-applicable';
+
 /** Which detection layer produced a piece of evidence. */
 export type Layer = 'source' | 'history' | 'patch';
 

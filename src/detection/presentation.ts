@@ -4,7 +4,7 @@
 
 import type { HunkReport, PatchReport } from '../core/patch/applied';
 import { evidenceKind, siteWords, verdictWords } from '../core/report';
-import { RACES } from '../core/types';
+import { isSettled, RACES, verdictLabel } from '../core/types';
 import type { DetectionResult, Evidence, FunctionInfo, RaceId, RaceVerdict, VariantId, Verdict } from '../core/types';
 import { CMD } from '../ids';
 
@@ -154,7 +154,7 @@ export function summarize(r: DetectionResult): StatusSummary {
       if (level === 'ok') level = 'warning';
       continue;
     }
-    if (v === 'fixed' || v === 'not-applicable') continue;
+    if (isSettled(v)) continue;
     // Races 3 and 4 are not what the backport plan changes (race 4 only bites nfqueue users).
     if (v === 'missing' && race !== 'race3' && race !== 'race4') level = 'error';
     else if (level === 'ok') level = 'warning';
@@ -222,7 +222,7 @@ export function lensPlan(r: DetectionResult, uri: string): FunctionLenses[] {
   const split = fns.some((f) => f.name === '__nf_ct_resolve_clash');
   // Line 1: every race at a glance (the first function lens of a real file is ~700 lines down).
   const summary: LensItem[] = raceIds(r).map((race) => ({
-    title: `${VERDICT_ICON[r.races[race].verdict]} ${raceName(race)} ${r.races[race].verdict === 'not-applicable' ? 'not in this tree' : r.races[race].verdict}`,
+    title: `${VERDICT_ICON[r.races[race].verdict]} ${raceName(race)} ${verdictLabel(r.races[race].verdict)}`,
     command: CMD.showEvidence,
     args: [race, undefined, uri],
     tooltip: raceTooltip(race, r.races[race]),

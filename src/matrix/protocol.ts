@@ -8,6 +8,7 @@ import type { EvidencePointer, Matrix } from '../core/matrix/types';
 export type { ExportFormat };
 export type { EvidencePointer, FeatureCell, Matrix, MatrixRow, RaceCell } from '../core/matrix/types';
 export type { RaceId } from '../core/types';
+export { isSettled, verdictLabel } from '../core/types';
 
 export const SHOW_MATRIX_COMMAND = CMD.showMatrix;
 export const REF_SCHEME = 'conntrack-ref';

@@ -5,6 +5,15 @@
 
 import type { RaceId } from '../core/types';
 
+/** A matrix column: `race` columns show a race's verdict, `feature` columns a feature's presence. */
+export interface Column {
+  key: string;
+  label: string;
+  race?: RaceId;
+  feature?: 'zone' | 'rework' | 'reverse';
+  title?: string;
+}
+
 /**
  * The matrix's columns, in order: the page renders them, the host validates a restored sort key
  * against them. `race` columns show a race's verdict, `feature` columns a feature's presence.
@@ -32,13 +41,7 @@ export const COLUMNS = [
   { key: 'rework', label: 'Rework', feature: 'rework', title: 'The 2020 clash rework (6a757c07e51f and its series)' },
   { key: 'reverse', label: 'Reverse', feature: 'reverse', title: 'The 2024 reverse-direction clash merge (nf_ct_can_merge, a4e6a1031e77)' },
   { key: 'status', label: 'File', title: 'Where nf_conntrack_core.c is at this ref: empty when at its usual path' },
-] as const satisfies readonly {
-  key: string;
-  label: string;
-  race?: RaceId;
-  feature?: 'zone' | 'rework' | 'reverse';
-  title?: string;
-}[];
+] as const satisfies readonly Column[];
 
 export type SortKey = (typeof COLUMNS)[number]['key'];
 export const SORT_KEYS: readonly SortKey[] = COLUMNS.map((c) => c.key);

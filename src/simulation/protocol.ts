@@ -10,6 +10,7 @@ import type { CounterName } from '../core/model/state';
 import type { LatencySummary, McResult } from '../core/model/montecarlo';
 import type { OverflowResult } from '../core/model/overflow';
 import type { ModelVariantId } from '../core/model/variants';
+import type { MitigationRow } from '../core/model/mitigations';
 import type { ResolverMode } from '../core/model/scenarios';
 import type { DnatMode, PortMode, WhatIf } from '../core/model/state';
 
@@ -220,15 +221,8 @@ export interface WorkaroundsView {
   /** Lookups per row and variant. */
   trials: number;
   timeoutS: number;
-  rows: {
-    id: string;
-    label: string;
-    before: number;
-    after: number;
-    meanBeforeS: number;
-    meanAfterS: number;
-    verdict: 'baseline' | 'still needed' | 'can be dropped' | 'adds delays';
-  }[];
+  /** The core's rows (share of lookups delayed, mean added latency), each with what it means for the workaround. */
+  rows: (Omit<MitigationRow, 'stillHelpsAfter'> & { verdict: 'baseline' | 'still needed' | 'can be dropped' | 'adds delays' })[];
   /** Why there is no table (e.g. a TCP or overflow scenario). */
   unavailable?: string;
 }

@@ -2,19 +2,22 @@
 // header, progress line and event list shows, as plain structures. No DOM here (main.ts turns
 // these into elements), so the unit tests run all of it under node.
 
-import type { EvidencePointer, FeatureCell, Matrix, MatrixRow, RaceCell, RaceId, ToPage } from '../protocol';
-import { COLUMNS, type MatrixPageState, type SortKey } from '../state';
+import {
+  isSettled,
+  verdictLabel,
+  type EvidencePointer,
+  type FeatureCell,
+  type Matrix,
+  type MatrixRow,
+  type RaceCell,
+  type RaceId,
+  type ToPage,
+} from '../protocol';
+import { COLUMNS, type Column as ColumnShape, type MatrixPageState, type SortKey } from '../state';
 
 type Verdict = RaceCell['verdict'];
 
-export interface Column {
-  key: SortKey;
-  label: string;
-  race?: RaceId;
-  feature?: 'zone' | 'rework' | 'reverse';
-  title?: string;
-}
-
+export type Column = ColumnShape & { key: SortKey };
 export const COLS: readonly Column[] = COLUMNS;
 
 /**
@@ -32,14 +35,11 @@ export const VERDICT_ORDER: Record<Verdict, number> = {
 };
 
 /** What a verdict cell says (the protocol's `not-applicable` reads as what it means). */
-export function verdictText(v: Verdict): string {
-  return v === 'not-applicable' ? 'not in this tree' : v;
-}
+export const verdictText = verdictLabel;
 
 const RACE_KEYS: readonly RaceId[] = COLS.flatMap((c) => (c.race ? [c.race] : []));
 
-/** Verdicts that need no backport: the fix is in, or the race's code is not in this tree. */
-const settled = (c: RaceCell): boolean => c.verdict === 'fixed' || c.verdict === 'not-applicable';
+const settled = (c: RaceCell): boolean => isSettled(c.verdict);
 
 /** A `/regex/` filter, or null when the text is not one (or does not compile). */
 function filterRegex(f: string): RegExp | null | 'bad' {

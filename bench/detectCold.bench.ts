@@ -2,7 +2,8 @@
 // (Debian linux-source-6.12, extracted to ~/.cache, never into the repository), beside bare
 // node startup (`node -e 0`) measured in the same run, interleaved run by run so that load on
 // the machine hits both alike. Also timed, as references: the same launcher without its V8
-// code cache, and the full CLI bundle (what every command loaded before the detect-only entry).
+// code cache, the same with V8's default wasm tier-up (the launcher runs `detect` on the baseline
+// compiler alone), and the full CLI bundle (what every command loaded before the detect-only entry).
 // Then a few CPU profiles of the detect process say where its time goes.
 //
 //   npm run bench:detect-cold            (target: detect median < 3x node -e 0)
@@ -68,6 +69,7 @@ function main(): void {
   const cli = path.join(DIST, 'cli.js');
   const full = path.join(DIST, 'cli-main.js');
   const noCache = { ...process.env, CONNTRACK_BACKPORT_CODE_CACHE: '0' };
+  const tierUp = { ...process.env, CONNTRACK_BACKPORT_WASM_TIERUP: '1' };
   const load0 = os.loadavg();
 
   // Warm the OS file cache and write the V8 code cache once.
@@ -76,11 +78,13 @@ function main(): void {
   const bare: number[] = [];
   const uncached: number[] = [];
   const fullCli: number[] = [];
+  const tiered: number[] = [];
   for (let i = 0; i < runs; i++) {
     bare.push(timeRun(['-e', '0']));
     detect.push(timeRun([cli, 'detect', file]));
     uncached.push(timeRun([cli, 'detect', file], noCache));
     fullCli.push(timeRun([full, 'detect', file], noCache));
+    tiered.push(timeRun([cli, 'detect', file], tierUp));
   }
   const load1 = os.loadavg();
 
@@ -112,7 +116,8 @@ function main(): void {
   row('node -e 0 (baseline)', bare);
   row('detect: dist/cli.js (detect bundle, code cache)', detect);
   row('  same, without the V8 code cache', uncached);
-  row('  the full CLI bundle (before this change)', fullCli);
+  row('  same, wasm tiered up to TurboFan (V8 default)', tiered);
+  row('  the full CLI bundle, no code cache, tier-up', fullCli);
   console.log('');
   console.log(`ratio detect / node -e 0: ${(d / n).toFixed(2)}x   target < 3x: ${d / n < 3 ? 'met' : 'NOT met'}`);
   console.log('');

@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 
 type Entry = {
@@ -76,6 +77,10 @@ function load(name: string): Entry {
 const argv = process.argv.slice(2);
 let entry: Entry | undefined;
 if (argv[0] === 'detect') {
+  // One parse of a few files: V8's baseline wasm compiler alone finishes it sooner than tiering
+  // up the grammar's 600 KB module in background threads (bench/detectCold.bench.ts measures
+  // it). Set before the first wasm compile; other commands (sweeps: many parses) keep tier-up.
+  if (process.env.CONNTRACK_BACKPORT_WASM_TIERUP !== '1') v8.setFlagsFromString('--liftoff-only');
   const d = load('cli-detect.js');
   if (d.accepts?.(argv.slice(1))) entry = d;
 }

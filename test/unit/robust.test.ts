@@ -241,3 +241,25 @@ test('race 4 from the generator: old nfqueue clash logic is missing, 8af79d3edb5
       }
     }
 });
+
+test('the kernel-spelled REPLY-only insert counts only with a plain &table[index] bucket, as a statement of its own', async () => {
+  const gen = generateConntrackCore({ era: '6.13', race1: 'upstream', race2: 'upstream', zone: true, fullSize: false }).text;
+  const ours = '__nf_conntrack_hash_insert(loser_ct, repl_idx, IP_CT_DIR_REPLY);';
+  assert.ok(gen.includes(ours));
+  const insert = 'hlist_nulls_add_head_rcu(&loser_ct->tuplehash[IP_CT_DIR_REPLY].hnnode,\n\t\t\t\t &nf_conntrack_hash[repl_idx]);';
+  const text = gen.replace(ours, insert);
+  assert.equal((await detectSource(text, 'x.c')).races.race3.verdict, 'fixed', 'the kernel spelling reads fixed');
+  // the four mutants that read fixed on Debian 6.1 and 6.12 under scripts/fuzz-detect.mjs
+  for (const [from, to] of [
+    ['hnnode,\n', 'hnnode,*'], // *&table[i]: equivalent C, but not the shape we know (conservative)
+    ['\t &nf_conntrack_hash', '\t!&nf_conntrack_hash'], // an int where a bucket pointer goes
+    ['\t &nf_conntrack_hash', '\t0&nf_conntrack_hash'], // int & pointer: does not compile
+    ['[repl_idx]);\n\n\tNF_CT_STAT_INC', '[repl_idx])+\n\n\tNF_CT_STAT_INC'], // joined to the next statement
+  ]) {
+    const at = text.indexOf(from);
+    assert.ok(at > 0, from);
+    const mutant = text.slice(0, at) + to + text.slice(at + from.length);
+    const r = await detectSource(mutant, 'x.c');
+    assert.notEqual(r.races.race3.verdict, 'fixed', `${JSON.stringify(to)}: ${r.races.race3.explain}`);
+  }
+});

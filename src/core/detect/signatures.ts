@@ -189,7 +189,7 @@ export function usesDeclaredOnly(site: FunctionSite, n: Node): boolean {
     // the callee of a call is a function, not a variable (its argument count is checked below)
     if (parent?.type === 'call_expression' && parent.childForFieldName('function')?.equals(id)) return knownFunction(site, id.text);
     if (!/[a-z]/.test(id.text)) return knownConstant(site, id.text);
-    return names.has(id.text) || fileDeclares(site, id.text);
+    return names.has(id.text) || KERNEL_GLOBALS.has(id.text) || fileDeclares(site, id.text);
   });
   return idsOk && callsMatchArity(site, n);
 }
@@ -658,7 +658,8 @@ export const SIGNATURES: readonly SiteSignature[] = [
       const shapes = [
         /\w+->status\|=(?:IPS_\w+\|)*IPS_NAT_CLASH(?:\|IPS_\w+)*;/,
         /hlist_nulls_add_fake\(&\w+->tuplehash\[IP_CT_DIR_ORIGINAL\]\.hnnode\);/,
-        /(?:\w+\(&\w+->tuplehash\[IP_CT_DIR_REPLY\]\.hnnode,[^;]*\)|__nf_conntrack_hash_insert\(\w+,\w+,IP_CT_DIR_REPLY\));/,
+        // (the bucket is a plain &table[index]: anything else there is not the kernel's insert)
+        /(?:\w+\(&\w+->tuplehash\[IP_CT_DIR_REPLY\]\.hnnode,&\w+\[\w+\]\)|__nf_conntrack_hash_insert\(\w+,\w+,IP_CT_DIR_REPLY\));/,
       ];
       if (!shapes.every((re) => re.test(t))) return null;
       if (site.tree) {

@@ -325,6 +325,19 @@ function nfqueueVerdict(
         evidence: ev(old, undefined, false),
         explain: '__nf_conntrack_update() is defined but nf_conntrack_update(), the nfqueue hook that calls it, is not: unrecognised shape',
       };
+    // Named (the hook table's `.update = nf_conntrack_update`, a call, dead code) but not defined
+    // in compiled code: the hook exists in this tree and cannot be read, so not "not in this tree".
+    const named = /\bnf_conntrack_update\b/.exec(facts.original);
+    if (named) {
+      const line = facts.original.slice(0, named.index).split('\n').length;
+      return {
+        verdict: 'unknown',
+        variant: null,
+        evidence: [],
+        explain: `nf_conntrack_update() is named (line ${line}) but not defined in code that is compiled: the nfqueue hook is in this tree and cannot be read`,
+        decidedBy: 'source',
+      };
+    }
     return {
       verdict: 'not-applicable',
       variant: null,

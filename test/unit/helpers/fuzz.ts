@@ -8,8 +8,8 @@ import { fixSiteSpans, Span } from '../../../src/core/fixtures/generate';
 import { Rng } from '../../../src/core/fixtures/rng';
 import type { DetectionResult, RaceId, Verdict } from '../../../src/core/types';
 
-export type FuzzRace = 'race1' | 'race2' | 'race3';
-export const FUZZ_RACES: FuzzRace[] = ['race1', 'race2', 'race3'];
+export type FuzzRace = 'race1' | 'race2' | 'race3' | 'race4';
+export const FUZZ_RACES: FuzzRace[] = ['race1', 'race2', 'race3', 'race4'];
 
 export interface Mutant {
   kind: string;
@@ -175,5 +175,5 @@ export function unfixedSpans(text: string): Span[] {
 /** The spans of `text` per race (fixSiteSpans), all races together. */
 export function spansOf(text: string): { byRace: Record<FuzzRace, Span[]>; all: Span[] } {
   const byRace = fixSiteSpans(text);
-  return { byRace, all: [...byRace.race1, ...byRace.race2, ...byRace.race3] };
+  return { byRace, all: [...byRace.race1, ...byRace.race2, ...byRace.race3, ...byRace.race4] };
 }

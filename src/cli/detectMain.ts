@@ -19,10 +19,33 @@ export function accepts(rest: string[]): boolean {
   }
 }
 
+/**
+ * Writes straight to a file descriptor: process.stdout would load node's stream and socket
+ * machinery, a few ms of a detect process's life. Waits out a full non-blocking pipe (EAGAIN)
+ * and stops quietly when the reader has gone (EPIPE: `detect … | head`).
+ */
+export function fdWriter(fd: number): Out {
+  let closed = false;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  return (s) => {
+    const b = Buffer.from(s + '\n');
+    for (let off = 0; off < b.length && !closed; ) {
+      try {
+        off += fs.writeSync(fd, b, off);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') Atomics.wait(pause, 0, 0, 2);
+        else if (code === 'EPIPE') closed = true;
+        else throw e;
+      }
+    }
+  };
+}
+
 export async function main(
   argv: string[],
-  out: Out = (s) => process.stdout.write(s + '\n'),
-  err: Out = (s) => process.stderr.write(s + '\n'),
+  out: Out = fdWriter(1),
+  err: Out = fdWriter(2),
   stdin: () => Buffer = () => fs.readFileSync(0),
 ): Promise<number> {
   const rest = argv.slice(1);

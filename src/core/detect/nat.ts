@@ -17,7 +17,9 @@ export function scanNatCore(text: string, file: string): Evidence[] {
     // the entry point itself, plus static helpers it calls
     const candidates = [
       entryFn,
-      ...fns.filter((f) => f !== entryFn && !NAT_ENTRY_POINTS.has(f.name) && new RegExp(`\\b${f.name}\\(`).test(body)),
+      ...fns.filter(
+        (f) => f !== entryFn && !NAT_ENTRY_POINTS.has(f.name) && body.includes(`${f.name}(`) && new RegExp(`\\b${f.name}\\(`).test(body),
+      ),
     ];
     for (const f of candidates) {
       const t = normalizeTokens(text.slice(f.headStart, f.bodyEnd));

@@ -11,6 +11,7 @@ export function scanNfqueue(text: string, file: string): Evidence[] {
   const lines = new LineMap(live);
   for (const f of locateFunctions(live, lines)) {
     const body = live.slice(f.bodyStart, f.bodyEnd);
+    if (!body.includes('->update(')) continue; // (the regex below backtracks over every word)
     const m = /\b\w+->update\(\s*\w+(?:->|\.)\w+\s*(?:\.\s*net|->\s*net)?/.exec(body);
     if (!m || !/nf_ct_hook/.test(normalizeTokens(body))) continue;
     const line = lines.lineOf(f.bodyStart + m.index);

@@ -408,11 +408,9 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
     keptHistory: KeptSweep['history'];
     walked: string;
   }> => {
-    let graph = new CommitGraph();
     let classified: ClassifiedCommit[] = [];
-    let keptHistory: KeptSweep['history'];
     let walked = 'none';
-    if (!history || !commits.length) return { graph, classified, keptHistory, walked };
+    if (!history || !commits.length) return { graph: new CommitGraph(), classified, keptHistory: undefined, walked };
     // detectPath reads the history of both files; so does the sweep where the NAT file exists.
     const logPaths = [...pathsSeen, ...new Set(commits.map((c) => natAt.get(c)?.path).filter((p): p is string => !!p))];
     const state = await commitGraphState(repo, signal).catch(() => ({ present: false, bloom: false }));
@@ -463,10 +461,9 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
       classified = await classifyNodes(repo, combineNodes(parts), logPaths, opts.overrides, signal);
       walked = 'full';
     }
-    graph = CommitGraph.of(nodes.map(([sha, parents]) => ({ sha, parents })));
-    keptHistory = { tips, paths: logPaths, upstream, nodes, classified };
+    const graph = CommitGraph.of(nodes.map(([sha, parents]) => ({ sha, parents })));
     graph.mark(classified.map((c) => c.sha));
-    return { graph, classified, keptHistory, walked };
+    return { graph, classified, keptHistory: { tips, paths: logPaths, upstream, nodes, classified }, walked };
   })();
   historyTask.catch(() => undefined); // awaited after detection unless the sweep stops first
 

@@ -16,7 +16,7 @@ export const probe: Command = {
       type: 'string',
       multiple: true,
       value: 'LIST',
-      help: 'configurations (default all: serial,nonat,masq,dnat1,dnat2-random,dnat2-nth,snat-ports)',
+      help: 'configurations (default: masq,dnat1,dnat2-random,dnat2-nth,snat-ports,nonat,serial; all: also masq-random,masq-random-fully,dnat2-random-masq,udp2-ports,tcp2-ports)',
     },
     trials: { type: 'string', value: 'N', help: 'racing trials per configuration (default 3000)' },
     tree: {

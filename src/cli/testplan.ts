@@ -22,7 +22,7 @@ export const testplan: Command = {
       type: 'string',
       multiple: true,
       value: 'LIST',
-      help: 'configurations (default all: masq,dnat1,dnat2-random,dnat2-nth,snat-ports,nonat,serial)',
+      help: 'configurations (default: masq,dnat1,dnat2-random,dnat2-nth,snat-ports,nonat,serial; all: also masq-random,masq-random-fully,dnat2-random-masq,udp2-ports,tcp2-ports)',
     },
     trials: { type: 'string', value: 'N', help: 'racing trials per configuration (default 10000)' },
     ref: { type: 'string', value: 'REF', help: 'the commit to build (default HEAD; uncommitted changes are never built)' },

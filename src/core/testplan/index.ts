@@ -19,7 +19,7 @@ export type { TreeSource, BuildResult, Progress, Overlay } from './build';
 export { buildRootImage, compileRepro, assetDir, missingTools } from './rootfs';
 export { bootVm, kvmUsable } from './vm';
 export { formatTestPlan, testPlanSection, formatProbe } from './format';
-export { runProbe, probeRefusal, counterForensics, raceVerdicts } from './probe';
+export { runProbe, probeRefusal, counterForensics, raceVerdicts, resolveConfigs } from './probe';
 export type { ProbeResult, ProbeOptions, RaceMeasure, CounterForensics } from './probe';
 
 export interface TestPlanOptions {

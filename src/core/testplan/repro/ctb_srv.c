@@ -1,12 +1,16 @@
 /* conntrack-backport test plan: the UDP server behind the router. Answers every datagram with
  * the datagram itself followed by " S<id>", so the client can tell which backend answered.
+ * Bound to every address of its namespace: the reply leaves from the address the datagram was
+ * sent to (IP_PKTINFO), which matters for the test plan's span of destinations (a local route).
  * Bounded: exits after MAX_SECONDS even if nobody stops it.
  *   ctb_srv ID PORT MAX_SECONDS */
+#define _GNU_SOURCE
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
@@ -23,19 +27,37 @@ int main(int argc, char **argv)
 	me.sin_port = htons(atoi(argv[2]));
 	alarm(atoi(argv[3]));
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (fd < 0 || bind(fd, (struct sockaddr *)&me, sizeof(me)) < 0) {
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 || bind(fd, (struct sockaddr *)&me, sizeof(me)) < 0) {
 		perror("ctb_srv: socket/bind");
 		return 1;
 	}
 	for (;;) {
 		struct sockaddr_in from;
-		socklen_t flen = sizeof(from);
-		ssize_t n = recvfrom(fd, buf, sizeof(buf) - 16, 0, (struct sockaddr *)&from, &flen);
+		char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 16 };
+		struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+		struct in_pktinfo *pi = NULL;
+		ssize_t n = recvmsg(fd, &mh, 0);
 
 		if (n < 0)
 			continue;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+			if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO)
+				pi = (struct in_pktinfo *)CMSG_DATA(c);
 		n += snprintf(buf + n, 16, " S%d", id);
-		sendto(fd, buf, n, 0, (struct sockaddr *)&from, flen);
+		iov.iov_len = n;
+		mh.msg_flags = 0;
+		if (pi) {
+			/* Reply from the address asked, whatever interface it lives on. */
+			pi->ipi_ifindex = 0;
+			pi->ipi_spec_dst = pi->ipi_addr;
+			mh.msg_controllen = CMSG_SPACE(sizeof(struct in_pktinfo));
+		} else {
+			mh.msg_control = NULL;
+			mh.msg_controllen = 0;
+		}
+		sendmsg(fd, &mh, 0);
 	}
 }

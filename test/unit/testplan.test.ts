@@ -145,6 +145,19 @@ test('post-2020 counters: clash_resolve counts resolutions; two-backend trials a
   assert.equal(r.clashInserted, 12);
   assert.equal(r.merged, 18);
   assert.equal(r.model!.drops, 0, 'the rework model does not drop DNAT clashes');
+  // A reproducer that also saw the source ports (split): one backend, two ports after SNAT is an insert too.
+  const q = parseRunLines(
+    vmOutput(
+      'masq-random',
+      [HDR61, row61(0, 0, 0)],
+      [HDR61, row61(30, 0, 0)],
+      'mode=pair trials=500 sent=1000 replies=1000 lost=0 lost_trials=0 two_backends=0 backend1=1000 backend2=0 errors=0 ms=300 split=21',
+    ),
+  );
+  const rq = configResult(q.runs[0], 'rework2020');
+  assert.equal(rq.replies!.split, 21);
+  assert.equal(rq.clashInserted, 21);
+  assert.equal(rq.merged, 9);
 });
 
 test('a control that clashes is flagged; a configuration that never ended says so; no counters says why', () => {
@@ -532,4 +545,82 @@ test('probe on the running kernel (root): rules from the configurations, counter
   // No namespace of the probe is left behind.
   const left = (await runProc('ip', ['netns', 'list'])).stdout;
   assert.doesNotMatch(left, new RegExp(`cbp${process.pid % 100000}-`));
+});
+
+test('bench:kernel scenarios as probe configurations: modes, destinations, addresses to placeholders, reasons for what cannot be expressed', async () => {
+  const { KERNEL_SCENARIOS } = await import('../../src/core/model/validation');
+  const { kernelScenarioConfig } = await import('../../src/core/testplan');
+  const mapped = KERNEL_SCENARIOS.map((s) => kernelScenarioConfig(s));
+  // Every scenario of today's list runs through the probe.
+  assert.deepEqual(
+    mapped.filter((m) => 'why' in m),
+    [],
+  );
+  const by = (id: string) => {
+    const m = kernelScenarioConfig(KERNEL_SCENARIOS.find((s) => s.id === id)!);
+    assert.ok('config' in m);
+    return m.config;
+  };
+  const rf = by('snat-random-fully');
+  assert.equal(rf.mode, 'pair');
+  assert.equal(rf.dst, 's1');
+  assert.deepEqual(rf.rules, ['-t nat -A POSTROUTING -o {OUT} -j MASQUERADE --random-fully']);
+  assert.deepEqual(rf.model, { scenario: 'dns-snat', overrides: { portMode: 'random-fully' } });
+  const vip = by('vip-random');
+  assert.equal(vip.dst, 'vip');
+  assert.match(vip.rules[0], /^-t nat -A PREROUTING -d \{VIP\} .*--to-destination \{S1\}$/);
+  assert.match(vip.rules[1], /--to-destination \{S2\}$/);
+  assert.equal(by('tcp-port-race').mode, 'tcp2');
+  assert.equal(by('tcp-port-race').dst, 'span');
+  assert.equal(by('serial').control, true);
+  const s = { id: 'x', title: 't', client: 'same', dst: 'server', router: [], model: { scenario: 'dns-snat', set: {} } };
+  assert.match((kernelScenarioConfig({ ...s, client: 'raw' }) as { why: string }).why, /no ctb_race mode/);
+  assert.match((kernelScenarioConfig({ ...s, router: ['nft add rule x'] }) as { why: string }).why, /not an iptables command/);
+  assert.match(
+    (kernelScenarioConfig({ ...s, router: ['iptables -t nat -A X -j DNAT --to 10.0.0.1;id'] }) as { why: string }).why,
+    /not a plain word/,
+  );
+});
+
+test('model vs kernel side by side: kernel, model and difference rows per trial; a configuration not measured says why', async () => {
+  const { formatSideBySide } = await import('../../src/core/testplan');
+  const p = parseRunLines(
+    vmOutput(
+      'masq',
+      [HDR414, row414(0, 0, 0)],
+      [HDR414, row414(4, 20, 10)],
+      'mode=pair trials=1000 sent=2000 replies=1990 lost=10 lost_trials=10 two_backends=0 backend1=1990 backend2=0 errors=0 ms=900',
+    ),
+  );
+  const c = configResult(p.runs[0], 'none', { modelTrials: 5000 });
+  assert.equal(c.model!.trials, 5000);
+  const broken = configResult(
+    { config: 'tcp2-ports', before: [], after: [], form: 'none', ended: false, error: 'iptables refused' },
+    'none',
+  );
+  const lines = formatSideBySide([c, broken]);
+  const cols = (l: string) => l.trim().split(/\s+/);
+  assert.deepEqual(cols(lines[0]).slice(0, 10), [
+    'scenario',
+    'side',
+    'trials',
+    'clashes/t',
+    'merged/t',
+    'clash-ins/t',
+    'drops/t',
+    'P(d|c)',
+    '2-backend',
+    'lost/t',
+  ]);
+  const k = cols(lines[1]);
+  // 4.14 units: insert_failed 20 = clashes, drop 10, merged 10; per 1000 trials.
+  assert.deepEqual(k.slice(0, 10), ['masq', 'kernel', '1000', '0.0200', '0.0100', '0.0000', '0.0100', '0.500', '0.000', '0.0100']);
+  const m = cols(lines[2]);
+  assert.deepEqual(m.slice(0, 2), ['model', '5000']);
+  const d = cols(lines[3]);
+  assert.equal(d[0], 'diff');
+  // kernel - model, per trial: the clash column's difference is the two rows' difference.
+  assert.equal(Number(d[1]).toFixed(4), (0.02 - Number(m[2])).toFixed(4));
+  assert.match(lines[4], /^tcp2-ports\s+kernel\s+-/);
+  assert.ok(lines.some((l) => /tcp2-ports: not measured here: iptables refused/.test(l)));
 });

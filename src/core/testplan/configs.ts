@@ -15,7 +15,7 @@ export type RaceMode = 'pair' | 'serial' | 'ports' | 'udp2' | 'tcp2';
 
 /**
  * Where the packets go: the Service VIP (DNAT rules only), server 1 directly, or `span`: a fresh
- * destination per trial out of a /16 that server 1 answers as its own (a local route), so flows
+ * destination per trial out of a /12 (a million addresses) that server 1 answers as its own (a local route), so flows
  * of earlier trials never hold the NAT ports of a later one.
  */
 export type RaceDst = 'vip' | 's1' | 'span';
@@ -198,7 +198,7 @@ export function configProblem(c: TestConfig): string | null {
 
 /**
  * The configuration as the shell lines ctb-config.sh sources: MODE, DST, EXTRA (ctb_race's
- * last arguments), SPAN (the destinations' /16 when dst is span) and one `rule` call per rule
+ * last arguments), SPAN (the destinations' count when dst is span) and one `rule` call per rule
  * (per server interface for {OUT}). Throws on a configuration configProblem() refuses.
  */
 export function configShell(c: TestConfig): string {
@@ -224,4 +224,56 @@ export function configShell(c: TestConfig): string {
     else lines.push(`rule ${sub(r)}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** The shape of a kernel validation scenario (src/core/model/validation.ts) the probe needs. */
+export interface KernelScenarioLike {
+  id: string;
+  title: string;
+  client: string;
+  dst: string;
+  router: string[];
+  model: { scenario: string; set: Partial<ScenarioKnobs> };
+}
+
+const VALIDATION_ADDRS: [RegExp, string][] = [
+  [/\b10\.99\.9\.9\b/g, '{VIP}'],
+  [/\b10\.99\.2\.2\b/g, '{S1}'],
+  [/\b10\.99\.2\.3\b/g, '{S2}'],
+];
+
+/**
+ * A model validation scenario as a probe configuration: its client mode (same, serial, udp2,
+ * tcp2), destination (server, vip) and router rules (iptables commands with {OUT} and the
+ * 10.99.x addresses) in the test plan's topology, its model scenario and knobs beside. The
+ * scenario's one server namespace with two addresses becomes servers 1 and 2; a rule on {OUT}
+ * is added on both server interfaces. A scenario the probe cannot express gets the reason.
+ */
+export function kernelScenarioConfig(s: KernelScenarioLike): { config: TestConfig } | { why: string } {
+  const modes: Record<string, RaceMode> = { same: 'pair', serial: 'serial', udp2: 'udp2', tcp2: 'tcp2' };
+  const mode = modes[s.client];
+  if (!mode) return { why: `client "${s.client}" has no ctb_race mode` };
+  const dst: RaceDst | undefined =
+    mode === 'udp2' || mode === 'tcp2' ? 'span' : s.dst === 'server' ? 's1' : s.dst === 'vip' ? 'vip' : undefined;
+  if (!dst) return { why: `destination "${s.dst}" is neither server nor vip` };
+  const rules: string[] = [];
+  for (const r of s.router) {
+    const m = /^\s*iptables\s+(.*)$/.exec(r);
+    if (!m) return { why: `rule "${r}" is not an iptables command` };
+    let t = m[1].trim();
+    for (const [re, ph] of VALIDATION_ADDRS) t = t.replace(re, ph);
+    rules.push(t);
+  }
+  const name = s.id.toLowerCase().replace(/[^a-z0-9-]+/g, '-');
+  const config: TestConfig = {
+    name,
+    title: s.title,
+    mode,
+    dst,
+    rules,
+    control: mode === 'serial',
+    model: { scenario: s.model.scenario, overrides: s.model.set },
+  };
+  const why = configProblem(config);
+  return why ? { why } : { config };
 }

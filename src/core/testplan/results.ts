@@ -34,6 +34,12 @@ export interface ReplyFigures {
   backend2: number;
   errors: number;
   ms: number;
+  /**
+   * Same-socket trials whose two replies came from two different (backend, source port seen by
+   * the server): the datagrams left as two flows (the loser inserted with its own NAT mapping).
+   * Undefined from a reproducer that did not count it.
+   */
+  split?: number;
 }
 
 export interface CounterFigures {
@@ -244,6 +250,7 @@ export function configResult(raw: RawConfigRun, variant: ModelVariantId | null, 
       backend2: n('backend2'),
       errors: n('errors'),
       ms: n('ms'),
+      ...(typeof r.split === 'number' ? { split: r.split } : {}),
     };
   }
   if (r || raw.before.length) {
@@ -253,9 +260,10 @@ export function configResult(raw: RawConfigRun, variant: ModelVariantId | null, 
   }
   if (res.counters && res.replies) {
     if (res.counters.era === 'post2020') {
-      // clash_resolve counts merges and NAT_CLASH inserts alike; an insert is what lets two
-      // different endpoints answer one flow, so those trials tell the two apart.
-      res.clashInserted = Math.min(res.replies.twoBackends, res.counters.resolved);
+      // clash_resolve counts merges and NAT_CLASH inserts alike; an insert is what lets the two
+      // datagrams leave as two flows (two endpoints, or two source ports after SNAT), so the
+      // trials whose replies differ in either tell the two apart (older reproducers: endpoints only).
+      res.clashInserted = Math.min(res.replies.split ?? res.replies.twoBackends, res.counters.resolved);
       res.merged = res.counters.resolved - res.clashInserted;
     } else if (res.counters.era === 'pre2020') {
       res.merged = res.counters.resolved;

@@ -58,13 +58,13 @@ mark topology
 # The configuration's rules and race (configs.ts, written beside this script as configs/CFG.sh):
 # it sets MODE, DST, EXTRA and SPAN, and calls rule once per iptables rule.
 rule() { ns rtr $IPT "$@" || fail "$IPT $*"; }
-SPAN_BASE=10.78.0.1; SPAN_N=65000
+SPAN_BASE=10.80.0.1; SPAN_N=1000000
 [ -r "$BIN/configs/$CFG.sh" ] || fail "unknown configuration (no $BIN/configs/$CFG.sh)"
 . "$BIN/configs/$CFG.sh"
 if [ "$SPAN" = 1 ]; then
-	# A fresh destination per trial: server 1 answers all of 10.78.0.0/16 as its own.
-	batch s1 "route add local 10.78.0.0/16 dev lo"
-	batch rtr "route add 10.78.0.0/16 via $S1"
+	# A fresh destination per trial: server 1 answers all of 10.80.0.0/12 as its own.
+	batch s1 "route add local 10.80.0.0/12 dev lo"
+	batch rtr "route add 10.80.0.0/12 via $S1"
 fi
 mark rules
 # Started directly (not through ns()), so $! is the server itself and cleanup can stop it.

@@ -18,7 +18,10 @@
  * Every reply is awaited for at most TIMEOUT_MS after the sends; the run stops after TRIALS or
  * MAX_SECONDS. Prints one line:
  *   ctb-result mode=M trials=N sent=S replies=R lost=L lost_trials=T two_backends=B
- *       backend1=X backend2=Y errors=E ms=MS
+ *       backend1=X backend2=Y errors=E ms=MS split=P
+ * split (pair mode): trials whose two replies came from two different (backend, source port as
+ * the server saw it): the two datagrams of one socket left as two flows, i.e. the kernel
+ * inserted the clash's loser with its own NAT mapping instead of merging it.
  *
  * Figures while it runs: with CTB_EVERY_MS=N (and CTB_CFG naming the configuration), every N ms
  * between two trials it writes to stderr one line, "@@ctb partial CFG ctb-result FIELDS ct=C ck=X":
@@ -47,7 +50,7 @@ static int fds[2];
 static int trial;
 static struct sockaddr_in cur;
 static volatile int stop;
-static long errors;
+static long errors, split;
 
 static long now_ms(void)
 {
@@ -134,8 +137,8 @@ static void partial(const char *mode, int trials, long sent, long replies, long 
 	int fd, len = 0, r, cols = 0, n, i;
 
 	n = snprintf(text, sizeof(text),
-		     "mode=%s trials=%d sent=%ld replies=%ld lost=%ld lost_trials=%ld two_backends=%ld backend1=%ld backend2=%ld errors=%ld ms=%ld",
-		     mode, trials, sent, replies, lost, lost_trials, two, by[1], by[2], errors, ms);
+		     "mode=%s trials=%d sent=%ld replies=%ld lost=%ld lost_trials=%ld two_backends=%ld backend1=%ld backend2=%ld errors=%ld ms=%ld split=%ld",
+		     mode, trials, sent, replies, lost, lost_trials, two, by[1], by[2], errors, ms, split);
 	fd = sfd && *sfd ? atoi(sfd) : -1;
 	if (fd >= 0 && lseek(fd, 0, SEEK_SET) == 0) {
 		while (len < (int)sizeof(buf) - 1 && (r = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
@@ -207,8 +210,8 @@ int main(int argc, char **argv)
 	}
 	if (mode == UDP2 || mode == TCP2) {
 		span = strtoul(argv[7], NULL, 10);
-		if (span < 1 || span > 65536) {
-			fprintf(stderr, "ctb_race: SPAN must be 1..65536\n");
+		if (span < 1 || span > 1048576) {
+			fprintf(stderr, "ctb_race: SPAN must be 1..1048576\n");
 			return 2;
 		}
 	}
@@ -232,7 +235,8 @@ int main(int argc, char **argv)
 		pthread_create(&helper, NULL, second_sender, NULL);
 
 	for (trial = 0; trial < trials && now_ms() < deadline; trial++) {
-		int got = 0, seen = 0, i, answered[2] = { 0, 0 };
+		int got = 0, seen = 0, i, answered[2] = { 0, 0 }, differ = 0;
+		long first_key = -1;
 		long until;
 		/* Ports 20000..59999, a different one each trial: a new flow every time. */
 		int port = 20000 + trial % 40000;
@@ -287,8 +291,15 @@ int main(int argc, char **argv)
 					answered[i] = 1;
 				s = strstr(buf, " S");
 				if (s && atoi(s + 2) >= 1 && atoi(s + 2) <= 2) {
+					char *pp = strstr(s, " P");
+					long key = atoi(s + 2) * 65536L + (pp ? atoi(pp + 2) : 0);
+
 					by[atoi(s + 2)]++;
 					seen |= 1 << atoi(s + 2);
+					if (first_key < 0)
+						first_key = key;
+					else if (key != first_key)
+						differ = 1;
 				}
 				got++;
 			}
@@ -300,6 +311,8 @@ int main(int argc, char **argv)
 		}
 		if (seen == 6)
 			two++;
+		if (mode == PAIR && got == 2 && differ)
+			split++;
 		for (i = 0; i < nfd; i++)
 			close(fds[i]);
 		done_trials++;
@@ -313,7 +326,7 @@ int main(int argc, char **argv)
 		pthread_barrier_wait(&go);
 		pthread_join(helper, NULL);
 	}
-	printf("ctb-result mode=%s trials=%d sent=%ld replies=%ld lost=%ld lost_trials=%ld two_backends=%ld backend1=%ld backend2=%ld errors=%ld ms=%ld\n",
-	       argv[1], done_trials, sent, replies, lost, lost_trials, two, by[1], by[2], errors, now_ms() - t0);
+	printf("ctb-result mode=%s trials=%d sent=%ld replies=%ld lost=%ld lost_trials=%ld two_backends=%ld backend1=%ld backend2=%ld errors=%ld ms=%ld split=%ld\n",
+	       argv[1], done_trials, sent, replies, lost, lost_trials, two, by[1], by[2], errors, now_ms() - t0, split);
 	return 0;
 }

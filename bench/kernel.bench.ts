@@ -1,17 +1,21 @@
-// Model vs the running kernel, side by side (npm run bench:kernel; root, netns). For every
-// scenario of src/core/model/validation.ts: race.sh runs it in network namespaces, the model runs
-// the paired scenario with the committed (globally fitted) timing knobs, and one table prints
-// clashes per round, P(drop | clash), the share of raced rounds answered by two backends, lost
-// answers and counters per round. `--fit` also refits the two timing knobs on this run's snat and
-// dnat1-snat measurements (bisection) and prints the values; it never changes the defaults.
-//   node out/bench/kernel.bench.js [--rounds N] [--only id,id] [--fit] [--variant V]
+// Model vs the running kernel, side by side (npm run bench:kernel; root, netns): a thin caller
+// of the test plan's probe (src/core/testplan/probe.ts, the one racing implementation). Every
+// scenario of src/core/model/validation.ts becomes a probe configuration (its rules in the
+// probe's topology), the probe races it on the running kernel with the model (the committed,
+// globally fitted timing knobs) beside it, and one table prints per scenario a kernel row, a
+// model row and their difference: clashes, merged / clash-inserted, drops, P(drop | clash), the
+// two-backend share, lost replies and counters, all per trial. A scenario the running kernel
+// cannot run (a rule it refuses, a missing match) is listed with the reason.
+// `--fit` also refits the two timing knobs on this run's snat and dnat1-snat (printed only).
+//   npm run bench:kernel -- [--rounds N] [--only id,id] [--variant V] [--model-trials N] [--fit] [--json FILE]
 
-import { execFileSync } from 'node:child_process';
-import * as path from 'node:path';
-import { monteCarloScenario, type McResult } from '../src/core/model/montecarlo';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { monteCarloScenario } from '../src/core/model/montecarlo';
 import { getScenario, type ScenarioKnobs } from '../src/core/model/scenarios';
-import { KERNEL_SCENARIOS, kernelRatios, parseRaceOutput, type KernelRun, type KernelScenario } from '../src/core/model/validation';
+import { KERNEL_SCENARIOS } from '../src/core/model/validation';
 import { isModelVariantId, type ModelVariantId } from '../src/core/model/variants';
+import { formatSideBySide, kernelScenarioConfig, probeRefusal, runProbe, type ConfigResult, type TestConfig } from '../src/core/testplan';
 
 const argv = process.argv.slice(2);
 const opt = (k: string) => {
@@ -19,122 +23,106 @@ const opt = (k: string) => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const rounds = Number(opt('rounds') ?? 4000);
+const modelTrials = Number(opt('model-trials') ?? 100_000);
 const only = opt('only')?.split(',');
-const here = path.resolve(__dirname, '../../bench/kernel');
 
-function kernelVariant(release: string): ModelVariantId | undefined {
-  const m = /^(\d+)\.(\d+)/.exec(release);
-  if (!m) return undefined;
-  const v = Number(m[1]) * 100 + Number(m[2]);
-  if (v >= 613) return 'reverse2024';
-  if (v >= 506) return 'rework2020';
-  return undefined; // older kernels: which fixes a distribution kernel carries needs detection
-}
-
-function runKernel(s: KernelScenario, n: number): KernelRun {
-  const out = execFileSync('bash', [path.join(here, 'race.sh'), s.client, s.dst, String(s.port), String(n)], {
-    input: s.router.join('\n') + '\n',
-    encoding: 'utf8',
-    stdio: ['pipe', 'pipe', 'inherit'],
-    timeout: 600_000,
-  });
-  return parseRaceOutput(out);
-}
-
-interface ModelRatios {
-  clashPerRound: number;
-  dropGivenClash: number;
-  twoBackendsShare: number;
-  missingPerRound: number;
-  perRound: Record<string, number>;
-}
-
-function runModel(s: KernelScenario, variant: ModelVariantId, extra: Partial<ScenarioKnobs> = {}, trials = 100_000): ModelRatios {
-  const r: McResult = monteCarloScenario(s.model.scenario, variant, {
-    trials,
-    seed: 7,
-    overrides: { ...s.model.set, attempts: 1, ...extra },
-  });
-  const perRound: Record<string, number> = {};
-  for (const [k, v] of Object.entries(r.counters)) perRound[k] = v / r.races;
-  return {
-    clashPerRound: r.racedRounds / r.races,
-    dropGivenClash: r.dropGivenClash,
-    twoBackendsShare: r.twoBackendsShare,
-    missingPerRound: r.dropped / r.races,
-    perRound,
+/**
+ * `--fit`: the two timing knobs refitted on this run (bisection of the model's clashes per trial
+ * onto the kernel's): skewUs on snat, then dnatCost on dnat1-snat. Printed, never committed.
+ */
+function fit(results: ConfigResult[], variant: ModelVariantId): void {
+  const perTrial = (id: string) => {
+    const c = results.find((x) => x.config === id);
+    return c?.counters && c.replies?.trials ? c.counters.clashes / c.replies.trials : null;
   };
+  const model = (id: string, set: Partial<ScenarioKnobs>) => {
+    const s = KERNEL_SCENARIOS.find((x) => x.id === id)!;
+    const r = monteCarloScenario(s.model.scenario, variant, {
+      trials: 40_000,
+      seed: 7,
+      overrides: { ...s.model.set, attempts: 1, ...set },
+    });
+    return (r.counters.clash_resolve + r.counters.insert_failed) / r.trials;
+  };
+  const bisect = (id: string, knob: 'skewUs' | 'dnatCost', lo: number, hi: number, base: Partial<ScenarioKnobs>, target: number) => {
+    // Clashes fall as the skew grows and rise with the DNAT step's cost.
+    for (let i = 0; i < 16; i++) {
+      const mid = (lo + hi) / 2;
+      if (model(id, { ...base, [knob]: mid }) > target === (knob === 'skewUs')) lo = mid;
+      else hi = mid;
+    }
+    return (lo + hi) / 2;
+  };
+  const ks = perTrial('snat');
+  const kd = perTrial('dnat1-snat');
+  if (ks === null || kd === null) return console.log('fit: needs snat and dnat1-snat measured in this run');
+  const skew = bisect('snat', 'skewUs', 0.5, 2000, {}, ks);
+  const dn = bisect('dnat1-snat', 'dnatCost', 0, 20, { skewUs: skew }, kd);
+  console.log(
+    `fit on this run: skewUs=${skew.toFixed(2)} (snat ${ks.toFixed(4)} clashes/trial), dnatCost=${dn.toFixed(3)} (dnat1-snat ${kd.toFixed(4)})`,
+  );
 }
 
-const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
-const cell = (k: number, m: number) => `${pct(k)} / ${pct(m)}`.padEnd(19);
-
-/** Bisection of one knob so that the model's clashes per round meet the kernel's. */
-function fit(
-  s: KernelScenario,
-  variant: ModelVariantId,
-  target: number,
-  knob: 'skewUs' | 'dnatCost',
-  lo: number,
-  hi: number,
-  base: Partial<ScenarioKnobs>,
-): number {
-  // clashes per round fall as the skew grows, and rise with the DNAT step cost.
-  const falls = knob === 'skewUs';
-  for (let i = 0; i < 16; i++) {
-    const mid = (lo + hi) / 2;
-    const c = runModel(s, variant, { ...base, [knob]: mid }, 40_000).clashPerRound;
-    if (c > target === falls) lo = mid;
-    else hi = mid;
-  }
-  return (lo + hi) / 2;
-}
-
-function main(): void {
-  const release = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
-  const vArg = opt('variant');
-  const variant = vArg && isModelVariantId(vArg) ? vArg : kernelVariant(release);
-  if (!variant) {
-    console.error(`kernel ${release}: no model variant known for it; pass --variant NAME`);
+async function main(): Promise<void> {
+  const refusal = probeRefusal();
+  if (refusal) {
+    console.error(`bench:kernel: ${refusal}`);
     process.exit(2);
   }
-  const knobs = getScenario('dns-snat').knobs;
-  console.log(
-    `kernel ${release}, ${execFileSync('nproc', { encoding: 'utf8' }).trim()} CPUs; model variant ${variant}; ${rounds} rounds per scenario`,
-  );
-  console.log(
-    `model timing knobs (committed, fitted once): skewUs=${knobs.skewUs} stepCostUs=${knobs.stepCostUs} dnatCost=${knobs.dnatCost}`,
-  );
-  console.log('each cell: kernel / model');
-  console.log(
-    `${'scenario'.padEnd(46)} ${'clashes/round'.padEnd(19)} ${'P(drop|clash)'.padEnd(19)} ${'two backends'.padEnd(19)} ${'lost/round'.padEnd(19)} counters per round (kernel | model)`,
-  );
-  const runs = new Map<string, KernelRun>();
+  const vArg = opt('variant');
+  if (vArg && !isModelVariantId(vArg)) {
+    console.error(`bench:kernel: unknown variant "${vArg}"`);
+    process.exit(2);
+  }
+  const configs: TestConfig[] = [];
+  const cannot: string[] = [];
   for (const s of KERNEL_SCENARIOS) {
     if (only && !only.includes(s.id)) continue;
-    const n = s.client === 'udp2' || s.client === 'tcp2' ? rounds * 3 : rounds;
-    const k = runKernel(s, n);
-    runs.set(s.id, k);
-    const kr = kernelRatios(k);
-    const m = runModel(s, variant);
-    const ks = ['clash_resolve', 'insert_failed', 'drop', 'found'] as const;
-    const kc = ks.map((c) => `${c}=${((k.counters[c] ?? 0) / k.rounds).toFixed(4)}`).join(' ');
-    const mc = ks.map((c) => `${c}=${(m.perRound[c] ?? 0).toFixed(4)}`).join(' ');
-    console.log(
-      `${`${s.id}: ${s.title}`.padEnd(46)} ${cell(kr.clashPerRound, m.clashPerRound)} ${cell(kr.dropGivenClash, m.dropGivenClash)} ${cell(kr.twoBackendsShare, m.twoBackendsShare)} ${cell(kr.missingPerRound, m.missingPerRound)} ${kc} | ${mc}`,
-    );
+    const m = kernelScenarioConfig(s);
+    if ('why' in m) cannot.push(`${s.id}: the probe cannot express it: ${m.why}`);
+    else configs.push(m.config);
   }
-  if (argv.includes('--fit')) {
-    const snat = KERNEL_SCENARIOS.find((s) => s.id === 'snat')!;
-    const d1 = KERNEL_SCENARIOS.find((s) => s.id === 'dnat1-snat')!;
-    const ks = runs.get('snat') ?? runKernel(snat, rounds);
-    const kd = runs.get('dnat1-snat') ?? runKernel(d1, rounds);
-    const skew = fit(snat, variant, kernelRatios(ks).clashPerRound, 'skewUs', 0.5, 2000, {});
-    const dn = fit(d1, variant, kernelRatios(kd).clashPerRound, 'dnatCost', 0, 20, { skewUs: skew });
-    console.log(
-      `fit on this run: skewUs=${skew.toFixed(2)} (snat clashes/round ${pct(kernelRatios(ks).clashPerRound)}), dnatCost=${dn.toFixed(3)} (dnat1-snat ${pct(kernelRatios(kd).clashPerRound)})`,
-    );
-  }
+  const knobs = getScenario('dns-snat').knobs;
+  const t0 = Date.now();
+  const load0 = os.loadavg();
+  // Ctrl-C: stop the reproducers' process groups and remove the namespaces before exiting.
+  const stop = new AbortController();
+  process.once('SIGINT', () => stop.abort());
+  process.once('SIGTERM', () => stop.abort());
+  const r = await runProbe({
+    signal: stop.signal,
+    configs,
+    trials: rounds,
+    // The different-flow races clash more rarely per trial: three times the trials, as before.
+    trialsFor: (c) => (c.mode === 'udp2' || c.mode === 'tcp2' ? rounds * 3 : undefined),
+    modelTrials,
+    replyTimeoutMs: Number(opt('timeout') ?? 10),
+    maxSecondsPerConfig: 300,
+    variant: vArg && isModelVariantId(vArg) ? vArg : undefined,
+    progress: (m) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`),
+  });
+  console.log(
+    `kernel ${r.kernel}, ${os.cpus().length} CPUs, load ${load0.map((x) => x.toFixed(1)).join(' ')} at the start; model variant ${r.variant.id} (from the ${r.variant.from}); ${rounds} trials per scenario (x3 for udp2/tcp2), model ${modelTrials} trials, one attempt each`,
+  );
+  console.log(
+    `counters: ${r.forensics.proc.present ? '/proc/net/stat/nf_conntrack' : `no proc file (${r.forensics.proc.why})`}, era ${r.forensics.era}; model timing knobs (committed, fitted once): skewUs=${knobs.skewUs} stepCostUs=${knobs.stepCostUs} dnatCost=${knobs.dnatCost}`,
+  );
+  console.log('per trial; diff = kernel - model; P(d|c) = drops / clashes; 2-backend = two endpoints answered / clashes');
+  for (const l of formatSideBySide(r.configs)) console.log(l);
+  for (const c of cannot) console.log(c);
+  for (const c of r.configs) for (const n of c.notes) console.log(`  ${c.config}: ${n}`);
+  console.log(
+    `${((Date.now() - t0) / 1000).toFixed(0)} s; load ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} at the end (the machine is shared)`,
+  );
+  if (argv.includes('--fit')) fit(r.configs, r.variant.id);
+  const json = opt('json');
+  if (json) fs.writeFileSync(json, JSON.stringify(r, null, 2));
 }
 
-main();
+main().catch((e) => {
+  console.error(`bench:kernel: ${(e as Error).message}`);
+  process.exit(1);
+});

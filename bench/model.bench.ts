@@ -23,7 +23,12 @@ function allPairs(): number {
   return t() - t0;
 }
 
-const SPEED_SCENARIOS = ['dns-snat', 'dns-vip', 'dns-vip-nth', 'dns-vip-snat', 'udp-port-race', 'tcp-masquerade'] as const;
+const ALL_SPEED = ['dns-snat', 'dns-vip', 'dns-vip-nth', 'dns-vip-snat', 'udp-port-race', 'tcp-masquerade'];
+// `npm run bench:model -- --only tcp-masquerade[,dns-snat]`: the speed table for those scenarios only (nothing else).
+const onlyArg = process.argv.indexOf('--only');
+const ONLY = onlyArg > 0 ? (process.argv[onlyArg + 1] ?? '').split(',').filter(Boolean) : [];
+for (const s of ONLY) if (!ALL_SPEED.includes(s)) throw new Error(`--only: ${s} is not one of ${ALL_SPEED.join(', ')}`);
+const SPEED_SCENARIOS = ONLY.length ? ONLY : ALL_SPEED;
 const ROUNDS = 5;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rate = (x: number) => `${Math.round(x / 1000).toLocaleString('en')}k`;
@@ -143,7 +148,13 @@ function main(): void {
   console.log(`total ${f(t() - tStart)}`);
 }
 
-main();
+if (!ONLY.length) main();
+else
+  console.log(
+    `conntrack model bench, speed table only (node ${process.version}, ${availableParallelism()} cores, load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} at start)`,
+  );
 void speed().then(() =>
   console.log(
     `load average ${loadavg()

@@ -1,6 +1,7 @@
 // One variant of the sweep bench, in its own process (for its peak RSS): first sweep into a
 // fresh keep directory, second sweep with nothing moved, then one new tag on a new commit
 // (the next stable release) swept incrementally; verdicts checked against the generator.
+// Before them, a first sweep on a cold page cache when this process may drop it (root).
 // Prints one JSON object. `node out/bench/sweepRun.js <repo> <keep-dir>`
 
 import { execFileSync } from 'node:child_process';
@@ -26,6 +27,22 @@ const measured = (x: { m: Matrix; ms: number }): { refs: number; ms: number; ref
 async function main(): Promise<void> {
   const [dir, keep] = process.argv.slice(2);
   const meta = JSON.parse(fs.readFileSync(path.join(path.dirname(dir), 'repo.json'), 'utf8')) as ScaleRepo;
+  // Cold: the page cache dropped first (root only; otherwise said so), into a keep directory of
+  // its own. Then the warm first sweep, whose keep directory the second and new-tag sweeps use.
+  let cold: { m: Matrix; ms: number } | null = null;
+  let coldNote = '';
+  try {
+    execFileSync('sync');
+    fs.writeFileSync('/proc/sys/vm/drop_caches', '3');
+    const coldKeep = fs.mkdtempSync(path.join(path.dirname(keep), 'ctb-sweep-cold-'));
+    try {
+      cold = await timed(dir, coldKeep);
+    } finally {
+      fs.rmSync(coldKeep, { recursive: true, force: true });
+    }
+  } catch (e) {
+    coldNote = `not measured: the page cache could not be dropped (${(e as Error).message.split('\n')[0]})`;
+  }
   const first = await timed(dir, keep);
   const second = await timed(dir, keep);
   // The next release of the newest long-term line: a commit on its tip, tagged.
@@ -71,6 +88,8 @@ async function main(): Promise<void> {
   }
   const out = {
     first: measured(first),
+    cold: cold ? measured(cold) : null,
+    coldNote,
     second: measured(second),
     newTag: measured(newTag),
     nodeMaxRssMB: process.resourceUsage().maxRSS / 1024,

@@ -16,7 +16,7 @@ export const probe: Command = {
       type: 'string',
       multiple: true,
       value: 'LIST',
-      help: 'configurations (default all: serial,nonat,masq,dnat1,dnat2-random,dnat2-nth,snat-ports)',
+      help: 'configurations (default: masq,dnat1,dnat2-random,dnat2-nth,snat-ports,nonat,serial; all: also masq-random,masq-random-fully,dnat2-random-masq,udp2-ports,tcp2-ports)',
     },
     trials: { type: 'string', value: 'N', help: 'racing trials per configuration (default 3000)' },
     tree: {
@@ -47,7 +47,14 @@ export const probe: Command = {
         /* a loose file */
       }
     }
+    // Ctrl-C or a kill: the reproducers run in their own process groups, so stop them and remove
+    // the namespaces (the probe does both on an abort) before exiting.
+    const stop = new AbortController();
+    const onSignal = () => stop.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     const r = await runProbe({
+      signal: stop.signal,
       configs: list(a, 'configs'),
       trials: num(a, 'trials'),
       iptables: str(a, 'iptables'),
@@ -56,7 +63,15 @@ export const probe: Command = {
       variant,
       treePath: tree,
       treeRelease,
-    });
+    })
+      .catch((e: Error) => {
+        if (stop.signal.aborted) throw new InputError('cancelled (reproducers stopped, namespaces removed)');
+        throw e;
+      })
+      .finally(() => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      });
     io.out(flag(a, 'json') ? JSON.stringify(r, null, 2) : formatProbe(r));
     return EXIT.ok;
   },

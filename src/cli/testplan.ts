@@ -22,7 +22,7 @@ export const testplan: Command = {
       type: 'string',
       multiple: true,
       value: 'LIST',
-      help: 'configurations (default all: masq,dnat1,dnat2-random,dnat2-nth,snat-ports,nonat,serial)',
+      help: 'configurations (default: masq,dnat1,dnat2-random,dnat2-nth,snat-ports,nonat,serial; all: also masq-random,masq-random-fully,dnat2-random-masq,udp2-ports,tcp2-ports)',
     },
     trials: { type: 'string', value: 'N', help: 'racing trials per configuration (default 10000)' },
     ref: { type: 'string', value: 'REF', help: 'the commit to build (default HEAD; uncommitted changes are never built)' },
@@ -51,9 +51,16 @@ export const testplan: Command = {
     if (!flag(a, 'after-plan') && (str(a, 'remote') || list(a, 'patch').length))
       throw new UsageError('--remote and --patch are read only with --after-plan');
     const t0 = Date.now();
+    // Ctrl-C or a kill: make and qemu run in their own process groups (a terminal's SIGINT does
+    // not reach them), so abort the run, which kills both groups, before exiting.
+    const stop = new AbortController();
+    const onSignal = () => stop.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     let r;
     try {
       r = await runTestPlan(a.positionals[0], {
+        signal: stop.signal,
         afterPlan: flag(a, 'after-plan'),
         plan: { remote: str(a, 'remote'), patchFiles: list(a, 'patch') },
         configs: list(a, 'configs'),
@@ -71,10 +78,15 @@ export const testplan: Command = {
       });
     } catch (e) {
       const m = (e as Error).message;
+      if (stop.signal.aborted) throw new InputError('cancelled (build and VM stopped)');
       if (/^unknown configuration/.test(m)) throw new UsageError(m);
       if (/not a kernel tree|not a directory|configured in place|needs a git tree|^missing: /.test(m)) throw new InputError(m);
       throw e;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     }
+    if (stop.signal.aborted) throw new InputError('cancelled (build and VM stopped)');
     if (flag(a, 'json')) io.out(JSON.stringify(r, null, 2));
     else if (flag(a, 'markdown')) io.out(testPlanSection(r).join('\n'));
     else io.out(formatTestPlan(r));

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { batchCheck, CatFileBatch } from '../../src/core/git/catfile';
 import { CommitGraph, firstParentMerges, firstParentTags, firstTouching, walkPathGraph } from '../../src/core/git/graph';
-import { globToRegExp, listAllRefs, refMatcher } from '../../src/core/git/refs';
+import { globToRegExp, listAllRefs, listRefsUndated, refDates, refMatcher } from '../../src/core/git/refs';
 import { FastImportWriter } from '../../src/core/fixtures/fastimport';
 import { generateConntrackCore } from '../../src/core/fixtures/generate';
 import { exportMatrix, sweep, toCsv, toMarkdown } from '../../src/core/matrix';
@@ -105,6 +105,37 @@ describe('refs', () => {
     const v12 = refs.find((r) => r.short === 'v1.2')!;
     assert.equal(v12.object, v12.commit);
     assert.equal(v12.date, T0 + 300);
+  });
+
+  test('peeled from the ref store (packed-refs peeled lines, or the object of a loose tag), dated apart: the same refs as for-each-ref gives', async () => {
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'ctb-refs-'));
+    try {
+      execFileSync('git', ['clone', '-q', '--mirror', small, copy]);
+      // A tag of a tag and a tag of a tree: peeled fully, and no commit for the tree.
+      execFileSync('git', ['tag', '-a', '-m', 'x', 'v1.0-again', 'v1.0'], {
+        cwd: copy,
+        env: { ...process.env, GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' },
+      });
+      execFileSync('git', ['tag', 'tree-tag', 'v1.0^{tree}'], { cwd: copy });
+      for (const packed of [false, true]) {
+        if (packed) execFileSync('git', ['pack-refs', '--all'], { cwd: copy });
+        const want = await listAllRefs(copy);
+        const got = await listRefsUndated(copy);
+        assert.deepEqual(
+          got.map((r) => ({ ...r, date: null })),
+          want.map((r) => ({ ...r, date: null })),
+          packed ? 'all packed' : 'cloned refs packed, new tags loose',
+        );
+        assert.ok(got.every((r) => r.date === null));
+        assert.equal(got.find((r) => r.short === 'v1.0-again')!.commit, git('rev-parse', 'v1.0^{commit}'));
+        assert.equal(got.find((r) => r.short === 'tree-tag')!.commit, null);
+        const dates = await refDates(copy, [...want.map((r) => r.name), 'refs/tags/no-such-tag']);
+        for (const r of want) assert.deepEqual(dates.get(r.name), { object: r.object, date: r.date }, r.name);
+        assert.equal(dates.has('refs/tags/no-such-tag'), false);
+      }
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
   });
 
   test('series names drop the last number', () => {

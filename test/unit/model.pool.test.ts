@@ -6,6 +6,9 @@ import * as path from 'node:path';
 import { closeMcPools, monteCarloParallel, partSeed, PoolCancelled, runPart } from '../../src/core/model/pool';
 import { monteCarloBuilt } from '../../src/core/model/montecarlo';
 import { buildScenario, getScenario } from '../../src/core/model/scenarios';
+import { stepLookup } from '../../src/core/model/steps';
+import { Rng, RngChooser } from '../../src/core/model/rng';
+import { O_FOUND } from '../../src/core/model/packet';
 
 const workerPath = path.join(__dirname, '../../src/core/model/mcWorker.js');
 
@@ -50,13 +53,64 @@ test('a baseline entry changed by a part is seen: restore refuses and the next p
   const b = buildScenario(getScenario('tcp-masquerade'), 'none', {}, 1);
   const snap = b.state.snapshot();
   assert.equal(b.state.restore(snap), true);
+  assert.equal(b.state.restore(snap, true), true);
+  // A change behind the steps' back: only the field-by-field comparison sees it.
   b.state.entries[5].tcp = 0;
-  assert.equal(b.state.restore(snap), false);
+  assert.equal(b.state.restore(snap, true), false);
   b.state.entries[5].tcp = snap.fields[5 * 13 + 7];
   const id = b.state.alloc();
   assert.equal(b.state.restore(snap), false, 'a live entry allocated after the snapshot');
   b.state.release(id);
   assert.equal(b.state.restore(snap), true);
+  // A step that finds a baseline entry writes to it (lastSeen): the quick check refuses.
+  const p = b.packets[0];
+  p.reset();
+  p.orig = b.state.entries[5].orig;
+  stepLookup(b.state, p, { ch: new RngChooser(new Rng(1)), trace: null, addrs: b.addrs });
+  assert.equal(p.outcome, O_FOUND);
+  assert.equal(b.state.restore(snap), false);
+  // Freeing a baseline entry (what early drop and expiry do) too.
+  const c = buildScenario(getScenario('tcp-masquerade'), 'none', {}, 1);
+  const snapC = c.state.snapshot();
+  c.state.release(7);
+  assert.equal(c.state.restore(snapC), false);
+  assert.equal(c.state.restore(snapC, true), false);
+});
+
+test('the quick restore check never accepts what the full comparison refuses, and a rebuild into a used state equals a fresh build', () => {
+  const cases = [
+    ['tcp-masquerade', 'none'],
+    ['tcp-masquerade-random-fully', 'both'],
+    ['dns-vip', 'both'],
+    ['udp-port-race', 'none'],
+    ['table-overflow', 'none'],
+    ['table-overflow', 'rework2020'],
+    ['udp-reverse', 'ed07d9a'],
+  ] as const;
+  let refused = 0;
+  for (const [s, v] of cases) {
+    const b = buildScenario(getScenario(s), v, {}, 3);
+    const snap = b.state.snapshot();
+    for (let k = 0; k < 6; k++) {
+      monteCarloBuilt(b, { trials: 500, seed: 20 + k });
+      const quick = !b.state.baseDirty;
+      if (quick) assert.equal(b.state.restore(snap, true), true, `${s}/${v}: quick check accepted a changed baseline`);
+      else {
+        refused++;
+        break;
+      }
+    }
+    // Build seed 4 into the used state, and compare with a fresh build of seed 4.
+    const used = buildScenario(getScenario(s), v, {}, 4, b.state);
+    const fresh = buildScenario(getScenario(s), v, {}, 4);
+    assert.equal(used.state, b.state, 'same shape: built in place');
+    assert.equal(used.state.fingerprint(), fresh.state.fingerprint(), `${s}/${v}`);
+    assert.equal(used.baselineEntries, fresh.baselineEntries);
+    const r1 = monteCarloBuilt(used, { trials: 2_000, seed: 9 });
+    const r2 = monteCarloBuilt(fresh, { trials: 2_000, seed: 9 });
+    assert.deepEqual({ ...r1, ms: 0, trialsPerSec: 0 }, { ...r2, ms: 0, trialsPerSec: 0 }, `${s}/${v}`);
+  }
+  assert.ok(refused >= 1, 'table overflow evicts baseline entries: at least one case is refused');
 });
 
 test('workers only (mainThread off) run every part, stay up for the next job, and a cancel stops a run', async () => {

@@ -4,7 +4,7 @@
 
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { PACK_BOUNDS } from './bounds';
-import { gitRun, gitSpawn } from './run';
+import { gitLines, gitRun, gitSpawn } from './run';
 
 export interface CatFileObject {
   sha: string;
@@ -100,11 +100,39 @@ export async function batchCheck(repo: string, names: string[], signal?: AbortSi
   for (const n of names) if (/[\n\r]/.test(n)) throw new Error('object name contains a newline');
   const out = await gitRun(repo, [...PACK_BOUNDS, 'cat-file', '--batch-check', '--buffer'], { input: names.join('\n') + '\n', signal });
   const lines = out.toString('utf8').split('\n');
-  return names.map((name, i) => {
-    const l = lines[i] ?? '';
-    const parts = l.split(' ');
-    // `<name> missing` repeats the name, which may itself contain spaces: test the tail.
-    if (l.endsWith(' missing') || l.endsWith(' ambiguous') || parts.length !== 3) return { name, sha: null, type: null, size: 0 };
-    return { name, sha: parts[0], type: parts[1], size: Number(parts[2]) };
-  });
+  return names.map((name, i) => checkAnswer(name, lines[i] ?? ''));
+}
+
+function checkAnswer(name: string, l: string): CheckAnswer {
+  const parts = l.split(' ');
+  // `<name> missing` repeats the name, which may itself contain spaces: test the tail.
+  if (l.endsWith(' missing') || l.endsWith(' ambiguous') || parts.length !== 3) return { name, sha: null, type: null, size: 0 };
+  return { name, sha: parts[0], type: parts[1], size: Number(parts[2]) };
+}
+
+/**
+ * batchCheck with each answer handed to `onAnswer` (in order, with its index) as git writes it,
+ * a few kilobytes at a time: the caller can act on the first answers while git resolves the rest.
+ */
+export async function batchCheckEach(
+  repo: string,
+  names: string[],
+  onAnswer: (a: CheckAnswer, i: number) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (!names.length) return;
+  for (const n of names) if (/[\n\r]/.test(n)) throw new Error('object name contains a newline');
+  let i = 0;
+  await gitLines(
+    repo,
+    [...PACK_BOUNDS, 'cat-file', '--batch-check', '--buffer'],
+    (l) => {
+      if (i < names.length) {
+        const k = i++;
+        onAnswer(checkAnswer(names[k], l), k);
+      }
+    },
+    { input: names.join('\n') + '\n', signal },
+  );
+  for (; i < names.length; i++) onAnswer(checkAnswer(names[i], ''), i);
 }

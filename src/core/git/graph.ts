@@ -155,9 +155,23 @@ export async function firstParentTags(
   wanted: Set<string>,
   signal?: AbortSignal,
 ): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>();
-  if (!branches.length) return out;
+  if (!branches.length) return new Map();
+  return chainsFrom(await firstParentLinks(repo, branches, signal), branches, wanted);
+}
+
+/**
+ * The walk behind firstParentTags: each decorated commit on the branches' first-parent chains
+ * with the next decorated commit down its chain (null at the root). Kept by a kept sweep: a
+ * later one follows the same links while no line's branch moved (a decoration that went is
+ * just not wanted; see unreachableFrom for one that came).
+ */
+export async function firstParentLinks(
+  repo: string,
+  branches: { name: string; commit: string }[],
+  signal?: AbortSignal,
+): Promise<Map<string, string | null>> {
   const next = new Map<string, string | null>();
+  if (!branches.length) return next;
   await gitLines(
     repo,
     [...WALK_CONFIG, 'rev-list', '--first-parent', '--simplify-by-decoration', '--parents', '--stdin'],
@@ -167,6 +181,16 @@ export async function firstParentTags(
     },
     { signal, input: [...new Set(branches.map((b) => b.commit))].join('\n') + '\n' },
   );
+  return next;
+}
+
+/** Per branch, the commits of `wanted` met following `next` from its tip, tip first. */
+export function chainsFrom(
+  next: Map<string, string | null>,
+  branches: { name: string; commit: string }[],
+  wanted: Set<string>,
+): Map<string, string[]> {
+  const out = new Map<string, string[]>();
   for (const b of branches) {
     const chain: string[] = [];
     const seen = new Set<string>();
@@ -176,6 +200,27 @@ export async function firstParentTags(
     }
     out.set(b.name, chain);
   }
+  return out;
+}
+
+/**
+ * Which of `commits` no tip reaches (`rev-list <commits> --not <tips>`, stopped once all are
+ * seen): such a commit is on no branch's first-parent chain, so tagging it moves no line.
+ */
+export async function unreachableFrom(repo: string, commits: string[], tips: string[], signal?: AbortSignal): Promise<Set<string>> {
+  const want = new Set(commits);
+  const out = new Set<string>();
+  if (!want.size) return out;
+  await gitLines(
+    repo,
+    [...WALK_CONFIG, 'rev-list', '--stdin'],
+    (line) => {
+      const c = line.trim();
+      if (want.has(c)) out.add(c);
+      return out.size < want.size;
+    },
+    { signal, input: [...want, ...tips.map((t) => `^${t}`)].join('\n') + '\n' },
+  );
   return out;
 }
 

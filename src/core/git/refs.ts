@@ -124,3 +124,87 @@ export async function listAllRefs(repo: string, signal?: AbortSignal): Promise<R
   }
   return refs;
 }
+
+/**
+ * Every branch, remote branch and tag with the commit it leads to, without reading the tag
+ * objects where git keeps the peeled value beside the ref: `show-ref -d` answers annotated tags
+ * from packed-refs' `^` lines (a clone's and `git pack-refs`' refs), where `for-each-ref
+ * %(*objectname)` parses each tag object (ref-filter's get_object: 2,000 random pack reads on
+ * a cold page cache). Loose annotated tags are peeled by show-ref from their object. One
+ * batch-check then gives the type of the objects that still need one (what a ref or its peeled
+ * tag names: commit, or a tree/blob tag), which resolution reads next anyway. `date` is null
+ * here: refDates fills it, beside the rest of the sweep.
+ */
+export async function listRefsUndated(repo: string, signal?: AbortSignal, listed?: { name: string; object: string }[]): Promise<RefInfo[]> {
+  const [objects, shown] = await Promise.all([
+    listed ?? listRefObjects(repo, signal),
+    gitText(repo, ['show-ref', '-d'], { signal, okCodes: [1] }),
+  ]);
+  const named = new Map(objects.map((o) => [o.name, o.object]));
+  const peeled = new Map<string, string>();
+  let last: { name: string; object: string } | null = null;
+  for (const line of shown.split('\n')) {
+    const sp = line.indexOf(' ');
+    if (sp < 0) continue;
+    const name = line.slice(sp + 1);
+    const oid = line.slice(0, sp);
+    // A peeled line follows its ref's line; it counts only for the object listed (a tag that
+    // moved between the two listings is peeled below from its object instead).
+    if (name.endsWith('^{}')) {
+      if (last && last.name === name.slice(0, -3) && named.get(last.name) === last.object) peeled.set(last.name, oid);
+    } else last = { name, object: oid };
+  }
+  const refs: RefInfo[] = [];
+  const target: string[] = [];
+  for (const { name, object } of objects) {
+    const kp = KIND_PREFIX.find(([p]) => name.startsWith(p))!;
+    refs.push({ name, short: name.slice(kp[0].length), kind: kp[1], object, commit: null, date: null });
+    target.push(peeled.get(name) ?? object);
+  }
+  const distinct = [...new Set(target)];
+  const answers = await batchCheck(repo, distinct, signal);
+  const typeOf = new Map(distinct.map((o, i) => [o, answers[i].type]));
+  const unpeeled: RefInfo[] = [];
+  refs.forEach((r, i) => {
+    const t = typeOf.get(target[i]);
+    if (t === 'commit') r.commit = target[i];
+    else if (t === 'tag') unpeeled.push(r); // show-ref peeled nothing here (a ref store without it)
+  });
+  if (unpeeled.length) {
+    const a = await batchCheck(
+      repo,
+      unpeeled.map((r) => `${r.object}^{commit}`),
+      signal,
+    );
+    a.forEach((x, i) => (unpeeled[i].commit = x.type === 'commit' ? x.sha : null));
+  }
+  return refs;
+}
+
+/**
+ * Dates of the named refs as listAllRefs gives them (tagger date of an annotated tag, else the
+ * committer date), keyed by ref name: one for-each-ref over just these refs (it reads each tag
+ * object and commit named). Refs outside `refs/` or gone meanwhile are simply not answered.
+ */
+export async function refDates(
+  repo: string,
+  names: string[],
+  signal?: AbortSignal,
+): Promise<Map<string, { object: string; date: number | null }>> {
+  const out = new Map<string, { object: string; date: number | null }>();
+  // Patterns are the full names (for-each-ref matches a pattern as a prefix at a '/' boundary:
+  // only answers whose name is one asked for are taken). Sent in chunks to bound the command line.
+  const asked = new Set(names);
+  for (let i = 0; i < names.length; i += 2000) {
+    const chunk = names.slice(i, i + 2000).filter((n) => n.startsWith('refs/') && !n.startsWith('refs/-'));
+    if (!chunk.length) continue;
+    const text = await gitText(repo, ['for-each-ref', `--format=%(refname)${F}%(objectname)${F}%(creatordate:unix)`, '--', ...chunk], {
+      signal,
+    });
+    for (const line of text.split('\n')) {
+      const [name, object, date] = line.split('\0');
+      if (name && asked.has(name)) out.set(name, { object, date: date ? Number(date) : null });
+    }
+  }
+  return out;
+}

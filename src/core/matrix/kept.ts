@@ -4,6 +4,7 @@
 // - otherwise, per commit, where the files are (blob ids); per blob, its detection; the
 //   path-simplified history graph and its classified commits (a new tip walks only the commits
 //   above the kept tips).
+// Per repository, the detections of every blob any selection's sweep has seen (blobs-*.json).
 // The directory is bounded (oldest files go first past a size and count limit) and can be
 // emptied (pruneKept), e.g. by `conntrack-backport sweep --prune-cache`.
 
@@ -40,6 +41,10 @@ export interface KeptSweep {
   nfqScans?: [string, NatScan][];
   /** The history stage: the tips and paths it walked, the upstream fixes found, its graph. */
   history?: { tips: string[]; paths: string[]; upstream: string[]; nodes: [string, string[]][]; classified: ClassifiedCommit[] };
+  /** Each swept ref's name, object and date (dating needs the tag object: never read twice). */
+  dates?: [string, string, number | null][];
+  /** The lines' branches (name, commit) and the first-parent links between decorated commits. */
+  lines?: { branches: [string, string][]; next: [string, string | null][] };
 }
 
 export type { KeepOptions };
@@ -73,29 +78,58 @@ type KeptState = Omit<KeptSweep, 'matrix' | 'fingerprint'>;
 
 export interface KeptHead {
   fingerprint: string;
-  matrix: Matrix;
   stamp: string;
+  /** The kept matrix, parsed on demand (only a sweep with nothing moved needs it). */
+  matrix: () => Matrix | null;
 }
 
-/** The kept matrix and its refs fingerprint (the small file), or null. */
+/** Where the fields before the matrix end: saveKept writes them first, in this order. */
+const HEAD_PREFIX = /^\{"version":(\d+),"key":"([0-9a-f]+)","fingerprint":"([0-9a-f]+)","stamp":"([^"\\]+)","matrix":/;
+
+/**
+ * The kept matrix's refs fingerprint and stamp, read from the head of its file; the matrix
+ * itself (megabytes of JSON at linux-stable size) is parsed only when asked for.
+ */
 export function loadKeptHead(dir: string, key: string): KeptHead | null {
+  const file = fileOf(dir, key);
+  let prefix: string;
   try {
-    const k = JSON.parse(fs.readFileSync(fileOf(dir, key), 'utf8')) as KeptHead & { version: number; key: string };
-    if (k?.version !== KEPT_VERSION || k.key !== key || !k.matrix || !Array.isArray(k.matrix.rows) || typeof k.stamp !== 'string')
-      return null;
-    return { fingerprint: k.fingerprint, matrix: k.matrix, stamp: k.stamp };
+    const fd = fs.openSync(file, 'r');
+    try {
+      const b = Buffer.alloc(1024);
+      prefix = b.toString('utf8', 0, fs.readSync(fd, b, 0, b.length, 0));
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch {
     return null;
   }
+  const m = HEAD_PREFIX.exec(prefix);
+  if (!m || Number(m[1]) !== KEPT_VERSION || m[2] !== key) return null;
+  const stamp = m[4];
+  return {
+    fingerprint: m[3],
+    stamp,
+    matrix: () => {
+      try {
+        const k = JSON.parse(fs.readFileSync(file, 'utf8')) as { version: number; key: string; stamp: string; matrix: Matrix };
+        return k?.version === KEPT_VERSION && k.key === key && k.stamp === stamp && k.matrix && Array.isArray(k.matrix.rows)
+          ? k.matrix
+          : null;
+      } catch {
+        return null;
+      }
+    },
+  };
 }
 
-/** The whole kept sweep (head and state of the same stamp), or null. */
-export function loadKept(dir: string, key: string, head: KeptHead | null = loadKeptHead(dir, key)): KeptSweep | null {
+/** The kept state (blob locations, detections, history, lines) of the head's stamp, or null. */
+export function loadKept(dir: string, key: string, head: KeptHead | null = loadKeptHead(dir, key)): Omit<KeptSweep, 'matrix'> | null {
   if (!head) return null;
   try {
     const st = JSON.parse(fs.readFileSync(stateOf(dir, key), 'utf8')) as KeptState & { stamp: string };
     if (st?.version !== KEPT_VERSION || st.key !== key || st.stamp !== head.stamp || !Array.isArray(st.located)) return null;
-    return { ...st, fingerprint: head.fingerprint, matrix: head.matrix };
+    return { ...st, fingerprint: head.fingerprint };
   } catch {
     return null;
   }
@@ -120,6 +154,57 @@ export function saveKept(opts: KeepOptions, k: KeptSweep): string {
   return file;
 }
 
+// Per repository, every blob the sweeps of any selection have detected: `blobs-<repo>.json`,
+// keyed by blob id (a blob's detection is a pure function of its bytes) under the detector's
+// version (KEPT_VERSION: a stale file is ignored). Another --refs selection then detects only
+// blobs no sweep of this repository has seen. Bounded and pruned with the kept sweeps.
+const blobsOf = (dir: string, repo: string): string =>
+  path.join(dir, `blobs-${createHash('sha256').update(path.resolve(repo)).digest('hex').slice(0, 32)}.json`);
+
+export interface BlobDetections {
+  results: Map<string, DetectionResult>;
+  natScans: Map<string, NatScan>;
+  nfqScans: Map<string, NatScan>;
+}
+
+interface BlobFile {
+  version: number;
+  repo: string;
+  results: [string, DetectionResult][];
+  natScans: [string, NatScan][];
+  nfqScans: [string, NatScan][];
+}
+
+/** The repository's kept blob detections (empty when none, stale or unreadable). */
+export function loadBlobDetections(dir: string, repo: string): BlobDetections {
+  try {
+    const f = JSON.parse(fs.readFileSync(blobsOf(dir, repo), 'utf8')) as BlobFile;
+    if (f?.version === KEPT_VERSION && f.repo === path.resolve(repo) && Array.isArray(f.results))
+      return { results: new Map(f.results), natScans: new Map(f.natScans ?? []), nfqScans: new Map(f.nfqScans ?? []) };
+  } catch {
+    // none yet
+  }
+  return { results: new Map(), natScans: new Map(), nfqScans: new Map() };
+}
+
+/** Adds detections to the repository's blob file (read, merged, written beside and renamed). */
+export function addBlobDetections(opts: KeepOptions, repo: string, add: BlobDetections, known?: BlobDetections): void {
+  if (!add.results.size && !add.natScans.size && !add.nfqScans.size) return;
+  fs.mkdirSync(opts.dir, { recursive: true });
+  const all = known ?? loadBlobDetections(opts.dir, repo);
+  for (const [b, r] of add.results) all.results.set(b, r);
+  for (const [b, r] of add.natScans) all.natScans.set(b, r);
+  for (const [b, r] of add.nfqScans) all.nfqScans.set(b, r);
+  const f: BlobFile = {
+    version: KEPT_VERSION,
+    repo: path.resolve(repo),
+    results: [...all.results],
+    natScans: [...all.natScans],
+    nfqScans: [...all.nfqScans],
+  };
+  writeAtomic(blobsOf(opts.dir, repo), JSON.stringify(f));
+}
+
 export interface PruneResult {
   removed: number;
   bytesRemoved: number;
@@ -141,7 +226,7 @@ export function pruneKept(dir: string, bounds: { maxBytes: number; maxFiles: num
   }
   const groups = new Map<string, { files: string[]; size: number; mtime: number; tmp: boolean }>();
   for (const n of names) {
-    const m = /^sweep-([0-9a-f]{32})\.(json|state)(\.\d+\.tmp)?$/.exec(n);
+    const m = /^(sweep|blobs)-([0-9a-f]{32})\.(json|state)(\.\d+\.tmp)?$/.exec(n);
     if (!m) continue;
     const f = path.join(dir, n);
     let st: fs.Stats;
@@ -150,10 +235,10 @@ export function pruneKept(dir: string, bounds: { maxBytes: number; maxFiles: num
     } catch {
       continue;
     }
-    const tmp = !!m[3];
+    const tmp = !!m[4];
     // Another sweep may be writing a temporary file right now: only stale ones are removed.
     if (tmp && Date.now() - st.mtimeMs <= 10 * 60_000) continue;
-    const id = tmp ? n : m[1];
+    const id = tmp ? n : `${m[1]}-${m[2]}`;
     const g = groups.get(id) ?? { files: [], size: 0, mtime: 0, tmp };
     g.files.push(f);
     g.size += st.size;

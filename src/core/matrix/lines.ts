@@ -29,7 +29,7 @@ const FIX_VARIANTS: Record<FixKey, VariantId[]> = {
 /** Rows that can take part: a verdict exists (absent files neither carry nor lose a fix). */
 const decidable = (r: MatrixRow): boolean => r.status === 'ok' || r.status === 'moved';
 
-const natural = (a: string, b: string): number => a.localeCompare(b, 'en', { numeric: true });
+const natural = new Intl.Collator('en', { numeric: true }).compare;
 
 /** `v4.19.29` -> `v4.19`, `Ubuntu-4.15.0-20.21` -> `Ubuntu-4.15.0-20`. */
 export function seriesOf(tag: string): string {

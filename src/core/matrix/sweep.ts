@@ -11,23 +11,36 @@
 import * as path from 'node:path';
 import { CORE_REL_PATH } from '../detect/input';
 import { joinHistory } from '../detect';
-import { batchCheck, CatFileBatch, CatFileObject } from '../git/catfile';
+import { batchCheck, batchCheckEach, CatFileBatch, CatFileObject } from '../git/catfile';
 import {
   combineNodes,
   CommitGraph,
   commitGraphState,
+  chainsFrom,
+  firstParentLinks,
   firstParentMerges,
-  firstParentTags,
   firstTouching,
   PathGraphNode,
+  unreachableFrom,
   walkPathGraph,
 } from '../git/graph';
-import { listAllRefs, listRefObjects, refMatcher, RefInfo } from '../git/refs';
+import { listRefObjects, listRefsUndated, refDates, refMatcher, RefInfo } from '../git/refs';
 import { gitText } from '../git/run';
 import type { DetectionResult } from '../types';
 import { classifyAll, ClassifiedCommit, historyForCommit, mergeClassified } from './history';
-import { fingerprintOf, KEPT_VERSION, KeptSweep, keptKey, loadKept, loadKeptHead, saveKept } from './kept';
-import { besidePath, natPathFor, NatScan, NFQUEUE_FILE, scanNatBlob, scanNfqueueBlob, withRelated } from './nat';
+import {
+  addBlobDetections,
+  BlobDetections,
+  fingerprintOf,
+  KEPT_VERSION,
+  KeptSweep,
+  keptKey,
+  loadBlobDetections,
+  loadKept,
+  loadKeptHead,
+  saveKept,
+} from './kept';
+import { besidePath, NAT_FILE, natPathFor, NatScan, NFQUEUE_FILE, scanNatBlob, scanNfqueueBlob, withRelated } from './nat';
 import { patchIdMatches, upstreamIds } from './patchid';
 import { buildLines, scanLines } from './lines';
 import { buildRow, Located } from './row';
@@ -59,7 +72,8 @@ function checkPath(p: string): void {
     throw new Error(`not a path inside the repository: ${JSON.stringify(p)}`);
 }
 
-const natural = (a: string, b: string): number => a.localeCompare(b, 'en', { numeric: true });
+/** Natural order of ref names (v4.9 before v4.19); one collator (localeCompare would build one per call). */
+const natural = new Intl.Collator('en', { numeric: true }).compare;
 const KIND_ORDER = { branch: 0, remote: 1, tag: 2 } as const;
 
 export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matrix> {
@@ -70,6 +84,11 @@ export async function sweep(repo: string, opts: SweepOptions = {}): Promise<Matr
       pools.push(p);
       return p;
     });
+  } catch (e) {
+    // Whichever stage noticed first (a git process killed by the signal, the detector), an
+    // aborted sweep ends the same way.
+    if (opts.signal?.aborted && !(e instanceof SweepCancelled)) throw new SweepCancelled();
+    throw e;
   } finally {
     // Workers stop whatever happened (cancel, a failed git): none outlives its sweep.
     for (const p of pools) p.close();
@@ -117,12 +136,19 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
   // The kept matrix alone answers when nothing moved: the refs' objects (from the ref store,
   // no object read) are compared first, and the rest of the kept sweep is read only otherwise.
   const head = opts.keep ? loadKeptHead(opts.keep.dir, key) : null;
-  if (head && head.fingerprint === fingerprintOf(await listRefObjects(repo, signal))) {
+  const keptAnswer = (): Matrix | null => {
+    const m = head?.matrix();
+    if (!m) return null;
     ms.refs = ms.total = performance.now() - t0;
-    report({ phase: 'lines', done: 1, total: 1, refsDone: head.matrix.rows.length, message: 'done (kept sweep: no ref moved)' });
-    return { ...head.matrix, stats: { ...head.matrix.stats, reusedRefs: head.matrix.rows.length, ms } };
+    report({ phase: 'lines', done: 1, total: 1, refsDone: m.rows.length, message: 'done (kept sweep: no ref moved)' });
+    return { ...m, stats: { ...m.stats, reusedRefs: m.rows.length, ms } };
+  };
+  const objects = await listRefObjects(repo, signal);
+  if (head && head.fingerprint === fingerprintOf(objects)) {
+    const m = keptAnswer();
+    if (m) return m;
   }
-  const all = await listAllRefs(repo, signal);
+  const all = await listRefsUndated(repo, signal, objects);
   const selected = all.filter(match);
   refsTotal = selected.length;
   if (!selected.length) warnings.push(`no ref matches ${JSON.stringify(opts.refs ?? [])}`);
@@ -130,13 +156,31 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
   const fingerprint = fingerprintOf(all);
   tick('refs');
   cancelled();
-  if (head && head.fingerprint === fingerprint) {
-    // A ref moved and moved back between the two listings: still nothing to sweep.
-    ms.total = performance.now() - t0;
-    report({ phase: 'lines', done: 1, total: 1, refsDone: head.matrix.rows.length, message: 'done (kept sweep: no ref moved)' });
-    return { ...head.matrix, stats: { ...head.matrix.stats, reusedRefs: head.matrix.rows.length, ms } };
-  }
   const kept = opts.keep && head ? loadKept(opts.keep.dir, key, head) : null;
+
+  // Ref dates (tagger date of an annotated tag, else the committer date) need the tag objects:
+  // they are read beside the rest of the sweep and only for refs whose object the kept sweep
+  // did not date (a tag object never changes, nor a commit).
+  const knownDates = new Map((kept?.dates ?? []).map(([n, o, d]) => [n, { object: o, date: d }]));
+  const undated: RefInfo[] = [];
+  for (const r of selected) {
+    const k = knownDates.get(r.name);
+    if (k && k.object === r.object) r.date = k.date;
+    else undated.push(r);
+  }
+  const dating = undated.length
+    ? refDates(
+        repo,
+        undated.map((r) => r.name),
+        signal,
+      ).then((m) => {
+        for (const r of undated) {
+          const d = m.get(r.name);
+          if (d && d.object === r.object) r.date = d.date;
+        }
+      })
+    : Promise.resolve();
+  dating.catch(() => undefined); // awaited before the rows are built unless the sweep stops first
 
   // A first sweep of many commits detects many blobs: the workers start now and compile their
   // parser while the blobs are resolved. Otherwise they start only when enough blobs are new.
@@ -169,13 +213,44 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
   // So does the first-parent walk that places tags on lines, for every tag commit (the chains
   // are narrowed to the tags whose file was found once the rows are known).
   const lineBranchList = [...lineBranches].sort((x, y) => natural(x.short, y.short)).map((b) => ({ name: b.short, commit: b.commit! }));
-  const tagChains =
+  // A kept sweep's links serve while no line's branch moved and every tag commit is either
+  // already linked or on no branch at all (a new release tagged above a branch's tip).
+  const tagCommits = [...new Set(selected.filter((r) => r.kind === 'tag' && r.commit).map((r) => r.commit!))];
+  const keptLinks = kept?.lines;
+  let linesWalk = 'none';
+  const linksTask =
     wantLines && history
-      ? firstParentTags(repo, lineBranchList, new Set(selected.filter((r) => r.kind === 'tag' && r.commit).map((r) => r.commit!)), signal)
+      ? (async (): Promise<Map<string, string | null>> => {
+          if (
+            keptLinks &&
+            keptLinks.branches.length === lineBranchList.length &&
+            keptLinks.branches.every(([n, c], i) => lineBranchList[i].name === n && lineBranchList[i].commit === c)
+          ) {
+            const next = new Map(keptLinks.next);
+            const unknown = tagCommits.filter((c) => !next.has(c));
+            const off =
+              unknown.length && unknown.length <= INCREMENTAL_TIPS
+                ? await unreachableFrom(
+                    repo,
+                    unknown,
+                    lineBranchList.map((b) => b.commit),
+                    signal,
+                  )
+                : new Set<string>();
+            if (unknown.every((c) => off.has(c))) {
+              linesWalk = 'kept';
+              return next;
+            }
+          }
+          linesWalk = 'full';
+          return firstParentLinks(repo, lineBranchList, signal);
+        })()
       : null;
-  tagChains?.catch(() => undefined); // awaited in the lines stage unless the sweep stops first
+  linksTask?.catch(() => undefined); // awaited in the lines stage unless the sweep stops first
 
-  // 2. blob ids at the primary path (then other paths the file has had) for commits not kept
+  // 2+3. blob ids at the primary path (then other paths the file has had) for commits not kept,
+  // streamed into detection: each distinct blob (conntrack, NAT, nfqueue) is read and detected
+  // as soon as the batch-check names it, while git resolves the rest and walks the history.
   const located = new Map<string, Located>();
   const natAt = new Map<string, { blob: string; path: string }>();
   const nfqAt = new Map<string, { blob: string; path: string }>();
@@ -188,154 +263,229 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
   report({ phase: 'resolve', done: 0, total: fresh.length, refsDone: 0, message: `resolving ${primary} at ${fresh.length} commits` });
   const natPrimary = natPathFor(primary);
   const nfqPrimary = besidePath(primary, NFQUEUE_FILE);
-  if (fresh.length) {
-    // One batch-check answers the three files at every commit: the conntrack file, then the NAT
-    // file and nfnetlink_queue.c beside it (race 4 reads it, as detectPath does).
-    const first = await batchCheck(
-      repo,
-      [primary, natPrimary, nfqPrimary].flatMap((p) => fresh.map((c) => `${c}:${p}`)),
-      signal,
-    );
-    const missing: string[] = [];
-    fresh.forEach((c, i) =>
-      first[i].type === 'blob' ? located.set(c, { blob: first[i].sha, path: primary, status: 'ok' }) : missing.push(c),
-    );
-    if (missing.length) for (const [c, loc] of await findMoved(repo, missing, primary, signal)) located.set(c, loc);
-    const n = fresh.length;
-    for (const [c, x] of await locateBeside(repo, fresh, located, first.slice(n, 2 * n), natPrimary, signal)) natAt.set(c, x);
-    for (const [c, x] of await locateBeside(repo, fresh, located, first.slice(2 * n), nfqPrimary, signal)) nfqAt.set(c, x);
+
+  // Per kind (0 conntrack, 1 NAT, 2 nfqueue): blob -> path it was first found at (the report's
+  // file field), its result, and what a kept sweep already knew.
+  const blobs = new Map<string, string>();
+  const natBlobs = new Map<string, string>();
+  const nfqBlobs = new Map<string, string>();
+  const results = new Map<string, DetectionResult>();
+  const natScans = new Map<string, NatScan>();
+  const nfqScans = new Map<string, NatScan>();
+  const seenOf = [blobs, natBlobs, nfqBlobs];
+  const keptOf: Map<string, DetectionResult | NatScan>[] = [
+    new Map(kept?.results ?? []),
+    new Map(kept?.natScans ?? []),
+    new Map(kept?.nfqScans ?? []),
+  ];
+  const resultOf: Map<string, DetectionResult | NatScan>[] = [results, natScans, nfqScans];
+  // Blobs any earlier sweep of this repository detected (another selection): read on the first
+  // blob the kept sweep of this selection does not know.
+  let cached: BlobDetections | null = null;
+  const blobCache = (): Map<string, DetectionResult | NatScan>[] | null => {
+    if (!opts.keep) return null;
+    cached ??= loadBlobDetections(opts.keep.dir, repo);
+    return [cached.results, cached.natScans, cached.nfqScans];
+  };
+  // For progress only: a ref (short name) at which each blob is found, named as the sweep's place.
+  const refAtCommit = new Map<string, string>();
+  for (const r of selected) if (r.commit && !refAtCommit.has(r.commit)) refAtCommit.set(r.commit, r.short);
+  const refOfBlob = new Map<string, string>();
+
+  interface Item {
+    id: string;
+    kind: 0 | 1 | 2;
+    file: string;
+  }
+  const items: Item[] = [];
+  let coreNew = 0;
+  const want = (kind: 0 | 1 | 2, id: string, file: string, commit: string): void => {
+    const at = refAtCommit.get(commit);
+    if (at && !refOfBlob.has(id)) refOfBlob.set(id, at);
+    if (seenOf[kind].has(id)) return;
+    seenOf[kind].set(id, file);
+    const known = keptOf[kind].get(id) ?? blobCache()?.[kind].get(id);
+    if (known) resultOf[kind].set(id, known);
+    else {
+      items.push({ id, kind, file });
+      if (kind === 0) coreNew++;
+      feed();
+    }
+  };
+  for (const c of commits) {
+    const l = located.get(c);
+    if (!l) continue;
+    if (l.blob && l.path) want(0, l.blob, l.path, c);
+    const n = natAt.get(c);
+    if (n) want(1, n.blob, n.path, c);
+    const q = nfqAt.get(c);
+    if (q) want(2, q.blob, q.path, c);
+  }
+
+  // The reader/detector: blobs are read in the order they were named, a few ahead; each
+  // conntrack blob goes to the detection pool as soon as it is read, NAT and nfqueue blobs are
+  // scanned here (a regex pass). It waits for more names until the resolution is over.
+  let resolved = false;
+  let wake: (() => void) | null = null;
+  let cat: CatFileBatch | null = null;
+  let ahead = 0;
+  let issued = 0;
+  let consumed = 0;
+  let parsedNow = 0;
+  const reads: (Promise<CatFileObject | null> | undefined)[] = [];
+  function feed(): void {
+    while (cat && issued < items.length && issued < consumed + ahead) {
+      const p = cat.read(items[issued].id);
+      p.catch(() => undefined); // a cancelled sweep leaves reads nobody awaits
+      reads[issued++] = p;
+    }
+    const w = wake;
+    wake = null;
+    w?.();
+  }
+  const detectAll = async (p: DetectPool): Promise<void> => {
+    const detecting = new Set<Promise<void>>();
+    let done = 0;
+    const progress = (id: string): void => {
+      done++;
+      const total = items.length;
+      if (done % 16 === 0 || (resolved && done === total))
+        report({
+          phase: 'detect',
+          done,
+          total,
+          refsDone: Math.round((selected.length * done) / Math.max(total, 1) / 2),
+          message: `detecting blob ${done} of ${total}${resolved ? '' : '+'}`,
+          current: refOfBlob.get(id),
+        });
+    };
+    for (;;) {
+      if (consumed >= items.length) {
+        if (resolved) break;
+        await new Promise<void>((r) => (wake = r));
+        continue;
+      }
+      const i = consumed;
+      const obj = await reads[i];
+      delete reads[i];
+      consumed++;
+      feed();
+      cancelled();
+      const { id, kind, file } = items[i];
+      if (!obj) {
+        warnings.push(`blob ${id} could not be read`);
+        progress(id);
+        continue;
+      }
+      if (kind !== 0) {
+        if (kind === 1) natScans.set(id, scanNatBlob(obj.content, file));
+        else nfqScans.set(id, scanNfqueueBlob(obj.content, file));
+        progress(id);
+        continue;
+      }
+      const d: Promise<void> = p.detect(obj.content, file).then((r) => {
+        results.set(id, r);
+        parsedNow++;
+        progress(id);
+      });
+      detecting.add(d);
+      void d.then(
+        () => detecting.delete(d),
+        () => undefined,
+      );
+      // Blob contents wait in memory only a few at a time.
+      if (detecting.size >= ahead) await Promise.race(detecting);
+    }
+    await Promise.all(detecting);
+  };
+  let detecting: Promise<void> | null = null;
+  const startDetect = (p: DetectPool): void => {
+    cat = new CatFileBatch(repo);
+    ahead = PREFETCH + 2 * p.threads;
+    feed();
+    detecting = detectAll(p);
+    detecting.catch(() => undefined); // awaited below unless the resolution fails first
+  };
+  try {
+    // A first sweep with its pool started detects while it resolves; otherwise (a few new
+    // commits) the pool's size waits for the number of new blobs.
+    if (pool) startDetect(pool);
+    if (fresh.length) {
+      // One batch-check answers the three files at every commit: the conntrack file, the NAT
+      // file and nfnetlink_queue.c beside it (race 4 reads it, as detectPath does).
+      const missing: string[] = [];
+      const triple = [primary, natPrimary, nfqPrimary];
+      await batchCheckEach(
+        repo,
+        fresh.flatMap((c) => triple.map((p) => `${c}:${p}`)),
+        (a, k) => {
+          const c = fresh[(k / 3) | 0];
+          const slot = k % 3;
+          if (slot === 0) {
+            if (a.type === 'blob' && a.sha) {
+              located.set(c, { blob: a.sha, path: primary, status: 'ok' });
+              want(0, a.sha, primary, c);
+            } else missing.push(c);
+          } else if (a.type === 'blob' && a.sha && located.get(c)?.path === primary) {
+            const x = { blob: a.sha, path: triple[slot] };
+            (slot === 1 ? natAt : nfqAt).set(c, x);
+            want(slot as 1 | 2, a.sha, x.path, c);
+          }
+        },
+        signal,
+      );
+      if (missing.length) {
+        const moved = await findMoved(repo, missing, primary, signal);
+        for (const [c, loc] of moved) located.set(c, loc);
+        // Files beside a conntrack file found elsewhere: asked once more, all together.
+        const elsewhere = missing.filter((c) => located.get(c)?.blob);
+        for (const c of elsewhere) want(0, located.get(c)!.blob!, located.get(c)!.path!, c);
+        const beside = await batchCheck(
+          repo,
+          elsewhere.flatMap((c) => [NAT_FILE, NFQUEUE_FILE].map((n) => `${c}:${besidePath(located.get(c)!.path!, n)}`)),
+          signal,
+        );
+        elsewhere.forEach((c, i) => {
+          for (const slot of [1, 2] as const) {
+            const a = beside[2 * i + slot - 1];
+            if (a.type !== 'blob' || !a.sha) continue;
+            const x = { blob: a.sha, path: besidePath(located.get(c)!.path!, slot === 1 ? NAT_FILE : NFQUEUE_FILE) };
+            (slot === 1 ? natAt : nfqAt).set(c, x);
+            want(slot, a.sha, x.path, c);
+          }
+        });
+      }
+    }
+    resolved = true;
+    feed();
+    tick('resolve');
+    cancelled();
+    if (!pool && items.length) {
+      pool = newPool(coreNew >= FEW_BLOBS ? opts.detectThreads : 0);
+      startDetect(pool);
+    }
+  } catch (e) {
+    (cat as CatFileBatch | null)?.close();
+    throw e;
   }
   const pathsSeen = new Set([primary]);
   for (const c of commits) {
     const p = located.get(c)?.path;
     if (p) pathsSeen.add(p);
   }
-  tick('resolve');
-  cancelled();
 
-  // 3. detect each distinct blob once (kept detections reused); scan each distinct NAT blob once
-  const blobs = new Map<string, string>(); // blob -> path it was found at (for the report's file field)
-  const natBlobs = new Map<string, string>();
-  const nfqBlobs = new Map<string, string>();
-  for (const c of commits) {
-    const l = located.get(c);
-    if (l?.blob && l.path && !blobs.has(l.blob)) blobs.set(l.blob, l.path);
-    const n = natAt.get(c);
-    if (n && !natBlobs.has(n.blob)) natBlobs.set(n.blob, n.path);
-    const q = nfqAt.get(c);
-    if (q && !nfqBlobs.has(q.blob)) nfqBlobs.set(q.blob, q.path);
-  }
-  // For progress only: a ref (short name) at which each blob is found, named as the sweep's place.
-  const refAtCommit = new Map<string, string>();
-  for (const r of selected) if (r.commit && !refAtCommit.has(r.commit)) refAtCommit.set(r.commit, r.short);
-  const refOfBlob = new Map<string, string>();
-  for (const c of commits) {
-    const at = refAtCommit.get(c);
-    for (const b of [located.get(c)?.blob, natAt.get(c)?.blob, nfqAt.get(c)?.blob]) if (at && b && !refOfBlob.has(b)) refOfBlob.set(b, at);
-  }
-  const results = new Map<string, DetectionResult>();
-  const natScans = new Map<string, NatScan>();
-  const nfqScans = new Map<string, NatScan>();
-  for (const [b, r] of kept?.results ?? []) if (blobs.has(b)) results.set(b, r);
-  for (const [b, n] of kept?.natScans ?? []) if (natBlobs.has(b)) natScans.set(b, n);
-  for (const [b, n] of kept?.nfqScans ?? []) if (nfqBlobs.has(b)) nfqScans.set(b, n);
-  const coreIds = [...blobs.keys()].filter((b) => !results.has(b));
-  const natIds = [...natBlobs.keys()].filter((b) => !natScans.has(b));
-  const ids = [...coreIds, ...natIds, ...[...nfqBlobs.keys()].filter((b) => !nfqScans.has(b))];
-  const coreNew = coreIds.length;
-  let parsedNow = 0;
-  if (ids.length) {
-    // Blobs are read in order, a few ahead; each conntrack blob goes to the detection pool
-    // (worker threads) as soon as it is read, NAT blobs are scanned here (a regex pass).
-    pool ??= newPool(coreNew >= FEW_BLOBS ? opts.detectThreads : 0);
-    const cat = new CatFileBatch(repo);
-    let done = 0;
-    const progress = (id: string): void => {
-      done++;
-      if (done % 16 === 0 || done === ids.length)
-        report({
-          phase: 'detect',
-          done,
-          total: ids.length,
-          refsDone: Math.round((selected.length * done) / ids.length / 2),
-          message: `detecting blob ${done} of ${ids.length}`,
-          current: refOfBlob.get(id),
-        });
-    };
-    try {
-      const pending: Promise<CatFileObject | null>[] = [];
-      const detecting = new Set<Promise<void>>();
-      const ask = (k: number): void => {
-        if (k >= ids.length) return;
-        pending[k] = cat.read(ids[k]);
-        pending[k].catch(() => undefined); // a cancelled sweep leaves reads nobody awaits
-      };
-      const ahead = PREFETCH + 2 * pool.threads;
-      for (let k = 0; k < ahead; k++) ask(k);
-      for (let i = 0; i < ids.length; i++) {
-        const obj = await pending[i];
-        delete pending[i];
-        ask(i + ahead);
-        cancelled();
-        const isNat = i >= coreNew && i < coreNew + natIds.length;
-        const isNfq = i >= coreNew + natIds.length;
-        const id = ids[i];
-        const file = isNfq ? nfqBlobs.get(id)! : isNat ? natBlobs.get(id)! : blobs.get(id)!;
-        if (!obj) {
-          warnings.push(`blob ${id} could not be read`);
-          progress(id);
-          continue;
-        }
-        if (isNat || isNfq) {
-          if (isNat) natScans.set(id, scanNatBlob(obj.content, file));
-          else nfqScans.set(id, scanNfqueueBlob(obj.content, file));
-          progress(id);
-          continue;
-        }
-        const d: Promise<void> = pool.detect(obj.content, file).then((r) => {
-          results.set(id, r);
-          parsedNow++;
-          progress(id);
-        });
-        detecting.add(d);
-        void d.then(
-          () => detecting.delete(d),
-          () => undefined,
-        );
-        // Blob contents wait in memory only a few at a time.
-        if (detecting.size >= ahead) await Promise.race(detecting);
-      }
-      await Promise.all(detecting);
-      cancelled();
-    } finally {
-      cat.close();
-      pool.close(); // the workers' memory goes back before the history stage
-    }
-  } else report({ phase: 'detect', done: 0, total: 0, refsDone: 0, message: 'every blob was detected before (kept sweep)' });
-  tick('detect');
-  cancelled();
-  // The source layer with the NAT and nfqueue scans joined, per distinct (conntrack, NAT, nfqueue) blobs.
-  const sourceResults = new Map<string, DetectionResult | null>();
-  const sourceFor = (commit: string): DetectionResult | null => {
-    const blob = located.get(commit)?.blob;
-    const base = blob ? results.get(blob) : undefined;
-    if (!base) return null;
-    const nat = natAt.get(commit)?.blob;
-    const nfq = nfqAt.get(commit)?.blob;
-    const k = `${blob}|${nat ?? ''}|${nfq ?? ''}`;
-    if (!sourceResults.has(k))
-      sourceResults.set(k, withRelated(base, nat ? natScans.get(nat) : undefined, nfq ? nfqScans.get(nfq) : undefined));
-    return sourceResults.get(k)!;
-  };
-
-  // 4. history: the path-simplified graph (commits touching the files and ref commits), its
-  // touching commits classified once; each ref's share from the graph's ancestor sets.
-  report({ phase: 'history', done: 0, total: 1, refsDone: Math.round(selected.length / 2), message: 'reading history of the file' });
-  let graph = new CommitGraph();
-  let classified: ClassifiedCommit[] = [];
-  let keptHistory: KeptSweep['history'];
-  let walked = 'none';
-  if (history && commits.length) {
+  // 4. history, beside detection: the path-simplified graph (commits touching the files and ref
+  // commits), its touching commits classified once. It needs where the files are, not what
+  // they say: it runs while the detector is busy, and each ref's share is joined afterwards.
+  const historyTask = (async (): Promise<{
+    graph: CommitGraph;
+    classified: ClassifiedCommit[];
+    keptHistory: KeptSweep['history'];
+    walked: string;
+  }> => {
+    let classified: ClassifiedCommit[] = [];
+    let walked = 'none';
+    if (!history || !commits.length) return { graph: new CommitGraph(), classified, keptHistory: undefined, walked };
     // detectPath reads the history of both files; so does the sweep where the NAT file exists.
     const logPaths = [...pathsSeen, ...new Set(commits.map((c) => natAt.get(c)?.path).filter((p): p is string => !!p))];
     const state = await commitGraphState(repo, signal).catch(() => ({ present: false, bloom: false }));
@@ -386,13 +536,43 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
       classified = await classifyNodes(repo, combineNodes(parts), logPaths, opts.overrides, signal);
       walked = 'full';
     }
-    graph = CommitGraph.of(nodes.map(([sha, parents]) => ({ sha, parents })));
-    keptHistory = { tips, paths: logPaths, upstream, nodes, classified };
-  }
+    const graph = CommitGraph.of(nodes.map(([sha, parents]) => ({ sha, parents })));
+    graph.mark(classified.map((c) => c.sha));
+    return { graph, classified, keptHistory: { tips, paths: logPaths, upstream, nodes, classified }, walked };
+  })();
+  historyTask.catch(() => undefined); // awaited after detection unless the sweep stops first
+
+  if (detecting) {
+    try {
+      await detecting;
+      cancelled();
+    } finally {
+      (cat as CatFileBatch | null)?.close();
+      pool?.close(); // the workers' memory goes back before the join
+    }
+  } else report({ phase: 'detect', done: 0, total: 0, refsDone: 0, message: 'every blob was detected before (kept sweep)' });
+  tick('detect');
+  cancelled();
+  // The source layer with the NAT and nfqueue scans joined, per distinct (conntrack, NAT, nfqueue) blobs.
+  const sourceResults = new Map<string, DetectionResult | null>();
+  const sourceFor = (commit: string): DetectionResult | null => {
+    const blob = located.get(commit)?.blob;
+    const base = blob ? results.get(blob) : undefined;
+    if (!base) return null;
+    const nat = natAt.get(commit)?.blob;
+    const nfq = nfqAt.get(commit)?.blob;
+    const k = `${blob}|${nat ?? ''}|${nfq ?? ''}`;
+    if (!sourceResults.has(k))
+      sourceResults.set(k, withRelated(base, nat ? natScans.get(nat) : undefined, nfq ? nfqScans.get(nfq) : undefined));
+    return sourceResults.get(k)!;
+  };
+
+  report({ phase: 'history', done: 0, total: 1, refsDone: Math.round(selected.length / 2), message: 'reading history of the file' });
+  const { graph, classified, keptHistory, walked } = await historyTask;
   const byId = new Map(classified.map((c) => [c.sha, c]));
-  graph.mark(classified.map((c) => c.sha));
   cancelled();
 
+  await dating;
   const joined = new Map<string, { result: DetectionResult; marks: HistoryMark[] }>();
   const rows: MatrixRow[] = [];
   for (const ref of selected) {
@@ -444,6 +624,7 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
   // graph is walked at all: tags are then placed by name series and date.
   report({ phase: 'lines', done: 0, total: 1, refsDone: selected.length, message: 'placing tags on their branches' });
   let lines: Matrix['lines'] = [];
+  let links: Map<string, string | null> | null = null;
   let scan: Pick<Matrix, 'entered' | 'lost' | 'restored'> = { entered: [], lost: [], restored: [] };
   if (wantLines) {
     let chains: Map<string, string[]> | null = null;
@@ -451,7 +632,8 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
       const wanted = new Set(
         rows.filter((r) => r.kind === 'tag' && r.commit && (r.status === 'ok' || r.status === 'moved')).map((r) => r.commit!),
       );
-      chains = new Map([...(await tagChains!)].map(([name, chain]) => [name, chain.filter((c) => wanted.has(c))]));
+      links = await linksTask!;
+      chains = chainsFrom(links, lineBranchList, wanted);
     }
     cancelled();
     lines = buildLines(chains, rows, lineBranches);
@@ -489,6 +671,7 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
       reusedRefs: 0,
       detectedNow: parsedNow,
       historyWalk: walked,
+      linesWalk,
       ms,
     },
     warnings,
@@ -496,6 +679,16 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
   };
   if (opts.keep) {
     try {
+      const detectedHere: BlobDetections = { results: new Map(), natScans: new Map(), nfqScans: new Map() };
+      for (const it of items) {
+        const into = [detectedHere.results, detectedHere.natScans, detectedHere.nfqScans][it.kind] as Map<
+          string,
+          DetectionResult | NatScan
+        >;
+        const r = resultOf[it.kind].get(it.id);
+        if (r) into.set(it.id, r);
+      }
+      addBlobDetections(opts.keep, repo, detectedHere, cached ?? undefined);
       saveKept(opts.keep, {
         version: KEPT_VERSION,
         key,
@@ -511,6 +704,8 @@ async function sweepWith(repo: string, opts: SweepOptions, newPool: (threads?: n
         natScans: [...natScans],
         nfqScans: [...nfqScans],
         history: keptHistory,
+        dates: selected.map((r) => [r.name, r.object, r.date]),
+        ...(links ? { lines: { branches: lineBranchList.map((b) => [b.name, b.commit] as [string, string]), next: [...links] } } : {}),
       });
     } catch (e) {
       warnings.push(`the sweep could not be kept for next time: ${(e as Error).message}`);
@@ -619,38 +814,6 @@ async function headsOf(
 function pickLineBranches(all: RefInfo[], selected: RefInfo[]): RefInfo[] {
   const sel = selected.filter((r) => r.kind !== 'tag' && r.commit);
   return sel.length ? sel : all.filter((r) => r.kind !== 'tag' && r.commit);
-}
-
-/**
- * A file beside the conntrack file at each commit (nf_nat_core.c, nfnetlink_queue.c): answers
- * for `atPrimary` came with the first batch-check; commits whose conntrack file sits elsewhere
- * (moved, nested) ask once more, all together, beside the path it was found at.
- */
-async function locateBeside(
-  repo: string,
-  commits: string[],
-  located: Map<string, Located>,
-  atPrimary: { sha: string | null; type: string | null }[],
-  natPrimary: string,
-  signal?: AbortSignal,
-): Promise<Map<string, { blob: string; path: string }>> {
-  const name = path.posix.basename(natPrimary);
-  const out = new Map<string, { blob: string; path: string }>();
-  const elsewhere: { commit: string; path: string }[] = [];
-  commits.forEach((c, i) => {
-    const l = located.get(c);
-    if (!l?.blob || !l.path) return;
-    const want = besidePath(l.path, name);
-    if (want !== natPrimary) elsewhere.push({ commit: c, path: want });
-    else if (atPrimary[i].type === 'blob') out.set(c, { blob: atPrimary[i].sha!, path: natPrimary });
-  });
-  const more = await batchCheck(
-    repo,
-    elsewhere.map((e) => `${e.commit}:${e.path}`),
-    signal,
-  );
-  more.forEach((a, i) => a.type === 'blob' && out.set(elsewhere[i].commit, { blob: a.sha!, path: elsewhere[i].path }));
-  return out;
 }
 
 /**

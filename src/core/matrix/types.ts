@@ -138,6 +138,8 @@ export interface MatrixStats {
   detectedNow?: number;
   /** How the history graph was had: full walk, incremental above the kept tips, kept, none. */
   historyWalk?: string;
+  /** How tags were placed on lines: 'full' (first-parent walk), 'kept' (the kept links), 'none'. */
+  linesWalk?: string;
   ms: { refs: number; resolve: number; detect: number; history: number; lines: number; total: number };
 }
 

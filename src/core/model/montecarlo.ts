@@ -23,7 +23,7 @@ import {
   type OutcomeName,
 } from './packet';
 import { runStep, type StepCtx } from './steps';
-import { buildScenario, getScenario, type BuiltScenario, type ScenarioKnobs } from './scenarios';
+import { buildScenario, getScenario, runnable, type BuiltScenario, type ScenarioKnobs } from './scenarios';
 import { tDaddr, tDport, tProto, tSaddr, tuple, TCP } from './tuple';
 import type { ModelVariantId } from './variants';
 
@@ -33,6 +33,13 @@ export interface McOptions {
   overrides?: Partial<ScenarioKnobs>;
   /** Naive baseline: clone the baseline state and packets for every race (allocates per trial). */
   naive?: boolean;
+  /**
+   * timed (default): send skew and step costs decide who runs next. uniform: the exhaustive
+   * engine's scheduler, a runnable packet picked uniformly at each step, every round starting
+   * from the baseline's rover and DNAT counter as each explored schedule does; its rates then
+   * estimate the exhaustive engine's probabilities (a cross-check of the two engines).
+   */
+  scheduler?: 'timed' | 'uniform';
 }
 
 export interface LatencySummary {
@@ -80,6 +87,8 @@ export interface McResult {
   dropGivenClash: number;
   /** Racing rounds with at least one clash. */
   racedRounds: number;
+  /** Racing rounds in which at least one packet was lost. */
+  lossRounds: number;
   /** Rounds whose packets were all answered, by two or more different endpoints (DNAT). */
   twoBackends: number;
   /** twoBackends / racedRounds. */
@@ -116,6 +125,7 @@ export function monteCarloBuilt(b: BuiltScenario, opts: McOptions): McResult {
     packets = 0,
     dropped = 0,
     racedRounds = 0,
+    lossRounds = 0,
     twoBackends = 0;
   const multi = kn.endpoints > 1;
   const lost = new Uint8Array(np);
@@ -137,6 +147,10 @@ export function monteCarloBuilt(b: BuiltScenario, opts: McOptions): McResult {
   let lastStart = 0;
   for (let i = 0; i + 1 < path0.length; i++) lastStart += 1.5 * stepCost * cost[path0[i]];
   const inOrder2 = np === 2;
+  const uniform = opts.scheduler === 'uniform';
+  const rover0 = st.rover,
+    nth0 = st.nth;
+  const run = new Array<number>(np);
   const race = (): number => {
     races++;
     if (baseline && basePk) {
@@ -156,7 +170,11 @@ export function monteCarloBuilt(b: BuiltScenario, opts: McOptions): McResult {
       }
       ready[i] = i === 0 ? 0 : rng.next() * skew;
     }
-    if (inOrder2 && (serial || pk[0].cpu === pk[1].cpu || ready[1] >= lastStart)) {
+    if (uniform) {
+      st.rover = rover0;
+      st.nth = nth0;
+      for (let nr = runnable(b, pk, run); nr > 0; nr = runnable(b, pk, run)) runStep(st, pk[run[rng.int(nr)]], ctx);
+    } else if (inOrder2 && (serial || pk[0].cpu === pk[1].cpu || ready[1] >= lastStart)) {
       const p0 = pk[0],
         p1 = pk[1];
       while (p0.phase !== PH_DONE) runStep(st, p0, ctx);
@@ -227,6 +245,7 @@ export function monteCarloBuilt(b: BuiltScenario, opts: McOptions): McResult {
         causes[p.cause] = (causes[p.cause] ?? 0) + 1;
       }
     }
+    if (n > 0) lossRounds++;
     if (clashed) {
       racedRounds++;
       if (epDiff && n === 0) twoBackends++;
@@ -288,6 +307,7 @@ export function monteCarloBuilt(b: BuiltScenario, opts: McOptions): McResult {
     droppedAtConfirm: outcomes[O_DROPPED],
     dropGivenClash: outcomes[O_DROPPED] / Math.max(1, outcomes[O_MERGED] + outcomes[O_CLASH_INSERTED] + outcomes[O_DROPPED]),
     racedRounds,
+    lossRounds,
     twoBackends,
     twoBackendsShare: racedRounds ? twoBackends / racedRounds : 0,
     ms,

@@ -18,6 +18,7 @@ import {
   type EarlyDropEra,
   type NatEra,
   type PortMode,
+  type StateConfig,
   type WhatIf,
 } from './state';
 import { Packet, SNAT_MASQUERADE, SNAT_NONE, SNAT_NULL_BINDING } from './packet';
@@ -428,16 +429,23 @@ export function earlyDropEraFor(era: EarlyDropEra | 'auto', variant: ModelVarian
   return variant === 'rework2020' || variant === 'reverse2024' ? 'gc' : 'chain';
 }
 
+/** The knobs a built scenario runs with (preset, overrides, resolver options), without building its table. */
+export function scenarioKnobs(preset: ScenarioPreset, overrides: Partial<ScenarioKnobs> = {}): ScenarioKnobs {
+  return effectiveKnobs({ ...preset.knobs, ...overrides });
+}
+
 export function buildScenario(
   preset: ScenarioPreset,
   variant: ModelVariantId,
   overrides: Partial<ScenarioKnobs> = {},
   seed = 1,
+  /** A state of an earlier build to build into (its entry objects are reused; see ModelState.resetFor). */
+  reuse?: ModelState,
 ): BuiltScenario {
-  const knobs = effectiveKnobs({ ...preset.knobs, ...overrides });
+  const knobs = scenarioKnobs(preset, overrides);
   if (knobs.packets < 1 || knobs.packets > 8) throw new Error('packets must be 1..8');
   const proto = knobs.proto === 'tcp' ? TCP : UDP;
-  const state = new ModelState({
+  const cfg: StateConfig = {
     behaviour: variantInfo(variant).behaviour,
     nat: {
       natAddr: ADDR.node,
@@ -454,7 +462,8 @@ export function buildScenario(
     whatIf: knobs.whatIf,
     earlyDropEra: earlyDropEraFor(knobs.earlyDropEra, variant),
     dnatMode: knobs.dnatMode,
-  });
+  };
+  const state = reuse ? reuse.resetFor(cfg) : new ModelState(cfg);
   const addrs = addressBook();
   const rng = new Rng(seed ^ 0xa5a5);
   const dst = knobs.endpoints > 0 ? ADDR.vip : knobs.proto === 'tcp' ? ADDR.peer : ADDR.resolver;
@@ -502,6 +511,7 @@ export function buildScenario(
   for (let i = 0; i < pf.udp; i++) bg('udp', n++);
   for (let i = 0; i < pf.timeWait; i++) bg('tw', n++);
   for (let i = 0; i < pf.idleTcp; i++) bg('idle', n++);
+  state.finishBuild();
 
   const packets: Packet[] = [];
   for (let i = 0; i < knobs.packets; i++) {

@@ -210,8 +210,23 @@ export class ModelState {
   freeIds: number[] = [];
   /** Allocated entries, confirmed or not: what nf_conntrack_max is compared against. */
   count = 0;
-  /** Each bucket holds hash nodes id*2+dir (dir 0 ORIGINAL, 1 REPLY). */
-  buckets: number[][];
+  /**
+   * The confirmed hash table as typed arrays. Hash nodes are id*2+dir (dir 0 ORIGINAL, 1 REPLY);
+   * each bucket is a doubly linked chain (head/tail per bucket, next/prev per node) in the order
+   * an array with push-at-end and swap-last-into-the-hole removal would have, which is the order
+   * early_drop meets entries in. Each node's tuple sits beside it (nodeT), so a walk compares
+   * doubles in dense arrays and reads an entry only when the tuple matches: the TCP trials walk
+   * chains of a 32k-entry table, and one entry object read per node was most of their cost, and
+   * 16k small arrays per built table most of the build's garbage. An entry's tuples never change
+   * while it is hashed.
+   */
+  head: Int32Array;
+  tail: Int32Array;
+  /** Nodes per chain. */
+  clen: Int32Array;
+  next: Int32Array;
+  prev: Int32Array;
+  nodeT: Float64Array;
   rover = 0;
   /** Shared counter of a round-robin DNAT rule (xt_statistic nth / nft numgen inc): one atomic step per new flow. */
   nth = 0;
@@ -220,7 +235,12 @@ export class ModelState {
   hashSeed = 0x9747b28c;
 
   constructor(public cfg: StateConfig) {
-    this.buckets = Array.from({ length: cfg.buckets }, () => []);
+    this.head = new Int32Array(cfg.buckets).fill(-1);
+    this.tail = new Int32Array(cfg.buckets).fill(-1);
+    this.clen = new Int32Array(cfg.buckets);
+    this.next = new Int32Array(16);
+    this.prev = new Int32Array(16);
+    this.nodeT = new Float64Array(16);
     this.stats = new Float64Array(cfg.cpus * NC);
   }
 
@@ -278,14 +298,30 @@ export class ModelState {
     e.hashed = 0;
     e.owner = -1;
     e.live = true;
+    e.bo = 0;
+    e.br = 0;
     this.count++;
     return id;
+  }
+
+  /**
+   * Entries below this id are the built baseline (set by snapshot()); `baseDirty` says a step
+   * wrote to one of them since (found it, answered it, hashed, unhashed or freed it), so restore()
+   * need not compare 32k entries field by field to know the baseline is untouched.
+   */
+  baseLimit = 0;
+  baseDirty = false;
+
+  /** A step writes to entry `id`. */
+  touch(id: number): void {
+    if (id < this.baseLimit) this.baseDirty = true;
   }
 
   /** Unhash (if hashed) and free an entry: nf_ct_put of the last reference. */
   release(id: number): void {
     const e = this.entries[id];
     if (!e.live) return;
+    this.touch(id);
     this.unhash(id);
     e.live = false;
     this.count--;
@@ -294,31 +330,94 @@ export class ModelState {
 
   hash(id: number, dirs: number): void {
     const e = this.entries[id];
+    this.touch(id);
     if (dirs & 1) {
       e.bo = this.bucketOf(e.orig, e.zoneO);
-      this.buckets[e.bo].push(id * 2);
+      this.link(e.bo, id * 2, e.orig);
     }
     if (dirs & 2) {
       e.br = this.bucketOf(e.reply, e.zoneR);
-      this.buckets[e.br].push(id * 2 + 1);
+      this.link(e.br, id * 2 + 1, e.reply);
     }
     e.hashed |= dirs;
   }
 
   unhash(id: number): void {
     const e = this.entries[id];
-    if (e.hashed & 1) removeNode(this.buckets[e.bo], id * 2);
-    if (e.hashed & 2) removeNode(this.buckets[e.br], id * 2 + 1);
+    this.touch(id);
+    if (e.hashed & 1) this.unlink(e.bo, id * 2);
+    if (e.hashed & 2) this.unlink(e.br, id * 2 + 1);
     e.hashed = 0;
   }
 
-  /** Hash node (id*2+dir) holding tuple t in zone, or -1. Skips expired entries lazily like the kernel's bucket walk. */
+  /** Append node n (tuple t) at the end of chain b. */
+  private link(b: number, n: number, t: number): void {
+    if (n >= this.next.length) this.growNodes(n + 1);
+    const last = this.tail[b];
+    this.prev[n] = last;
+    this.next[n] = -1;
+    if (last < 0) this.head[b] = n;
+    else this.next[last] = n;
+    this.tail[b] = n;
+    this.nodeT[n] = t;
+    this.clen[b]++;
+  }
+
+  /** Remove node n from chain b: the chain's last node takes its place (as b[i] = b[last]; b.pop()). */
+  private unlink(b: number, n: number): void {
+    const last = this.tail[b];
+    // Take the last node off the end.
+    const before = this.prev[last];
+    this.tail[b] = before;
+    if (before < 0) this.head[b] = -1;
+    else this.next[before] = -1;
+    this.clen[b]--;
+    if (last === n) return;
+    // Put it where n was.
+    const p = this.prev[n],
+      q = this.next[n];
+    this.prev[last] = p;
+    this.next[last] = q;
+    if (p < 0) this.head[b] = last;
+    else this.next[p] = last;
+    if (q < 0) this.tail[b] = last;
+    else this.prev[q] = last;
+  }
+
+  private growNodes(min: number): void {
+    let cap = this.next.length * 2;
+    while (cap < min) cap *= 2;
+    const grow = <T extends Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+      const b = make(cap);
+      b.set(a);
+      return b;
+    };
+    this.next = grow(this.next, (n) => new Int32Array(n));
+    this.prev = grow(this.prev, (n) => new Int32Array(n));
+    this.nodeT = grow(this.nodeT, (n) => new Float64Array(n));
+  }
+
+  /** The nodes of chain b in order (a copy: for the rare walks that release entries or print). */
+  chain(b: number): number[] {
+    const out: number[] = [];
+    for (let n = this.head[b]; n >= 0; n = this.next[n]) out.push(n);
+    return out;
+  }
+
+  /** Hash nodes in the table. */
+  nodeCount(): number {
+    let nodes = 0;
+    for (let b = 0; b < this.clen.length; b++) nodes += this.clen[b];
+    return nodes;
+  }
+
+  /** Hash node (id*2+dir) holding tuple t in zone, or -1. */
   find(t: number, zone: number): number {
-    const b = this.buckets[this.bucketOf(t, zone)];
-    for (let i = 0; i < b.length; i++) {
-      const node = b[i];
-      const e = this.entries[node >> 1];
-      if ((node & 1 ? e.reply : e.orig) === t && (node & 1 ? e.zoneR : e.zoneO) === zone) return node;
+    const nodeT = this.nodeT;
+    for (let n = this.head[this.bucketOf(t, zone)]; n >= 0; n = this.next[n]) {
+      if (nodeT[n] !== t) continue;
+      const e = this.entries[n >> 1];
+      if ((n & 1 ? e.zoneR : e.zoneO) === zone) return n;
     }
     return -1;
   }
@@ -338,11 +437,17 @@ export class ModelState {
   /** Remove entries of bucket(t) whose timeout passed: nf_ct_gc_expired during lookups. */
   expireBucket(t: number, zone: number): void {
     if (this.now < this.minExpires) return;
-    const b = this.buckets[this.bucketOf(t, zone)];
+    // Walked from the end as an array would be, re-read after each release (which may take
+    // both of an entry's nodes out of this chain).
+    const bi = this.bucketOf(t, zone);
+    let b = this.chain(bi);
     for (let i = b.length - 1; i >= 0; i--) {
       if (i >= b.length) continue;
       const id = b[i] >> 1;
-      if (this.entries[id].expires <= this.now) this.release(id);
+      if (this.entries[id].expires <= this.now) {
+        this.release(id);
+        b = this.chain(bi);
+      }
     }
   }
 
@@ -389,10 +494,11 @@ export class ModelState {
    */
   snapshot(): StateSnapshot {
     const n = this.entries.length;
+    this.baseLimit = n;
+    this.baseDirty = false;
     const fields = new Float64Array(n * ENTRY_FIELDS);
     for (let id = 0; id < n; id++) entryFields(this.entries[id], fields, id * ENTRY_FIELDS);
-    let nodes = 0;
-    for (const b of this.buckets) nodes += b.length;
+    const nodes = this.nodeCount();
     return {
       entries: n,
       fields,
@@ -411,21 +517,38 @@ export class ModelState {
 
   /**
    * Back to `snap` if only state that a snapshot restores was touched: every entry allocated since
-   * is released and unhashed, and every baseline entry is as it was (all fields compared). False
-   * (state left as is) when a baseline entry was changed, e.g. evicted: then build afresh.
+   * is released and unhashed, and every baseline entry is as it was. False (state left as is) when
+   * a baseline entry was changed, e.g. evicted: then build afresh. Whether one was changed comes
+   * from `baseDirty`; `verify` compares every field of every baseline entry instead (tests check
+   * the two agree).
    */
-  restore(snap: StateSnapshot): boolean {
+  restore(snap: StateSnapshot, verify = false): boolean {
     const n = snap.entries;
     if (this.entries.length < n || this.count !== snap.count) return false;
+    if (!verify && (this.baseDirty || this.baseLimit !== n)) return false;
     for (let id = n; id < this.entries.length; id++) if (this.entries[id].live || this.entries[id].hashed) return false;
-    const cur = new Float64Array(ENTRY_FIELDS);
-    for (let id = 0; id < n; id++) {
-      entryFields(this.entries[id], cur, 0);
-      for (let f = 0; f < ENTRY_FIELDS; f++) if (cur[f] !== snap.fields[id * ENTRY_FIELDS + f]) return false;
-    }
-    let nodes = 0;
-    for (const b of this.buckets) nodes += b.length;
-    if (nodes !== snap.nodes) return false;
+    const f = snap.fields;
+    if (verify)
+      for (let id = 0, o = 0; id < n; id++, o += ENTRY_FIELDS) {
+        const e = this.entries[id];
+        if (
+          e.orig !== f[o] ||
+          e.reply !== f[o + 1] ||
+          e.zoneO !== f[o + 2] ||
+          e.zoneR !== f[o + 3] ||
+          e.status !== f[o + 4] ||
+          e.expires !== f[o + 5] ||
+          e.lastSeen !== f[o + 6] ||
+          e.tcp !== f[o + 7] ||
+          e.hashed !== f[o + 8] ||
+          e.owner !== f[o + 9] ||
+          (e.live ? 1 : 0) !== f[o + 10] ||
+          e.bo !== f[o + 11] ||
+          e.br !== f[o + 12]
+        )
+          return false;
+      }
+    if (this.nodeCount() !== snap.nodes) return false;
     this.entries.length = n;
     this.freeIds = snap.freeIds.slice();
     this.rover = snap.rover;
@@ -436,7 +559,49 @@ export class ModelState {
     this.gcEarlyDrop = snap.gcEarlyDrop;
     this.gcKilled = snap.gcKilled;
     this.m0t = this.m1t = -1;
+    this.baseDirty = false;
     return true;
+  }
+
+  /**
+   * This state emptied for a new build of the same shape (same bucket and CPU count), keeping its
+   * entry objects and node arrays, or a new state when the shape differs: a built table of 32k
+   * entries otherwise leaves 32k objects for the collector per build. Ids come out of alloc() in
+   * the order a fresh state gives (0, 1, 2, ...); finishBuild() drops the ones the build left.
+   */
+  resetFor(cfg: StateConfig): ModelState {
+    if (cfg.buckets !== this.head.length || cfg.cpus !== this.cfg.cpus) return new ModelState(cfg);
+    this.cfg = cfg;
+    const n = this.entries.length;
+    this.freeIds.length = 0;
+    for (let id = n - 1; id >= 0; id--) {
+      const e = this.entries[id];
+      e.live = false;
+      e.hashed = 0;
+      this.freeIds.push(id);
+    }
+    this.count = 0;
+    this.head.fill(-1);
+    this.tail.fill(-1);
+    this.clen.fill(0);
+    this.rover = 0;
+    this.nth = 0;
+    this.now = 0;
+    this.stats.fill(0);
+    this.m0t = this.m1t = -1;
+    this.minExpires = Infinity;
+    this.gcEarlyDrop = false;
+    this.gcKilled = 0;
+    this.baseLimit = 0;
+    this.baseDirty = false;
+    return this;
+  }
+
+  /** After a build into a reset state: entries the build did not use are dropped, as if it had started empty. */
+  finishBuild(): void {
+    if (!this.freeIds.length) return;
+    this.entries.length = this.entries.length - this.freeIds.length;
+    this.freeIds.length = 0;
   }
 
   clone(): ModelState {
@@ -449,7 +614,12 @@ export class ModelState {
     });
     s.freeIds = this.freeIds.slice();
     s.count = this.count;
-    s.buckets = this.buckets.map((b) => (b.length ? b.slice() : []));
+    s.head = this.head.slice();
+    s.tail = this.tail.slice();
+    s.clen = this.clen.slice();
+    s.next = this.next.slice();
+    s.prev = this.prev.slice();
+    s.nodeT = this.nodeT.slice();
     s.rover = this.rover;
     s.nth = this.nth;
     s.now = this.now;
@@ -458,6 +628,8 @@ export class ModelState {
     s.hashSeed = this.hashSeed;
     s.gcEarlyDrop = this.gcEarlyDrop;
     s.gcKilled = this.gcKilled;
+    s.baseLimit = this.baseLimit;
+    s.baseDirty = this.baseDirty;
     s.m0t = s.m1t = -1;
     s.m0z = s.m1z = s.m0b = s.m1b = 0;
     return s;
@@ -467,8 +639,7 @@ export class ModelState {
   fingerprint(): string {
     let k = `${this.rover}|${this.nth}|${this.count}|`;
     // Bucket order only matters to early_drop (which entry it meets first), i.e. with a limit.
-    if (this.cfg.max > 0)
-      for (let i = 0; i < this.buckets.length; i++) if (this.buckets[i].length) k += `${i}:${this.buckets[i].join(',')};`;
+    if (this.cfg.max > 0) for (let i = 0; i < this.clen.length; i++) if (this.clen[i]) k += `${i}:${this.chain(i).join(',')};`;
     for (let id = 0; id < this.entries.length; id++) {
       const e = this.entries[id];
       if (e.live) k += `#${id}:${e.orig},${e.reply},${e.zoneO},${e.zoneR},${e.status},${e.tcp},${e.hashed}`;
@@ -494,13 +665,5 @@ export class ModelState {
       rows.push(o);
     }
     return rows;
-  }
-}
-
-function removeNode(b: number[], node: number): void {
-  const i = b.indexOf(node);
-  if (i >= 0) {
-    b[i] = b[b.length - 1];
-    b.pop();
   }
 }

@@ -112,6 +112,7 @@ export function stepLookup(st: ModelState, p: Packet, ctx: StepCtx): void {
   const node = st.find(p.orig, p.zone);
   if (node >= 0) {
     const e = st.entries[node >> 1];
+    st.touch(node >> 1);
     e.lastSeen = st.now;
     p.ct = node >> 1;
     p.outcome = O_FOUND;
@@ -176,7 +177,7 @@ function earlyDrop(st: ModelState, p: Packet, ctx: StepCtx): boolean {
   if (st.cfg.earlyDropEra === 'legacy') {
     let cnt = 0;
     for (let i = 0; i < nb; i++) {
-      const b = st.buckets[(start + i) % nb];
+      const b = st.chain((start + i) % nb);
       for (let j = 0; j < b.length; j++) {
         const id = b[j] >> 1;
         if (evictable(st, st.entries[id])) {
@@ -200,7 +201,7 @@ function earlyDrop(st: ModelState, p: Packet, ctx: StepCtx): boolean {
   }
   const span = Math.min(EVICTION_RANGE, nb);
   for (let i = 0; i < span; i++) {
-    const b = st.buckets[(start + i) % nb];
+    const b = st.chain((start + i) % nb);
     const victims: number[] = [];
     for (let j = 0; j < b.length; j++) {
       const id = b[j] >> 1;
@@ -276,14 +277,13 @@ export function stepDnat(st: ModelState, p: Packet, ctx: StepCtx): void {
  */
 export function tupleTaken(st: ModelState, reply: number, e: Entry, cpu: number): number {
   const beh = st.cfg.behaviour;
-  const b = st.buckets[st.bucketOf(reply, e.zoneR)];
-  for (let i = 0; i < b.length; i++) {
-    const node = b[i];
+  const nodeT = st.nodeT;
+  for (let node = st.head[st.bucketOf(reply, e.zoneR)]; node >= 0; node = st.next[node]) {
+    if (nodeT[node] !== reply) continue; // the node's tuple, kept beside it: no entry read unless it matches
     const ct = st.entries[node >> 1];
     if (ct === e) continue;
-    const t = node & 1 ? ct.reply : ct.orig;
     const z = node & 1 ? ct.zoneR : ct.zoneO;
-    if (t !== reply || z !== e.zoneR) continue;
+    if (z !== e.zoneR) continue;
     if (beh.skipSameOrigin && ct.orig === e.orig && (!beh.skipSameOriginZoneCheck || ct.zoneO === e.zoneO)) continue;
     // The kernel counts a taken tuple as `found`: the seed-001 counters (found >> insert) show it.
     st.inc(cpu, C_FOUND);
@@ -315,9 +315,7 @@ export function stepSnat(st: ModelState, p: Packet, ctx: StepCtx): void {
     if (beh.reuseMatchingReply) {
       // azure 952939 HYPOTHESIS: a confirmed entry with the same ORIGINAL tuple (and the same
       // post-DNAT destination) lends its reply tuple, so both entries end up identical.
-      const b = st.buckets[st.bucketOf(e.orig, e.zoneO)];
-      for (let i = 0; i < b.length; i++) {
-        const node = b[i];
+      for (let node = st.head[st.bucketOf(e.orig, e.zoneO)]; node >= 0; node = st.next[node]) {
         if (node & 1) continue;
         const ct = st.entries[node >> 1];
         if (ct !== e && ct.orig === e.orig && ct.zoneO === e.zoneO && tSaddr(ct.reply) === tSaddr(e.reply)) {
@@ -346,9 +344,11 @@ export function stepSnat(st: ModelState, p: Packet, ctx: StepCtx): void {
         note(ctx, p, 'snat', 'get_unique_tuple -> nf_nat_used_tuple', () => `${fmt(ctx, keep)} not taken: source port ${port} kept`);
       return;
     }
-    why = inRange
-      ? `reply tuple of port ${port} taken by confirmed #${taker}`
-      : `port ${port} outside --to-ports ${nat.portMin}-${nat.portMin + nat.portRange - 1}`;
+    // Notes are built only for a trace: a string per SNAT miss was most of a TCP trial's garbage.
+    if (ctx.trace)
+      why = inRange
+        ? `reply tuple of port ${port} taken by confirmed #${taker}`
+        : `port ${port} outside --to-ports ${nat.portMin}-${nat.portMin + nat.portRange - 1}`;
     if (nat.era === 'rover') {
       // The rover is read here and written back by the next step: two CPUs can read one value.
       p.off = st.rover;
@@ -356,7 +356,7 @@ export function stepSnat(st: ModelState, p: Packet, ctx: StepCtx): void {
       if (ctx.trace) note(ctx, p, 'snat', 'nf_conntrack_tuple_taken', () => `${why}: read rover = ${st.rover}`, true);
       return;
     }
-  } else {
+  } else if (ctx.trace) {
     why = `${nat.mode}: original port not tried (NF_NAT_RANGE_PROTO_RANDOM_ALL)`;
   }
   if (nat.era === 'random' || !masq) {
@@ -576,6 +576,7 @@ export function stepReply(st: ModelState, p: Packet, ctx: StepCtx): void {
   const e = st.entries[p.ct];
   p.phase = PH_DONE;
   if (!e || !e.live) return;
+  st.touch(p.ct);
   e.status |= SEEN_REPLY;
   e.lastSeen = st.now;
   if (tProto(e.orig) === TCP) {

@@ -156,3 +156,118 @@ export function formatProbe(r: import('./probe').ProbeResult): string {
     );
   return out.join('\n');
 }
+
+const SIDE_COUNTERS = ['clash_resolve', 'insert_failed', 'drop', 'found'] as const;
+const SIDE_HEAD = [
+  'scenario',
+  'side',
+  'trials',
+  'clashes/t',
+  'merged/t',
+  'clash-ins/t',
+  'drops/t',
+  'P(d|c)',
+  '2-backend',
+  'lost/t',
+  ...SIDE_COUNTERS.map((c) => `${c}/t`),
+];
+
+interface SideFigures {
+  trials: number;
+  clashes: number;
+  merged: number | null;
+  ins: number | null;
+  drops: number;
+  pdc: number | null;
+  two: number | null;
+  lost: number;
+  counters: number[];
+}
+
+function kernelSide(c: ConfigResult): SideFigures | null {
+  if (!c.replies || !c.counters) return null;
+  const n = Math.max(1, c.replies.trials);
+  const k = c.counters;
+  return {
+    trials: c.replies.trials,
+    clashes: k.clashes / n,
+    merged: c.merged === undefined ? null : c.merged / n,
+    ins: c.clashInserted === undefined ? null : c.clashInserted / n,
+    drops: k.drops / n,
+    pdc: k.pDropGivenClash,
+    two: k.clashes ? c.replies.twoBackends / k.clashes : null,
+    lost: c.replies.lost / n,
+    counters: SIDE_COUNTERS.map((x) => (k.deltas[x] ?? 0) / n),
+  };
+}
+
+function modelSide(c: ConfigResult): SideFigures | null {
+  const m = c.model;
+  if (!m) return null;
+  const n = Math.max(1, m.trials);
+  return {
+    trials: m.trials,
+    clashes: m.clashes / n,
+    merged: m.merged / n,
+    ins: m.clashInserted / n,
+    drops: m.drops / n,
+    pdc: m.pDropGivenClash,
+    two: m.twoBackendsShare,
+    lost: m.lostPerTrial,
+    counters: SIDE_COUNTERS.map((x) => (m.counters[x] ?? 0) / n),
+  };
+}
+
+/**
+ * Model vs kernel, side by side (bench:kernel): per configuration a kernel row, a model row and
+ * their difference (kernel - model), every count per trial so different trial counts compare;
+ * P(d|c) = drops / clashes, 2-backend = clashes answered by two endpoints / clashes.
+ */
+export function formatSideBySide(configs: ConfigResult[]): string[] {
+  const f4 = (x: number | null) => (x === null ? '-' : x.toFixed(4));
+  const f3 = (x: number | null) => (x === null ? '-' : x.toFixed(3));
+  const d4 = (a: number | null, b: number | null) => (a === null || b === null ? '-' : `${a - b >= 0 ? '+' : ''}${(a - b).toFixed(4)}`);
+  const d3 = (a: number | null, b: number | null) => (a === null || b === null ? '-' : `${a - b >= 0 ? '+' : ''}${(a - b).toFixed(3)}`);
+  const cells = (s: SideFigures) => [
+    String(s.trials),
+    f4(s.clashes),
+    f4(s.merged),
+    f4(s.ins),
+    f4(s.drops),
+    f3(s.pdc),
+    f3(s.two),
+    f4(s.lost),
+    ...s.counters.map(f4),
+  ];
+  const rows: string[][] = [SIDE_HEAD];
+  const notes: string[] = [];
+  for (const c of configs) {
+    const k = kernelSide(c);
+    const m = modelSide(c);
+    if (!k) {
+      rows.push([c.config, 'kernel', ...SIDE_HEAD.slice(2).map(() => '-')]);
+      notes.push(`${c.config}: not measured here: ${c.error ?? c.notes[0] ?? 'no figures'}`);
+      continue;
+    }
+    rows.push([c.config, 'kernel', ...cells(k)]);
+    if (!m) {
+      rows.push(['', 'model', ...SIDE_HEAD.slice(2).map(() => 'n/a')]);
+      continue;
+    }
+    rows.push(['', 'model', ...cells(m)]);
+    rows.push([
+      '',
+      'diff',
+      '',
+      d4(k.clashes, m.clashes),
+      d4(k.merged, m.merged),
+      d4(k.ins, m.ins),
+      d4(k.drops, m.drops),
+      d3(k.pdc, m.pdc),
+      d3(k.two, m.two),
+      d4(k.lost, m.lost),
+      ...k.counters.map((x, i) => d4(x, m.counters[i])),
+    ]);
+  }
+  return [...table(rows), ...notes];
+}

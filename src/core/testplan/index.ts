@@ -18,8 +18,8 @@ export { resolveTree, buildKernel, cacheRoot } from './build';
 export type { TreeSource, BuildResult, Progress, Overlay } from './build';
 export { buildRootImage, compileRepro, assetDir, missingTools } from './rootfs';
 export { bootVm, kvmUsable } from './vm';
-export { formatTestPlan, testPlanSection, formatProbe } from './format';
-export { runProbe, probeRefusal, counterForensics, raceVerdicts } from './probe';
+export { formatTestPlan, testPlanSection, formatProbe, formatSideBySide } from './format';
+export { runProbe, probeRefusal, counterForensics, raceVerdicts, resolveConfigs } from './probe';
 export type { ProbeResult, ProbeOptions, RaceMeasure, CounterForensics } from './probe';
 
 export interface TestPlanOptions {

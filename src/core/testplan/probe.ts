@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { runProc, which } from '../git/proc';
 import type { ModelVariantId } from '../model/variants';
 import type { DetectionResult, RaceId } from '../types';
-import { parseConfigList } from './configs';
+import { configProblem, parseConfigList, testConfig, type TestConfig } from './configs';
 import { assetDir, compileRepro } from './rootfs';
 import { configResult, figureStream, parseRunLines, resultLine, type ConfigResult } from './results';
 
@@ -47,8 +47,13 @@ export interface ProbeResult {
 }
 
 export interface ProbeOptions {
-  configs?: string[];
+  /** Built-in configurations by name (`a,b` lists and `all` accepted) and configurations of the caller's own (rules, mode, model). */
+  configs?: (string | TestConfig)[];
   trials?: number;
+  /** Trials for one configuration when it differs from `trials` (e.g. more for the rarer different-flow races). */
+  trialsFor?: (c: TestConfig) => number | undefined;
+  /** Model trials beside each configuration (default: as many as the kernel ran). */
+  modelTrials?: number;
   replyTimeoutMs?: number;
   maxSecondsPerConfig?: number;
   iptables?: string;
@@ -166,12 +171,30 @@ export function raceVerdicts(configs: ConfigResult[], detection?: DetectionResul
   return out;
 }
 
+/** Names and configurations of the caller's own, in the order given; refuses unknown names and bad rules. */
+export function resolveConfigs(list: (string | TestConfig)[] | undefined): TestConfig[] {
+  if (!list?.length) return parseConfigList(undefined).map((n) => testConfig(n)!);
+  const out: TestConfig[] = [];
+  for (const x of list) {
+    if (typeof x === 'string') {
+      for (const n of parseConfigList([x])) if (!out.some((c) => c.name === n)) out.push(testConfig(n)!);
+      continue;
+    }
+    const why = configProblem(x);
+    if (why) throw new Error(why);
+    if (out.some((c) => c.name === x.name)) throw new Error(`configuration "${x.name}" given twice`);
+    out.push(x);
+  }
+  return out;
+}
+
 export async function runProbe(o: ProbeOptions = {}): Promise<ProbeResult> {
   const t0 = Date.now();
   const refusal = probeRefusal();
   if (refusal) throw new Error(refusal);
-  const configs = parseConfigList(o.configs);
-  const trials = Math.max(1, Math.min(1_000_000, Math.floor(o.trials ?? 3000)));
+  const configs = resolveConfigs(o.configs);
+  const clampTrials = (n: number) => Math.max(1, Math.min(1_000_000, Math.floor(n)));
+  const trials = clampTrials(o.trials ?? 3000);
   const maxS = Math.max(5, o.maxSecondsPerConfig ?? 120);
   const forensics = await counterForensics();
   const variant = o.variant ?? variantForRelease(os.release());
@@ -179,10 +202,12 @@ export async function runProbe(o: ProbeOptions = {}): Promise<ProbeResult> {
   const results: ConfigResult[] = [];
   try {
     o.progress?.('compiling the reproducers');
-    await compileRepro(tmp, { static: false, signal: o.signal });
+    await compileRepro(tmp, { static: false, signal: o.signal, configs });
     const script = path.join(assetDir(), 'guest', 'ctb-config.sh');
-    for (const name of configs) {
-      o.progress?.(`${name}: ${trials} trials`);
+    for (const cfg of configs) {
+      const name = cfg.name;
+      const n = clampTrials(o.trialsFor?.(cfg) ?? trials);
+      o.progress?.(`${name}: ${n} trials`);
       const prefix = `cbp${process.pid % 100000}`;
       const env = {
         ...process.env,
@@ -190,16 +215,20 @@ export async function runProbe(o: ProbeOptions = {}): Promise<ProbeResult> {
         CTB_EVERY_MS: String(Math.max(0, Math.floor(o.everyMs ?? 0))),
         PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin`,
       };
-      const r = await runProc('sh', [script, name, String(trials), String(o.replyTimeoutMs ?? 10), String(maxS), tmp, prefix], {
+      const r = await runProc('sh', [script, name, String(n), String(o.replyTimeoutMs ?? 10), String(maxS), tmp, prefix], {
         env,
         signal: o.signal,
         timeoutMs: (maxS + 60) * 1000,
         okCodes: [1],
         mergeStderr: true,
-        onLine: figureStream(variant, (c, partial) => {
-          o.progress?.(`${partial ? 'so far' : 'result'} ${resultLine(c, trials)}`);
-          o.onFigures?.(c, { partial, trials });
-        }),
+        onLine: figureStream(
+          variant,
+          (c, partial) => {
+            o.progress?.(`${partial ? 'so far' : 'result'} ${resultLine(c, n)}`);
+            o.onFigures?.(c, { partial, trials: n });
+          },
+          { configs: [cfg], modelTrials: o.modelTrials },
+        ),
       }).catch(async (e) => {
         // A killed script cannot clean up: remove its namespaces here.
         for (const n of ['cli', 'rtr', 's1', 's2'])
@@ -215,7 +244,7 @@ export async function runProbe(o: ProbeOptions = {}): Promise<ProbeResult> {
         ended: false,
         error: r.stdout.trim().split('\n').slice(-2).join(' / ') || 'no output',
       };
-      results.push(configResult(raw, variant));
+      results.push(configResult(raw, variant, { config: cfg, modelTrials: o.modelTrials }));
     }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

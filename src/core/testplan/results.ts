@@ -6,7 +6,7 @@ import { parseConntrackStats, type ConntrackStats } from '../conntrackStats';
 import { monteCarloScenario } from '../model/montecarlo';
 import { COUNTER_NAMES, type CounterName } from '../model/state';
 import type { ModelVariantId } from '../model/variants';
-import { testConfig } from './configs';
+import { testConfig, type TestConfig } from './configs';
 
 export interface RawConfigRun {
   config: string;
@@ -34,6 +34,12 @@ export interface ReplyFigures {
   backend2: number;
   errors: number;
   ms: number;
+  /**
+   * Same-socket trials whose two replies came from two different (backend, source port seen by
+   * the server): the datagrams left as two flows (the loser inserted with its own NAT mapping).
+   * Undefined from a reproducer that did not count it.
+   */
+  split?: number;
 }
 
 export interface CounterFigures {
@@ -62,6 +68,15 @@ export interface ModelFigures {
   pDropGivenClash: number | null;
   /** Lost packets per trial (the model's drop count / trials). */
   lostPerTrial: number;
+  /** Clashes resolved by merging, and by inserting the loser reply-only (NAT_CLASH, 5.6+). */
+  merged: number;
+  clashInserted: number;
+  /** Trials with a clash, and those of them answered by two different endpoints (their share). */
+  racedTrials: number;
+  twoBackends: number;
+  twoBackendsShare: number | null;
+  /** The model's conntrack counters (sum over its CPUs) for its trials. */
+  counters: Partial<Record<CounterName, number>>;
 }
 
 export interface ConfigResult {
@@ -177,11 +192,14 @@ export function counterFigures(form: RawConfigRun['form'], before: string[], aft
   return { form, present, era, deltas, clashes, resolved, drops, pDropGivenClash: clashes ? drops / clashes : null };
 }
 
-/** The model's prediction for one configuration and variant, in the same units. */
-export function modelFigures(config: string, variant: ModelVariantId, trials: number, seed = 1): ModelFigures | null {
-  const c = testConfig(config);
+/**
+ * The model's prediction for one configuration and variant, in the same units: one attempt per
+ * trial (the reproducer sends each datagram once; a resolver's retries would add rounds).
+ */
+export function modelFigures(config: string | TestConfig, variant: ModelVariantId, trials: number, seed = 1): ModelFigures | null {
+  const c = typeof config === 'string' ? testConfig(config) : config;
   if (!c?.model) return null;
-  const r = monteCarloScenario(c.model.scenario, variant, { trials, seed, overrides: c.model.overrides });
+  const r = monteCarloScenario(c.model.scenario, variant, { trials, seed, overrides: { attempts: 1, ...c.model.overrides } });
   const post = r.counters.clash_resolve > 0 || variant === 'rework2020' || variant === 'reverse2024';
   const clashes = post ? r.counters.clash_resolve + r.counters.insert_failed : r.counters.insert_failed;
   const drops = r.counters.drop;
@@ -196,11 +214,24 @@ export function modelFigures(config: string, variant: ModelVariantId, trials: nu
     drops,
     pDropGivenClash: clashes ? drops / clashes : null,
     lostPerTrial: r.dropped / Math.max(1, r.trials),
+    merged: r.merged,
+    clashInserted: r.clashInserted,
+    racedTrials: r.racedRounds,
+    twoBackends: r.twoBackends,
+    twoBackendsShare: r.racedRounds ? r.twoBackends / r.racedRounds : null,
+    counters: { ...r.counters },
   };
 }
 
-export function configResult(raw: RawConfigRun, variant: ModelVariantId | null): ConfigResult {
-  const c = testConfig(raw.config);
+/** Options of configResult: the configuration itself when it is not a built-in one, the model's trial count. */
+export interface ResultOptions {
+  config?: TestConfig;
+  /** Model trials (default: as many as the kernel ran). */
+  modelTrials?: number;
+}
+
+export function configResult(raw: RawConfigRun, variant: ModelVariantId | null, o: ResultOptions = {}): ConfigResult {
+  const c = o.config?.name === raw.config ? o.config : testConfig(raw.config);
   const res: ConfigResult = { config: raw.config, title: c?.title ?? raw.config, control: !!c?.control, notes: [] };
   if (raw.marks) res.phases = phaseSeconds(raw.marks);
   if (raw.error) res.error = raw.error;
@@ -219,6 +250,7 @@ export function configResult(raw: RawConfigRun, variant: ModelVariantId | null):
       backend2: n('backend2'),
       errors: n('errors'),
       ms: n('ms'),
+      ...(typeof r.split === 'number' ? { split: r.split } : {}),
     };
   }
   if (r || raw.before.length) {
@@ -228,9 +260,10 @@ export function configResult(raw: RawConfigRun, variant: ModelVariantId | null):
   }
   if (res.counters && res.replies) {
     if (res.counters.era === 'post2020') {
-      // clash_resolve counts merges and NAT_CLASH inserts alike; an insert is what lets two
-      // different endpoints answer one flow, so those trials tell the two apart.
-      res.clashInserted = Math.min(res.replies.twoBackends, res.counters.resolved);
+      // clash_resolve counts merges and NAT_CLASH inserts alike; an insert is what lets the two
+      // datagrams leave as two flows (two endpoints, or two source ports after SNAT), so the
+      // trials whose replies differ in either tell the two apart (older reproducers: endpoints only).
+      res.clashInserted = Math.min(res.replies.split ?? res.replies.twoBackends, res.counters.resolved);
       res.merged = res.counters.resolved - res.clashInserted;
     } else if (res.counters.era === 'pre2020') {
       res.merged = res.counters.resolved;
@@ -245,7 +278,7 @@ export function configResult(raw: RawConfigRun, variant: ModelVariantId | null):
   if (res.control && res.counters && res.counters.clashes > 0)
     res.notes.push(`CONTROL CLASHED ${res.counters.clashes} times: the racing figures of this run are not trustworthy`);
   if (variant && res.replies && c?.model) {
-    const m = modelFigures(raw.config, variant, Math.max(1, res.replies.trials));
+    const m = modelFigures(c, variant, Math.max(1, o.modelTrials ?? res.replies.trials));
     if (m) {
       res.model = m;
       const lostPerTrial = res.replies.lost / Math.max(1, res.replies.trials);
@@ -266,13 +299,14 @@ export function configResult(raw: RawConfigRun, variant: ModelVariantId | null):
  * trials. Null when the run has no partial figures. Counters read while packets were in flight
  * may trail the replies by a trial or two.
  */
-export function partialConfigResult(raw: RawConfigRun, variant: ModelVariantId | null): ConfigResult | null {
+export function partialConfigResult(raw: RawConfigRun, variant: ModelVariantId | null, o: ResultOptions = {}): ConfigResult | null {
   if (!raw.partial) return null;
   const { partial: p, ...rest } = raw;
   const after = p.after.length ? p.after : [];
   const r = configResult(
     { ...rest, result: p.result, after, form: after.length ? raw.form : 'none', ended: true, error: undefined },
     variant,
+    o,
   );
   if (!after.length) r.notes = r.notes.filter((n) => !n.startsWith('no counters'));
   return r;
@@ -283,7 +317,12 @@ export function partialConfigResult(raw: RawConfigRun, variant: ModelVariantId |
  * each figure: a configuration's figures so far at each "partial" line whose check passed, and
  * its whole result at its "result" line. Keeps only the current configuration's lines.
  */
-export function figureStream(variant: ModelVariantId | null, emit: (c: ConfigResult, partial: boolean) => void): (line: string) => void {
+export function figureStream(
+  variant: ModelVariantId | null,
+  emit: (c: ConfigResult, partial: boolean) => void,
+  o: { configs?: readonly TestConfig[]; modelTrials?: number } = {},
+): (line: string) => void {
+  const opts = (name: string): ResultOptions => ({ config: o.configs?.find((c) => c.name === name), modelTrials: o.modelTrials });
   let live: string[] = [];
   let last: string | undefined;
   return (l) => {
@@ -300,11 +339,12 @@ export function figureStream(variant: ModelVariantId | null, emit: (c: ConfigRes
       const key = raw.partial && JSON.stringify(raw.partial);
       if (!key || key === last) return;
       last = key;
-      const c = partialConfigResult(raw, variant);
+      // The model beside figures so far runs as many trials as the kernel did (it runs again at each).
+      const c = partialConfigResult(raw, variant, { config: opts(raw.config).config });
       if (c) emit(c, true);
     } else if (raw.result) {
       // Counters the console mangled are left to the whole run's table (read from the disk).
-      const c = configResult({ ...raw, ended: true }, variant);
+      const c = configResult({ ...raw, ended: true }, variant, opts(raw.config));
       if (c.counters || raw.form === 'none') emit(c, false);
     }
   };

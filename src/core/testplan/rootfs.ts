@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runProc, which } from '../git/proc';
 import { cacheRoot, type Progress } from './build';
+import { configShell, TEST_CONFIGS, type TestConfig } from './configs';
 
 /** Where the C reproducers and guest scripts are: beside the bundle (dist/testplan) or in the source tree. */
 export function assetDir(): string {
@@ -44,8 +45,21 @@ export function missingTools(tools: [string, string][] = HOST_TOOLS): string | n
   return `missing: ${miss.map(([t]) => t).join(', ')} (apt-get install ${[...new Set(miss.map(([, p]) => p))].join(' ')} libelf-dev libssl-dev)`;
 }
 
-/** Compile the reproducers with the host compiler into `out` (static when asked). */
-export async function compileRepro(out: string, opts: { static: boolean; signal?: AbortSignal }): Promise<string[]> {
+/** Each configuration's shell lines, as `configs/NAME.sh` under `out` (ctb-config.sh sources them). */
+export function writeConfigShells(out: string, configs: readonly TestConfig[] = TEST_CONFIGS): void {
+  const dir = path.join(out, 'configs');
+  fs.mkdirSync(dir, { recursive: true });
+  for (const c of configs) fs.writeFileSync(path.join(dir, `${c.name}.sh`), configShell(c));
+}
+
+/**
+ * Compile the reproducers with the host compiler into `out` (static when asked), with
+ * ctb-config.sh and the configurations' shell files beside them (default: every built-in one).
+ */
+export async function compileRepro(
+  out: string,
+  opts: { static: boolean; signal?: AbortSignal; configs?: readonly TestConfig[] },
+): Promise<string[]> {
   const dir = path.join(assetDir(), 'repro');
   fs.mkdirSync(out, { recursive: true });
   const bins: string[] = [];
@@ -57,6 +71,7 @@ export async function compileRepro(out: string, opts: { static: boolean; signal?
     bins.push(bin);
   }
   fs.copyFileSync(path.join(assetDir(), 'guest', 'ctb-config.sh'), path.join(out, 'ctb-config.sh'));
+  writeConfigShells(out, opts.configs);
   return bins;
 }
 
@@ -96,6 +111,7 @@ export async function buildRootImage(opts: { cache?: string; signal?: AbortSigna
     path.join(assets, 'guest', 'init.sh'),
   ])
     h.update(fs.readFileSync(f));
+  for (const c of TEST_CONFIGS) h.update(configShell(c));
   for (const t of tools) h.update(`${t}:${fs.statSync(t).size}`);
   const key = h.digest('hex').slice(0, 20);
   const dir = path.join(cacheRoot(opts.cache), 'rootfs', key);

@@ -6,6 +6,7 @@
 # the router's counters before and after (sb/sa, with the form read), the reproducer's result,
 # and with CTB_EVERY_MS set the figures so far every that many ms (sp/partial, from ctb_race).
 # Runs the same on the VM's busybox sh and on a host's sh (the probe); removes what it made.
+# The rules and the race mode of CONFIG come from BIN_DIR/configs/CONFIG.sh (configs.ts).
 CFG=$1; TRIALS=$2; TMO=$3; MAXS=$4; BIN=$5; P=${6:-ctb}
 IPT=${CTB_IPTABLES:-iptables}
 # busybox sh runs its own applets before PATH: name iproute2 by path where it matters.
@@ -54,30 +55,25 @@ batch s2 "link set lo up" "addr add $S2/24 dev ${P}x2" "link set ${P}x2 up" "rou
 ns rtr sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'
 mark topology
 
-nat() { ns rtr $IPT -t nat "$@" || fail "iptables -t nat $*"; }
-masq() { nat -A POSTROUTING -o "${P}r1" -j MASQUERADE; nat -A POSTROUTING -o "${P}r2" -j MASQUERADE; }
-dnat2() {
-	nat -A PREROUTING -d $VIP -p udp --dport 53 -m statistic --mode "$@" -j DNAT --to-destination $S1:53
-	nat -A PREROUTING -d $VIP -p udp --dport 53 -j DNAT --to-destination $S2:53
-}
-MODE=pair; DST=$VIP; EXTRA=
-case "$CFG" in
-	serial) dnat2 random --probability 0.5; masq; MODE=serial ;;
-	nonat) DST=$S1 ;;
-	masq) masq; DST=$S1 ;;
-	dnat1) nat -A PREROUTING -d $VIP -p udp --dport 53 -j DNAT --to-destination $S1:53; masq ;;
-	dnat2-random) dnat2 random --probability 0.5 ;;
-	dnat2-nth) dnat2 nth --every 2 --packet 0 ;;
-	snat-ports) masq; DST=$S1; MODE=ports; EXTRA="10.77.1.2 10.77.1.3" ;;
-	*) fail "unknown configuration" ;;
-esac
+# The configuration's rules and race (configs.ts, written beside this script as configs/CFG.sh):
+# it sets MODE, DST, EXTRA and SPAN, and calls rule once per iptables rule.
+rule() { ns rtr $IPT "$@" || fail "$IPT $*"; }
+SPAN_BASE=10.80.0.1; SPAN_N=1000000
+[ -r "$BIN/configs/$CFG.sh" ] || fail "unknown configuration (no $BIN/configs/$CFG.sh)"
+. "$BIN/configs/$CFG.sh"
+if [ "$SPAN" = 1 ]; then
+	# A fresh destination per trial: server 1 answers all of 10.80.0.0/12 as its own.
+	batch s1 "route add local 10.80.0.0/12 dev lo"
+	batch rtr "route add 10.80.0.0/12 via $S1"
+fi
 mark rules
 # Started directly (not through ns()), so $! is the server itself and cleanup can stop it.
 $IP netns exec "$P-s1" "$BIN/ctb_srv" 1 53 "$MAXS" & SP1=$!
 $IP netns exec "$P-s2" "$BIN/ctb_srv" 2 53 "$MAXS" & SP2=$!
 # The servers are up when a first datagram comes back (bounded: 50 x 0.1 s).
 i=0; while [ $i -lt 50 ]; do
-	ns cli "$BIN/ctb_race" serial $S1 53 1 100 2 2>/dev/null | grep -q 'replies=2' && ns cli "$BIN/ctb_race" serial $S2 53 1 100 2 2>/dev/null | grep -q 'replies=2' && break
+	ns cli "$BIN/ctb_race" serial $S1 53 1 100 2 2>/dev/null | grep -q 'replies=2' && ns cli "$BIN/ctb_race" serial $S2 53 1 100 2 2>/dev/null | grep -q 'replies=2' &&
+		{ [ "$SPAN" != 1 ] || ns cli "$BIN/ctb_race" serial $SPAN_BASE 53 1 100 2 2>/dev/null | grep -q 'replies=2'; } && break
 	i=$((i + 1)); sleep 0.1
 done
 [ $i -lt 50 ] || fail "servers did not answer"

@@ -29,7 +29,7 @@ export function fdWriter(fd: number): Out {
   const pause = new Int32Array(new SharedArrayBuffer(4));
   return (s) => {
     const b = Buffer.from(s + '\n');
-    for (let off = 0; off < b.length && !closed; ) {
+    for (let off = 0; off < b.length && !closed;) {
       try {
         off += fs.writeSync(fd, b, off);
       } catch (e) {

@@ -94,6 +94,17 @@ export async function listRefObjects(repo: string, signal?: AbortSignal): Promis
   return refs;
 }
 
+/** Sets `commit` of refs whose tag names another tag: peeled to the end in one batch-check (null when no commit). */
+async function peelFully(repo: string, unpeeled: RefInfo[], signal?: AbortSignal): Promise<void> {
+  if (!unpeeled.length) return;
+  const answers = await batchCheck(
+    repo,
+    unpeeled.map((r) => `${r.object}^{commit}`),
+    signal,
+  );
+  answers.forEach((a, i) => (unpeeled[i].commit = a.type === 'commit' ? a.sha : null));
+}
+
 /** Every branch, remote branch and tag of the repository (symbolic refs such as origin/HEAD skipped). */
 export async function listAllRefs(repo: string, signal?: AbortSignal): Promise<RefInfo[]> {
   const fmt = ['%(refname)', '%(objecttype)', '%(objectname)', '%(*objecttype)', '%(*objectname)', '%(creatordate:unix)', '%(symref)'].join(
@@ -114,14 +125,7 @@ export async function listAllRefs(repo: string, signal?: AbortSignal): Promise<R
     else if (type === 'tag') unpeeled.push(r); // a tag of a tag: peel fully below
     refs.push(r);
   }
-  if (unpeeled.length) {
-    const answers = await batchCheck(
-      repo,
-      unpeeled.map((r) => `${r.object}^{commit}`),
-      signal,
-    );
-    answers.forEach((a, i) => (unpeeled[i].commit = a.type === 'commit' ? a.sha : null));
-  }
+  await peelFully(repo, unpeeled, signal);
   return refs;
 }
 
@@ -170,14 +174,7 @@ export async function listRefsUndated(repo: string, signal?: AbortSignal, listed
     if (t === 'commit') r.commit = target[i];
     else if (t === 'tag') unpeeled.push(r); // show-ref peeled nothing here (a ref store without it)
   });
-  if (unpeeled.length) {
-    const a = await batchCheck(
-      repo,
-      unpeeled.map((r) => `${r.object}^{commit}`),
-      signal,
-    );
-    a.forEach((x, i) => (unpeeled[i].commit = x.type === 'commit' ? x.sha : null));
-  }
+  await peelFully(repo, unpeeled, signal);
   return refs;
 }
 

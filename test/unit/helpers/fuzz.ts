@@ -175,5 +175,5 @@ export function unfixedSpans(text: string): Span[] {
 /** The spans of `text` per race (fixSiteSpans), all races together. */
 export function spansOf(text: string): { byRace: Record<FuzzRace, Span[]>; all: Span[] } {
   const byRace = fixSiteSpans(text);
-  return { byRace, all: [...byRace.race1, ...byRace.race2, ...byRace.race3, ...byRace.race4] };
+  return { byRace, all: FUZZ_RACES.flatMap((r) => byRace[r]) };
 }
